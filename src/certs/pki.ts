@@ -1,0 +1,91 @@
+// Certificate authority and leaf certificates made with node-forge (RSA only: forge cannot read EC keys).
+import forge from 'node-forge'
+import { isIP } from 'node:net'
+
+const { pki, md, random, util } = forge
+
+export interface KeyPairPem {
+  readonly certPem: string
+  readonly keyPem: string
+}
+
+export interface LeafOptions {
+  readonly commonName: string
+  readonly dnsNames?: readonly string[]
+  readonly ipAddresses?: readonly string[]
+  readonly organizations?: readonly string[]
+  readonly usage: 'server' | 'client' | 'both'
+  readonly lifetimeSeconds: number
+  readonly now?: Date
+}
+
+// Backdating absorbs small clock differences between the signer and the verifier.
+const BACKDATE_SECONDS = 60
+
+function serialNumber(): string {
+  // A leading 0 keeps the DER integer positive.
+  return '0' + util.bytesToHex(random.getBytesSync(16))
+}
+
+function validity(cert: forge.pki.Certificate, now: Date, lifetimeSeconds: number): void {
+  cert.validity.notBefore = new Date(now.getTime() - BACKDATE_SECONDS * 1000)
+  cert.validity.notAfter = new Date(now.getTime() + lifetimeSeconds * 1000)
+}
+
+function keyPair(): forge.pki.rsa.KeyPair {
+  return pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 })
+}
+
+export function createCA(commonName: string, lifetimeSeconds: number, now = new Date()): KeyPairPem {
+  const keys = keyPair()
+  const cert = pki.createCertificate()
+  cert.publicKey = keys.publicKey
+  cert.serialNumber = serialNumber()
+  validity(cert, now, lifetimeSeconds)
+  const subject = [{ name: 'commonName', value: commonName }]
+  cert.setSubject(subject)
+  cert.setIssuer(subject)
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ])
+  cert.sign(keys.privateKey, md.sha256.create())
+  return { certPem: pki.certificateToPem(cert), keyPem: pki.privateKeyToPem(keys.privateKey) }
+}
+
+function subjectAltNames(dnsNames: readonly string[], ips: readonly string[]): { type: number; value?: string; ip?: string }[] {
+  return [...dnsNames.map(value => ({ type: 2, value })), ...ips.map(ip => ({ type: 7, ip }))]
+}
+
+export function createLeaf(ca: KeyPairPem, opts: LeafOptions): KeyPairPem {
+  for (const ip of opts.ipAddresses ?? []) {
+    if (isIP(ip) === 0) throw new Error(`certificate ${opts.commonName}: "${ip}" is not an IP address`)
+  }
+  const caCert = pki.certificateFromPem(ca.certPem)
+  const caKey = pki.privateKeyFromPem(ca.keyPem)
+  const keys = keyPair()
+  const cert = pki.createCertificate()
+  cert.publicKey = keys.publicKey
+  cert.serialNumber = serialNumber()
+  validity(cert, opts.now ?? new Date(), opts.lifetimeSeconds)
+  const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: opts.commonName }]
+  for (const o of opts.organizations ?? []) subject.push({ name: 'organizationName', value: o })
+  cert.setSubject(subject)
+  cert.setIssuer(caCert.subject.attributes)
+  const sans = subjectAltNames(opts.dnsNames ?? [], opts.ipAddresses ?? [])
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    {
+      name: 'extKeyUsage',
+      serverAuth: opts.usage !== 'client',
+      clientAuth: opts.usage !== 'server',
+    },
+    ...(sans.length > 0 ? [{ name: 'subjectAltName', altNames: sans }] : []),
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ])
+  cert.sign(caKey, md.sha256.create())
+  return { certPem: pki.certificateToPem(cert), keyPem: pki.privateKeyToPem(keys.privateKey) }
+}

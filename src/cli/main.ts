@@ -1,0 +1,50 @@
+// The `sluice` command: one entry, one file per subcommand under src/cli/.
+import { readFileSync } from 'node:fs'
+
+export interface Subcommand {
+  readonly summary: string
+  run(args: readonly string[]): Promise<number>
+}
+
+const subcommands = new Map<string, Subcommand>()
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+export function usage(): string {
+  const lines = [
+    'sluice — progressive delivery for Kubernetes Deployments, driven by kubectl apply',
+    '',
+    'Usage: sluice <command> [options]',
+    '',
+    'Commands:',
+    ...[...subcommands].map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show this help',
+    '  -v, --version  print the version',
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export interface Output { write(text: string): unknown }
+
+export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
+  const [first, ...rest] = argv
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    out.write(usage())
+    return first === undefined ? 2 : 0
+  }
+  if (first === '-v' || first === '--version' || first === 'version') {
+    out.write(`sluice ${version()}\n`)
+    return 0
+  }
+  const sub = subcommands.get(first)
+  if (!sub) {
+    err.write(`sluice: unknown command "${first}"\n\n${usage()}`)
+    return 2
+  }
+  return sub.run(rest)
+}

@@ -1,0 +1,31 @@
+// `make cluster-up` / `make cluster-down`: a long-lived local cluster for development.
+import { parseArgs } from 'node:util'
+import { clusterDown, clusterUp, readState } from './cluster.ts'
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { dir: { type: 'string' }, 'bin-dir': { type: 'string' } },
+})
+const cmd = positionals[0]
+const dir = values.dir ?? '.cache/cluster'
+const log = (m: string): void => { process.stderr.write(`cluster: ${m}\n`) }
+
+async function main(): Promise<void> {
+  if (cmd === 'up') {
+    const binDir = values['bin-dir']
+    if (!binDir) throw new Error('cluster up: --bin-dir is required (run test/cluster/build-bins.sh)')
+    const s = await clusterUp({ dir, binDir, log })
+    process.stdout.write(`export KUBECONFIG=${s.kubeconfig}\nexport PATH=${binDir}:$PATH\n`)
+  } else if (cmd === 'down') {
+    const had = readState(dir) !== undefined
+    await clusterDown(dir, log)
+    log(had ? 'cluster stopped' : 'no cluster running')
+  } else {
+    throw new Error(`usage: cli.ts up|down [--dir DIR] [--bin-dir DIR] (got ${cmd ?? 'nothing'})`)
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`cluster: ${e instanceof Error ? e.message : String(e)}\n`)
+  process.exitCode = 1
+})

@@ -1,0 +1,45 @@
+// Runs a command (the integration tests) against a fresh local cluster, and always takes the cluster
+// down afterwards: on success, on failure, and on SIGINT/SIGTERM.
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { clusterDown, clusterUp, logTails, readState } from './cluster.ts'
+
+const sep = process.argv.indexOf('--')
+const binDir = process.env.SLUICE_K8S_BIN_DIR
+const cmd = sep >= 0 ? process.argv.slice(sep + 1) : []
+const dir = resolve(process.env.SLUICE_TEST_CLUSTER_DIR ?? '.cache/test-cluster')
+const log = (m: string): void => { process.stderr.write(`test-cluster: ${m}\n`) }
+
+async function run(): Promise<number> {
+  if (!binDir || cmd.length === 0) throw new Error('usage: SLUICE_K8S_BIN_DIR=… with-cluster.ts -- command args…')
+  // One cluster per run: remains of an interrupted earlier run are stopped, never reused.
+  if (readState(dir)) await clusterDown(dir, log)
+  let stopping = false
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`${sig}: stopping tests and cluster`)
+    stopping = true
+    child?.kill(sig)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  let child: ReturnType<typeof spawn> | undefined
+  try {
+    const state = await clusterUp({ dir, binDir, log })
+    if (stopping) return 130
+    const env = {
+      ...process.env, KUBECONFIG: state.kubeconfig, SLUICE_CLUSTER_DIR: dir,
+      PATH: `${binDir}:${process.env.PATH ?? ''}`, NO_PROXY: '127.0.0.1,localhost',
+    }
+    child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env })
+    const code = await new Promise<number>(res => child!.on('exit', (c, s) => res(c ?? (s ? 128 : 1))))
+    if (code !== 0) process.stderr.write(`\ncomponent log tails (${dir}/logs):\n${await logTails(dir, 15)}\n`)
+    return code
+  } finally {
+    await clusterDown(dir, log)
+  }
+}
+
+run().then(code => { process.exitCode = code }, (e: unknown) => {
+  log(e instanceof Error ? e.message : String(e))
+  process.exitCode = 1
+})

@@ -1,0 +1,31 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
+import { main } from '../../src/cli/main.ts'
+
+function sink(): Writable & { text: string } {
+  const w = new Writable({ write(chunk: Buffer, _enc, cb) { w.text += chunk.toString(); cb() } }) as Writable & { text: string }
+  w.text = ''
+  return w
+}
+
+const pkgVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+t.test('--version prints the package version', async t => {
+  const out = sink()
+  t.equal(await main(['--version'], out), 0)
+  t.equal(out.text, `sluice ${pkgVersion}\n`)
+})
+
+t.test('--help prints usage and exits 0; no arguments exits 2', async t => {
+  const out = sink()
+  t.equal(await main(['--help'], out), 0)
+  t.match(out.text, /Usage: sluice <command>/)
+  t.equal(await main([], sink()), 2)
+})
+
+t.test('an unknown command is named in the error', async t => {
+  const err = sink()
+  t.equal(await main(['frobnicate'], sink(), err), 2)
+  t.match(err.text, /unknown command "frobnicate"/)
+})
