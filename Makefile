@@ -20,6 +20,8 @@ help: ## list the targets
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@# tap builds its runner from the plugin list in .taprc; build it now, not in the middle of the first run.
+	tap build
 	@touch $@
 
 deps: node_modules/.installed ## npm packages, Node 24 included

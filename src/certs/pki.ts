@@ -20,7 +20,7 @@ export interface LeafOptions {
 }
 
 // Backdating absorbs small clock differences between the signer and the verifier.
-const BACKDATE_SECONDS = 60
+export const BACKDATE_SECONDS = 60
 
 function serialNumber(): string {
   // A leading 0 keeps the DER integer positive.

@@ -124,7 +124,9 @@ export async function logTails(dir: string, lines = 30): Promise<string> {
   for (const c of COMPONENTS) {
     const p = join(dir, 'logs', `${c}.log`)
     if (!existsSync(p)) continue
-    const text = (await readFile(p, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n')
+    // Some components log very long lines; cut them so a failure report stays readable.
+    const text = (await readFile(p, 'utf8')).trimEnd().split('\n').slice(-lines)
+      .map(l => (l.length > 400 ? `${l.slice(0, 400)}…` : l)).join('\n')
     out.push(`--- ${c} (${p}) ---\n${text}`)
   }
   return out.join('\n')

@@ -1,6 +1,7 @@
 // Runs a command (the integration tests) against a fresh local cluster, and always takes the cluster
 // down afterwards: on success, on failure, and on SIGINT/SIGTERM.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { constants } from 'node:os'
 import { resolve } from 'node:path'
 import { clusterDown, clusterUp, logTails, readState } from './cluster.ts'
 
@@ -15,6 +16,7 @@ async function run(): Promise<number> {
   // One cluster per run: remains of an interrupted earlier run are stopped, never reused.
   if (readState(dir)) await clusterDown(dir, log)
   let stopping = false
+  let child: ChildProcess | undefined
   const onSignal = (sig: NodeJS.Signals): void => {
     log(`${sig}: stopping tests and cluster`)
     stopping = true
@@ -22,7 +24,6 @@ async function run(): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  let child: ReturnType<typeof spawn> | undefined
   try {
     const state = await clusterUp({ dir, binDir, log })
     if (stopping) return 130
@@ -31,7 +32,8 @@ async function run(): Promise<number> {
       PATH: `${binDir}:${process.env.PATH ?? ''}`, NO_PROXY: '127.0.0.1,localhost',
     }
     child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env })
-    const code = await new Promise<number>(res => child!.on('exit', (c, s) => res(c ?? (s ? 128 : 1))))
+    const running = child
+    const code = await new Promise<number>(res => running.on('exit', (c, s) => res(c ?? 128 + (s ? constants.signals[s] : 0))))
     if (code !== 0) process.stderr.write(`\ncomponent log tails (${dir}/logs):\n${await logTails(dir, 15)}\n`)
     return code
   } finally {

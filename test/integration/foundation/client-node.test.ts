@@ -40,12 +40,13 @@ t.test('JSON patch, merge patch and server-side apply', async t => {
   await apps.createNamespacedDeployment({ namespace: ns, body: deployment(ns, 'app') })
 
   await apps.patchNamespacedDeployment({ name: 'app', namespace: ns, body: [
-    { op: 'add', path: '/metadata/annotations', value: { 'example.com/a~b/c': 'json' } },
+    { op: 'add', path: '/metadata/annotations', value: {} },
+    { op: 'add', path: '/metadata/annotations/example.com~1json-patch', value: 'json' },
     { op: 'replace', path: '/spec/replicas', value: 2 },
   ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
   let d = await apps.readNamespacedDeployment({ name: 'app', namespace: ns })
   t.equal(d.spec?.replicas, 2, 'JSON patch replaced replicas')
-  t.equal(d.metadata?.annotations?.['example.com/a~b/c'], 'json', 'JSON patch added the annotation')
+  t.equal(d.metadata?.annotations?.['example.com/json-patch'], 'json', 'JSON patch added the annotation (escaped path)')
 
   await apps.patchNamespacedDeployment({ name: 'app', namespace: ns, body: { spec: { replicas: 3 } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
