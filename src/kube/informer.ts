@@ -1,0 +1,166 @@
+// A list-watch cache with the watchdog that client-node's own informer lacks: bookmarks, a restart
+// after errors (with backoff) or after silence, and a periodic relist that also notices deletions
+// missed while a stream was silently dead.
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export type InformerEvent = 'add' | 'update' | 'delete'
+export type Handler<T> = (obj: T, event: InformerEvent) => void
+
+export interface InformerOptions<T> {
+  readonly path: string                           // e.g. /apis/apps/v1/deployments
+  readonly list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>
+  readonly labelSelector?: string
+  readonly relistMs?: number                      // full relist period (default 10 min)
+  readonly silenceMs?: number                     // restart the watch after this long without a byte (default 5 min)
+  readonly onError?: (err: unknown) => void
+}
+
+export interface Informer<T> {
+  start(): Promise<void>                          // resolves once the first list is in the cache
+  stop(): void
+  on(handler: Handler<T>): void
+  get(name: string, namespace?: string): T | undefined
+  list(namespace?: string): T[]
+  readonly synced: boolean
+}
+
+export function objectKey(o: KubernetesObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`
+}
+
+const MAX_BACKOFF_MS = 30_000
+
+export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts: InformerOptions<T>): Informer<T> {
+  const store = new Map<string, T>()
+  const handlers: Handler<T>[] = []
+  const watch = new Watch(kc)
+  const relistMs = opts.relistMs ?? 600_000
+  const silenceMs = opts.silenceMs ?? 300_000
+  let resourceVersion = ''
+  let synced = false
+  let stopped = true
+  let request: { abort(): void } | undefined
+  let lastActivity = Date.now()
+  let lastList = 0
+  let backoffMs = 0
+  let generation = 0                              // bumps on every (re)connect so stale callbacks are ignored
+  let watchdog: NodeJS.Timeout | undefined
+
+  const emit = (obj: T, event: InformerEvent): void => {
+    for (const h of handlers) {
+      try { h(obj, event) } catch (e) { opts.onError?.(e) }
+    }
+  }
+
+  const upsert = (obj: T): void => {
+    const key = objectKey(obj)
+    const had = store.has(key)
+    store.set(key, obj)
+    emit(obj, had ? 'update' : 'add')
+  }
+
+  async function relist(): Promise<void> {
+    const result = await opts.list()
+    const seen = new Set<string>()
+    for (const item of result.items) {
+      seen.add(objectKey(item))
+      upsert(item)
+    }
+    for (const [key, obj] of store) {
+      if (!seen.has(key)) {
+        store.delete(key)
+        emit(obj, 'delete')
+      }
+    }
+    resourceVersion = result.metadata?.resourceVersion ?? ''
+    lastList = Date.now()
+    synced = true
+  }
+
+  async function connect(): Promise<void> {
+    const gen = ++generation
+    request?.abort()
+    request = undefined
+    if (stopped) return
+    try {
+      if (!resourceVersion || Date.now() - lastList >= relistMs) await relist()
+      if (stopped || gen !== generation) return
+      const query: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion }
+      if (opts.labelSelector) query.labelSelector = opts.labelSelector
+      lastActivity = Date.now()
+      const req = await watch.watch(opts.path, query, (phase: string, obj: T & { code?: number }) => {
+        if (gen !== generation) return
+        lastActivity = Date.now()
+        backoffMs = 0
+        if (phase === 'ERROR') {
+          if (obj.code === 410) resourceVersion = ''    // expired: the next connect relists
+          return
+        }
+        if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion
+        if (phase === 'ADDED' || phase === 'MODIFIED') upsert(obj)
+        else if (phase === 'DELETED') {
+          const key = objectKey(obj)
+          if (store.delete(key)) emit(obj, 'delete')
+        }
+      }, (err: unknown) => { if (gen === generation) void reconnect(err) })
+      // stop() or a newer connect may have run while the watch was being opened.
+      if (gen === generation) request = req
+      else req.abort()
+    } catch (err) {
+      if (gen === generation) void reconnect(err)
+    }
+  }
+
+  async function reconnect(err: unknown): Promise<void> {
+    if (stopped) return
+    if (err) {
+      const code = (err as { code?: number; statusCode?: number }).code ?? (err as { statusCode?: number }).statusCode
+      if (code === 410) resourceVersion = ''
+      else if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') {
+        opts.onError?.(err)
+        backoffMs = Math.min(backoffMs > 0 ? backoffMs * 2 : 1000, MAX_BACKOFF_MS)
+      }
+    }
+    const gen = generation
+    if (backoffMs > 0) await sleep(backoffMs)
+    if (gen === generation) await connect()
+  }
+
+  return {
+    get synced() { return synced },
+    on(handler) { handlers.push(handler) },
+    get(name, namespace) { return store.get(`${namespace ?? ''}/${name}`) },
+    list(namespace) {
+      const all = [...store.values()]
+      return namespace === undefined ? all : all.filter(o => o.metadata?.namespace === namespace)
+    },
+    async start() {
+      if (!stopped) return
+      stopped = false
+      // The first list must succeed (or keep being retried) before callers trust the cache.
+      for (;;) {
+        try { await relist(); break } catch (e) {
+          opts.onError?.(e)
+          if (stopped) return
+          await sleep(Math.min((backoffMs = Math.min(backoffMs > 0 ? backoffMs * 2 : 1000, MAX_BACKOFF_MS)), MAX_BACKOFF_MS))
+        }
+      }
+      backoffMs = 0
+      void connect()
+      watchdog = setInterval(() => {
+        const quiet = Date.now() - lastActivity >= silenceMs
+        const stale = Date.now() - lastList >= relistMs
+        if (quiet || stale) void connect()
+      }, Math.min(silenceMs, relistMs, 30_000) / 2)
+      watchdog.unref()
+    },
+    stop() {
+      stopped = true
+      generation++
+      if (watchdog) clearInterval(watchdog)
+      request?.abort()
+      request = undefined
+    },
+  }
+}
