@@ -198,11 +198,13 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
 
   log('starting kube-controller-manager, kube-scheduler, kwok')
   const kc = `--kubeconfig=${kubeconfig}`
+  // Each controller acts as its own ServiceAccount, as in production clusters, so that the garbage
+  // collector and namespace controller are told apart from the admin in admission requests.
   launch(state, 'kube-controller-manager', bin('kube-controller-manager'), [
     kc, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
     '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`,
     `--service-account-private-key-file=${join(pki, 'sa.key')}`, `--root-ca-file=${join(pki, 'ca.crt')}`,
-    '--use-service-account-credentials=false', '--controllers=*', '--concurrent-deployment-syncs=10',
+    '--use-service-account-credentials=true', '--controllers=*', '--concurrent-deployment-syncs=10',
     '--concurrent-replicaset-syncs=10', '--kube-api-qps=200', '--kube-api-burst=400',
   ])
   launch(state, 'kube-scheduler', bin('kube-scheduler'), [

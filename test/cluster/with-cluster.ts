@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { constants } from 'node:os'
 import { resolve } from 'node:path'
 import { clusterDown, clusterUp, logTails, readState } from './cluster.ts'
+import { installSluice } from './install-sluice.ts'
 
 const sep = process.argv.indexOf('--')
 const binDir = process.env.SLUICE_K8S_BIN_DIR
@@ -27,8 +28,10 @@ async function run(): Promise<number> {
   try {
     const state = await clusterUp({ dir, binDir, log })
     if (stopping) return 130
+    const sluice = await installSluice(state)
     const env = {
       ...process.env, KUBECONFIG: state.kubeconfig, SLUICE_CLUSTER_DIR: dir,
+      SLUICE_KUBECONFIG: sluice.kubeconfig, SLUICE_USERNAME: sluice.username,
       PATH: `${binDir}:${process.env.PATH ?? ''}`, NO_PROXY: '127.0.0.1,localhost',
     }
     child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env })
