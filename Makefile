@@ -40,6 +40,10 @@ lint: deps ## eslint with type information
 typecheck: deps ## tsc --noEmit (tests run through Node's type stripping, which checks nothing)
 	tsc --noEmit -p tsconfig.json
 
+.PHONY: crds
+crds: deps ## write manifests/crds/*.yaml from the schemas in src/spec/schema.ts
+	$(NODE) src/spec/crds.ts
+
 test-unit: deps ## unit tests: pure logic, no cluster
 	@echo "node $$($(NODE) --version)"
 	tap $$(find test/unit -name '*.test.ts' | sort)

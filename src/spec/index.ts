@@ -1,0 +1,13 @@
+// The spec module's public surface, for the webhook, the controller and the CLI.
+export * from './types.ts'
+export { ANNOTATIONS, STATE_ANNOTATIONS, STATE_PREFIX, USER_PREFIX, hasOptIn, isStateKey, isUserKey, parseAnnotations } from './annotations.ts'
+export { DEFAULTS, MIN_INTERVAL_MS, effectiveMaxWeight, intervalMs, strategyOf, withDefaults } from './defaults.ts'
+export { DURATION_PATTERN, formatDuration, parseDuration } from './duration.ts'
+export { formatError, formatErrors, type Source, type SpecError, type Subject } from './errors.ts'
+export { lintCanary, lintDeployment, lintPolicy, type DeploymentReport, type LintContext } from './lint.ts'
+export { checkConstraints, choosePolicy, matchesSelector, policyApplies } from './policy.ts'
+export { PROVIDER_TRAITS, canonicalProvider, type ProviderTraits } from './providers.ts'
+export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, buildCanary, resolve, type DeploymentLike, type Resolution, type ResolveContext } from './resolve.ts'
+export { configHash, templateRevision } from './revision.ts'
+export { canaryWeights, planOf, planText, type Plan } from './timing.ts'
+export { BUILTIN_METRICS, SELECTOR_LABELS, validatePolicy, validateSpec, type RefLookup, type ValidateOptions } from './validate.ts'
