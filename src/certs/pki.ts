@@ -36,13 +36,19 @@ function keyPair(): forge.pki.rsa.KeyPair {
   return pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 })
 }
 
+// forge writes names as PrintableString, which Go's x509 (the API server) rejects for characters
+// such as '@' or '_'; UTF8String takes any name.
+function utf8(name: string, value: string): forge.pki.CertificateField {
+  return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.pki.CertificateField['valueTagClass'] }
+}
+
 export function createCA(commonName: string, lifetimeSeconds: number, now = new Date()): KeyPairPem {
   const keys = keyPair()
   const cert = pki.createCertificate()
   cert.publicKey = keys.publicKey
   cert.serialNumber = serialNumber()
   validity(cert, now, lifetimeSeconds)
-  const subject = [{ name: 'commonName', value: commonName }]
+  const subject = [utf8('commonName', commonName)]
   cert.setSubject(subject)
   cert.setIssuer(subject)
   cert.setExtensions([
@@ -69,8 +75,8 @@ export function createLeaf(ca: KeyPairPem, opts: LeafOptions): KeyPairPem {
   cert.publicKey = keys.publicKey
   cert.serialNumber = serialNumber()
   validity(cert, opts.now ?? new Date(), opts.lifetimeSeconds)
-  const subject: forge.pki.CertificateField[] = [{ name: 'commonName', value: opts.commonName }]
-  for (const o of opts.organizations ?? []) subject.push({ name: 'organizationName', value: o })
+  const subject: forge.pki.CertificateField[] = [utf8('commonName', opts.commonName)]
+  for (const o of opts.organizations ?? []) subject.push(utf8('organizationName', o))
   cert.setSubject(subject)
   cert.setIssuer(caCert.subject.attributes)
   const sans = subjectAltNames(opts.dnsNames ?? [], opts.ipAddresses ?? [])

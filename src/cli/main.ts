@@ -1,12 +1,15 @@
 // The `sluice` command: one entry, one file per subcommand under src/cli/.
 import { readFileSync } from 'node:fs'
+import { webhookCommand } from './webhook.ts'
 
 export interface Subcommand {
   readonly summary: string
   run(args: readonly string[]): Promise<number>
 }
 
-const subcommands = new Map<string, Subcommand>()
+const subcommands: ReadonlyMap<string, Subcommand> = new Map([
+  ['webhook', webhookCommand],
+])
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

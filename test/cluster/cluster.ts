@@ -3,7 +3,7 @@
 // lives in <dir>/state.json so that `down` can stop exactly what `up` started.
 import { spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createCA, createLeaf, type KeyPairPem } from '../../src/certs/pki.ts'
@@ -120,14 +120,15 @@ function launch(state: { dir: string; pids: Partial<Record<Component, number>> }
 
 /** The last lines of every component log, for a failing start or test. */
 export async function logTails(dir: string, lines = 30): Promise<string> {
+  const logs = join(dir, 'logs')
+  if (!existsSync(logs)) return ''
   const out: string[] = []
-  for (const c of COMPONENTS) {
-    const p = join(dir, 'logs', `${c}.log`)
-    if (!existsSync(p)) continue
+  for (const file of readdirSync(logs).filter(f => f.endsWith('.log')).sort()) {
+    const p = join(logs, file)
     // Some components log very long lines; cut them so a failure report stays readable.
     const text = (await readFile(p, 'utf8')).trimEnd().split('\n').slice(-lines)
       .map(l => (l.length > 400 ? `${l.slice(0, 400)}…` : l)).join('\n')
-    out.push(`--- ${c} (${p}) ---\n${text}`)
+    out.push(`--- ${file.replace(/\.log$/, '')} (${p}) ---\n${text}`)
   }
   return out.join('\n')
 }

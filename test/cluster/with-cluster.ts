@@ -5,6 +5,7 @@ import { constants } from 'node:os'
 import { resolve } from 'node:path'
 import { clusterDown, clusterUp, logTails, readState } from './cluster.ts'
 import { installSluice } from './install-sluice.ts'
+import { startSluiceWebhook, TEST_CERT_FLAGS, type SluiceWebhook } from './sluice-webhook.ts'
 
 const sep = process.argv.indexOf('--')
 const binDir = process.env.SLUICE_K8S_BIN_DIR
@@ -18,6 +19,7 @@ async function run(): Promise<number> {
   if (readState(dir)) await clusterDown(dir, log)
   let stopping = false
   let child: ChildProcess | undefined
+  let webhook: SluiceWebhook | undefined
   const onSignal = (sig: NodeJS.Signals): void => {
     log(`${sig}: stopping tests and cluster`)
     stopping = true
@@ -29,9 +31,12 @@ async function run(): Promise<number> {
     const state = await clusterUp({ dir, binDir, log })
     if (stopping) return 130
     const sluice = await installSluice(state)
+    // A lower analysis-interval floor only through the flag, as the tests need short intervals.
+    webhook = await startSluiceWebhook(state, sluice.kubeconfig, [...TEST_CERT_FLAGS, '--min-interval=1s'])
+    log(`sluice webhook at ${webhook.url} (log: ${webhook.log})`)
     const env = {
       ...process.env, KUBECONFIG: state.kubeconfig, SLUICE_CLUSTER_DIR: dir,
-      SLUICE_KUBECONFIG: sluice.kubeconfig, SLUICE_USERNAME: sluice.username,
+      SLUICE_KUBECONFIG: sluice.kubeconfig, SLUICE_USERNAME: sluice.username, SLUICE_WEBHOOK_URL: webhook.url,
       PATH: `${binDir}:${process.env.PATH ?? ''}`, NO_PROXY: '127.0.0.1,localhost',
     }
     child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env })
@@ -40,6 +45,7 @@ async function run(): Promise<number> {
     if (code !== 0) process.stderr.write(`\ncomponent log tails (${dir}/logs):\n${await logTails(dir, 15)}\n`)
     return code
   } finally {
+    await webhook?.stop()
     await clusterDown(dir, log)
   }
 }

@@ -1,0 +1,149 @@
+// The Deployment interception: validate the delivery configuration, hold replicas, record sluice's
+// state annotations, and preview the plan. A pure decision over the request and informer caches.
+import { ANNOTATIONS, STATE_ANNOTATIONS, hasOptIn } from '../spec/annotations.ts'
+import { lintDeployment, type LintContext } from '../spec/lint.ts'
+import { policyApplies } from '../spec/policy.ts'
+import { templateRevision } from '../spec/revision.ts'
+import { planText } from '../spec/timing.ts'
+import type { DeliveryPolicy } from '../spec/types.ts'
+import type { RefLookup } from '../spec/validate.ts'
+import type { AdmissionHandler } from './handle.ts'
+import { add, replace, setAnnotations, type PatchOperation } from './patch.ts'
+import { allow, allowWithPatch, deny, type AdmissionRequest, type AdmissionVerdict, type KubeObject } from './review.ts'
+
+/** What the handler reads; every answer comes from an informer cache. */
+export interface DeploymentContext {
+  readonly sluiceUsername: string
+  policies(): readonly DeliveryPolicy[]
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined
+  readonly refs: RefLookup
+  readonly minIntervalMs?: number
+}
+
+interface DeploymentObject extends KubeObject {
+  readonly spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> }; template?: unknown }
+}
+
+function who(d: DeploymentObject, namespace: string | undefined): string {
+  return `Deployment ${namespace ?? d.metadata?.namespace ?? ''}/${d.metadata?.name ?? ''}`
+}
+
+function lintContext(ctx: DeploymentContext, namespace: string): LintContext {
+  return {
+    policies: ctx.policies(),
+    namespaceLabels: ctx.namespaceLabels(namespace) ?? {},
+    refs: ctx.refs,
+    ...(ctx.minIntervalMs !== undefined && { minIntervalMs: ctx.minIntervalMs }),
+  }
+}
+
+function replicasPatch(d: DeploymentObject, value: number): PatchOperation {
+  return d.spec?.replicas === undefined ? add(['spec', 'replicas'], value) : replace(['spec', 'replicas'], value)
+}
+
+// An opt-out is the removal of sluice.dev/strategy; under an enforcing policy it is refused.
+function optOutDenial(request: AdmissionRequest, object: DeploymentObject, ctx: DeploymentContext): AdmissionVerdict | undefined {
+  const old = request.oldObject
+  if (request.operation !== 'UPDATE' || !old || !hasOptIn(old.metadata?.annotations)) return undefined
+  if (hasOptIn(object.metadata?.annotations)) return undefined
+  const labels = (object.metadata?.labels ?? {}) as Record<string, string>
+  const nsLabels = ctx.namespaceLabels(request.namespace ?? '') ?? {}
+  const enforcing = ctx.policies().find(p => p.spec.mode === 'enforce' && policyApplies(p, nsLabels, labels))
+  if (!enforcing) return undefined
+  return deny(`${who(object, request.namespace)}: annotation ${ANNOTATIONS.strategy} cannot be removed: DeliveryPolicy ` +
+    `${enforcing.metadata.name} (enforce) requires progressive delivery here; change the strategy instead, or ask the platform team to exempt this Deployment`,
+  { code: 403, reason: 'Forbidden' })
+}
+
+/** Decides one Deployment write. */
+export function decideDeployment(request: AdmissionRequest, ctx: DeploymentContext): AdmissionVerdict {
+  // sluice's own writes (scaling the target, state annotations) pass unchanged; recognised by identity only.
+  if (request.userInfo.username === ctx.sluiceUsername) return allow()
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return allow()
+  if (request.subResource) return allow()
+  const object = request.object
+  if (!object) return allow()
+  const namespace = request.namespace ?? object.metadata?.namespace ?? ''
+  const optOut = optOutDenial(request, object, ctx)
+  if (optOut) return optOut
+
+  const report = lintDeployment(object, lintContext(ctx, namespace))
+  if (!report.resolution.optedIn) {
+    const old = request.oldObject
+    const leaving = request.operation === 'UPDATE' && hasOptIn(old?.metadata?.annotations)
+    const warnings = leaving
+      ? [...report.warnings, `${who(object, namespace)}: opted out of sluice; the Deployment is scaled back up and the generated objects are removed once it serves`]
+      : report.warnings
+    return allow(warnings.length > 0 ? warnings : undefined)
+  }
+  if (report.rejections.length > 0) {
+    return deny(report.rejections.join('; '), { code: 422, reason: 'Invalid' })
+  }
+  return holdAndRecord(request, object, namespace, report)
+}
+
+type Report = ReturnType<typeof lintDeployment>
+
+interface Write {
+  readonly object: DeploymentObject
+  readonly old: DeploymentObject | undefined
+  readonly subject: string
+  readonly name: string
+  readonly userReplicas: number
+  readonly revision: string
+  readonly plan: string
+}
+
+function annotationsOf(d: DeploymentObject | undefined): Record<string, string> | undefined {
+  return d?.metadata?.annotations
+}
+
+// A Deployment sluice already manages carries its state annotations (or at least the opt-in).
+function isManaged(request: AdmissionRequest, old: DeploymentObject | undefined): boolean {
+  if (request.operation !== 'UPDATE' || !old) return false
+  return annotationsOf(old)?.[STATE_ANNOTATIONS.revision] !== undefined || hasOptIn(annotationsOf(old))
+}
+
+// A managed Deployment keeps its live replicas; a new template gets the plan, a replica change a note.
+function updateManaged(w: Write, old: DeploymentObject, ops: PatchOperation[], warnings: string[]): void {
+  const live = old.spec?.replicas ?? 1
+  if (w.userReplicas !== live) ops.push(replicasPatch(w.object, live))
+  const oldRevision = annotationsOf(old)?.[STATE_ANNOTATIONS.revision] ?? templateRevision(old.spec?.template)
+  const recorded = Number(annotationsOf(old)?.[STATE_ANNOTATIONS.desiredReplicas] ?? live)
+  if (oldRevision !== w.revision) warnings.push(`${w.subject}: new revision ${w.revision.slice(0, 8)}: ${w.plan}`)
+  else if (w.userReplicas !== recorded) {
+    warnings.push(`${w.subject}: replicas ${w.userReplicas} go to ${w.name}-primary at once, without analysis`)
+  }
+}
+
+function holdAndRecord(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: Report): AdmissionVerdict {
+  const old = request.oldObject
+  const name = object.metadata?.name ?? ''
+  const w: Write = {
+    object, old, name,
+    subject: who(object, namespace),
+    userReplicas: object.spec?.replicas ?? 1,
+    revision: templateRevision(object.spec?.template),
+    plan: planText({ namespace, name }, report.resolution.spec, report.resolution.strategy),
+  }
+  const ops: PatchOperation[] = setAnnotations(object, {
+    [STATE_ANNOTATIONS.desiredReplicas]: String(w.userReplicas),
+    [STATE_ANNOTATIONS.revision]: w.revision,
+  })
+  const warnings = [...report.warnings]
+  if (request.operation === 'CREATE') {
+    // A new app: the generated primary serves; the target stays at zero.
+    if (object.spec?.replicas !== 0) ops.push(replicasPatch(object, 0))
+    warnings.push(`${w.subject}: first deployment: ${w.userReplicas} replica(s) go to ${name}-primary without analysis; later revisions: ${w.plan}`)
+  } else if (old && isManaged(request, old)) {
+    updateManaged(w, old, ops, warnings)
+  } else {
+    // Opting in a live app: replicas stay until the primary serves (the controller scales down then).
+    warnings.push(`${w.subject}: opted in: ${name}-primary takes over the current version before ${name} is scaled down; later revisions: ${w.plan}`)
+  }
+  return allowWithPatch(ops, warnings.length > 0 ? warnings : undefined)
+}
+
+export function deploymentHandler(ctx: DeploymentContext): AdmissionHandler {
+  return request => decideDeployment(request, ctx)
+}

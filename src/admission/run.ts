@@ -1,0 +1,155 @@
+// Runs the admission webhook: informer caches, certificate manager, HTTPS server, and the webhook
+// configurations (rewritten when DeliveryPolicies change). The request path reads only the caches.
+import {
+  AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Namespace,
+} from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import { createCertificateManager, type CertificateManager } from '../certs/manager.ts'
+import { joinPemBundle } from '../certs/inspect.ts'
+import { servingNames } from '../certs/names.ts'
+import { DEFAULT_ROTATION_POLICY, type RotationPolicy } from '../certs/rotation.ts'
+import { secretStore } from '../certs/store.ts'
+import { webhookConfigurationSink } from '../certs/webhooks.ts'
+import { isNotFound } from '../kube/errors.ts'
+import { createInformer, type Informer } from '../kube/informer.ts'
+import { GROUP, VERSION, type AlertProvider, type DeliveryPolicy, type MetricTemplate } from '../spec/types.ts'
+import { deploymentHandler } from './deployments.ts'
+import { guardHandler } from './guard.ts'
+import { CONFIGURATION_NAME, mutatingConfiguration, validatingConfiguration, type Endpoint, type RegistrationOptions } from './registration.ts'
+import { buildAdmissionServer, type AdmissionServer } from './server.ts'
+
+export interface WebhookOptions {
+  readonly kc: KubeConfig
+  readonly logger: Logger
+  readonly namespace: string
+  readonly service: string
+  readonly host: string
+  readonly port: number
+  readonly sluiceUsername: string
+  /** Register by URL (local runs) instead of through the Service. */
+  readonly url?: string
+  readonly extraIps?: readonly string[]
+  readonly extraDnsNames?: readonly string[]
+  readonly rotation?: RotationPolicy
+  readonly certCheckIntervalMs?: number
+  readonly minIntervalMs?: number
+  readonly register: boolean
+  readonly namespaceLabels?: Readonly<Record<string, string>>
+  readonly secretName?: string
+}
+
+export interface RunningWebhook {
+  readonly server: AdmissionServer
+  readonly certs: CertificateManager
+  readonly port: number
+  stop(): Promise<void>
+}
+
+type Listed<T> = { items: T[]; metadata?: { resourceVersion?: string } }
+
+function customInformer<T extends { metadata?: { name?: string; namespace?: string } }>(kc: KubeConfig, plural: string, log: Logger): Informer<T> {
+  const api = kc.makeApiClient(CustomObjectsApi)
+  return createInformer<T & { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(kc, {
+    path: `/apis/${GROUP}/${VERSION}/${plural}`,
+    list: async () => (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as Listed<T>,
+    onError: err => log.warn({ err: String(err), plural }, 'watch error; restarting'),
+  })
+}
+
+export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
+  const log = o.logger
+  const core = o.kc.makeApiClient(CoreV1Api)
+  const admissionApi = o.kc.makeApiClient(AdmissionregistrationV1Api)
+  const policies = customInformer<DeliveryPolicy>(o.kc, 'deliverypolicies', log)
+  const templates = customInformer<MetricTemplate>(o.kc, 'metrictemplates', log)
+  const alertProviders = customInformer<AlertProvider>(o.kc, 'alertproviders', log)
+  const namespaces = createInformer<V1Namespace>(o.kc, {
+    path: '/api/v1/namespaces', list: () => core.listNamespace(),
+    onError: err => log.warn({ err: String(err) }, 'namespace watch error; restarting'),
+  })
+  const informers = [policies, templates, alertProviders, namespaces]
+
+  const rotation = o.rotation ?? DEFAULT_ROTATION_POLICY
+  const certs = createCertificateManager({
+    store: secretStore(core, { namespace: o.namespace, name: o.secretName ?? `${o.service}-webhook-certs` }),
+    sink: o.register ? webhookConfigurationSink(admissionApi, { mutating: [CONFIGURATION_NAME], validating: [CONFIGURATION_NAME] }) : undefined,
+    names: servingNames({ service: o.service, namespace: o.namespace, extraIpAddresses: o.extraIps ?? [], extraDnsNames: o.extraDnsNames ?? [] }),
+    policy: rotation,
+    logger: log,
+    ...(o.certCheckIntervalMs !== undefined && { checkIntervalMs: o.certCheckIntervalMs }),
+    onServingChange: serving => server.reloadCertificate(serving.certPem, serving.keyPem),
+  })
+  const set = await certs.sync()
+
+  const server: AdmissionServer = buildAdmissionServer({
+    tls: set.serving,
+    logger: log,
+    mutateDeployments: deploymentHandler({
+      sluiceUsername: o.sluiceUsername,
+      policies: () => policies.list(),
+      namespaceLabels: ns => namespaces.get(ns)?.metadata?.labels,
+      refs: {
+        metricTemplate: (ns, name) => templates.get(name, ns) !== undefined,
+        alertProvider: (ns, name) => alertProviders.get(name, ns) !== undefined,
+      },
+      ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
+    }),
+    validateGuard: guardHandler({ sluiceUsername: o.sluiceUsername }),
+  })
+
+  // Until every cache has listed once, /readyz says no: an empty cache would admit what it should reject.
+  await Promise.all(informers.map(i => i.start()))
+  await server.listen({ host: o.host, port: o.port })
+  const port = (server.server.address() as { port: number }).port
+  server.setCachesSynced(true)
+
+  const endpoint: Endpoint = o.url ? { kind: 'url', base: o.url } : { kind: 'service', namespace: o.namespace, name: o.service }
+  let registering: Promise<void> = Promise.resolve()
+  const register = (): void => {
+    if (!o.register) return
+    registering = registering.then(async () => {
+      const current = certs.current()
+      const registration: RegistrationOptions = {
+        endpoint, sluiceNamespace: o.namespace, sluiceUsername: o.sluiceUsername, policies: policies.list(),
+        ...(current && { caBundle: Buffer.from(joinPemBundle(current.trusted)).toString('base64') }),
+        ...(o.namespaceLabels && { namespaceLabels: o.namespaceLabels }),
+      }
+      await applyConfigurations(admissionApi, registration)
+      log.info({ policies: registration.policies?.length ?? 0 }, 'webhook configurations registered')
+    }).catch((err: unknown) => { log.error({ err: String(err) }, 'registering webhook configurations failed') })
+  }
+  register()
+  let debounce: NodeJS.Timeout | undefined
+  policies.on(() => {
+    clearTimeout(debounce)
+    debounce = setTimeout(register, 200)
+  })
+  await registering
+  certs.start()
+  log.info({ port, url: o.url }, 'sluice webhook serving')
+
+  return {
+    server, certs, port,
+    async stop() {
+      clearTimeout(debounce)
+      certs.stop()
+      for (const i of informers) i.stop()
+      await server.close()
+    },
+  }
+}
+
+// The configurations are created at install time (manifests/, or the local harness) by an administrator:
+// sluice may only update its own, by name, so it can never create a webhook that intercepts anything else.
+async function applyConfigurations(api: AdmissionregistrationV1Api, r: RegistrationOptions): Promise<void> {
+  const missing = (kind: string) => (err: unknown): never => {
+    if (isNotFound(err)) throw new Error(`${kind} ${CONFIGURATION_NAME} does not exist: install it first (kubectl apply -f manifests/webhooks.yaml)`)
+    throw err
+  }
+  const mutating = mutatingConfiguration(r)
+  const m = await api.readMutatingWebhookConfiguration({ name: CONFIGURATION_NAME }).catch(missing('MutatingWebhookConfiguration'))
+  await api.replaceMutatingWebhookConfiguration({ name: CONFIGURATION_NAME, body: { ...mutating, metadata: { ...mutating.metadata, resourceVersion: m.metadata?.resourceVersion } } })
+  const validating = validatingConfiguration(r)
+  const v = await api.readValidatingWebhookConfiguration({ name: CONFIGURATION_NAME }).catch(missing('ValidatingWebhookConfiguration'))
+  await api.replaceValidatingWebhookConfiguration({ name: CONFIGURATION_NAME, body: { ...validating, metadata: { ...validating.metadata, resourceVersion: v.metadata?.resourceVersion } } })
+}
