@@ -60,12 +60,17 @@ cluster-up: deps bins ## start the local control plane (idempotent); prints the 
 cluster-down: deps ## stop every process cluster-up started
 	@$(NODE) test/cluster/cli.ts down --dir $(CLUSTER_DIR)
 
-run: cluster-up ## bring the local cluster up and say how to use it
+up: deps bins ## local cluster + CRDs + RBAC + `sluice webhook` (as its own ServiceAccount), registered by URL
+	@$(NODE) test/cluster/cli.ts up --sluice --dir $(CLUSTER_DIR) --bin-dir $(K8S_BIN)
+
+down: cluster-down ## stop everything `make up` started
+
+run: up ## bring the local environment up and say how to use it
 	@echo
-	@echo "The local cluster is up. Use it with:"
+	@echo "The local cluster is up with sluice's webhook installed. Use it with:"
 	@echo "  export KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig PATH=$(K8S_BIN):\$$PATH"
-	@echo "  kubectl get nodes"
-	@echo "Stop it with: make cluster-down"
+	@echo "  kubectl apply -f examples/podinfo.yaml        # watch the plan preview in the warnings"
+	@echo "Stop it with: make down"
 
 clean: cluster-down
 	rm -rf .cache .tap

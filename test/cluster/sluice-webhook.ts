@@ -2,11 +2,11 @@
 // the way `make up` and the integration run need it. Certificates live minutes here, so that renewal
 // happens (and is tested) while the tests apply Deployments.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AdmissionregistrationV1Api, KubeConfig } from '@kubernetes/client-node'
 import type { ClusterState } from './cluster.ts'
-import { freePort, httpsGet, waitFor } from './process.ts'
+import { freePort, httpsGet, stopProcess, waitFor } from './process.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 
@@ -36,7 +36,8 @@ function ignoreExists(err: unknown): void {
   if ((err as { code?: number }).code !== 409) throw err
 }
 
-export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: string, extraArgs: readonly string[] = []): Promise<SluiceWebhook> {
+/** `detached`: the webhook outlives this process (make up); its pid goes to <dir>/sluice-webhook.pid. */
+export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: string, extraArgs: readonly string[] = [], detached = false): Promise<SluiceWebhook> {
   await precreateConfigurations(state)
   const port = await freePort()
   const url = `https://127.0.0.1:${port}`
@@ -44,8 +45,12 @@ export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: 
   const fd = openSync(log, 'a')
   const child = spawn(process.execPath, [join(root, 'bin/sluice.ts'), 'webhook',
     `--kubeconfig=${sluiceKubeconfig}`, `--listen=127.0.0.1:${port}`, `--url=${url}`,
-    '--cert-ip=127.0.0.1', '--cert-dns=localhost', ...extraArgs], { stdio: ['ignore', fd, fd], env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
+    '--cert-ip=127.0.0.1', '--cert-dns=localhost', ...extraArgs], { stdio: ['ignore', fd, fd], detached, env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
   closeSync(fd)
+  if (detached) {
+    child.unref()
+    writeFileSync(join(state.dir, 'sluice-webhook.pid'), String(child.pid))
+  }
   const exited = new Promise<void>(res => child.once('exit', () => res()))
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
@@ -68,4 +73,13 @@ export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: 
     throw e
   }
   return { url, log, child, stop }
+}
+
+/** Stops a webhook started with `detached` (make down). */
+export async function stopDetachedWebhook(dir: string): Promise<boolean> {
+  const pidFile = join(dir, 'sluice-webhook.pid')
+  if (!existsSync(pidFile)) return false
+  const stopped = await stopProcess(Number(readFileSync(pidFile, 'utf8')), join(root, 'bin/sluice.ts'))
+  rmSync(pidFile, { force: true })
+  return stopped
 }
