@@ -1,0 +1,106 @@
+// One analysis tick: every metric of a canary resolved (builtin, MetricTemplate or inline query), queried
+// concurrently with a bounded timeout, and judged. Never throws: a setup problem is an 'error' record.
+import { intervalMs } from '../spec/defaults.ts'
+import type { Canary, CanaryMetric, CheckRecord, MetricTemplate } from '../spec/types.ts'
+import { builtinQuery, isBuiltinMetric } from './builtin.ts'
+import { createPrometheusProvider, prometheusAuthFromSecret, type PrometheusOptions } from './prometheus.ts'
+import type { MetricProvider } from './provider.ts'
+import { renderQuery, type TemplateVars } from './template.ts'
+import { metricVerdict, outcomeOfError } from './verdict.ts'
+
+/** Longest a single query may take, whatever the interval: a slow Prometheus must not stall the tick. */
+export const MAX_QUERY_TIMEOUT_MS = 10_000
+const DEFAULT_METRIC_INTERVAL = '1m'
+
+export interface AnalysisDeps {
+  /** The MetricTemplate, or undefined when it does not exist. */
+  getTemplate(namespace: string, name: string): Promise<MetricTemplate | undefined>
+  /** A Secret's data, already base64-decoded, or undefined when it does not exist. */
+  getSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>
+  /** Builds a provider; tests inject one. Defaults to the Prometheus client. */
+  providerFor?(options: PrometheusOptions): MetricProvider
+  /** spec.metricsServer overrides it; builtin and inline queries need one of the two. */
+  readonly defaultMetricsServer?: string
+  readonly timeoutMs?: number
+  readonly now?: () => Date
+}
+
+/** min(interval / 2, 10s): a query answers well within the tick it belongs to. */
+export function queryTimeoutMs(canary: Canary): number {
+  return Math.min(Math.floor(intervalMs(canary.spec.analysis) / 2), MAX_QUERY_TIMEOUT_MS)
+}
+
+export function templateVars(canary: Canary, metric: CanaryMetric): TemplateVars {
+  const target = canary.spec.targetRef.name
+  return {
+    namespace: canary.metadata.namespace ?? 'default',
+    target,
+    service: canary.spec.service.name ?? target,
+    ...(canary.spec.ingressRef ? { ingress: canary.spec.ingressRef.name } : {}),
+    ...(canary.spec.routeRef ? { route: canary.spec.routeRef.name } : {}),
+    interval: metric.interval ?? DEFAULT_METRIC_INTERVAL,
+    name: canary.metadata.name ?? target,
+    variables: metric.templateVariables ?? {},
+  }
+}
+
+interface Resolved { readonly provider: MetricProvider; readonly query: string }
+
+class SetupError extends Error {}
+
+async function resolveTemplate(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<Resolved> {
+  const ref = metric.templateRef
+  if (!ref) throw new SetupError('no templateRef')
+  const namespace = ref.namespace ?? canary.metadata.namespace ?? 'default'
+  const template = await deps.getTemplate(namespace, ref.name)
+  if (!template) throw new SetupError(`MetricTemplate ${namespace}/${ref.name} does not exist; create it or fix templateRef`)
+  const spec = template.spec.provider
+  if (spec.type !== undefined && spec.type !== 'prometheus') {
+    throw new SetupError(`MetricTemplate ${namespace}/${ref.name} uses provider ${spec.type}, which sluice does not support yet (only prometheus)`)
+  }
+  const address = spec.address ?? canary.spec.metricsServer ?? deps.defaultMetricsServer
+  if (!address) throw new SetupError(`MetricTemplate ${namespace}/${ref.name} has no provider.address and no metrics server is configured`)
+  let auth: PrometheusOptions['auth']
+  if (spec.secretRef) {
+    // Flagger reads the Secret from the template's namespace, not the canary's.
+    const data = await deps.getSecret(namespace, spec.secretRef.name)
+    if (!data) throw new SetupError(`Secret ${namespace}/${spec.secretRef.name} (secretRef of MetricTemplate ${ref.name}) does not exist`)
+    auth = prometheusAuthFromSecret(data, `Secret ${namespace}/${spec.secretRef.name}`)
+  }
+  const options: PrometheusOptions = { address, timeoutMs, ...(auth ? { auth } : {}), ...(spec.headers ? { headers: spec.headers } : {}) }
+  return { provider: (deps.providerFor ?? createPrometheusProvider)(options), query: renderQuery(template.spec.query, templateVars(canary, metric)) }
+}
+
+function resolveDefaultServer(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number, template: string): Resolved {
+  const address = canary.spec.metricsServer ?? deps.defaultMetricsServer
+  if (!address) throw new SetupError('no metrics server is configured (spec.metricsServer or the controller flag)')
+  return { provider: (deps.providerFor ?? createPrometheusProvider)({ address, timeoutMs }), query: renderQuery(template, templateVars(canary, metric)) }
+}
+
+/** templateRef wins over a builtin name (Flagger would run both for request-success-rate). */
+async function resolve(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<Resolved> {
+  if (metric.templateRef) return resolveTemplate(canary, metric, deps, timeoutMs)
+  if (metric.query) return resolveDefaultServer(canary, metric, deps, timeoutMs, metric.query)
+  if (isBuiltinMetric(metric.name)) {
+    return resolveDefaultServer(canary, metric, deps, timeoutMs, builtinQuery(canary.spec.provider, metric.name))
+  }
+  throw new SetupError('it is not a builtin metric and has no templateRef')
+}
+
+async function checkMetric(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<CheckRecord> {
+  const time = (deps.now ?? (() => new Date()))()
+  try {
+    const { provider, query } = await resolve(canary, metric, deps, timeoutMs)
+    const value = await provider.query(query)
+    return metricVerdict(metric, { kind: 'value', value }, { time })
+  } catch (e) {
+    return metricVerdict(metric, outcomeOfError(e), { time })
+  }
+}
+
+/** The records of one tick, in the order of spec.analysis.metrics. */
+export async function analyseMetrics(canary: Canary, deps: AnalysisDeps): Promise<CheckRecord[]> {
+  const metrics = canary.spec.analysis?.metrics ?? []
+  const timeoutMs = deps.timeoutMs ?? queryTimeoutMs(canary)
+  return Promise.all(metrics.map(m => checkMetric(canary, m, deps, timeoutMs)))
+}

@@ -1,0 +1,67 @@
+// Builtin request-success-rate (percent) and request-duration (milliseconds) queries per router, as
+// templates rendered by template.ts. request-duration is the p99 everywhere, already in milliseconds.
+import type { Provider } from '../spec/types.ts'
+
+export const BUILTIN_METRIC_NAMES = ['request-success-rate', 'request-duration'] as const
+export type BuiltinMetricName = typeof BUILTIN_METRIC_NAMES[number]
+
+export function isBuiltinMetric(name: string): name is BuiltinMetricName {
+  return (BUILTIN_METRIC_NAMES as readonly string[]).includes(name)
+}
+
+export interface BuiltinQueries {
+  readonly 'request-success-rate': string
+  readonly 'request-duration': string
+}
+
+function successRate(metric: string, selector: string, nonError: string): string {
+  return `sum(rate(${metric}{${selector},${nonError}}[{{ interval }}])) / sum(rate(${metric}{${selector}}[{{ interval }}])) * 100`
+}
+
+function p99Ms(bucket: string, selector: string, toMs: string): string {
+  return `histogram_quantile(0.99, sum(rate(${bucket}{${selector}}[{{ interval }}])) by (le))${toMs}`
+}
+
+// The generic HTTP observer: the app exports http_request_duration_seconds, relabelled with the pod.
+const HTTP_SELECTOR = 'kubernetes_namespace="{{ namespace }}",kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"'
+const HTTP: BuiltinQueries = {
+  'request-success-rate': successRate('http_request_duration_seconds_count', HTTP_SELECTOR, 'status!~"5.*"'),
+  'request-duration': p99Ms('http_request_duration_seconds_bucket', HTTP_SELECTOR, ' * 1000'),
+}
+
+// canary!="" keeps only the canary ingress' requests (the controller labels its backends).
+const NGINX_SELECTOR = 'namespace="{{ namespace }}",ingress="{{ ingress }}",canary!=""'
+const NGINX: BuiltinQueries = {
+  'request-success-rate': successRate('nginx_ingress_controller_requests', NGINX_SELECTOR, 'status!~"5.*"'),
+  'request-duration': p99Ms('nginx_ingress_controller_response_duration_seconds_bucket', NGINX_SELECTOR, ' * 1000'),
+}
+
+const ISTIO_SELECTOR = 'reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload=~"{{ target }}"'
+const ISTIO: BuiltinQueries = {
+  'request-success-rate': successRate('istio_requests_total', ISTIO_SELECTOR, 'response_code!~"5.*"'),
+  'request-duration': p99Ms('istio_request_duration_milliseconds_bucket', ISTIO_SELECTOR, ''),
+}
+
+const LINKERD_SELECTOR = 'namespace="{{ namespace }}",deployment=~"{{ target }}",direction="inbound"'
+const LINKERD: BuiltinQueries = {
+  'request-success-rate': successRate('response_total', LINKERD_SELECTOR, 'classification!="failure"'),
+  'request-duration': p99Ms('response_latency_ms_bucket', LINKERD_SELECTOR, ''),
+}
+
+const BY_PROVIDER: Partial<Record<Provider, BuiltinQueries>> = {
+  kubernetes: HTTP, gatewayapi: HTTP, 'gatewayapi:v1': HTTP, 'gatewayapi:v1beta1': HTTP, nginx: NGINX,
+  istio: ISTIO, linkerd: LINKERD,
+}
+
+/**
+ * The query template of a builtin metric for a router. Throws for routers without builtin queries
+ * (Flagger would silently use Istio's): the message says to use a MetricTemplate.
+ */
+export function builtinQuery(provider: Provider | undefined, metric: BuiltinMetricName): string {
+  const queries = BY_PROVIDER[provider ?? 'kubernetes']
+  if (!queries) {
+    const have = Object.keys(BY_PROVIDER).join(', ')
+    throw new Error(`sluice has no builtin ${metric} query for provider ${provider}; use a MetricTemplate (builtin queries exist for ${have})`)
+  }
+  return queries[metric]
+}
