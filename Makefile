@@ -74,3 +74,10 @@ run: up ## bring the local environment up and say how to use it
 
 clean: cluster-down
 	rm -rf .cache .tap
+
+.PHONY: manifests certs
+manifests: crds ## regenerate manifests/webhooks.yaml from src/admission/registration.ts (and the CRDs)
+	$(NODE) src/admission/manifests.ts
+
+certs: deps ## write local development certificates (CA, serving cert for localhost) into certs/
+	$(NODE) src/certs/dev-cli.ts certs

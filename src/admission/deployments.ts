@@ -104,10 +104,29 @@ function isManaged(request: AdmissionRequest, old: DeploymentObject | undefined)
   return annotationsOf(old)?.[STATE_ANNOTATIONS.revision] !== undefined || hasOptIn(annotationsOf(old))
 }
 
+function recordedReplicas(d: DeploymentObject | undefined): number | undefined {
+  const text = annotationsOf(d)?.[STATE_ANNOTATIONS.desiredReplicas]
+  return text !== undefined && /^[0-9]+$/.test(text) ? Number(text) : undefined
+}
+
+// The count the user asked for. A write that carries the held value over (kubectl set image, rollout
+// restart, label; or this webhook's own earlier patch when several policy webhooks send one request)
+// says nothing about replicas: reading it as the user's would record 0 and empty the primary.
+function userReplicasOf(request: AdmissionRequest, object: DeploymentObject, old: DeploymentObject | undefined): number {
+  const written = object.spec?.replicas ?? 1
+  if (request.operation !== 'CREATE' && !isManaged(request, old)) return written
+  const held = request.operation === 'CREATE' ? 0 : old?.spec?.replicas ?? 1
+  if (written !== held) return written
+  const now = recordedReplicas(object)
+  const before = recordedReplicas(old)
+  if (now !== undefined && now !== before) return now
+  return before ?? written
+}
+
 // A managed Deployment keeps its live replicas; a new template gets the plan, a replica change a note.
 function updateManaged(w: Write, old: DeploymentObject, ops: PatchOperation[], warnings: string[]): void {
   const live = old.spec?.replicas ?? 1
-  if (w.userReplicas !== live) ops.push(replicasPatch(w.object, live))
+  if (w.object.spec?.replicas !== live) ops.push(replicasPatch(w.object, live))
   const oldRevision = annotationsOf(old)?.[STATE_ANNOTATIONS.revision] ?? templateRevision(old.spec?.template)
   const recorded = Number(annotationsOf(old)?.[STATE_ANNOTATIONS.desiredReplicas] ?? live)
   if (oldRevision !== w.revision) warnings.push(`${w.subject}: new revision ${w.revision.slice(0, 8)}: ${w.plan}`)
@@ -122,7 +141,7 @@ function holdAndRecord(request: AdmissionRequest, object: DeploymentObject, name
   const w: Write = {
     object, old, name,
     subject: who(object, namespace),
-    userReplicas: object.spec?.replicas ?? 1,
+    userReplicas: userReplicasOf(request, object, old),
     revision: templateRevision(object.spec?.template),
     plan: planText({ namespace, name }, report.resolution.spec, report.resolution.strategy),
   }

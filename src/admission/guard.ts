@@ -8,8 +8,13 @@ export interface GuardContext {
   readonly sluiceUsername: string
 }
 
-// The garbage collector and namespace controller remove generated objects with their owners.
+// The garbage collector and namespace controller remove generated objects with their owners; the
+// collector also writes them (UPDATE) to drop finalizers and owner references in foreground and orphan deletion.
 const SYSTEM_CONTROLLERS = /^system:serviceaccount:kube-system:[a-z0-9-]+$|^system:kube-controller-manager$/
+
+function systemCleanup(request: AdmissionRequest, username: string): boolean {
+  return (request.operation === 'DELETE' || request.operation === 'UPDATE') && SYSTEM_CONTROLLERS.test(username)
+}
 
 function managed(o: KubeObject | undefined): boolean {
   return o?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
@@ -30,7 +35,7 @@ export function decideGuard(request: AdmissionRequest, ctx: GuardContext): Admis
   if (username === ctx.sluiceUsername) return allow()
   // Both sides are checked: removing the label is a write to a generated object too.
   if (!managed(request.object) && !managed(request.oldObject)) return allow()
-  if (request.operation === 'DELETE' && SYSTEM_CONTROLLERS.test(username)) return allow()
+  if (systemCleanup(request, username)) return allow()
   const kind = request.kind.kind
   const name = request.name ?? request.object?.metadata?.name ?? request.oldObject?.metadata?.name ?? ''
   const target = `${kind} ${request.namespace ? `${request.namespace}/` : ''}${name}`

@@ -1,0 +1,164 @@
+// The install manifests: the generated webhooks.yaml matches its generator, every file parses into
+// well-formed objects, the kustomization lists them all, and the pieces agree with each other (the names,
+// ports and labels that the Service, PDB, webhooks and RBAC use to find the Deployment).
+import t from 'tap'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseAllDocuments } from 'yaml'
+import { INSTALL_REGISTRATION, renderWebhooks, WEBHOOKS_FILE } from '../../src/admission/manifests.ts'
+
+const DIR = fileURLToPath(new URL('../../manifests/', import.meta.url))
+
+interface K8sObject {
+  apiVersion?: unknown
+  kind?: unknown
+  metadata?: { name?: unknown; namespace?: string; labels?: Record<string, string> }
+  [field: string]: unknown
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap(entry => {
+    const path = join(dir, entry)
+    if (statSync(path).isDirectory()) return yamlFiles(path)
+    return /\.ya?ml$/.test(entry) ? [relative(DIR, path)] : []
+  })
+}
+
+function load(file: string): K8sObject[] {
+  const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'))
+  const list = Array.isArray(docs) ? docs : [docs]
+  for (const doc of list) {
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map(e => e.message).join('; ')}`)
+  }
+  return list.map(d => d.toJS() as unknown).filter((o): o is K8sObject => o !== null && o !== undefined)
+}
+
+const FILES = yamlFiles(DIR)
+const ALL = FILES.flatMap(file => load(file).map(object => ({ file, object })))
+
+function only(kind: string, file?: string): K8sObject {
+  const found = ALL.filter(e => e.object.kind === kind && (file === undefined || e.file === file))
+  if (found.length !== 1 || !found[0]) throw new Error(`expected one ${kind}, found ${found.length}`)
+  return found[0].object
+}
+
+t.test('manifests/webhooks.yaml equals the generator\'s output (run make manifests)', async t => {
+  t.equal(readFileSync(WEBHOOKS_FILE, 'utf8'), renderWebhooks())
+})
+
+t.test('every YAML file parses, and every object has apiVersion, kind and metadata.name', async t => {
+  t.ok(FILES.includes('webhooks.yaml') && FILES.includes('deployment.yaml') && FILES.some(f => f.startsWith('crds/')), 'the walk finds the files')
+  for (const file of FILES) t.ok(load(file).length > 0, `${file} holds at least one object`)
+  for (const { file, object } of ALL) {
+    const what = `${file}: ${String(object.kind)} ${String(object.metadata?.name)}`
+    t.ok(typeof object.apiVersion === 'string' && object.apiVersion !== '', `${what}: apiVersion`)
+    t.ok(typeof object.kind === 'string' && object.kind !== '', `${what}: kind`)
+    t.ok(typeof object.metadata?.name === 'string' && object.metadata.name !== '', `${what}: metadata.name`)
+  }
+})
+
+t.test('the kustomization lists every manifest, and nothing that is missing', async t => {
+  const kustomization = only('Kustomization') as { resources?: string[] }
+  const listed = [...(kustomization.resources ?? [])].sort()
+  t.same(listed, FILES.filter(f => f !== 'kustomization.yaml').sort())
+})
+
+interface Container {
+  name: string
+  args?: string[]
+  ports?: { name: string; containerPort: number }[]
+  readinessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } }
+  livenessProbe?: { httpGet?: { path: string; port: string | number; scheme?: string } }
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> }
+  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] }; privileged?: boolean }
+}
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string> }
+  spec: {
+    serviceAccountName?: string
+    securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type?: string } }
+    affinity?: { podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } } }[] } }
+    containers: Container[]
+  }
+}
+
+const deployment = only('Deployment', 'deployment.yaml') as K8sObject & { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: PodTemplate } }
+const template = deployment.spec.template
+const container = (name: string): Container => {
+  const c = template.spec.containers.find(x => x.name === name)
+  if (!c) throw new Error(`no container ${name}`)
+  return c
+}
+const portNumber = (c: Container, port: string | number | undefined): number | undefined =>
+  typeof port === 'number' ? port : c.ports?.find(p => p.name === port)?.containerPort
+
+const matches = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
+  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v)
+
+t.test('the sluice Deployment runs the webhook and the controller side by side', async t => {
+  t.equal(deployment.metadata?.namespace, INSTALL_REGISTRATION.sluiceNamespace)
+  t.equal(deployment.spec.replicas, 2)
+  t.ok(matches(deployment.spec.selector.matchLabels, template.metadata.labels), 'its selector selects its pods')
+  t.same(template.spec.containers.map(c => c.name), ['webhook', 'controller'])
+  t.same(container('webhook').args, ['webhook', '--listen=0.0.0.0:9443'])
+  t.same(container('controller').args, ['controller'])
+  const spread = template.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm
+  t.equal(spread?.topologyKey, 'kubernetes.io/hostname')
+  t.ok(spread && matches(spread.labelSelector.matchLabels, template.metadata.labels), 'anti-affinity to its own pods')
+})
+
+function probe(c: Container, which: 'readinessProbe' | 'livenessProbe'): { path?: string; port?: number; scheme: string } {
+  const get = c[which]?.httpGet
+  return { path: get?.path, port: portNumber(c, get?.port), scheme: get?.scheme ?? 'HTTP' }
+}
+
+t.test('probes: the webhook over HTTPS on 9443, the controller over HTTP on 8080', async t => {
+  const webhook = container('webhook')
+  t.same(probe(webhook, 'readinessProbe'), { path: '/readyz', port: 9443, scheme: 'HTTPS' }, 'the webhook serves TLS only')
+  t.same(probe(webhook, 'livenessProbe'), { path: '/healthz', port: 9443, scheme: 'HTTPS' })
+  const controller = container('controller')
+  t.same(probe(controller, 'readinessProbe'), { path: '/readyz', port: 8080, scheme: 'HTTP' })
+  t.same(probe(controller, 'livenessProbe'), { path: '/healthz', port: 8080, scheme: 'HTTP' })
+})
+
+t.test('every container runs unprivileged, with resources set', async t => {
+  const pod = template.spec.securityContext
+  t.same([pod?.runAsNonRoot, pod?.runAsUser, pod?.seccompProfile?.type], [true, 65534, 'RuntimeDefault'])
+  for (const c of template.spec.containers) {
+    const sc = c.securityContext
+    t.same([sc?.readOnlyRootFilesystem, sc?.allowPrivilegeEscalation, sc?.capabilities?.drop], [true, false, ['ALL']],
+      `${c.name}: read-only root, no privilege escalation, no capabilities`)
+    t.ok(c.resources?.requests?.cpu && c.resources.requests.memory, `${c.name}: requests cpu and memory`)
+    t.ok(c.resources?.limits?.memory, `${c.name}: a memory limit`)
+  }
+})
+
+t.test('Service, PDB, webhooks and RBAC find the Deployment', async t => {
+  const service = only('Service', 'service.yaml') as K8sObject & { spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] } }
+  t.ok(matches(service.spec.selector, template.metadata.labels), 'the Service selects sluice\'s pods')
+  const https = service.spec.ports.find(p => p.port === 443)
+  t.equal(portNumber(container('webhook'), https?.targetPort), 9443, '443 → the webhook\'s 9443')
+  const metrics = service.spec.ports.find(p => p.port === 8080)
+  t.equal(portNumber(container('controller'), metrics?.targetPort), 8080, 'metrics → the controller\'s 8080')
+
+  const pdb = only('PodDisruptionBudget', 'pdb.yaml') as K8sObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }
+  t.equal(pdb.spec.minAvailable, 1)
+  t.ok(matches(pdb.spec.selector.matchLabels, template.metadata.labels))
+
+  const endpoint = INSTALL_REGISTRATION.endpoint
+  t.same(endpoint, { kind: 'service', namespace: service.metadata?.namespace, name: service.metadata?.name, port: 443 }, 'the webhooks call this Service')
+  const webhooks = ALL.filter(e => e.file === 'webhooks.yaml').flatMap(e => (e.object as { webhooks: { clientConfig: Record<string, unknown> }[] }).webhooks)
+  t.ok(webhooks.length >= 2)
+  for (const w of webhooks) t.notOk('caBundle' in w.clientConfig, 'no caBundle: sluice writes its own')
+
+  const accounts = ALL.filter(e => e.file === 'rbac.yaml' && e.object.kind === 'ServiceAccount').map(e => `${e.object.metadata?.namespace}:${String(e.object.metadata?.name)}`)
+  t.ok(accounts.includes(`${deployment.metadata?.namespace}:${template.spec.serviceAccountName}`), 'the pod runs as the ServiceAccount rbac.yaml binds')
+  t.equal(INSTALL_REGISTRATION.sluiceUsername, `system:serviceaccount:${deployment.metadata?.namespace}:${template.spec.serviceAccountName}`,
+    'the webhooks recognise the identity the pod runs as')
+
+  for (const { file, object } of ALL) {
+    if (object.metadata?.namespace !== undefined) t.equal(object.metadata.namespace, INSTALL_REGISTRATION.sluiceNamespace, `${file}: ${String(object.kind)} in sluice's namespace`)
+  }
+})
