@@ -1,0 +1,199 @@
+// Gateway API: one HTTPRoute `<svc>` attached to service.gatewayRefs. rules[0] carries the matches and
+// the weighted primary/canary backendRefs; for A/B it carries analysis.match and a last rule sends
+// everything else to the primary.
+import type { Canary, HttpMatch } from '../spec/types.ts'
+import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
+import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
+import { canaryServiceName, primaryServiceName } from './services.ts'
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io'
+export type GatewayApiVersion = 'v1' | 'v1beta1'
+
+export interface HTTPHeaderMatch { type: 'Exact' | 'RegularExpression'; name: string; value: string }
+export interface HTTPRouteMatch {
+  path?: { type: 'Exact' | 'PathPrefix' | 'RegularExpression'; value: string }
+  headers?: HTTPHeaderMatch[]
+  queryParams?: HTTPHeaderMatch[]
+  method?: string
+}
+export interface HTTPBackendRef { group: ''; kind: 'Service'; name: string; port: number; weight: number }
+export interface HTTPRouteRule {
+  matches: HTTPRouteMatch[]
+  filters?: Record<string, unknown>[]
+  backendRefs: HTTPBackendRef[]
+  timeouts?: { request: string }
+}
+export interface HTTPRouteObject {
+  apiVersion: string
+  kind: 'HTTPRoute'
+  metadata: GeneratedMeta
+  spec: { parentRefs: Record<string, unknown>[]; hostnames?: string[]; rules: HTTPRouteRule[] }
+  [key: string]: unknown
+}
+
+export function httpRouteRef(c: Canary, version: GatewayApiVersion): ObjectRef {
+  return { apiVersion: `${GATEWAY_GROUP}/${version}`, kind: 'HTTPRoute', namespace: namespaceOf(c), name: serviceName(c) }
+}
+
+const DEFAULT_MATCH: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } }
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** A cookie named in `exact` matches when its value is "always", the same rule nginx's canary-by-cookie uses. */
+export function cookieRegex(name: string): string {
+  return `^(.*?;\\s*)?${escapeRegex(name)}=always(;.*)?$`
+}
+
+// Istio-style string matches (exact/regex/prefix) as Gateway API matches; Gateway API has no prefix
+// for headers or query parameters, so a prefix becomes an anchored regular expression.
+function stringMatch(name: string, m: Record<string, unknown>): HTTPHeaderMatch | undefined {
+  if (typeof m.exact === 'string') return { type: 'Exact', name, value: m.exact }
+  if (typeof m.regex === 'string') return { type: 'RegularExpression', name, value: m.regex }
+  if (typeof m.prefix === 'string') return { type: 'RegularExpression', name, value: `^${escapeRegex(m.prefix)}` }
+  return undefined
+}
+
+function headerMatch(name: string, m: Record<string, unknown>): HTTPHeaderMatch | undefined {
+  if (name.toLowerCase() !== 'cookie') return stringMatch(name, m)
+  if (typeof m.exact === 'string') return { type: 'RegularExpression', name: 'Cookie', value: cookieRegex(m.exact) }
+  const r = stringMatch('Cookie', m)
+  return r && { ...r, type: 'RegularExpression', value: r.type === 'Exact' ? `^${escapeRegex(r.value)}$` : r.value }
+}
+
+function mapEntries(obj: unknown, f: (name: string, m: Record<string, unknown>) => HTTPHeaderMatch | undefined): HTTPHeaderMatch[] {
+  const out: HTTPHeaderMatch[] = []
+  for (const [name, m] of Object.entries((obj ?? {}) as Record<string, Record<string, unknown>>)) {
+    const r = f(name, m ?? {})
+    if (r) out.push(r)
+  }
+  return out
+}
+
+/** One Istio-shaped HttpMatch (uri, headers, queryParams, method) as a Gateway API HTTPRouteMatch. */
+export function routeMatch(m: HttpMatch): HTTPRouteMatch {
+  const out: HTTPRouteMatch = {}
+  const uri = m.uri as Record<string, unknown> | undefined
+  if (uri) {
+    if (typeof uri.exact === 'string') out.path = { type: 'Exact', value: uri.exact }
+    else if (typeof uri.prefix === 'string') out.path = { type: 'PathPrefix', value: uri.prefix }
+    else if (typeof uri.regex === 'string') out.path = { type: 'RegularExpression', value: uri.regex }
+  }
+  const headers = mapEntries(m.headers, headerMatch)
+  if (headers.length) out.headers = headers
+  const query = mapEntries(m.queryParams, stringMatch)
+  if (query.length) out.queryParams = query
+  const method = (m.method as Record<string, unknown> | undefined)?.exact
+  if (typeof method === 'string') out.method = method.toUpperCase()
+  return out
+}
+
+/** Each analysis match combined with each service match (fields of the analysis match added to the service's). */
+export function mergeMatches(service: readonly HttpMatch[] | undefined, analysis: readonly HttpMatch[]): HTTPRouteMatch[] {
+  const base = service?.length ? service.map(routeMatch) : [DEFAULT_MATCH]
+  const out: HTTPRouteMatch[] = []
+  for (const b of base) {
+    for (const a of analysis.map(routeMatch)) {
+      const m: HTTPRouteMatch = { ...b, ...a }
+      if (b.headers || a.headers) m.headers = [...(b.headers ?? []), ...(a.headers ?? [])]
+      if (b.queryParams || a.queryParams) m.queryParams = [...(b.queryParams ?? []), ...(a.queryParams ?? [])]
+      if (!m.path) m.path = DEFAULT_MATCH.path!
+      out.push(m)
+    }
+  }
+  return out
+}
+
+function headerModifier(c: Canary): Record<string, unknown> | undefined {
+  const req = c.spec.service.headers?.request
+  if (!req || !(req.set || req.add || req.remove)) return undefined
+  const pairs = (r: Record<string, string>): { name: string; value: string }[] => Object.entries(r).map(([name, value]) => ({ name, value }))
+  const mod: Record<string, unknown> = {}
+  if (req.set) mod.set = pairs(req.set)
+  if (req.add) mod.add = pairs(req.add)
+  if (req.remove) mod.remove = req.remove
+  return { type: 'RequestHeaderModifier', requestHeaderModifier: mod }
+}
+
+function filters(c: Canary, w: Weights, port: number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = []
+  const headers = headerModifier(c)
+  if (headers) out.push(headers)
+  const rw = c.spec.service.rewrite
+  if (rw?.uri || rw?.authority) {
+    const urlRewrite: Record<string, unknown> = {}
+    if (rw.authority) urlRewrite.hostname = rw.authority
+    if (rw.uri) urlRewrite.path = { type: 'ReplacePrefixMatch', replacePrefixMatch: rw.uri }
+    out.push({ type: 'URLRewrite', urlRewrite })
+  }
+  if (w.mirror) out.push({ type: 'RequestMirror', requestMirror: { backendRef: { name: canaryServiceName(c), port } } })
+  return out
+}
+
+function rule(c: Canary, matches: HTTPRouteMatch[], backendRefs: HTTPBackendRef[], extra: Record<string, unknown>[]): HTTPRouteRule {
+  const r: HTTPRouteRule = { matches, backendRefs }
+  if (extra.length) r.filters = extra
+  if (c.spec.service.timeout) r.timeouts = { request: c.spec.service.timeout }
+  return r
+}
+
+/** The HTTPRoute `<svc>` for weights `w`. */
+export function httpRoute(c: Canary, w: Weights, version: GatewayApiVersion = 'v1'): HTTPRouteObject {
+  const s = c.spec.service
+  if (!s.gatewayRefs?.length) {
+    throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: provider gatewayapi needs spec.service.gatewayRefs (the Gateway the HTTPRoute attaches to)`)
+  }
+  const port = s.port
+  const backend = (name: string, weight: number): HTTPBackendRef => ({ group: '', kind: 'Service', name, port, weight })
+  const split = [backend(primaryServiceName(c), w.primary), backend(canaryServiceName(c), w.canary)]
+  const abMatch = c.spec.analysis?.match
+  const serviceMatches = s.match?.length ? s.match.map(routeMatch) : [DEFAULT_MATCH]
+  const rules = abMatch?.length
+    ? [rule(c, mergeMatches(s.match, abMatch), split, filters(c, w, port)),
+      rule(c, serviceMatches, [backend(primaryServiceName(c), 100)], filters(c, { ...w, mirror: false }, port))]
+    : [rule(c, serviceMatches, split, filters(c, w, port))]
+  const spec: HTTPRouteObject['spec'] = { parentRefs: s.gatewayRefs.map(r => ({ ...r })), rules }
+  if (s.hosts?.length) spec.hostnames = [...s.hosts]
+  return { apiVersion: `${GATEWAY_GROUP}/${version}`, kind: 'HTTPRoute', metadata: generatedMeta(c, serviceName(c)), spec }
+}
+
+/** Weights from a stored HTTPRoute: rules[0]'s primary and canary backendRefs (a missing weight is 1, as the API defines). */
+export function routeWeights(c: Canary, route: KubeObject): Weights {
+  const rules = (route.spec as { rules?: { backendRefs?: { name?: string; weight?: number }[]; filters?: { type?: string }[] }[] } | undefined)?.rules
+  const first = rules?.[0]
+  const weightOf = (name: string): number | undefined => {
+    const b = first?.backendRefs?.find(r => r.name === name)
+    return b ? (b.weight ?? 1) : undefined
+  }
+  const primary = weightOf(primaryServiceName(c))
+  const canary = weightOf(canaryServiceName(c))
+  if (primary === undefined || canary === undefined) {
+    throw new Error(`HTTPRoute ${namespaceOf(c)}/${serviceName(c)}: rules[0] does not route to both ${primaryServiceName(c)} and ${canaryServiceName(c)}`)
+  }
+  const w: Weights = { primary, canary }
+  if (first?.filters?.some(f => f.type === 'RequestMirror')) w.mirror = true
+  return w
+}
+
+export function gatewayApiRouter(kube: RouterKube, version: GatewayApiVersion): Router {
+  const ref = (c: Canary): ObjectRef => httpRouteRef(c, version)
+  return {
+    async reconcile(c) {
+      const existing = await kube.get(ref(c))
+      // Keep the weights already routed: a reconcile between steps must not reset traffic.
+      let w: Weights = { primary: 100, canary: 0 }
+      if (existing) {
+        try { w = routeWeights(c, existing) } catch { /* not ours yet: start at 100/0 */ }
+      }
+      await kube.apply(httpRoute(c, w, version))
+    },
+    async setRoutes(c, w) { await kube.apply(httpRoute(c, w, version)) },
+    async getRoutes(c) {
+      const route = await kube.get(ref(c))
+      if (!route) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: HTTPRoute ${serviceName(c)} not found; reconcile first`)
+      return routeWeights(c, route)
+    },
+    async finalize(c) { await kube.delete(ref(c)) },
+  }
+}

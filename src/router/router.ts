@@ -1,0 +1,60 @@
+// The Router seam: the engine moves traffic only through these four calls, so mesh routers added later
+// plug in without touching it. routerFor() picks the implementation for a Canary's provider.
+import type { Canary, Provider } from '../spec/types.ts'
+import { gatewayApiRouter } from './gatewayapi.ts'
+import { kubernetesRouter } from './kubernetes.ts'
+import { nginxRouter } from './nginx.ts'
+import { withServices } from './service-set.ts'
+
+export interface Weights {
+  primary: number
+  canary: number
+  mirror?: boolean
+}
+
+export interface Router {
+  /** Create or update the Services and the provider's objects; weights already set are kept. */
+  reconcile(c: Canary): Promise<void>
+  setRoutes(c: Canary, w: Weights): Promise<void>
+  /** The weights read back from the stored objects, never from memory. */
+  getRoutes(c: Canary): Promise<Weights>
+  /** Restore what the user had: apex Service back on the target's pods, generated objects deleted. */
+  finalize(c: Canary): Promise<void>
+}
+
+/** Enough of a Kubernetes object to address it. */
+export interface ObjectRef {
+  apiVersion: string
+  kind: string
+  namespace: string
+  name: string
+}
+
+export interface KubeObject {
+  apiVersion?: string
+  kind?: string
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  [key: string]: unknown
+}
+
+/** The API calls routers make; kube.ts implements it with client-node (server-side apply). */
+export interface RouterKube {
+  /** Create or update: the object as given becomes the full set of fields sluice owns. */
+  apply(obj: KubeObject): Promise<void>
+  /** undefined when the object does not exist. */
+  get(ref: ObjectRef): Promise<KubeObject | undefined>
+  /** Deleting an object that is already gone is not an error. */
+  delete(ref: ObjectRef): Promise<void>
+}
+
+export function routerFor(provider: Provider | undefined, kube: RouterKube): Router {
+  switch (provider ?? 'kubernetes') {
+    case 'kubernetes': return kubernetesRouter(kube)
+    case 'nginx': return withServices(kube, nginxRouter(kube))
+    case 'gatewayapi':
+    case 'gatewayapi:v1': return withServices(kube, gatewayApiRouter(kube, 'v1'))
+    case 'gatewayapi:v1beta1': return withServices(kube, gatewayApiRouter(kube, 'v1beta1'))
+    default:
+      throw new Error(`provider ${provider}: sluice has no router for it yet (available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1)`)
+  }
+}
