@@ -81,3 +81,7 @@ manifests: crds ## regenerate manifests/webhooks.yaml from src/admission/registr
 
 certs: deps ## write local development certificates (CA, serving cert for localhost) into certs/
 	$(NODE) src/certs/dev-cli.ts certs
+
+.PHONY: bench-webhook
+bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process, API-server-observed latency on a local cluster (report: .cache/bench/webhook.json)
+	$(NODE) bench/webhook.ts

@@ -1,0 +1,232 @@
+// `make bench-webhook`: how fast the Deployment interception answers.
+//
+//  1. Where one review's time goes without HTTP (parse, decode, decide, serialize), in this process.
+//  2. One webhook server process (bench/server.ts: the real server and handler, in-memory caches) on
+//     127.0.0.1 over HTTPS, loaded with keep-alive POSTs of an UPDATE review of a ~33 KB Deployment from a
+//     second process (bench/load.ts): closed loop for the maximum rate, then fixed open-loop rates.
+//  3. The API server's view: a local cluster with sluice installed and its webhook started, Deployment
+//     creates one at a time and in a burst, and the API server's webhook latency histogram before and
+//     after each, beside the same writes through a bare webhook (bench/floor.ts) for comparison.
+//
+// Prints a report and writes it to .cache/bench/webhook.json. Timings are reported against the targets,
+// never asserted; the run fails (exit 1) only when requests fail.
+//
+// Knobs (environment): BENCH_SKIP_CLUSTER=1, BENCH_SKIP_LOAD=1, BENCH_RATES=250,500,1000,2000, BENCH_RATE_SECONDS=8,
+// BENCH_CLOSED_SECONDS=8, BENCH_CONNECTIONS=4, BENCH_WRITES=500, BENCH_WRITE_CONCURRENCY=25.
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { createCA, createLeaf } from '../src/certs/pki.ts'
+import { measureBreakdown } from './breakdown.ts'
+import type { Breakdown } from './breakdown.ts'
+import { next, startChild } from './children.ts'
+import { clusterPhase } from './cluster.ts'
+import type { ClusterResult } from './cluster.ts'
+import { updateReview } from './fixture.ts'
+import type { LoadMessage, LoadResult, ServerMessage, ToLoad } from './ipc.ts'
+import { machineBusyUs } from './machine.ts'
+import { formatReport } from './report.ts'
+import type { BenchReport, LoadPhase, Target } from './report.ts'
+
+const root = resolve(import.meta.dirname, '..')
+const OUT = join(root, '.cache/bench/webhook.json')
+const log = (m: string): void => { process.stderr.write(`bench: ${m}\n`) }
+
+function envNumber(name: string, fallback: number): number {
+  const v = process.env[name]
+  if (v === undefined || v === '') return fallback
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: "${v}" is not a positive number`)
+  return n
+}
+
+const settings = {
+  rates: (process.env.BENCH_RATES ?? '250,500,1000,2000').split(',').map(Number).filter(n => n > 0),
+  rateSeconds: envNumber('BENCH_RATE_SECONDS', 8),
+  closedSeconds: envNumber('BENCH_CLOSED_SECONDS', 8),
+  connections: envNumber('BENCH_CONNECTIONS', 4),
+  writes: envNumber('BENCH_WRITES', 500),
+  writeConcurrency: envNumber('BENCH_WRITE_CONCURRENCY', 25),
+  skipCluster: process.env.BENCH_SKIP_CLUSTER === '1',
+  skipLoad: process.env.BENCH_SKIP_LOAD === '1',
+}
+
+// ---- cleanup, on every exit path -----------------------------------------------------------------
+
+const cleanups: { what: string; fn: () => Promise<void> }[] = []
+let cleaning: Promise<void> | undefined
+
+function onCleanup(what: string, fn: () => Promise<void>): void {
+  cleanups.push({ what, fn })
+}
+
+/** Runs the registered steps once, newest first; a failing step does not stop the others. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const { what, fn } of cleanups.reverse()) {
+      try {
+        await fn()
+      } catch (e) {
+        log(`cleanup of ${what} failed: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
+  })()
+  return cleaning
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping`)
+    void cleanup().finally(() => process.exit(130))
+  })
+}
+
+// ---- the server under test and the load generator --------------------------------------------
+
+async function serverCpu(server: ChildProcess): Promise<{ usage: NodeJS.CpuUsage; at: number }> {
+  const answer = next<Extract<ServerMessage, { type: 'cpu' }>>(server, ['cpu'])
+  server.send({ type: 'cpu' })
+  const m = await answer
+  return { usage: m.usage, at: m.at }
+}
+
+async function runLoad(load: ChildProcess, server: ChildProcess, command: Exclude<ToLoad, { type: 'stop' }>, name: string): Promise<LoadPhase> {
+  const cpu0 = await serverCpu(server)
+  const busy0 = machineBusyUs()
+  const answer = next<LoadMessage>(load, ['result', 'failed'])
+  load.send(command)
+  const m = await answer
+  const busy1 = machineBusyUs()
+  const cpu1 = await serverCpu(server)
+  if (m.type === 'failed') throw new Error(`load phase ${name}: ${m.message}`)
+  if (m.type !== 'result') throw new Error(`load phase ${name}: unexpected ${m.type}`)
+  const r: LoadResult = m.result
+  const cpuUs = cpu1.usage.user - cpu0.usage.user + cpu1.usage.system - cpu0.usage.system
+  const wallMs = cpu1.at - cpu0.at
+  return {
+    name, ...r,
+    serverCpuPercent: cpuUs / 1000 / wallMs * 100,
+    serverCpuUsPerReview: cpuUs / r.sent,
+    reviewsPerServerCpuSecond: r.sent / (cpuUs / 1e6),
+    clientCpuPercent: r.clientCpuUs / 1000 / r.measuredMs * 100,
+    otherCpuCores: busy0 === undefined || busy1 === undefined ? undefined
+      : Math.max(0, (busy1 - busy0 - cpuUs - (r.clientCpuPhaseUs ?? r.clientCpuUs)) / 1000 / wallMs),
+  }
+}
+
+// ---- the HTTPS load ------------------------------------------------------------------------------
+
+async function loadPhases(): Promise<LoadPhase[]> {
+  log('certificates for the server under test')
+  const ca = createCA('sluice-bench-ca', 3600)
+  const leaf = createLeaf(ca, { commonName: '127.0.0.1', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server', lifetimeSeconds: 3600 })
+  mkdirSync(dirname(OUT), { recursive: true })
+  const server = startChild('server.ts', { BENCH_CERT_PEM: leaf.certPem, BENCH_KEY_PEM: leaf.keyPem, BENCH_SERVER_LOG: join(dirname(OUT), 'server.log') }, onCleanup)
+  const listening = await next<Extract<ServerMessage, { type: 'listening' }>>(server, ['listening'])
+  log(`server under test on https://127.0.0.1:${listening.port} (pid ${server.pid})`)
+  const load = startChild('load.ts', { BENCH_PORT: String(listening.port), BENCH_CA_PEM: ca.certPem }, onCleanup)
+  await next<LoadMessage>(load, ['ready'])
+
+  const phases: LoadPhase[] = []
+  const c = settings.connections
+  log(`warm-up: closed loop, ${c} connections, 3 s`)
+  await runLoad(load, server, { type: 'closed', connections: c, warmupMs: 0, durationMs: 3000 }, 'warm-up')
+  log('latency floor: closed loop, 1 connection, 3 s')
+  phases.push(await runLoad(load, server, { type: 'closed', connections: 1, warmupMs: 0, durationMs: 3000 }, 'closed ×1'))
+  log(`max throughput: closed loop, ${c} connections, ${settings.closedSeconds} s`)
+  phases.push(await runLoad(load, server, { type: 'closed', connections: c, warmupMs: 0, durationMs: settings.closedSeconds * 1000 }, `closed ×${c}`))
+  for (const rate of settings.rates) {
+    log(`open loop: ${rate} reviews/s, 1 s warm-up + ${settings.rateSeconds} s`)
+    // A pause, so that a saturated phase's leftovers never run into the next one.
+    await new Promise(r => setTimeout(r, 500))
+    phases.push(await runLoad(load, server, { type: 'open', rate, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, `open ${rate}/s`))
+  }
+  return phases
+}
+
+// ---- targets -------------------------------------------------------------------------------------
+
+function targets(closed: LoadPhase | undefined, phases: readonly LoadPhase[], cluster: ClusterResult | undefined): Target[] {
+  const at1000 = phases.find(p => p.targetRate === 1000)
+  const out: Target[] = []
+  if (closed) {
+    out.push({
+      name: 'reviews/s on one core', goal: '≥ 3000',
+      reached: `${Math.round(closed.reviewsPerServerCpuSecond)} per server CPU-second (${Math.round(closed.achievedRate)}/s achieved, server at ${Math.round(closed.serverCpuPercent)}% CPU)`,
+      met: closed.reviewsPerServerCpuSecond >= 3000,
+    })
+  }
+  if (at1000) {
+    const saturated = at1000.saturatedAfterMs !== undefined
+    out.push({
+      name: 'p99 at 1000 reviews/s', goal: '≤ 5 ms',
+      reached: saturated ? `saturated (${Math.round(at1000.achievedRate)}/s answered, backlog growing)` : `${at1000.latency.p99Ms.toFixed(2)} ms`,
+      met: !saturated && at1000.timeouts === 0 && at1000.latency.p99Ms <= 5,
+    })
+  }
+  if (cluster) {
+    const p99 = cluster.sluice.burst.apiServerObserved.p99Ms
+    out.push({ name: 'API-server-observed p99', goal: '≤ 25 ms', reached: `${p99.toFixed(1)} ms (bucket resolution)`, met: p99 <= 25 })
+  }
+  return out
+}
+
+function requestErrors(phases: readonly LoadPhase[], cluster: ClusterResult | undefined): string[] {
+  const out = phases.filter(p => p.errors > 0).map(p => `${p.name}: ${p.errors} failed requests (${p.errorSamples.join('; ')})`)
+  if (cluster && cluster.createErrors > 0) out.push(`cluster: ${cluster.createErrors} creates failed (${cluster.errorSamples.join('; ')})`)
+  if (cluster && cluster.webhookRejections > 0) out.push(`cluster: the API server counted ${cluster.webhookRejections} rejections of sluice's webhook (errors or timeouts)`)
+  return out
+}
+
+async function main(): Promise<number> {
+  const started = performance.now()
+  const loadAtStart = loadavg()[0] ?? 0
+  const sizes = updateReview()
+  log(`review: UPDATE of a ${(sizes.objectBytes / 1024).toFixed(1)} KiB Deployment, ${(sizes.reviewBytes / 1024).toFixed(1)} KiB with oldObject`)
+  log('handler breakdown (no HTTP)')
+  const breakdown: Breakdown = measureBreakdown()
+  let phases: LoadPhase[] = []
+  let cluster: ClusterResult | undefined
+  let failure: string | undefined
+  try {
+    if (!settings.skipLoad) phases = await loadPhases()
+    await cleanup()
+    cleanups.length = 0
+    cleaning = undefined
+    if (!settings.skipCluster) {
+      cluster = await clusterPhase({
+        dir: join(root, '.cache/bench-cluster'), writes: settings.writes, concurrency: settings.writeConcurrency,
+        warmupWrites: 100, sequentialWrites: 50, log, onCleanup,
+      })
+    }
+  } catch (e) {
+    failure = e instanceof Error ? e.message : String(e)
+  } finally {
+    log('stopping what the benchmark started')
+    await cleanup()
+  }
+  const closed = phases.find(p => p.kind === 'closed' && p.connections === settings.connections)
+  const report: BenchReport = {
+    when: new Date().toISOString(),
+    machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '', loadavg1mAtStart: loadAtStart, loadavg1mAtEnd: loadavg()[0] ?? 0 },
+    review: { operation: 'UPDATE', objectBytes: sizes.objectBytes, reviewBytes: sizes.reviewBytes, answerBytes: breakdown.answerBytes },
+    breakdown,
+    load: phases,
+    ...(closed && { throughputPhase: closed.name }),
+    cluster: cluster ?? (settings.skipCluster ? 'skipped (BENCH_SKIP_CLUSTER=1)' : 'not run'),
+    targets: targets(closed, phases, cluster),
+    errors: [...requestErrors(phases, cluster), ...(failure ? [failure] : [])],
+    runtimeSeconds: (performance.now() - started) / 1000,
+  }
+  mkdirSync(dirname(OUT), { recursive: true })
+  writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`)
+  process.stdout.write(formatReport(report))
+  process.stdout.write(`\nwritten to ${OUT}\n`)
+  return report.errors.length > 0 ? 1 : 0
+}
+
+main().then(code => { process.exitCode = code }, (e: unknown) => {
+  log(e instanceof Error ? e.stack ?? e.message : String(e))
+  void cleanup().finally(() => { process.exitCode = 1 })
+})
