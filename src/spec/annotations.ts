@@ -65,8 +65,24 @@ function firstLine(text: string): string {
   return (text.split('\n')[0] ?? text).replace(/:$/, '')
 }
 
+// Re-applies send the same annotation text again and again, and YAML parsing is the largest cost of an
+// admission review; parsed documents are kept (bounded) and handed out as copies, so callers may mutate them.
+const PARSED_CACHE_LIMIT = 512
+const parsedCache = new Map<string, { value?: Record<string, unknown>; error?: SpecError }>()
+
 /** YAML that must be a mapping; errors name the annotation. */
 export function parseYamlMapping(key: string, text: string): { value?: Record<string, unknown>; error?: SpecError } {
+  const cacheKey = `${key}\u0000${text}`
+  let result = parsedCache.get(cacheKey)
+  if (!result) {
+    result = parseYamlMappingUncached(key, text)
+    if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.delete(parsedCache.keys().next().value!)
+    parsedCache.set(cacheKey, result)
+  }
+  return structuredClone(result)
+}
+
+function parseYamlMappingUncached(key: string, text: string): { value?: Record<string, unknown>; error?: SpecError } {
   let value: unknown
   try {
     value = parseYaml(text)
