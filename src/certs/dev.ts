@@ -7,6 +7,7 @@ import { advanceCertificates } from './issue.ts'
 import { localNames } from './names.ts'
 import type { SubjectNames } from './names.ts'
 import type { CertificateSet, RotationPolicy } from './rotation.ts'
+import { SECRET_KEYS } from './store.ts'
 
 const DAY = 86_400
 
@@ -19,13 +20,8 @@ export const DEV_ROTATION_POLICY: RotationPolicy = {
   overlapSeconds: 0,
 }
 
-export const DEV_FILES = {
-  caCert: 'ca.crt',
-  caKey: 'ca.key',
-  servingCert: 'tls.crt',
-  servingKey: 'tls.key',
-  bundle: 'ca-bundle.crt',
-} as const
+// The same file names as the keys of the certificate Secret, so a directory can stand in for it.
+export const DEV_FILES = SECRET_KEYS
 
 export interface DevCertificateOptions {
   readonly dir: string

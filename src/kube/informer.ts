@@ -31,6 +31,11 @@ export function objectKey(o: KubernetesObject): string {
 
 const MAX_BACKOFF_MS = 30_000
 
+// 1 s, doubling, at most 30 s.
+function nextBackoff(current: number): number {
+  return Math.min(current > 0 ? current * 2 : 1000, MAX_BACKOFF_MS)
+}
+
 export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts: InformerOptions<T>): Informer<T> {
   const store = new Map<string, T>()
   const handlers: Handler<T>[] = []
@@ -119,7 +124,7 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
       if (code === 410) resourceVersion = ''
       else if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') {
         opts.onError?.(err)
-        backoffMs = Math.min(backoffMs > 0 ? backoffMs * 2 : 1000, MAX_BACKOFF_MS)
+        backoffMs = nextBackoff(backoffMs)
       }
     }
     const gen = generation
@@ -143,7 +148,8 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
         try { await relist(); break } catch (e) {
           opts.onError?.(e)
           if (stopped) return
-          await sleep(Math.min((backoffMs = Math.min(backoffMs > 0 ? backoffMs * 2 : 1000, MAX_BACKOFF_MS)), MAX_BACKOFF_MS))
+          backoffMs = nextBackoff(backoffMs)
+          await sleep(backoffMs)
         }
       }
       backoffMs = 0
