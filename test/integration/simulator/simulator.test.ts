@@ -1,0 +1,135 @@
+// The traffic simulator against the real cluster and a real Prometheus: the router objects sluice
+// would have written decide what the builtin queries see.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { resolve } from 'node:path'
+import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node'
+import { builtinQuery, createPrometheusProvider, renderQuery, templateVars } from '../../../src/metrics/index.ts'
+import type { Canary } from '../../../src/spec/types.ts'
+import { startPrometheus } from '../../cluster/prometheus.ts'
+import { httpsGet } from '../../cluster/process.ts'
+import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
+import { until } from '../../helpers/wait.ts'
+import { startSimulator } from '../../simulator/simulator.ts'
+
+const admin = kubeConfig()
+const apps = admin.makeApiClient(AppsV1Api)
+const custom = admin.makeApiClient(CustomObjectsApi)
+
+const sim = await startSimulator({ kubeConfig: admin })
+t.teardown(() => sim.stop())
+const prom = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(sim.url).host] }] }])
+t.teardown(() => prom.stop())
+const provider = createPrometheusProvider({ address: prom.url, timeoutMs: 5000 })
+
+function deployment(ns: string, name: string, replicas: number, annotations: Record<string, string>, template: Record<string, string> = {}): string {
+  return JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, annotations },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: {
+      metadata: { labels: { app: name }, annotations: template },
+      spec: { containers: [{ name: 'app', image: 'ghcr.io/stefanprodan/podinfo:6.7.0', ports: [{ containerPort: 9898 }] }] },
+    } },
+  })
+}
+
+function ingress(ns: string, name: string, backend: string, annotations: Record<string, string> = {}): string {
+  return JSON.stringify({
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: ns, annotations },
+    spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [
+      { path: '/', pathType: 'Prefix', backend: { service: { name: backend, port: { number: 9898 } } } },
+    ] } }] },
+  })
+}
+
+async function ready(ns: string, name: string, replicas: number): Promise<void> {
+  await until(() => apps.readNamespacedDeployment({ name, namespace: ns }), d => d.status?.readyReplicas === replicas, `${ns}/${name} with ${replicas} ready`)
+}
+
+/** Polls the query until its value is within 2 of `expected`; the last value seen is in the timeout message. */
+async function settlesNear(q: string, expected: number): Promise<number> {
+  return await until(() => provider.query(q).catch((e: unknown) => e), v => typeof v === 'number' && Math.abs(v - expected) < 2,
+    `${q} ≈ ${expected}`, 90_000) as number
+}
+
+t.test('nginx at canary-weight 50 with a canary failing half its requests: success rate 50', async t => {
+  const ns = await namespace(t)
+  const strategy = {
+    'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898',
+    'sluice.dev/spec': 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo}\n',
+    'sluice.dev/analysis': '{interval: 1m, threshold: 5, maxWeight: 50, stepWeight: 10}',
+  }
+  const failing = { 'simulator.sluice.dev/error-rate': '0.5' }
+  // Created first without the opt-in: the webhook holds a new app's target at 0 replicas, whereas an
+  // app opted in while live keeps its replicas, which the canary side needs here.
+  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'podinfo', 1, {}, failing))
+  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'podinfo', 1, strategy, failing))
+  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'podinfo-primary', 2, {}))
+  await kubectlOk(['apply', '-f', '-'], ingress(ns, 'podinfo', 'podinfo'))
+  await kubectlOk(['apply', '-f', '-'], ingress(ns, 'podinfo-canary', 'podinfo-canary', {
+    'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '50',
+  }))
+  const canary = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: {
+    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
+    spec: { provider: 'nginx', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+  } }) as Canary
+  const held = await apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns })
+  t.equal(held.spec?.replicas, 1, 'opting in a live app kept its replica')
+  await ready(ns, 'podinfo', 1)
+  await ready(ns, 'podinfo-primary', 2)
+
+  const vars = templateVars(canary, { name: 'request-success-rate', interval: '10s' })
+  t.equal(vars.ingress, 'podinfo')
+  const nginx = await settlesNear(renderQuery(builtinQuery('nginx', 'request-success-rate'), vars), 50)
+  t.ok(Math.abs(nginx - 50) < 2, `nginx request-success-rate ≈ 50 (got ${nginx})`)
+  // The generic query selects the target's pods only (not podinfo-primary-…): they fail half of what they serve.
+  const pods = await settlesNear(renderQuery(builtinQuery('kubernetes', 'request-success-rate'), vars), 50)
+  t.ok(Math.abs(pods - 50) < 2, `per-pod request-success-rate of the canary ≈ 50 (got ${pods})`)
+  const split = await until(() => prom.query(`sum by (canary) (rate(nginx_ingress_controller_requests{namespace="${ns}"}[10s]))`),
+    r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each side')
+  // Prometheus drops an empty label, so the primary's canary="" series has no canary label at all.
+  t.same(split.map(s => s.metric.canary ?? '').sort(), ['', 'podinfo-canary'], 'the primary unlabelled, the canary by its Service')
+})
+
+t.test('kubernetes: the apex Service switched to a healthy canary gives success rate 100', async t => {
+  const ns = await namespace(t)
+  const strategy = { 'sluice.dev/strategy': 'blue-green', 'sluice.dev/port': '9898', 'sluice.dev/analysis': '{interval: 1m, threshold: 5, iterations: 10}' }
+  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'backend', 2, {}, { 'simulator.sluice.dev/latency-ms': '30' }))
+  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'backend', 2, strategy, { 'simulator.sluice.dev/latency-ms': '30' }))
+  // The primary fails everything: any of its requests in the canary's query would show.
+  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'backend-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
+  await kubectlOk(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'backend', namespace: ns },
+    spec: { selector: { app: 'backend' }, ports: [{ name: 'http', port: 9898 }] },
+  }))
+  await ready(ns, 'backend', 2)
+  await ready(ns, 'backend-primary', 1)
+  // No Canary object: the simulator resolves the provider (kubernetes, the default) from the annotations.
+  const vars = { namespace: ns, target: 'backend', service: 'backend', interval: '10s', name: 'backend' }
+  const rate = await settlesNear(renderQuery(builtinQuery('kubernetes', 'request-success-rate'), vars), 100)
+  t.ok(Math.abs(rate - 100) < 2, `request-success-rate ≈ 100 (got ${rate})`)
+  const p99 = await until(() => provider.query(renderQuery(builtinQuery('kubernetes', 'request-duration'), vars)).catch((e: unknown) => e),
+    v => typeof v === 'number', 'a request-duration value') as number
+  // 30 ms lands in the (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms.
+  t.ok(Math.abs(p99 - 49.75) < 0.5, `request-duration p99 ≈ 49.75 ms (got ${p99})`)
+})
+
+t.test('the CLI prints its URL, serves /metrics and exits cleanly on SIGTERM', async t => {
+  const cli = resolve(import.meta.dirname, '../../simulator/cli.ts')
+  const child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfigPath(), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  child.stdout.setEncoding('utf8')
+  const [line] = await Promise.race([once(child.stdout, 'data') as Promise<[string]>, exited.then(() => { throw new Error(`cli exited: ${stderr}`) })])
+  const url = line.trim()
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  const res = await httpsGet(`${url}/metrics`, undefined, 5000)
+  t.equal(res.status, 200)
+  t.match(res.body, '# TYPE http_request_duration_seconds histogram')
+  child.kill('SIGTERM')
+  const [code, signal] = await exited
+  t.same({ code, signal }, { code: 0, signal: null }, `exit 0 (stderr: ${stderr})`)
+})

@@ -1,0 +1,147 @@
+// The simulated apps and what each tick needs to know about them, read from cached cluster objects:
+// which Deployments are apps, how their provider routes, how each side behaves and which pods serve.
+import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node'
+import { ANNOTATIONS } from '../../src/spec/annotations.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/spec/resolve.ts'
+import type { Canary, CanarySpec } from '../../src/spec/types.ts'
+import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare } from './routing.ts'
+import type { AppInput, PodInput, SideInput } from './traffic.ts'
+
+export const ERROR_RATE_ANNOTATION = 'simulator.sluice.dev/error-rate'
+export const LATENCY_ANNOTATION = 'simulator.sluice.dev/latency-ms'
+export const DEFAULT_LATENCY_MS = 5
+
+/** Lookups in the informer caches; names are namespaced. */
+export interface ClusterView {
+  deployments(): Iterable<V1Deployment>
+  deployment(namespace: string, name: string): V1Deployment | undefined
+  canary(namespace: string, name: string): Canary | undefined
+  ingress(namespace: string, name: string): V1Ingress | undefined
+  service(namespace: string, name: string): V1Service | undefined
+  httpRoute(namespace: string, name: string): { spec?: unknown } | undefined
+  /** Every pod of the Deployment, ready or not. */
+  pods(namespace: string, deployment: string): readonly V1Pod[]
+}
+
+export interface Routing {
+  readonly provider: string
+  readonly service: string
+  readonly ingress?: string
+}
+
+/** An app is a Deployment opted in by sluice.dev/strategy that sluice did not generate itself (a primary). */
+export function isApp(d: V1Deployment): boolean {
+  return d.metadata?.annotations?.[ANNOTATIONS.strategy] !== undefined && d.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE
+}
+
+// Resolved once per Deployment object (the informer replaces the object on every change).
+const resolved = new WeakMap<V1Deployment, CanarySpec>()
+
+function specOf(d: V1Deployment, canary: Canary | undefined): Partial<CanarySpec> {
+  if (canary) return canary.spec
+  // Until the controller writes the Canary, the spec the annotations resolve to (without policies) stands in.
+  let spec = resolved.get(d)
+  if (!spec) {
+    spec = resolve(d).spec
+    resolved.set(d, spec)
+  }
+  return spec
+}
+
+export function routingOf(d: V1Deployment, canary: Canary | undefined): Routing {
+  const name = d.metadata?.name ?? ''
+  const spec = specOf(d, canary)
+  const ingress = spec.ingressRef?.name
+  return { provider: spec.provider ?? 'kubernetes', service: spec.service?.name ?? name, ...(ingress && { ingress }) }
+}
+
+const GATEWAY_API = new Set(['gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1'])
+
+function nginxShare(view: ClusterView, ns: string, r: Routing, abFraction: number): number {
+  return r.ingress ? nginxCanaryShare(view.ingress(ns, `${r.ingress}-canary`)?.metadata?.annotations, abFraction) : 0
+}
+
+function routeShare(view: ClusterView, ns: string, r: Routing, abFraction: number): number {
+  return httpRouteCanaryShare(view.httpRoute(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
+}
+
+/** The canary's routed share from the router objects the provider reads (0 when there are none yet, or for other providers). */
+export function routedCanaryShare(view: ClusterView, d: V1Deployment, r: Routing, abFraction: number): number {
+  const ns = d.metadata?.namespace ?? ''
+  if (r.provider === 'nginx') return nginxShare(view, ns, r, abFraction)
+  if (GATEWAY_API.has(r.provider)) return routeShare(view, ns, r, abFraction)
+  if (r.provider === 'kubernetes') return apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels)
+  return 0
+}
+
+function annotationNumber(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+/** A side's behaviour from its pod template's simulator annotations; a missing or invalid value takes the default. */
+export function behaviourOf(d: V1Deployment | undefined): Pick<SideInput, 'errorRate' | 'latencySeconds'> {
+  const a = d?.spec?.template?.metadata?.annotations ?? {}
+  const errorRate = annotationNumber(a[ERROR_RATE_ANNOTATION])
+  const latencyMs = annotationNumber(a[LATENCY_ANNOTATION])
+  return {
+    errorRate: errorRate === undefined ? 0 : Math.min(1, Math.max(0, errorRate)),
+    latencySeconds: (latencyMs === undefined || latencyMs < 0 ? DEFAULT_LATENCY_MS : latencyMs) / 1000,
+  }
+}
+
+export function podReady(p: V1Pod): boolean {
+  if (p.metadata?.deletionTimestamp) return false
+  return p.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') ?? false
+}
+
+/**
+ * The Deployment a pod belongs to: its controlling ReplicaSet is named `<deployment>-<pod-template-hash>`,
+ * so no ReplicaSet needs watching.
+ */
+export function deploymentOfPod(p: V1Pod): string | undefined {
+  const owner = p.metadata?.ownerReferences?.find(o => o.controller && o.kind === 'ReplicaSet')
+  const hash = p.metadata?.labels?.['pod-template-hash']
+  if (!owner || !hash || !owner.name.endsWith(`-${hash}`)) return undefined
+  return owner.name.slice(0, -(hash.length + 1))
+}
+
+/** Pods grouped by `namespace/deployment`. */
+export function indexPods(pods: Iterable<V1Pod>): Map<string, V1Pod[]> {
+  const out = new Map<string, V1Pod[]>()
+  for (const p of pods) {
+    const d = deploymentOfPod(p)
+    if (d === undefined) continue
+    const key = `${p.metadata?.namespace ?? ''}/${d}`
+    const list = out.get(key)
+    if (list) list.push(p)
+    else out.set(key, [p])
+  }
+  return out
+}
+
+function side(view: ClusterView, namespace: string, name: string): SideInput {
+  const pods: PodInput[] = view.pods(namespace, name).map(p => ({ name: p.metadata?.name ?? '', ready: podReady(p) }))
+  return { pods, ...behaviourOf(view.deployment(namespace, name)) }
+}
+
+/** One AppInput per app in the cluster. */
+export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): AppInput[] {
+  const out: AppInput[] = []
+  for (const d of view.deployments()) {
+    if (!isApp(d)) continue
+    const namespace = d.metadata?.namespace ?? ''
+    const name = d.metadata?.name ?? ''
+    const r = routingOf(d, view.canary(namespace, name))
+    const app: AppInput = {
+      namespace, name,
+      canaryShare: routedCanaryShare(view, d, r, abFraction),
+      primary: side(view, namespace, `${name}-primary`),
+      canary: side(view, namespace, name),
+      ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
+    }
+    out.push(app)
+  }
+  return out
+}

@@ -1,0 +1,92 @@
+// The Prometheus text exposition (format 0.0.4) of the simulator's counters. Pure.
+import { DEFAULT_BUCKETS, ERROR_STATUS, OK_STATUS, SIDES, type Histogram, type Outcomes, type TrafficState } from './traffic.ts'
+
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+type Labels = readonly (readonly [name: string, value: string])[]
+
+export function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
+
+function labelText(labels: Labels): string {
+  return labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',')
+}
+
+// Go's and the client libraries' spelling: integers without a dot, +Inf for the last bucket.
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN'
+}
+
+function header(out: string[], name: string, type: 'counter' | 'histogram', help: string): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+}
+
+/** Histogram lines; several histograms with the same labels are added up (nginx's duration has no status). */
+export function histogramLines(out: string[], name: string, labels: Labels, les: readonly string[], hs: readonly Histogram[]): void {
+  const base = labelText(labels)
+  const prefix = base ? `${base},` : ''
+  let count = 0
+  let sum = 0
+  for (const h of hs) { count += h.count; sum += h.sum }
+  les.forEach((le, i) => {
+    let n = 0
+    for (const h of hs) n += h.buckets[i] ?? 0
+    out.push(`${name}_bucket{${prefix}le="${le}"} ${n}`)
+  })
+  out.push(`${name}_bucket{${prefix}le="+Inf"} ${count}`)
+  out.push(`${name}_sum{${base}} ${num(sum)}`)
+  out.push(`${name}_count{${base}} ${count}`)
+}
+
+const STATUSES = [['ok', OK_STATUS], ['error', ERROR_STATUS]] as const
+
+function nginxLabels(namespace: string, ingress: string, canary: string): Labels {
+  return [['namespace', namespace], ['ingress', ingress], ['canary', canary]]
+}
+
+function renderNginx(out: string[], state: TrafficState, les: readonly string[]): void {
+  const apps = [...state.values()].filter(a => a.nginx)
+  if (apps.length === 0) return
+  header(out, 'nginx_ingress_controller_requests', 'counter', 'The total number of client requests (simulated).')
+  for (const a of apps) {
+    const n = a.nginx!
+    for (const side of SIDES) {
+      const labels = nginxLabels(a.namespace, n.ingress, side === 'canary' ? n.canaryService : '')
+      for (const [outcome, status] of STATUSES) {
+        out.push(`nginx_ingress_controller_requests{${labelText([...labels, ['status', status]])}} ${n[side][outcome].count}`)
+      }
+    }
+  }
+  const name = 'nginx_ingress_controller_response_duration_seconds'
+  header(out, name, 'histogram', 'The time spent on receiving the response from the upstream server (simulated).')
+  for (const a of apps) {
+    const n = a.nginx!
+    for (const side of SIDES) {
+      const o: Outcomes = n[side]
+      histogramLines(out, name, nginxLabels(a.namespace, n.ingress, side === 'canary' ? n.canaryService : ''), les, [o.ok, o.error])
+    }
+  }
+}
+
+function renderHttp(out: string[], state: TrafficState, les: readonly string[]): void {
+  const name = 'http_request_duration_seconds'
+  header(out, name, 'histogram', 'Duration of HTTP requests served by the pod (simulated).')
+  for (const a of state.values()) {
+    for (const [pod, o] of a.pods) {
+      for (const [outcome, status] of STATUSES) {
+        histogramLines(out, name, [['kubernetes_namespace', a.namespace], ['kubernetes_pod_name', pod], ['status', status]], les, [o[outcome]])
+      }
+    }
+  }
+}
+
+/** The whole /metrics body. `bounds` must be the ones the state was counted with. */
+export function renderExposition(state: TrafficState, bounds: readonly number[] = DEFAULT_BUCKETS): string {
+  const out: string[] = []
+  const les = bounds.map(num)
+  renderNginx(out, state, les)
+  renderHttp(out, state, les)
+  out.push('')
+  return out.join('\n')
+}

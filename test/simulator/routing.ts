@@ -1,0 +1,90 @@
+// How an app's requests split between primary and canary: the routed share read from the router
+// objects as sluice stored them, then readiness (a side without ready pods serves nothing). Pure.
+import { CANARY, CANARY_BY_COOKIE, CANARY_BY_HEADER, CANARY_WEIGHT, NGINX_PREFIX } from '../../src/router/nginx.ts'
+import { apexSide, selectorLabel } from '../../src/router/services.ts'
+
+/** The fraction of requests that carry the A/B header (or cookie) when a router routes by it. */
+export const DEFAULT_AB_FRACTION = 0.1
+
+const CANARY_WEIGHT_TOTAL = `${NGINX_PREFIX}/canary-weight-total`
+
+export interface Shares {
+  readonly primary: number
+  readonly canary: number
+}
+
+function clamp01(n: number): number {
+  return Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : 0
+}
+
+/**
+ * The canary's share under a stored nginx canary Ingress. As nginx does, a request with the header or
+ * cookie goes to the canary and the rest follow canary-weight (of canary-weight-total, default 100).
+ */
+export function nginxCanaryShare(annotations: Readonly<Record<string, string>> | undefined, abFraction = DEFAULT_AB_FRACTION): number {
+  const a = annotations ?? {}
+  if (a[CANARY] !== 'true') return 0
+  const total = Number(a[CANARY_WEIGHT_TOTAL] ?? '100')
+  const weight = clamp01(Number(a[CANARY_WEIGHT] ?? '0') / (total > 0 ? total : 100))
+  if (!a[CANARY_BY_HEADER] && !a[CANARY_BY_COOKIE]) return weight
+  return abFraction + (1 - abFraction) * weight
+}
+
+interface RouteMatch { headers?: unknown[]; queryParams?: unknown[] }
+interface RouteBackend { name?: string; kind?: string; weight?: number }
+interface RouteRule { matches?: RouteMatch[]; backendRefs?: RouteBackend[] }
+
+export interface SideNames {
+  readonly primary: string
+  readonly canary: string
+}
+
+// A rule is taken only by the A/B requests when every match needs a header or query parameter;
+// path and method matches are assumed to let every simulated request through.
+function conditional(r: RouteRule): boolean {
+  const matches = r.matches ?? []
+  return matches.length > 0 && matches.every(m => (m.headers?.length ?? 0) > 0 || (m.queryParams?.length ?? 0) > 0)
+}
+
+// The canary's part of the rule's weight over the two side Services (a missing weight is 1, as the
+// API defines); undefined when the rule routes to neither.
+function ruleShare(r: RouteRule, names: SideNames): number | undefined {
+  let primary = 0
+  let canary = 0
+  for (const b of r.backendRefs ?? []) {
+    if ((b.kind ?? 'Service') !== 'Service') continue
+    const w = b.weight ?? 1
+    if (b.name === names.primary) primary += w
+    else if (b.name === names.canary) canary += w
+  }
+  return primary + canary > 0 ? canary / (primary + canary) : undefined
+}
+
+/** The canary's share under a stored HTTPRoute spec: the plain rule's split, and for A/B the header rule's for that fraction. */
+export function httpRouteCanaryShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
+  const rules = (spec as { rules?: RouteRule[] } | undefined)?.rules ?? []
+  let plain: number | undefined
+  let byHeader: number | undefined
+  for (const r of rules) {
+    const share = ruleShare(r, names)
+    if (share === undefined) continue
+    if (conditional(r)) byHeader ??= share
+    else plain ??= share
+  }
+  return byHeader === undefined ? plain ?? 0 : abFraction * byHeader + (1 - abFraction) * (plain ?? 0)
+}
+
+/** The canary's share under the kubernetes router: all of it when the apex Service selects the target's pods. */
+export function apexCanaryShare(apexSelector: Readonly<Record<string, string>> | undefined, targetMatchLabels: Readonly<Record<string, string>> | undefined): number {
+  const sel = selectorLabel(targetMatchLabels)
+  return sel && apexSide(apexSelector, sel) === 'canary' ? 1 : 0
+}
+
+/** What each side serves: the routed split, except that a side without ready pods hands its share to the other. */
+export function servedShares(canaryShare: number, ready: { readonly primary: boolean; readonly canary: boolean }): Shares {
+  if (!ready.primary && !ready.canary) return { primary: 0, canary: 0 }
+  if (!ready.primary) return { primary: 0, canary: 1 }
+  if (!ready.canary) return { primary: 1, canary: 0 }
+  const canary = clamp01(canaryShare)
+  return { primary: 1 - canary, canary }
+}

@@ -1,0 +1,111 @@
+import t from 'tap'
+import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node'
+import type { Canary } from '../../../src/spec/types.ts'
+import {
+  appInputs, behaviourOf, deploymentOfPod, indexPods, isApp, podReady, routingOf, type ClusterView,
+} from '../../simulator/apps.ts'
+
+function deployment(name: string, annotations: Record<string, string> = {}, template: Record<string, string> = {}, labels: Record<string, string> = {}): V1Deployment {
+  const app = name
+  return {
+    metadata: { name, namespace: 'shop', annotations, labels },
+    spec: { selector: { matchLabels: { app } }, template: { metadata: { labels: { app }, annotations: template } } },
+  }
+}
+
+function pod(deploymentName: string, suffix: string, ready = true, deleting = false): V1Pod {
+  return {
+    metadata: {
+      name: `${deploymentName}-7f8b6c4d9-${suffix}`, namespace: 'shop', labels: { 'pod-template-hash': '7f8b6c4d9' },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${deploymentName}-7f8b6c4d9`, uid: 'u', controller: true }],
+      ...(deleting && { deletionTimestamp: new Date() }),
+    },
+    status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  }
+}
+
+const NGINX_SPEC = 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: web}\n'
+
+function canaryObject(name: string, spec: Partial<Canary['spec']>): Canary {
+  return { apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'shop' },
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, service: { port: 9898 }, ...spec } }
+}
+
+interface World {
+  deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
+  routes?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
+}
+
+function view(w: World): ClusterView {
+  const byName = <T extends { metadata?: { name?: string } }>(list: T[] | undefined, name: string): T | undefined => list?.find(o => o.metadata?.name === name)
+  const pods = indexPods(w.pods ?? [])
+  return {
+    deployments: () => w.deployments ?? [],
+    deployment: (_ns, name) => byName(w.deployments, name),
+    canary: (_ns, name) => byName(w.canaries, name),
+    ingress: (_ns, name) => byName(w.ingresses, name),
+    service: (_ns, name) => byName(w.services, name),
+    httpRoute: (_ns, name) => byName(w.routes, name),
+    pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
+  }
+}
+
+t.test('apps are the opted-in Deployments sluice did not generate', async t => {
+  t.ok(isApp(deployment('podinfo', { 'sluice.dev/strategy': 'canary' })))
+  t.notOk(isApp(deployment('podinfo')))
+  t.notOk(isApp(deployment('podinfo-primary', { 'sluice.dev/strategy': 'canary' }, {}, { 'app.kubernetes.io/managed-by': 'sluice' })))
+})
+
+t.test('routing: the Canary object wins; without one, the annotations as resolved', async t => {
+  const d = deployment('podinfo', { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC })
+  t.same(routingOf(d, undefined), { provider: 'nginx', service: 'podinfo', ingress: 'web' })
+  t.same(routingOf(d, canaryObject('podinfo', { provider: 'gatewayapi', service: { port: 80, name: 'front' } })), { provider: 'gatewayapi', service: 'front' })
+  t.same(routingOf(deployment('plain', { 'sluice.dev/strategy': 'canary' }), undefined), { provider: 'kubernetes', service: 'plain' }, 'kubernetes by default')
+})
+
+t.test('behaviour from the pod template annotations, with defaults', async t => {
+  t.same(behaviourOf(deployment('a')), { errorRate: 0, latencySeconds: 0.005 })
+  t.same(behaviourOf(deployment('a', {}, { 'simulator.sluice.dev/error-rate': '0.25', 'simulator.sluice.dev/latency-ms': '120' })), { errorRate: 0.25, latencySeconds: 0.12 })
+  t.same(behaviourOf(deployment('a', {}, { 'simulator.sluice.dev/error-rate': '3', 'simulator.sluice.dev/latency-ms': 'slow' })), { errorRate: 1, latencySeconds: 0.005 }, 'clamped; invalid is the default')
+  t.same(behaviourOf(undefined), { errorRate: 0, latencySeconds: 0.005 }, 'no Deployment')
+})
+
+t.test('pods: owner by the ReplicaSet name, readiness from the Ready condition', async t => {
+  t.equal(deploymentOfPod(pod('podinfo-primary', 'abcde')), 'podinfo-primary')
+  t.equal(deploymentOfPod({ metadata: { name: 'bare' } }), undefined)
+  t.ok(podReady(pod('podinfo', 'abcde')))
+  t.notOk(podReady(pod('podinfo', 'abcde', false)))
+  t.notOk(podReady(pod('podinfo', 'abcde', true, true)), 'a terminating pod does not serve')
+  const index = indexPods([pod('podinfo', 'a'), pod('podinfo-primary', 'b'), pod('podinfo', 'c')])
+  t.same([...index.keys()], ['shop/podinfo', 'shop/podinfo-primary'])
+  t.equal(index.get('shop/podinfo')?.length, 2)
+})
+
+t.test('appInputs: nginx app with its canary Ingress, sides, pods and behaviour', async t => {
+  const target = deployment('podinfo', { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC },
+    { 'simulator.sluice.dev/error-rate': '0.5' })
+  const inputs = appInputs(view({
+    deployments: [target, deployment('podinfo-primary', {}, { 'simulator.sluice.dev/latency-ms': '20' }, { 'app.kubernetes.io/managed-by': 'sluice' }), deployment('other')],
+    ingresses: [{ metadata: { name: 'web-canary', annotations: { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '50' } } }],
+    pods: [pod('podinfo', 'a'), pod('podinfo-primary', 'b'), pod('podinfo-primary', 'c', false)],
+  }))
+  t.equal(inputs.length, 1)
+  t.same(inputs[0], {
+    namespace: 'shop', name: 'podinfo', canaryShare: 0.5,
+    primary: { pods: [{ name: 'podinfo-primary-7f8b6c4d9-b', ready: true }, { name: 'podinfo-primary-7f8b6c4d9-c', ready: false }], errorRate: 0, latencySeconds: 0.02 },
+    canary: { pods: [{ name: 'podinfo-7f8b6c4d9-a', ready: true }], errorRate: 0.5, latencySeconds: 0.005 },
+    nginx: { ingress: 'web', canaryService: 'podinfo-canary' },
+  })
+})
+
+t.test('appInputs: gatewayapi reads the HTTPRoute named after the Service; kubernetes the apex selector', async t => {
+  const gw = deployment('front', { 'sluice.dev/strategy': 'canary' })
+  const bg = deployment('back', { 'sluice.dev/strategy': 'blue-green' })
+  const inputs = appInputs(view({
+    deployments: [gw, bg],
+    canaries: [canaryObject('front', { provider: 'gatewayapi', service: { port: 80, name: 'www' } })],
+    routes: [{ metadata: { name: 'www' }, spec: { rules: [{ backendRefs: [{ name: 'www-primary', weight: 70 }, { name: 'www-canary', weight: 30 }] }] } }],
+    services: [{ metadata: { name: 'back' }, spec: { selector: { app: 'back' } } }],
+  }))
+  t.same(inputs.map(i => [i.name, i.canaryShare, i.nginx]), [['front', 0.3, undefined], ['back', 1, undefined]])
+})

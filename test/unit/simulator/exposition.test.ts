@@ -1,0 +1,67 @@
+import t from 'tap'
+import { escapeLabelValue, renderExposition } from '../../simulator/exposition.ts'
+import { tick, type AppInput, type TrafficState } from '../../simulator/traffic.ts'
+
+const side = (pod: string, errorRate: number, latencySeconds: number): AppInput['primary'] =>
+  ({ pods: [{ name: pod, ready: true }], errorRate, latencySeconds })
+
+function rendered(nginx: boolean): string {
+  const state: TrafficState = new Map()
+  const app: AppInput = {
+    namespace: 'shop', name: 'podinfo', canaryShare: 0.5,
+    primary: side('podinfo-primary-5d9c7-aaaaa', 0, 0.005), canary: side('podinfo-7f8b6-ccccc', 0.5, 0.03),
+    ...(nginx && { nginx: { ingress: 'web', canaryService: 'podinfo-canary' } }),
+  }
+  tick(state, [app], 1, { requestsPerSecond: 100 })
+  return renderExposition(state)
+}
+
+t.test('nginx requests: the primary with canary="", the canary with its Service name, by status', async t => {
+  const text = rendered(true)
+  t.match(text, '# TYPE nginx_ingress_controller_requests counter\n')
+  t.match(text, 'nginx_ingress_controller_requests{namespace="shop",ingress="web",canary="",status="200"} 50\n')
+  t.match(text, 'nginx_ingress_controller_requests{namespace="shop",ingress="web",canary="",status="500"} 0\n')
+  t.match(text, 'nginx_ingress_controller_requests{namespace="shop",ingress="web",canary="podinfo-canary",status="200"} 25\n')
+  t.match(text, 'nginx_ingress_controller_requests{namespace="shop",ingress="web",canary="podinfo-canary",status="500"} 25\n')
+})
+
+t.test('nginx response duration: one histogram per side over both outcomes', async t => {
+  const text = rendered(true)
+  t.match(text, '# TYPE nginx_ingress_controller_response_duration_seconds histogram\n')
+  const name = 'nginx_ingress_controller_response_duration_seconds'
+  t.match(text, `${name}_bucket{namespace="shop",ingress="web",canary="podinfo-canary",le="0.025"} 0\n`)
+  t.match(text, `${name}_bucket{namespace="shop",ingress="web",canary="podinfo-canary",le="0.05"} 50\n`)
+  t.match(text, `${name}_bucket{namespace="shop",ingress="web",canary="podinfo-canary",le="+Inf"} 50\n`)
+  t.match(text, `${name}_count{namespace="shop",ingress="web",canary="podinfo-canary"} 50\n`)
+  t.match(text, `${name}_sum{namespace="shop",ingress="web",canary="podinfo-canary"} 1.5\n`)
+  t.match(text, `${name}_bucket{namespace="shop",ingress="web",canary="",le="0.005"} 50\n`)
+})
+
+t.test('http_request_duration_seconds per pod and status; no nginx families for other providers', async t => {
+  const text = rendered(false)
+  t.notMatch(text, 'nginx_')
+  t.match(text, '# TYPE http_request_duration_seconds histogram\n')
+  const pod = 'kubernetes_namespace="shop",kubernetes_pod_name="podinfo-7f8b6-ccccc"'
+  t.match(text, `http_request_duration_seconds_count{${pod},status="200"} 25\n`)
+  t.match(text, `http_request_duration_seconds_count{${pod},status="500"} 25\n`)
+  t.match(text, `http_request_duration_seconds_bucket{${pod},status="500",le="10"} 25\n`)
+  t.match(text, 'http_request_duration_seconds_count{kubernetes_namespace="shop",kubernetes_pod_name="podinfo-primary-5d9c7-aaaaa",status="200"} 50\n')
+})
+
+t.test('every line is a comment or a well-formed sample; buckets are cumulative', async t => {
+  const text = rendered(true)
+  t.ok(text.endsWith('\n'))
+  const sample = /^[a-zA-Z_:][a-zA-Z0-9_:]*\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\} [0-9.e+-]+$/
+  for (const line of text.trimEnd().split('\n')) {
+    if (!line.startsWith('#') && !sample.test(line)) t.fail(`malformed: ${line}`)
+  }
+  const buckets = text.split('\n').filter(l => l.startsWith('http_request_duration_seconds_bucket{kubernetes_namespace="shop",kubernetes_pod_name="podinfo-7f8b6-ccccc",status="200"'))
+  const values = buckets.map(l => Number(l.split(' ').at(-1)))
+  t.equal(values.length, 12, '11 bounds and +Inf')
+  t.ok(values.every((v, i) => i === 0 || v >= values[i - 1]!), 'non-decreasing')
+  t.equal(renderExposition(new Map()), '# HELP http_request_duration_seconds Duration of HTTP requests served by the pod (simulated).\n# TYPE http_request_duration_seconds histogram\n', 'no apps')
+})
+
+t.test('label values are escaped', async t => {
+  t.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd')
+})

@@ -1,0 +1,88 @@
+import t from 'tap'
+import { canaryIngress } from '../../../src/router/nginx.ts'
+import { httpRoute } from '../../../src/router/gatewayapi.ts'
+import { apexService, selectorLabel } from '../../../src/router/services.ts'
+import type { Canary, CanarySpec } from '../../../src/spec/types.ts'
+import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares } from '../../simulator/routing.ts'
+
+const P = 'nginx.ingress.kubernetes.io'
+
+function canary(spec: Partial<CanarySpec> = {}): Canary {
+  return {
+    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop', uid: 'c0ffee' },
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, ...spec },
+  }
+}
+
+const user = {
+  apiVersion: 'networking.k8s.io/v1' as const, kind: 'Ingress' as const, metadata: { name: 'web', namespace: 'shop' },
+  spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 'podinfo', port: { number: 9898 } } } }] } }] },
+}
+const ab = [{ headers: { 'x-canary': { exact: 'insider' } } }]
+
+t.test('nginx: the canary Ingress sluice writes, weight by weight', async t => {
+  const c = canary({ provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } })
+  for (const w of [0, 10, 50, 100]) {
+    const ing = canaryIngress(c, user, { primary: 100 - w, canary: w })
+    t.equal(nginxCanaryShare(ing.metadata.annotations), w / 100, `weight ${w}`)
+  }
+  const abCanary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, match: ab } } }
+  const byHeader = canaryIngress(abCanary, user, { primary: 0, canary: 100 })
+  t.equal(nginxCanaryShare(byHeader.metadata.annotations), 0.1, 'header routing: the A/B fraction')
+  t.equal(nginxCanaryShare(byHeader.metadata.annotations, 0.25), 0.25, 'the fraction is an option')
+})
+
+t.test('nginx: annotations as nginx reads them', async t => {
+  t.equal(nginxCanaryShare(undefined), 0, 'no canary Ingress')
+  t.equal(nginxCanaryShare({ [`${P}/canary-weight`]: '40' }), 0, 'without canary: "true" the Ingress is not a canary')
+  t.equal(nginxCanaryShare({ [`${P}/canary`]: 'true' }), 0, 'no weight is 0')
+  t.equal(nginxCanaryShare({ [`${P}/canary`]: 'true', [`${P}/canary-weight`]: 'x' }), 0, 'an invalid weight is 0')
+  t.equal(nginxCanaryShare({ [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '250' }), 1, 'clamped')
+  t.equal(nginxCanaryShare({ [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '5', [`${P}/canary-weight-total`]: '10' }), 0.5, 'canary-weight-total')
+  t.equal(nginxCanaryShare({ [`${P}/canary`]: 'true', [`${P}/canary-by-cookie`]: 'canary' }), 0.1, 'cookie routing')
+  t.equal(nginxCanaryShare({ [`${P}/canary`]: 'true', [`${P}/canary-by-header`]: 'x', [`${P}/canary-weight`]: '50' }), 0.1 + 0.9 * 0.5,
+    'header plus weight: the rest follow the weight')
+})
+
+t.test('gatewayapi: the HTTPRoute sluice writes', async t => {
+  const c = canary({ provider: 'gatewayapi', service: { port: 9898, gatewayRefs: [{ name: 'gw' }] } })
+  const names = { primary: 'podinfo-primary', canary: 'podinfo-canary' }
+  for (const w of [0, 30, 100]) {
+    t.equal(httpRouteCanaryShare(httpRoute(c, { primary: 100 - w, canary: w }).spec, names), w / 100, `weight ${w}`)
+  }
+  const abCanary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, match: ab } } }
+  t.equal(httpRouteCanaryShare(httpRoute(abCanary, { primary: 0, canary: 100 }).spec, names), 0.1, 'A/B: header rule to the canary, the rest to the primary')
+  t.equal(httpRouteCanaryShare(httpRoute(abCanary, { primary: 100, canary: 0 }).spec, names), 0, 'A/B at weight 0')
+})
+
+t.test('gatewayapi: stored routes in other shapes', async t => {
+  const names = { primary: 'a-primary', canary: 'a-canary' }
+  t.equal(httpRouteCanaryShare(undefined, names), 0, 'no route')
+  t.equal(httpRouteCanaryShare({ rules: [{ backendRefs: [{ name: 'a-primary' }, { name: 'a-canary' }] }] }, names), 0.5, 'a missing weight is 1')
+  t.equal(httpRouteCanaryShare({ rules: [{ backendRefs: [{ name: 'other', weight: 100 }] }] }, names), 0, 'a route to neither side')
+  t.equal(httpRouteCanaryShare({ rules: [
+    { backendRefs: [{ name: 'a-primary', weight: 0 }, { name: 'a-canary', weight: 0 }] },
+    { backendRefs: [{ name: 'a-primary', weight: 3 }, { name: 'a-canary', weight: 1 }] },
+  ] }, names), 0.25, 'a rule without weight is skipped')
+  t.equal(httpRouteCanaryShare({ rules: [
+    { matches: [{ headers: [{ name: 'x', value: 'y' }] }], backendRefs: [{ name: 'a-canary', weight: 1 }] },
+  ] }, names, 0.2), 0.2, 'only a header rule: plain requests have no canary route')
+})
+
+t.test('kubernetes: the apex selector decides the side', async t => {
+  const c = canary()
+  const sel = selectorLabel({ app: 'podinfo' })!
+  t.equal(apexCanaryShare(apexService(c, sel, 'primary').spec.selector, { app: 'podinfo' }), 0)
+  t.equal(apexCanaryShare(apexService(c, sel, 'canary').spec.selector, { app: 'podinfo' }), 1)
+  t.equal(apexCanaryShare(undefined, { app: 'podinfo' }), 0, 'no apex Service')
+  t.equal(apexCanaryShare({ app: 'podinfo' }, undefined), 0, 'a target without a selector label')
+})
+
+t.test('readiness moves a side\'s share to the other', async t => {
+  t.same(servedShares(0.3, { primary: true, canary: true }), { primary: 0.7, canary: 0.3 })
+  t.same(servedShares(0.3, { primary: false, canary: true }), { primary: 0, canary: 1 })
+  t.same(servedShares(0.3, { primary: true, canary: false }), { primary: 1, canary: 0 })
+  t.same(servedShares(0.3, { primary: false, canary: false }), { primary: 0, canary: 0 })
+  t.same(servedShares(0, { primary: false, canary: true }), { primary: 0, canary: 1 }, 'no router objects, no primary: the target serves')
+  t.same(servedShares(7, { primary: true, canary: true }), { primary: 0, canary: 1 }, 'clamped')
+})
