@@ -1,5 +1,7 @@
 // The `sluice` command: one entry, one file per subcommand under src/cli/.
 import { readFileSync } from 'node:fs'
+import { controllerCommand } from './controller.ts'
+import { serveCommand } from './serve.ts'
 import { webhookCommand } from './webhook.ts'
 
 export interface Subcommand {
@@ -9,6 +11,8 @@ export interface Subcommand {
 
 const subcommands: ReadonlyMap<string, Subcommand> = new Map([
   ['webhook', webhookCommand],
+  ['controller', controllerCommand],
+  ['serve', serveCommand],
 ])
 
 export function version(): string {

@@ -14,6 +14,8 @@ export interface InformerOptions<T> {
   readonly relistMs?: number                      // full relist period (default 10 min)
   readonly silenceMs?: number                     // restart the watch after this long without a byte (default 5 min)
   readonly onError?: (err: unknown) => void
+  /** Applied to every object before it is cached and handed out (drop managedFields, keep a hash of data…). */
+  readonly transform?: (obj: T) => T
 }
 
 export interface Informer<T> {
@@ -58,7 +60,8 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
     }
   }
 
-  const upsert = (obj: T): void => {
+  const upsert = (received: T): void => {
+    const obj = opts.transform ? opts.transform(received) : received
     const key = objectKey(obj)
     const had = store.has(key)
     store.set(key, obj)

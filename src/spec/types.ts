@@ -16,6 +16,7 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[]
   finalizers?: string[]
   creationTimestamp?: string
+  deletionTimestamp?: string
 }
 
 export interface OwnerReference {

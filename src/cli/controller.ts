@@ -1,0 +1,87 @@
+// `sluice controller`: the reconciler, leader-elected; and the flags it shares with `sluice serve`.
+import { parseArgs } from 'node:util'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import { runController, type ControllerOptions } from '../controller/run.ts'
+import { loadKubeConfig } from '../kube/config.ts'
+import { parseDuration } from '../spec/duration.ts'
+import type { Subcommand } from './main.ts'
+import { COMMON_FLAG_HELP, newLogger, untilSignal } from './webhook.ts'
+
+export const CONTROLLER_FLAGS = {
+  kubeconfig: { type: 'string' }, namespace: { type: 'string' },
+  'watch-namespace': { type: 'string' }, 'metrics-server': { type: 'string' }, 'telemetry-listen': { type: 'string' },
+  'min-interval': { type: 'string' }, concurrency: { type: 'string' }, 'lease-name': { type: 'string' },
+  'lease-duration': { type: 'string' }, identity: { type: 'string' },
+} as const
+
+export const CONTROLLER_FLAG_HELP = `\\
+  --watch-namespace NS     act on Canaries and Deployments of this namespace only (default: all)
+  --metrics-server URL     Prometheus for builtin metrics and inline queries, e.g. http://prometheus:9090
+  --telemetry-listen H:P   /metrics, /healthz, /readyz (default 0.0.0.0:8080; "off" to disable)
+  --min-interval D         shortest analysis interval honoured; shorter ones are raised to it (default 10s)
+  --concurrency N          Canaries reconciled at once (default 16)
+  --lease-name NAME        the leader-election Lease in sluice's namespace (default sluice-controller)
+  --lease-duration D       how long a silent leader keeps the lease (default 15s)
+  --identity NAME          this replica's name in the Lease (default <hostname>-<pid>)
+`
+
+const HELP = `Usage: sluice controller [options]
+
+Reconciles Canaries: generates them from annotated Deployments, runs the analysis, moves traffic,
+promotes or rolls back. One replica acts at a time (a Lease); the others keep warm caches.
+
+Options:
+${COMMON_FLAG_HELP}${CONTROLLER_FLAG_HELP}`
+
+type Values = Partial<Record<string, string | boolean | string[] | undefined>>
+const str = (v: Values, k: string): string | undefined => typeof v[k] === 'string' ? v[k] : undefined
+
+function durationMs(flag: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs
+  const ms = parseDuration(value)
+  if (ms === undefined) throw new Error(`--${flag}: "${value}" is not a duration (e.g. 1s, 30s, 1m)`)
+  return ms
+}
+
+function telemetryAddress(text: string): { host: string; port: number } | undefined {
+  if (text === 'off') return undefined
+  const i = text.lastIndexOf(':')
+  const port = Number(text.slice(i + 1))
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--telemetry-listen: "${text}" is not HOST:PORT or off`)
+  return { host: text.slice(0, i), port }
+}
+
+export function controllerOptionsFrom(values: Values, kc: KubeConfig, logger: Logger): ControllerOptions {
+  const concurrency = Number(str(values, 'concurrency') ?? '16')
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency: "${str(values, 'concurrency')}" is not a positive whole number`)
+  const telemetry = telemetryAddress(str(values, 'telemetry-listen') ?? '0.0.0.0:8080')
+  const watchNamespace = str(values, 'watch-namespace')
+  const metricsServer = str(values, 'metrics-server')
+  const identity = str(values, 'identity')
+  return {
+    kc, logger,
+    namespace: str(values, 'namespace') ?? 'sluice-system',
+    ...(watchNamespace && { watchNamespace }),
+    ...(metricsServer && { metricsServer }),
+    minIntervalMs: durationMs('min-interval', str(values, 'min-interval'), 10_000),
+    concurrency,
+    leaseName: str(values, 'lease-name') ?? 'sluice-controller',
+    leaseDurationMs: durationMs('lease-duration', str(values, 'lease-duration'), 15_000),
+    ...(identity && { identity }),
+    ...(telemetry && { telemetry }),
+  }
+}
+
+export const controllerCommand: Subcommand = {
+  summary: 'run the canary controller (leader-elected)',
+  async run(args) {
+    const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS } })
+    if (values.help) { process.stdout.write(HELP); return 0 }
+    const logger = newLogger()
+    const kc = loadKubeConfig(values.kubeconfig ? { path: values.kubeconfig } : {})
+    const running = await runController(controllerOptionsFrom(values, kc, logger))
+    await untilSignal(logger, () => running.stop())
+    return 0
+  },
+}

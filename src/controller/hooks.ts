@@ -1,0 +1,39 @@
+// The reconcile's Hooks seam wired to the webhook caller (src/hooks) and the alert providers (src/notify).
+// Secrets are read from the API when needed, never cached: only metric auth and alert addresses use them.
+import type { CoreV1Api } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import { postEvent, runHooks } from '../hooks/webhooks.ts'
+import { isNotFound } from '../kube/errors.ts'
+import { sendAlerts } from '../notify/index.ts'
+import type { Caches } from './caches.ts'
+import type { Hooks } from './reconcile.ts'
+
+export interface HookDeps {
+  readonly caches: Caches
+  readonly core: CoreV1Api
+  readonly logger: Logger
+}
+
+export function createHooks(d: HookDeps): Hooks & { secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> } {
+  async function secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      const secret = await d.core.readNamespacedSecret({ name, namespace })
+      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+    } catch (e) {
+      if (isNotFound(e)) return undefined
+      throw e
+    }
+  }
+  return {
+    secretData,
+    run: (canary, type, phase) => runHooks(canary, type, { phase }),
+    event(canary, type, reason, message) {
+      if ((canary.spec.analysis?.webhooks ?? []).some(w => w.type === 'event')) void postEvent(canary, { type, reason, message }, { logger: d.logger })
+    },
+    alert: (canary, severity, message) => sendAlerts(canary, severity, message, {
+      getProvider: (namespace, name) => d.caches.alertProviders.get(name, namespace),
+      getSecret: secretData,
+      logger: d.logger,
+    }),
+  }
+}

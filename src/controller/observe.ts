@@ -1,0 +1,103 @@
+// What the controller observes for one Canary: everything the phase machine reads, from the informer
+// caches, plus the router's weights read back from the stored objects.
+import type { V1Deployment } from '@kubernetes/client-node'
+import { createHash } from 'node:crypto'
+import { configKey, configRefs, CONFIG_TRACKING_ANNOTATION, type ConfigRef } from '../deployer/configs.ts'
+import { primaryName } from '../deployer/primary.ts'
+import { serviceName } from '../router/meta.ts'
+import type { Router, RouterKube } from '../router/router.ts'
+import { apexSide, selectorLabel } from '../router/services.ts'
+import { STATE_ANNOTATIONS } from '../spec/annotations.ts'
+import { resolve, type ResolveContext } from '../spec/resolve.ts'
+import { templateRevision } from '../spec/revision.ts'
+import type { Canary } from '../spec/types.ts'
+import type { Caches, ConfigSummary } from './caches.ts'
+import type { OperatorRequests, Weights } from './decisions/types.ts'
+import { isGenerated } from './generate.ts'
+
+/** Annotations on a Canary by which an operator asks for a retry, a promotion or an abort (an RFC 3339 time). */
+export const REQUEST_ANNOTATIONS = {
+  retry: 'sluice.dev/retry',
+  promote: 'sluice.dev/promote',
+  abort: 'sluice.dev/abort',
+} as const
+
+export interface Tracked {
+  readonly refs: readonly ConfigRef[]
+  /** configKey → hash, as status.trackedConfigs records it. */
+  readonly hashes: Record<string, string>
+}
+
+/** The configs the target's pods use that exist and are not opted out of tracking. */
+export function trackedConfigs(caches: Caches, target: V1Deployment): Tracked {
+  const namespace = target.metadata?.namespace
+  const refs: ConfigRef[] = []
+  const hashes: Record<string, string> = {}
+  for (const ref of configRefs(target.spec?.template.spec)) {
+    const cached: ConfigSummary | undefined = (ref.kind === 'configmap' ? caches.configMaps : caches.secrets).get(ref.name, namespace)
+    if (!cached || cached.metadata?.annotations?.[CONFIG_TRACKING_ANNOTATION] === 'disabled') continue
+    refs.push(ref)
+    hashes[configKey(ref)] = cached.hash
+  }
+  return { refs, hashes }
+}
+
+/** The pod template's revision, folded with the hashes of the configs it tracks. */
+export function revisionOf(target: V1Deployment, tracked: Tracked): string {
+  const template = templateRevision(target.spec?.template)
+  const keys = Object.keys(tracked.hashes).sort()
+  if (keys.length === 0) return template
+  const hash = createHash('sha256').update(template)
+  for (const key of keys) hash.update(`\n${key}=${tracked.hashes[key]}`)
+  return hash.digest('hex').slice(0, template.length)
+}
+
+/** The user's replica count: recorded by the webhook, else what the target or the primary runs. */
+export function desiredReplicas(target: V1Deployment, primary: V1Deployment | undefined): number {
+  const text = target.metadata?.annotations?.[STATE_ANNOTATIONS.desiredReplicas]
+  if (text !== undefined && /^[0-9]+$/.test(text)) return Number(text)
+  const live = target.spec?.replicas ?? 1
+  return live > 0 || !primary ? live : primary.spec?.replicas ?? 1
+}
+
+export function requestsOf(c: Canary): { requests: OperatorRequests; invalid: string[] } {
+  const requests: { retry?: Date; promote?: Date; abort?: Date } = {}
+  const invalid: string[] = []
+  for (const [name, key] of Object.entries(REQUEST_ANNOTATIONS) as [keyof OperatorRequests, string][]) {
+    const text = c.metadata.annotations?.[key]
+    if (text === undefined) continue
+    const time = new Date(text)
+    if (Number.isNaN(time.getTime())) invalid.push(`${key}: "${text}" is not a time; set it with $(date -u +%Y-%m-%dT%H:%M:%SZ)`)
+    else requests[name] = time
+  }
+  return { requests, invalid }
+}
+
+export function isOptedOut(c: Canary, target: V1Deployment | undefined, context: ResolveContext): boolean {
+  if (!isGenerated(c)) return false
+  return !target || !resolve(target, context).optedIn
+}
+
+export function primaryOf(caches: Caches, c: Canary): V1Deployment | undefined {
+  return caches.deployments.get(primaryName(c.spec.targetRef.name), c.metadata.namespace)
+}
+
+/**
+ * The split as stored: undefined until the apex Service selects sluice's pods and the provider's objects
+ * exist (then the phase machine routes), never a guess from memory.
+ */
+export async function readWeights(kube: RouterKube, router: Router, c: Canary, target: V1Deployment, mirrorWeight: number): Promise<Weights | undefined> {
+  const sel = selectorLabel(target.spec?.selector.matchLabels)
+  if (!sel) return undefined
+  const apex = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: c.metadata.namespace ?? '', name: serviceName(c) })
+  const selector = (apex?.spec as { selector?: Record<string, string> } | undefined)?.selector
+  // An apex without the managed-by label is still the user's (opt-in of a live app): nothing routed yet.
+  if (!apex?.metadata?.labels?.['app.kubernetes.io/managed-by'] || apexSide(selector, sel) === undefined) return undefined
+  try {
+    const w = await router.getRoutes(c)
+    return { primary: w.primary, canary: w.canary, ...(w.mirror === true && { mirror: mirrorWeight }) }
+  } catch {
+    // The provider's objects are missing (or unreadable): the machine re-applies the route it expects.
+    return undefined
+  }
+}

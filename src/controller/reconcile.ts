@@ -1,0 +1,301 @@
+// One reconcile of one Canary: observe, let the phase machine decide (running the checks it asks for),
+// write the status, then perform the actions in order. Every action is an "ensure", so a crash anywhere
+// leaves a status from which the next reconcile (in this or another process) carries on.
+import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import type { Deployer } from '../deployer/deployer.ts'
+import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
+import { describeError, isNotFound } from '../kube/errors.ts'
+import { routerFor, type Router, type RouterKube } from '../router/router.ts'
+import { STATE_PREFIX } from '../spec/annotations.ts'
+import { intervalMs } from '../spec/defaults.ts'
+import { formatDuration } from '../spec/duration.ts'
+import { canonicalJson } from '../spec/revision.ts'
+import { GROUP, VERSION, type AlertSeverity, type Canary, type CanaryPhase, type CanaryStatus, type HookType } from '../spec/types.ts'
+import type { Caches } from './caches.ts'
+import type { Action, CheckOutcome, HookOutcome, MetricOutcome, Observed } from './decisions/types.ts'
+import { isGenerated } from './generate.ts'
+import {
+  desiredReplicas, isOptedOut, primaryOf, readWeights, requestsOf, revisionOf, trackedConfigs, type Tracked,
+} from './observe.ts'
+import { nextTickAt } from './phases.ts'
+import { advanceWithChecks } from './tick.ts'
+import { workloadState } from '../deployer/workload.ts'
+
+export const FINALIZER = 'sluice.dev/finalizer'
+
+export interface ObjectReference {
+  readonly apiVersion: string
+  readonly kind: string
+  readonly name: string
+  readonly namespace: string
+  readonly uid?: string
+}
+
+export interface Recorder {
+  record(object: ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>
+}
+
+/** The parts of the telemetry the reconcile feeds. */
+export interface Telemetry {
+  observePhase(name: string, namespace: string, phase: CanaryPhase): void
+  observeWeights(namespace: string, primary: string, canary: string, primaryWeight: number, canaryWeight: number): void
+  observeMetric(name: string, namespace: string, metric: string, value: number): void
+  runFinished(name: string, namespace: string, outcome: 'succeeded' | 'failed', seconds: number): void
+  forget(name: string, namespace: string): void
+}
+
+/** Webhooks and alerts, behind a seam so that the reconcile does not know their transports. */
+export interface Hooks {
+  run(canary: Canary, type: HookType, phase: string): Promise<HookOutcome[]>
+  event(canary: Canary, type: 'Normal' | 'Warning', reason: string, message: string): void
+  alert(canary: Canary, severity: AlertSeverity, message: string): Promise<void>
+}
+
+export interface ReconcileDeps {
+  readonly kc: KubeConfig
+  readonly caches: Caches
+  readonly kube: RouterKube
+  readonly deployer: Deployer
+  readonly recorder: Recorder
+  readonly telemetry: Telemetry
+  readonly hooks: Hooks
+  readonly analysis: Pick<AnalysisDeps, 'getSecret' | 'defaultMetricsServer'>
+  readonly log: Logger
+  /** The shortest analysis interval honoured; shorter ones are raised to it. */
+  readonly minIntervalMs: number
+  readonly now: () => Date
+  /** When the next reconcile of this Canary is due (the scheduler). */
+  schedule(key: string, at: Date): void
+}
+
+export interface Reconciler {
+  reconcile(namespace: string, name: string): Promise<void>
+}
+
+const RESYNC_MS = 5 * 60_000
+const SETTLE_MS = 500
+const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', 'run-hooks'])
+const RUNNING: ReadonlySet<CanaryPhase | undefined> = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])
+
+export function createReconciler(d: ReconcileDeps): Reconciler {
+  const custom = d.kc.makeApiClient(CustomObjectsApi)
+  const apps = d.kc.makeApiClient(AppsV1Api)
+  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)
+  const runStarts = new Map<string, number>()
+
+  const canaryRef = (c: Canary): ObjectReference => ({
+    apiVersion: `${GROUP}/${VERSION}`, kind: 'Canary', name: c.metadata.name ?? '', namespace: c.metadata.namespace ?? '',
+    ...(c.metadata.uid && { uid: c.metadata.uid }),
+  })
+  const targetRef = (c: Canary, target: V1Deployment | undefined): ObjectReference | undefined => target && ({
+    apiVersion: 'apps/v1', kind: 'Deployment', name: target.metadata?.name ?? '', namespace: c.metadata.namespace ?? '',
+    ...(target.metadata?.uid && { uid: target.metadata.uid }),
+  })
+
+  async function record(c: Canary, target: V1Deployment | undefined, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    d.log.info({ canary: `${c.metadata.namespace}/${c.metadata.name}`, type, reason }, message)
+    d.hooks.event(c, type, reason, message)
+    const onTarget = targetRef(c, target)
+    await Promise.all([d.recorder.record(canaryRef(c), type, reason, message), onTarget && d.recorder.record(onTarget, type, reason, message)])
+  }
+
+  async function patchCanary(c: Canary, ops: unknown[], status = false): Promise<void> {
+    const params = { group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '', body: ops }
+    if (status) await custom.patchNamespacedCustomObjectStatus(params, jsonPatch)
+    else await custom.patchNamespacedCustomObject(params, jsonPatch)
+  }
+
+  async function ensureFinalizer(c: Canary): Promise<void> {
+    const finalizers = c.metadata.finalizers
+    if (finalizers?.includes(FINALIZER)) return
+    await patchCanary(c, finalizers ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }] : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }])
+  }
+
+  async function removeFinalizer(c: Canary): Promise<void> {
+    const i = c.metadata.finalizers?.indexOf(FINALIZER) ?? -1
+    if (i < 0) return
+    await patchCanary(c, [{ op: 'test', path: `/metadata/finalizers/${i}`, value: FINALIZER }, { op: 'remove', path: `/metadata/finalizers/${i}` }])
+      .catch((e: unknown) => { if (!isNotFound(e)) throw e })
+  }
+
+  /** A Canary as the phase machine should see it: the interval raised to the floor this controller honours. */
+  function effective(c: Canary): Canary {
+    const interval = intervalMs(c.spec.analysis)
+    if (interval >= d.minIntervalMs) return c
+    return { ...c, spec: { ...c.spec, analysis: { ...c.spec.analysis, interval: formatDuration(d.minIntervalMs) } } }
+  }
+
+  async function runStage(c: Canary, stage: string, phase: string): Promise<CheckOutcome[]> {
+    if (stage !== 'metrics') return d.hooks.run(c, stage as HookType, phase)
+    const records = await analyseMetrics(c, {
+      ...d.analysis,
+      getTemplate: (namespace, name) => Promise.resolve(d.caches.templates.get(name, namespace)),
+      now: d.now,
+    })
+    return records.map((r): MetricOutcome => {
+      if (r.value !== null) d.telemetry.observeMetric(c.metadata.name ?? '', c.metadata.namespace ?? '', r.name, r.value)
+      return {
+        kind: 'metric', name: r.name, value: r.value ?? null, verdict: r.verdict,
+        ...(r.range && { range: r.range }), ...(r.window && { window: r.window }), ...(r.message && { message: r.message }),
+      }
+    })
+  }
+
+  interface Scene {
+    readonly c: Canary
+    readonly target: V1Deployment | undefined
+    readonly router: Router
+    readonly tracked: Tracked
+    readonly revision: string
+    readonly replicas: number
+  }
+
+  async function finalize(s: Scene, optedOut: boolean): Promise<void> {
+    const { c, target } = s
+    if (target) await s.router.finalize(c)
+    await d.deployer.removeGenerated(c, Object.keys(c.status?.trackedConfigs ?? s.tracked.hashes))
+    if (target && optedOut) {
+      // sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean.
+      const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
+        .map(k => ({ op: 'remove', path: `/metadata/annotations/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` }))
+      if (ops.length > 0) await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
+    }
+    await removeFinalizer(c)
+    if (optedOut && isGenerated(c) && !c.metadata.deletionTimestamp) {
+      await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '' })
+        .catch((e: unknown) => { if (!isNotFound(e)) throw e })
+    }
+  }
+
+  async function perform(s: Scene, a: Action, optedOut: boolean): Promise<void> {
+    const { c, target } = s
+    const namespace = c.metadata.namespace ?? ''
+    switch (a.kind) {
+      case 'initialize':
+        if (!target) return
+        // The primary is (re)written only when it does not run this revision yet: initialize repeats every reconcile.
+        if (workloadState(primaryOf(d.caches, c)).revision !== s.revision) {
+          await d.deployer.ensurePrimary(c, target, s.revision, a.replicas, s.tracked.refs)
+        }
+        await syncAutoscaler(c)
+        return
+      case 'scale': {
+        const name = a.workload === 'canary' ? c.spec.targetRef.name : `${c.spec.targetRef.name}-primary`
+        await d.deployer.scale(namespace, name, a.replicas)
+        return
+      }
+      case 'route':
+        await s.router.reconcile(c)
+        await s.router.setRoutes(c, { primary: a.weights.primary, canary: a.weights.canary, ...(a.weights.mirror !== undefined && a.weights.mirror > 0 && { mirror: true }) })
+        d.telemetry.observeWeights(namespace, `${c.spec.targetRef.name}-primary`, c.spec.targetRef.name, a.weights.primary, a.weights.canary)
+        return
+      case 'promote':
+        if (!target) return
+        await d.deployer.promote(c, target, a.revision, primaryOf(d.caches, c)?.spec?.replicas ?? s.replicas, s.tracked.refs)
+        return
+      case 'finalize':
+        await finalize(s, optedOut)
+        return
+      case 'run-hooks':
+        // Fire and forget: post-rollout and rollback hooks cannot change the outcome any more.
+        void d.hooks.run(c, a.type, c.status?.phase ?? '').then(outcomes => {
+          for (const o of outcomes) d.log.info({ canary: `${namespace}/${c.metadata.name}`, hook: o.name, verdict: o.verdict }, o.message ?? 'hook called')
+        }, (e: unknown) => { d.log.warn({ err: describeError(e) }, 'hooks failed') })
+        return
+      case 'event':
+        await record(c, target, a.type, a.reason, a.message)
+        return
+      case 'alert':
+        // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
+        await record(c, target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)
+        await d.hooks.alert(c, a.severity, a.message)
+        return
+      case 'check':
+        return
+    }
+  }
+
+  async function syncAutoscaler(c: Canary): Promise<void> {
+    const ref = c.spec.autoscalerRef
+    if (!ref) return
+    await d.deployer.syncAutoscaler(c, d.caches.autoscalers.get(ref.name, c.metadata.namespace))
+  }
+
+  function observeRun(key: string, c: Canary, before: CanaryStatus, after: CanaryStatus): void {
+    const name = c.metadata.name ?? ''
+    const namespace = c.metadata.namespace ?? ''
+    if (after.phase) d.telemetry.observePhase(name, namespace, after.phase)
+    const now = d.now().getTime()
+    if (!RUNNING.has(before.phase) && RUNNING.has(after.phase)) runStarts.set(key, now)
+    if (after.phase !== before.phase && (after.phase === 'Succeeded' || after.phase === 'Failed')) {
+      const start = runStarts.get(key)
+      runStarts.delete(key)
+      if (start !== undefined) d.telemetry.runFinished(name, namespace, after.phase === 'Succeeded' ? 'succeeded' : 'failed', (now - start) / 1000)
+    }
+  }
+
+  return {
+    async reconcile(namespace, name) {
+      const key = `${namespace}/${name}`
+      const stored = d.caches.canaries.get(name, namespace)
+      if (!stored) {
+        runStarts.delete(key)
+        d.telemetry.forget(name, namespace)
+        return
+      }
+      const c = effective(stored)
+      const target = d.caches.deployments.get(c.spec.targetRef.name, namespace)
+      const deleting = c.metadata.deletionTimestamp !== undefined
+      if (!target) {
+        // The Deployment is gone: what sluice generated is owned by the Canary and goes with it.
+        if (deleting || isGenerated(c)) await removeFinalizer(c)
+        else await record(c, undefined, 'Warning', 'TargetNotFound', `Deployment ${namespace}/${c.spec.targetRef.name} (spec.targetRef) does not exist; nothing to deliver until it does`)
+        return
+      }
+      if (!deleting) await ensureFinalizer(c)
+      const context = { policies: d.caches.policies.list(), namespaceLabels: d.caches.namespaces.get(namespace)?.metadata?.labels ?? {} }
+      const optedOut = isOptedOut(c, target, context)
+      const primary = primaryOf(d.caches, c)
+      const tracked = trackedConfigs(d.caches, target)
+      const revision = revisionOf(target, tracked)
+      const replicas = desiredReplicas(target, primary)
+      const router = routerFor(c.spec.provider, d.kube)
+      const { requests, invalid } = requestsOf(c)
+      for (const problem of invalid) await record(c, target, 'Warning', 'InvalidRequest', problem)
+      const observed: Observed = {
+        now: d.now(),
+        revision,
+        replicas,
+        ...(c.spec.autoscalerRef && { autoscaled: true }),
+        canary: workloadState(target),
+        primary: workloadState(primary),
+        weights: await readWeights(d.kube, router, c, target, c.spec.analysis?.mirrorWeight ?? 100),
+        requests,
+        ...(deleting && { deleting: true }),
+        ...(optedOut && { optedOut: true }),
+      }
+      const before = c.status ?? {}
+      const decision = await advanceWithChecks(c, observed, stage => runStage(c, stage, before.phase ?? ''))
+      const status: CanaryStatus = {
+        ...decision.status,
+        ...(c.metadata.generation !== undefined && { observedGeneration: c.metadata.generation }),
+        ...(Object.keys(tracked.hashes).length > 0 && { trackedConfigs: tracked.hashes }),
+      }
+      const scene: Scene = { c: { ...c, status }, target, router, tracked, revision, replicas }
+      if (canonicalJson(status) !== canonicalJson(before)) {
+        await patchCanary(c, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
+      }
+      observeRun(key, c, before, status)
+      if (decision.actions.length > 0) d.log.debug({ canary: key, phase: status.phase, actions: decision.actions.map(a => a.kind) }, 'actions')
+      for (const action of decision.actions) await perform(scene, action, optedOut)
+      if (!decision.actions.some(a => a.kind === 'finalize')) await syncAutoscaler(scene.c)
+      const tick = nextTickAt(scene.c)
+      // Routes and Services are not watched: after acting, look again soon to see the world caught up.
+      const acted = decision.actions.some(a => !QUIET.has(a.kind))
+      const soon = acted ? d.now().getTime() + SETTLE_MS : Infinity
+      const at = Math.min(tick?.getTime() ?? Infinity, soon, d.now().getTime() + RESYNC_MS)
+      d.schedule(key, new Date(at))
+    },
+  }
+}
