@@ -48,9 +48,9 @@ test-unit: deps ## unit tests: pure logic, no cluster
 	@echo "node $$($(NODE) --version)"
 	tap $$(find test/unit -name '*.test.ts' | sort)
 
-test-integration: tools ## integration tests against a fresh local cluster (brought up and down for the run)
+test-integration: tools ## integration and e2e tests against a fresh local cluster (brought up and down for the run)
 	@echo "node $$($(NODE) --version)"
-	$(NODE) test/cluster/with-cluster.ts -- tap $$(find test/integration -name '*.test.ts' | sort)
+	$(NODE) test/cluster/with-cluster.ts -- tap $$(find test/integration test/e2e -name '*.test.ts' | sort)
 
 test: tools lint typecheck test-unit test-integration ## everything CI runs
 

@@ -1,0 +1,153 @@
+// The end-to-end environment of one test file: the traffic simulator and a real Prometheus scraping it
+// every second (shared by the file's tests), and per test a namespace and its own `sluice controller`
+// process, run as sluice's ServiceAccount and scoped to that namespace with a Lease of its own.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Deployment } from '@kubernetes/client-node'
+import type { Canary } from '../../src/spec/types.ts'
+import { startPrometheus, type RunningPrometheus } from '../cluster/prometheus.ts'
+import { freePort } from '../cluster/process.ts'
+import { kubeConfig, namespace, type TestLike } from '../helpers/kube.ts'
+import { until } from '../helpers/wait.ts'
+import { startSimulator } from '../simulator/simulator.ts'
+
+export const admin = kubeConfig()
+export const apps = admin.makeApiClient(AppsV1Api)
+export const core = admin.makeApiClient(CoreV1Api)
+export const custom = admin.makeApiClient(CustomObjectsApi)
+export const discovery = admin.makeApiClient(DiscoveryV1Api)
+
+export interface Shared {
+  readonly prometheus: RunningPrometheus
+  stop(): Promise<void>
+}
+
+/** Simulator and Prometheus for a test file; stop them in t.teardown. */
+export async function sharedEnvironment(): Promise<Shared> {
+  const sim = await startSimulator({ kubeConfig: admin })
+  const prometheus = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(sim.url).host] }] }])
+  return {
+    prometheus,
+    async stop() {
+      await prometheus.stop()
+      await sim.stop()
+    },
+  }
+}
+
+export interface ControllerProcess {
+  readonly log: string
+  readonly telemetryPort: number
+  /** SIGKILL: no lease release, no cleanup, as a crash. */
+  kill(): Promise<void>
+  /** Starts it again (after kill). */
+  restart(): Promise<void>
+}
+
+export interface ControllerOptions {
+  readonly metricsServer?: string
+  readonly extraArgs?: readonly string[]
+}
+
+const ROOT = resolve(import.meta.dirname, '../..')
+
+function sluiceKubeconfig(): string {
+  const path = process.env.SLUICE_KUBECONFIG
+  if (!path) throw new Error('SLUICE_KUBECONFIG is not set: run e2e tests through test/cluster/with-cluster.ts')
+  return path
+}
+
+/** A `sluice controller` for namespace `ns`, stopped (SIGTERM) when the test ends. */
+export async function startController(t: TestLike, ns: string, o: ControllerOptions = {}): Promise<ControllerProcess> {
+  const log = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', 'logs', `controller-${ns}.log`)
+  const telemetryPort = await freePort()
+  const args = [
+    join(ROOT, 'bin/sluice.ts'), 'controller', '--kubeconfig', sluiceKubeconfig(), '--watch-namespace', ns,
+    '--lease-name', `sluice-${ns}`, '--lease-duration', '3s', '--min-interval', '1s',
+    '--telemetry-listen', `127.0.0.1:${telemetryPort}`,
+    ...(o.metricsServer ? ['--metrics-server', o.metricsServer] : []),
+    ...(o.extraArgs ?? []),
+  ]
+  let child: ChildProcess | undefined
+  const start = async (): Promise<void> => {
+    const out = createWriteStream(log, { flags: 'a' })
+    await once(out, 'open')
+    child = spawn(process.execPath, args, { stdio: ['ignore', out, out], env: { ...process.env, SLUICE_LOG_LEVEL: 'debug' } })
+  }
+  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
+    const c = child
+    child = undefined
+    if (!c || c.exitCode !== null || c.signalCode !== null) return
+    const exited = once(c, 'exit')
+    c.kill(signal)
+    await exited
+  }
+  await start()
+  t.teardown(() => stopWith('SIGTERM'))
+  return { log, telemetryPort, kill: () => stopWith('SIGKILL'), restart: start }
+}
+
+/** A namespace with its own controller. */
+export async function testNamespace(t: TestLike, o: ControllerOptions = {}): Promise<{ ns: string; controller: ControllerProcess }> {
+  const ns = await namespace(t)
+  return { ns, controller: await startController(t, ns, o) }
+}
+
+export async function canary(ns: string, name: string): Promise<Canary | undefined> {
+  try {
+    return await custom.getNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', name }) as Canary
+  } catch {
+    return undefined
+  }
+}
+
+export async function deployment(ns: string, name: string): Promise<V1Deployment | undefined> {
+  try {
+    return await apps.readNamespacedDeployment({ name, namespace: ns })
+  } catch {
+    return undefined
+  }
+}
+
+/** Waits for the Canary to reach `phase`; fails at once if it reaches `never` instead. */
+export async function phase(ns: string, name: string, wanted: string, timeoutMs = 120_000, never?: string): Promise<Canary> {
+  return await until(() => canary(ns, name), c => {
+    if (never !== undefined && c?.status?.phase === never) throw new Error(`Canary ${ns}/${name} reached ${never} while waiting for ${wanted}: ${JSON.stringify(c.status)}`)
+    return c?.status?.phase === wanted
+  }, `Canary ${ns}/${name} in phase ${wanted}`, timeoutMs) as Canary
+}
+
+/** The Events of an object, oldest first, as "Type Reason: message". */
+export async function eventsOf(ns: string, kind: string, name: string): Promise<string[]> {
+  const list = await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` })
+  return list.items
+    .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
+    .map(e => `${e.type} ${e.reason}: ${e.message}`)
+}
+
+/** Ready endpoints of a Service, from its EndpointSlices. */
+export async function readyEndpoints(ns: string, service: string): Promise<number> {
+  const slices = await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${service}` })
+  return slices.items.reduce((n, s) => n + (s.endpoints ?? []).filter(e => e.conditions?.ready === true).length, 0)
+}
+
+/**
+ * Polls `read` every `everyMs` until stopped, keeping the distinct consecutive values: the sequence of
+ * weights, selectors or endpoint counts a test asserts on.
+ */
+export function recorder<T>(read: () => Promise<T>, everyMs = 100): { values: T[]; stop(): Promise<T[]> } {
+  const values: T[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      try {
+        const v = await read()
+        if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) values.push(v)
+      } catch { /* the object may not exist yet */ }
+      await new Promise(r => setTimeout(r, everyMs))
+    }
+  })()
+  return { values, async stop() { running = false; await loop; return values } }
+}
