@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { main } from '../src/cli/main.ts'
 
-process.exitCode = await main(process.argv.slice(2))
+// Servers stop their own work on SIGTERM; keep-alive sockets of the API client must not keep the process up.
+process.exit(await main(process.argv.slice(2)))

@@ -21,6 +21,7 @@ export const discovery = admin.makeApiClient(DiscoveryV1Api)
 
 export interface Shared {
   readonly prometheus: RunningPrometheus
+  readonly simulatorUrl: string
   stop(): Promise<void>
 }
 
@@ -30,6 +31,7 @@ export async function sharedEnvironment(): Promise<Shared> {
   const prometheus = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(sim.url).host] }] }])
   return {
     prometheus,
+    simulatorUrl: sim.url,
     async stop() {
       await prometheus.stop()
       await sim.stop()

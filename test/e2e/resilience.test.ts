@@ -1,0 +1,86 @@
+// What a rollout does when things go wrong around it: the controller dies mid-analysis, the canary never
+// becomes ready, Prometheus goes away.
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startPrometheus } from '../cluster/prometheus.ts'
+import { until } from '../helpers/wait.ts'
+import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
+
+const shared = await sharedEnvironment()
+t.teardown(() => shared.stop())
+
+t.test('7. a controller killed mid-Progressing resumes at the same weight', async t => {
+  const { ns, controller } = await testNamespace(t, { metricsServer: shared.prometheus.url })
+  const annotations = nginxCanary({ interval: '3s', step: 10, max: 50 })
+  await apply(ingressYaml(ns))
+  await apply(deploymentYaml({ ns, sluice: annotations }))
+  await phase(ns, 'podinfo', 'Initialized')
+  await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
+  await until(() => canary(ns, 'podinfo'), c => (c?.status?.canaryWeight ?? 0) >= 20, 'the analysis at weight 20 or more', 120_000)
+  await controller.kill()
+  // The status is written before the router is set: a crash in between leaves the router one step behind.
+  const weightAtKill = (await canary(ns, 'podinfo'))?.status?.canaryWeight ?? -1
+  const routedAtKill = Number(await canaryWeightAnnotation(ns))
+  t.ok(routedAtKill === weightAtKill || routedAtKill === weightAtKill - 10, `the router shows the status weight ${weightAtKill} or the step before (${routedAtKill})`)
+  const weights = recorder(() => canaryWeightAnnotation(ns))
+  // Three intervals with nobody acting: the rollout must stand still, not drift or reset.
+  await sleep(9_000)
+  t.same(weights.values, [String(routedAtKill)], 'nothing moved while no controller ran')
+  t.equal((await canary(ns, 'podinfo'))?.status?.phase, 'Progressing')
+  await controller.restart()
+  const done = await phase(ns, 'podinfo', 'Succeeded', 180_000, 'Failed')
+  const seen = await weights.stop()
+  const expected = routedAtKill === weightAtKill ? [weightAtKill] : [routedAtKill, weightAtKill]
+  for (let w = weightAtKill + 10; w <= 50; w += 10) expected.push(w)
+  t.same(seen, [...expected.map(String), '0'], 'the new controller carried on from the recorded weight, step by step, to promotion')
+  t.equal(done.status?.failedChecks, 0)
+  t.equal((await deployment(ns, 'podinfo-primary'))?.spec?.template?.spec?.containers[0]?.image, IMAGE_V2)
+})
+
+t.test('12. a canary that never becomes ready is rolled back at the progress deadline, with an alert', async t => {
+  const { ns } = await testNamespace(t, { metricsServer: shared.prometheus.url })
+  const annotations = nginxCanary({ deadline: 15 })
+  await apply(ingressYaml(ns))
+  await apply(deploymentYaml({ ns, sluice: annotations }))
+  await phase(ns, 'podinfo', 'Initialized')
+  // No node carries this label: the new version's pods stay Pending.
+  await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations, podSpec: { nodeSelector: { 'sluice.dev/test-node': 'none' } } }))
+  const failed = await phase(ns, 'podinfo', 'Failed', 120_000, 'Succeeded')
+  t.equal(failed.status?.canaryWeight, 0)
+  t.equal(await canaryWeightAnnotation(ns), '0', 'all traffic on the primary')
+  t.equal((await deployment(ns, 'podinfo-primary'))?.spec?.template?.spec?.containers[0]?.image, IMAGE_V1, 'the primary keeps the old version')
+  await until(() => deployment(ns, 'podinfo'), d => d?.spec?.replicas === 0, 'the canary scaled to zero')
+  const events = (await eventsOf(ns, 'Canary', 'podinfo')).join('\n')
+  t.match(events, /Normal CanaryNotReady: waiting for the canary/, 'the wait was reported while it lasted')
+  t.match(events, /Warning Alert: Progress deadline exceeded: .*not ready/, 'the rollback raised an alert that says why')
+  t.match(events, /Warning RolledBack: Canary failed!/)
+})
+
+t.test('13. with Prometheus unreachable during the analysis the canary holds, says so, and is never promoted', async t => {
+  // A Prometheus of its own, which this test stops in the middle of the analysis.
+  const own = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(shared.simulatorUrl).host] }] }])
+  t.teardown(() => own.stop())
+  const { ns } = await testNamespace(t, { metricsServer: own.url })
+  const annotations = nginxCanary({ interval: '2s', step: 10, max: 50 })
+  await apply(ingressYaml(ns))
+  await apply(deploymentYaml({ ns, sluice: annotations }))
+  await phase(ns, 'podinfo', 'Initialized')
+  await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
+  await until(() => canary(ns, 'podinfo'), c => (c?.status?.checks ?? []).some(r => r.verdict === 'pass'), 'a metric check passed', 120_000)
+  await own.stop()
+  const stoppedAt = Date.now()
+  const phases = recorder(async () => (await canary(ns, 'podinfo'))?.status?.phase)
+  const held = await until(() => canary(ns, 'podinfo'),
+    c => (c?.status?.checks ?? []).filter(r => r.verdict === 'error' && Date.parse(r.time) > stoppedAt).length >= 4,
+    'four checks that could not run', 120_000)
+  const weight = held?.status?.canaryWeight
+  t.ok(weight !== undefined && weight < 50, `the canary holds below the maximum (at ${weight})`)
+  const errors = (held?.status?.checks ?? []).filter(r => r.verdict === 'error' && Date.parse(r.time) > stoppedAt)
+  t.ok(errors.every(r => r.value === null && /unreachable|connect|refused|ECONNREFUSED/i.test(r.message ?? '')), 'each says the provider could not be reached')
+  t.equal(held?.status?.failedChecks, 0, 'not counted as failed checks')
+  t.equal(held?.status?.phase, 'Progressing')
+  t.equal((await canary(ns, 'podinfo'))?.status?.canaryWeight, weight, 'the weight did not move while the checks could not run')
+  t.notOk((await phases.stop()).includes('Succeeded'), 'never promoted')
+  t.match((await eventsOf(ns, 'Canary', 'podinfo')).join('\n'), /Warning Holding: holding at weight \d+: request-success-rate could not be evaluated/)
+})
