@@ -74,6 +74,8 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
   }
 
   function schedule(key: string, at: number): void {
+    // A work failing after stop() (its calls aborted by the shutdown) must not arm a retry timer.
+    if (stopped) return
     const pending = timers.get(key)
     if (pending && pending.at <= at) return
     if (pending) clearTimeout(pending.timer)
