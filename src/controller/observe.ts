@@ -60,14 +60,18 @@ export function desiredReplicas(target: V1Deployment, primary: V1Deployment | un
   return live > 0 || !primary ? live : primary.spec?.replicas ?? 1
 }
 
+// Date alone also reads '1' (as 2001-01-01) and zone-less times (as local time): a request silently too
+// old to count, or misdated. Only an RFC 3339 date-time is a request; anything else is reported.
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
+
 export function requestsOf(c: Canary): { requests: OperatorRequests; invalid: string[] } {
   const requests: { retry?: Date; promote?: Date; abort?: Date } = {}
   const invalid: string[] = []
   for (const [name, key] of Object.entries(REQUEST_ANNOTATIONS) as [keyof OperatorRequests, string][]) {
     const text = c.metadata.annotations?.[key]
     if (text === undefined) continue
-    const time = new Date(text)
-    if (Number.isNaN(time.getTime())) invalid.push(`${key}: "${text}" is not a time; set it with $(date -u +%Y-%m-%dT%H:%M:%SZ)`)
+    const time = RFC_3339.test(text.trim()) ? new Date(text.trim()) : undefined
+    if (!time || Number.isNaN(time.getTime())) invalid.push(`${key}: "${text}" is not a time; set it with $(date -u +%Y-%m-%dT%H:%M:%SZ)`)
     else requests[name] = time
   }
   return { requests, invalid }
