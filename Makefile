@@ -60,16 +60,18 @@ cluster-up: deps bins ## start the local control plane (idempotent); prints the 
 cluster-down: deps ## stop every process cluster-up started
 	@$(NODE) test/cluster/cli.ts down --dir $(CLUSTER_DIR)
 
-up: deps bins ## local cluster + CRDs + RBAC + `sluice webhook` (as its own ServiceAccount), registered by URL
+up: deps bins prometheus ## local cluster + CRDs + RBAC + traffic simulator + Prometheus + `sluice serve` (as its own ServiceAccount)
 	@$(NODE) test/cluster/cli.ts up --sluice --dir $(CLUSTER_DIR) --bin-dir $(K8S_BIN)
 
 down: cluster-down ## stop everything `make up` started
 
-run: up ## bring the local environment up and say how to use it
+run: up ## bring the local environment up, play a release (promotion, then a rollback), and say how to use it
+	@$(NODE) test/cluster/demo.ts $(CLUSTER_DIR)
 	@echo
-	@echo "The local cluster is up with sluice's webhook installed. Use it with:"
+	@echo "The local cluster is up with sluice (webhook and controller), Prometheus and the traffic simulator. Use it with:"
 	@echo "  export KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig PATH=$(K8S_BIN):\$$PATH"
 	@echo "  kubectl apply -f examples/podinfo.yaml        # watch the plan preview in the warnings"
+	@echo "  kubectl -n shop get canary podinfo -w         # Initialized; apply a new image to see a release"
 	@echo "Stop it with: make down"
 
 clean: cluster-down

@@ -1,7 +1,10 @@
 // `make cluster-up` / `make cluster-down`: a long-lived local cluster for development.
 import { parseArgs } from 'node:util'
 import { clusterDown, clusterUp, readState } from './cluster.ts'
+import { installGatewayApiCrds } from './gateway-api.ts'
 import { installSluice } from './install-sluice.ts'
+import { startLocalEnvironment, stopLocalEnvironment } from './local-env.ts'
+import { freePort } from './process.ts'
 import { startSluiceWebhook, stopDetachedWebhook } from './sluice-webhook.ts'
 
 const { positionals, values } = parseArgs({
@@ -20,13 +23,21 @@ async function main(): Promise<void> {
     if (values.sluice) {
       await stopDetachedWebhook(dir)
       const sluice = await installSluice(s)
-      const webhook = await startSluiceWebhook(s, sluice.kubeconfig, [], true)
-      log(`sluice webhook at ${webhook.url}, as ${sluice.username} (log: ${webhook.log})`)
+      // examples/podinfo.yaml routes through Gateway API; the CRDs come from the Go module cache.
+      await installGatewayApiCrds(s.kubeconfig)
+      const env = await startLocalEnvironment(s)
+      log(`traffic simulator at ${env.simulatorUrl}, Prometheus at ${env.prometheusUrl}`)
+      const telemetry = await freePort()
+      const serve = await startSluiceWebhook(s, sluice.kubeconfig, [
+        `--metrics-server=${env.prometheusUrl}`, `--telemetry-listen=127.0.0.1:${telemetry}`, '--lease-duration=5s',
+      ], true, 'serve')
+      log(`sluice serve (webhook at ${serve.url}, controller metrics at http://127.0.0.1:${telemetry}/metrics) as ${sluice.username} (log: ${serve.log})`)
     }
     process.stdout.write(`export KUBECONFIG=${s.kubeconfig}\nexport PATH=${binDir}:$PATH\n`)
   } else if (cmd === 'down') {
     const had = readState(dir) !== undefined
-    if (await stopDetachedWebhook(dir)) log('stopped sluice webhook')
+    if (await stopDetachedWebhook(dir)) log('stopped sluice')
+    if (await stopLocalEnvironment(dir)) log('stopped the traffic simulator and Prometheus')
     await clusterDown(dir, log)
     log(had ? 'cluster stopped' : 'no cluster running')
   } else {

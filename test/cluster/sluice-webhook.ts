@@ -36,14 +36,17 @@ function ignoreExists(err: unknown): void {
   if ((err as { code?: number }).code !== 409) throw err
 }
 
-/** `detached`: the webhook outlives this process (make up); its pid goes to <dir>/sluice-webhook.pid. */
-export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: string, extraArgs: readonly string[] = [], detached = false): Promise<SluiceWebhook> {
+/**
+ * `detached`: sluice outlives this process (make up); its pid goes to <dir>/sluice-webhook.pid. `command` serve
+ * runs the controller in the same process.
+ */
+export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: string, extraArgs: readonly string[] = [], detached = false, command: 'webhook' | 'serve' = 'webhook'): Promise<SluiceWebhook> {
   await precreateConfigurations(state)
   const port = await freePort()
   const url = `https://127.0.0.1:${port}`
   const log = join(state.dir, 'logs', 'sluice-webhook.log')
   const fd = openSync(log, 'a')
-  const child = spawn(process.execPath, [join(root, 'bin/sluice.ts'), 'webhook',
+  const child = spawn(process.execPath, [join(root, 'bin/sluice.ts'), command,
     `--kubeconfig=${sluiceKubeconfig}`, `--listen=127.0.0.1:${port}`, `--url=${url}`,
     '--cert-ip=127.0.0.1', '--cert-dns=localhost', ...extraArgs], { stdio: ['ignore', fd, fd], detached, env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
   closeSync(fd)
@@ -60,7 +63,7 @@ export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: 
   }
   try {
     await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`sluice webhook exited with ${child.exitCode}; see ${log}`)
+      if (child.exitCode !== null) throw new Error(`sluice ${command} exited with ${child.exitCode}; see ${log}`)
       return (await httpsGet(`${url}/readyz`, undefined, 1000)).status === 200
     }, { timeoutMs: 60_000, what: `sluice webhook ready on ${url} (log: ${log})` })
     const kc = new KubeConfig()
