@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, httpsGet, waitFor } from './process.ts'
 
+const TETHER = join(import.meta.dirname, 'tether.ts')
+
 export interface ScrapeConfig {
   readonly job_name: string
   readonly static_configs: { targets: string[]; labels?: Record<string, string> }[]
@@ -22,7 +24,8 @@ export interface RunningPrometheus {
 export interface PromResult { metric: Record<string, string>; value: [number, string] }
 
 const running = new Set<ChildProcess>()
-process.on('exit', () => { for (const c of running) c.kill('SIGKILL') })
+// The tether stops Prometheus when it gets SIGTERM, or when this process dies and its stdin closes.
+process.on('exit', () => { for (const c of running) c.kill('SIGTERM') })
 
 export function prometheusBinary(): string {
   return process.env.SLUICE_PROMETHEUS ?? 'prometheus'
@@ -34,10 +37,11 @@ export async function startPrometheus(scrapeConfigs: readonly ScrapeConfig[], sc
   const config = { global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval }, scrape_configs: scrapeConfigs }
   // JSON is YAML: no YAML writer needed for the config file.
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2))
-  const child = spawn(prometheusBinary(), [
+  // Through the tether: a test process killed by its runner must not leave Prometheus running.
+  const child = spawn(process.execPath, [TETHER, prometheusBinary(),
     `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+  ], { stdio: ['pipe', 'ignore', 'pipe'] })
   running.add(child)
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })

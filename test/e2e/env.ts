@@ -42,7 +42,7 @@ export async function sharedEnvironment(): Promise<Shared> {
 export interface ControllerProcess {
   readonly log: string
   readonly telemetryPort: number
-  /** SIGKILL: no lease release, no cleanup, as a crash. */
+  /** SIGKILL of the controller: no lease release, no cleanup, as a crash. */
   kill(): Promise<void>
   /** Starts it again (after kill). */
   restart(): Promise<void>
@@ -76,7 +76,9 @@ export async function startController(t: TestLike, ns: string, o: ControllerOpti
   const start = async (): Promise<void> => {
     const out = createWriteStream(log, { flags: 'a' })
     await once(out, 'open')
-    child = spawn(process.execPath, args, { stdio: ['ignore', out, out], env: { ...process.env, SLUICE_LOG_LEVEL: 'debug' } })
+    // Through the tether, so that a test process killed by its runner takes the controller with it.
+    child = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), process.execPath, ...args],
+      { stdio: ['pipe', out, out], env: { ...process.env, SLUICE_LOG_LEVEL: 'debug' } })
   }
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     const c = child
@@ -88,7 +90,8 @@ export async function startController(t: TestLike, ns: string, o: ControllerOpti
   }
   await start()
   t.teardown(() => stopWith('SIGTERM'))
-  return { log, telemetryPort, kill: () => stopWith('SIGKILL'), restart: start }
+  // SIGUSR2 makes the tether SIGKILL the controller itself.
+  return { log, telemetryPort, kill: () => stopWith('SIGUSR2'), restart: start }
 }
 
 /** A namespace with its own controller. */
