@@ -103,7 +103,8 @@ t.test('the sluice Deployment runs the webhook and the controller side by side',
   t.ok(matches(deployment.spec.selector.matchLabels, template.metadata.labels), 'its selector selects its pods')
   t.same(template.spec.containers.map(c => c.name), ['webhook', 'controller'])
   t.same(container('webhook').args, ['webhook', '--listen=0.0.0.0:9443'])
-  t.same(container('controller').args, ['controller'])
+  t.same(container('controller').args?.slice(0, 2), ['controller', '--identity=$(POD_NAME)'], 'the Lease names the pod')
+  t.ok(container('controller').args?.some(a => a.startsWith('--metrics-server=')), 'a metrics server is configured')
   const spread = template.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm
   t.equal(spread?.topologyKey, 'kubernetes.io/hostname')
   t.ok(spread && matches(spread.labelSelector.matchLabels, template.metadata.labels), 'anti-affinity to its own pods')
