@@ -86,7 +86,10 @@ export async function startController(t: TestLike, ns: string, o: ControllerOpti
     if (!c || c.exitCode !== null || c.signalCode !== null) return
     const exited = once(c, 'exit')
     c.kill(signal)
+    // A controller that does not stop within 15 s is a bug to see in its log, not a reason to hang the run.
+    const escalate = setTimeout(() => { c.kill('SIGUSR2') }, 15_000)
     await exited
+    clearTimeout(escalate)
   }
   await start()
   t.teardown(() => stopWith('SIGTERM'))
