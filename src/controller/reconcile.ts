@@ -144,82 +144,86 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
 
   interface Scene {
     readonly c: Canary
-    readonly target: V1Deployment | undefined
+    readonly target: V1Deployment
     readonly router: Router
     readonly tracked: Tracked
     readonly revision: string
     readonly replicas: number
   }
 
-  async function finalize(s: Scene, optedOut: boolean): Promise<void> {
-    const { c, target } = s
-    if (target) await s.router.finalize(c)
-    await d.deployer.removeGenerated(c, Object.keys(c.status?.trackedConfigs ?? s.tracked.hashes))
-    if (target && optedOut) {
-      // sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean.
-      const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
-        .map(k => ({ op: 'remove', path: `/metadata/annotations/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` }))
-      if (ops.length > 0) await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
-    }
-    await removeFinalizer(c)
-    if (optedOut && isGenerated(c) && !c.metadata.deletionTimestamp) {
-      await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '' })
-        .catch((e: unknown) => { if (!isNotFound(e)) throw e })
-    }
+  /** sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean. */
+  async function removeStateAnnotations(target: V1Deployment): Promise<void> {
+    const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
+      .map(k => ({ op: 'remove', path: `/metadata/annotations/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` }))
+    if (ops.length === 0) return
+    await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
   }
 
-  async function perform(s: Scene, a: Action, optedOut: boolean): Promise<void> {
-    const { c, target } = s
-    const namespace = c.metadata.namespace ?? ''
-    switch (a.kind) {
-      case 'initialize':
-        if (!target) return
-        // The primary is (re)written only when it does not run this revision yet: initialize repeats every reconcile.
-        if (workloadState(primaryOf(d.caches, c)).revision !== s.revision) {
-          await d.deployer.ensurePrimary(c, target, s.revision, a.replicas, s.tracked.refs)
-        }
-        await syncAutoscaler(c)
-        return
-      case 'scale': {
-        const name = a.workload === 'canary' ? c.spec.targetRef.name : `${c.spec.targetRef.name}-primary`
-        await d.deployer.scale(namespace, name, a.replicas)
-        return
-      }
-      case 'route':
-        await s.router.reconcile(c)
-        await s.router.setRoutes(c, { primary: a.weights.primary, canary: a.weights.canary, ...(a.weights.mirror !== undefined && a.weights.mirror > 0 && { mirror: true }) })
-        d.telemetry.observeWeights(namespace, `${c.spec.targetRef.name}-primary`, c.spec.targetRef.name, a.weights.primary, a.weights.canary)
-        return
-      case 'promote':
-        if (!target) return
-        await d.deployer.promote(c, target, a.revision, primaryOf(d.caches, c)?.spec?.replicas ?? s.replicas, s.tracked.refs)
-        return
-      case 'finalize':
-        await finalize(s, optedOut)
-        return
-      case 'run-hooks':
-        // Fire and forget: post-rollout and rollback hooks cannot change the outcome any more.
-        void d.hooks.run(c, a.type, c.status?.phase ?? '').then(outcomes => {
-          for (const o of outcomes) d.log.info({ canary: `${namespace}/${c.metadata.name}`, hook: o.name, verdict: o.verdict }, o.message ?? 'hook called')
-        }, (e: unknown) => { d.log.warn({ err: describeError(e) }, 'hooks failed') })
-        return
-      case 'event':
-        await record(c, target, a.type, a.reason, a.message)
-        return
-      case 'alert':
-        // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
-        await record(c, target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)
-        await d.hooks.alert(c, a.severity, a.message)
-        return
-      case 'check':
-        return
-    }
+  async function deleteCanary(c: Canary): Promise<void> {
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '' })
+      .catch((e: unknown) => { if (!isNotFound(e)) throw e })
   }
+
+  async function finalize(s: Scene, optedOut: boolean): Promise<void> {
+    const { c } = s
+    await s.router.finalize(c)
+    await d.deployer.removeGenerated(c, Object.keys(c.status?.trackedConfigs ?? s.tracked.hashes))
+    if (optedOut) await removeStateAnnotations(s.target)
+    await removeFinalizer(c)
+    // A generated Canary goes with the opt-out; one being deleted is gone once its finalizer is.
+    if (optedOut && isGenerated(c) && !c.metadata.deletionTimestamp) await deleteCanary(c)
+  }
+
+  type Perform = (s: Scene, a: Action, optedOut: boolean) => Promise<void>
+  type Handlers = { readonly [K in Action['kind']]: (s: Scene, a: Extract<Action, { kind: K }>, optedOut: boolean) => Promise<void> }
+
+  const handlers: Handlers = {
+    async initialize(s, a) {
+      // The primary is (re)written only when it does not run this revision yet: initialize repeats every reconcile.
+      if (workloadState(primaryOf(d.caches, s.c)).revision !== s.revision) {
+        await d.deployer.ensurePrimary(s.c, s.target, s.revision, a.replicas, s.tracked.refs)
+      }
+      await syncAutoscaler(s.c)
+    },
+    async scale(s, a) {
+      const target = s.c.spec.targetRef.name
+      await d.deployer.scale(s.c.metadata.namespace ?? '', a.workload === 'canary' ? target : `${target}-primary`, a.replicas)
+    },
+    async route(s, a) {
+      const { c } = s
+      await s.router.reconcile(c)
+      await s.router.setRoutes(c, { primary: a.weights.primary, canary: a.weights.canary, ...((a.weights.mirror ?? 0) > 0 && { mirror: true }) })
+      d.telemetry.observeWeights(c.metadata.namespace ?? '', `${c.spec.targetRef.name}-primary`, c.spec.targetRef.name, a.weights.primary, a.weights.canary)
+    },
+    async promote(s, a) {
+      await d.deployer.promote(s.c, s.target, a.revision, primaryOf(d.caches, s.c)?.spec?.replicas ?? s.replicas, s.tracked.refs)
+    },
+    finalize: (s, _a, optedOut) => finalize(s, optedOut),
+    'run-hooks'(s, a) {
+      const canary = `${s.c.metadata.namespace}/${s.c.metadata.name}`
+      // Fire and forget: post-rollout and rollback hooks cannot change the outcome any more.
+      void d.hooks.run(s.c, a.type, s.c.status?.phase ?? '').then(outcomes => {
+        for (const o of outcomes) d.log.info({ canary, hook: o.name, verdict: o.verdict }, o.message ?? 'hook called')
+      }, (e: unknown) => { d.log.warn({ canary, err: describeError(e) }, 'hooks failed') })
+      return Promise.resolve()
+    },
+    event: (s, a) => record(s.c, s.target, a.type, a.reason, a.message),
+    async alert(s, a) {
+      // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
+      await record(s.c, s.target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)
+      await d.hooks.alert(s.c, a.severity, a.message)
+    },
+    // Checks are run inside advanceWithChecks, never performed afterwards.
+    check: () => Promise.resolve(),
+  }
+
+  const perform: Perform = (s, a, optedOut) => (handlers[a.kind] as Perform)(s, a, optedOut)
 
   async function syncAutoscaler(c: Canary): Promise<void> {
     const ref = c.spec.autoscalerRef
     if (!ref) return
-    await d.deployer.syncAutoscaler(c, d.caches.autoscalers.get(ref.name, c.metadata.namespace))
+    const namespace = c.metadata.namespace
+    await d.deployer.syncAutoscaler(c, d.caches.autoscalers.get(ref.name, namespace), d.caches.autoscalers.get(`${ref.name}-primary`, namespace))
   }
 
   function observeRun(key: string, c: Canary, before: CanaryStatus, after: CanaryStatus): void {
@@ -235,6 +239,69 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     }
   }
 
+  interface Observation {
+    readonly scene: Scene
+    readonly observed: Observed
+    readonly optedOut: boolean
+  }
+
+  /** Everything the phase machine reads; undefined when there is nothing to decide (no target). */
+  async function observe(c: Canary): Promise<Observation | undefined> {
+    const namespace = c.metadata.namespace ?? ''
+    const target = d.caches.deployments.get(c.spec.targetRef.name, namespace)
+    const deleting = c.metadata.deletionTimestamp !== undefined
+    if (!target) {
+      // The Deployment is gone: what sluice generated is owned by the Canary and goes with it.
+      if (deleting || isGenerated(c)) await removeFinalizer(c)
+      else await record(c, undefined, 'Warning', 'TargetNotFound', `Deployment ${namespace}/${c.spec.targetRef.name} (spec.targetRef) does not exist; nothing to deliver until it does`)
+      return undefined
+    }
+    if (!deleting) await ensureFinalizer(c)
+    const context = { policies: d.caches.policies.list(), namespaceLabels: d.caches.namespaces.get(namespace)?.metadata?.labels ?? {} }
+    const optedOut = isOptedOut(c, target, context)
+    const primary = primaryOf(d.caches, c)
+    const tracked = trackedConfigs(d.caches, target)
+    const revision = revisionOf(target, tracked)
+    const replicas = desiredReplicas(target, primary)
+    const router = routerFor(c.spec.provider, d.kube)
+    const { requests, invalid } = requestsOf(c)
+    for (const problem of invalid) await record(c, target, 'Warning', 'InvalidRequest', problem)
+    const observed: Observed = {
+      now: d.now(),
+      revision,
+      replicas,
+      ...(c.spec.autoscalerRef && { autoscaled: true }),
+      canary: workloadState(target),
+      primary: workloadState(primary),
+      weights: await readWeights(d.kube, router, c, target, c.spec.analysis?.mirrorWeight ?? 100),
+      requests,
+      ...(deleting && { deleting: true }),
+      ...(optedOut && { optedOut: true }),
+    }
+    return { scene: { c, target, router, tracked, revision, replicas }, observed, optedOut }
+  }
+
+  /** Performs the actions in order; the first failure is an Event (the queue retries the reconcile). */
+  async function act(s: Scene, actions: readonly Action[], optedOut: boolean): Promise<void> {
+    for (const action of actions) {
+      try {
+        await perform(s, action, optedOut)
+      } catch (e) {
+        await record(s.c, s.target, 'Warning', 'ActionFailed', `${action.kind} failed: ${describeError(e)}; retrying`)
+        throw e
+      }
+    }
+    if (!actions.some(a => a.kind === 'finalize')) await syncAutoscaler(s.c)
+  }
+
+  /** The next look: the next interval, soon after acting (routes and Services are not watched), or a resync. */
+  function scheduleNext(key: string, c: Canary, actions: readonly Action[]): void {
+    const now = d.now().getTime()
+    const tick = nextTickAt(c)?.getTime() ?? Infinity
+    const soon = actions.some(a => !QUIET.has(a.kind)) ? now + SETTLE_MS : Infinity
+    d.schedule(key, new Date(Math.min(tick, soon, now + RESYNC_MS)))
+  }
+
   return {
     async reconcile(namespace, name) {
       const key = `${namespace}/${name}`
@@ -245,57 +312,23 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
         return
       }
       const c = effective(stored)
-      const target = d.caches.deployments.get(c.spec.targetRef.name, namespace)
-      const deleting = c.metadata.deletionTimestamp !== undefined
-      if (!target) {
-        // The Deployment is gone: what sluice generated is owned by the Canary and goes with it.
-        if (deleting || isGenerated(c)) await removeFinalizer(c)
-        else await record(c, undefined, 'Warning', 'TargetNotFound', `Deployment ${namespace}/${c.spec.targetRef.name} (spec.targetRef) does not exist; nothing to deliver until it does`)
-        return
-      }
-      if (!deleting) await ensureFinalizer(c)
-      const context = { policies: d.caches.policies.list(), namespaceLabels: d.caches.namespaces.get(namespace)?.metadata?.labels ?? {} }
-      const optedOut = isOptedOut(c, target, context)
-      const primary = primaryOf(d.caches, c)
-      const tracked = trackedConfigs(d.caches, target)
-      const revision = revisionOf(target, tracked)
-      const replicas = desiredReplicas(target, primary)
-      const router = routerFor(c.spec.provider, d.kube)
-      const { requests, invalid } = requestsOf(c)
-      for (const problem of invalid) await record(c, target, 'Warning', 'InvalidRequest', problem)
-      const observed: Observed = {
-        now: d.now(),
-        revision,
-        replicas,
-        ...(c.spec.autoscalerRef && { autoscaled: true }),
-        canary: workloadState(target),
-        primary: workloadState(primary),
-        weights: await readWeights(d.kube, router, c, target, c.spec.analysis?.mirrorWeight ?? 100),
-        requests,
-        ...(deleting && { deleting: true }),
-        ...(optedOut && { optedOut: true }),
-      }
+      const seen = await observe(c)
+      if (!seen) return
       const before = c.status ?? {}
-      const decision = await advanceWithChecks(c, observed, stage => runStage(c, stage, before.phase ?? ''))
+      const decision = await advanceWithChecks(c, seen.observed, stage => runStage(c, stage, before.phase ?? ''))
       const status: CanaryStatus = {
         ...decision.status,
         ...(c.metadata.generation !== undefined && { observedGeneration: c.metadata.generation }),
-        ...(Object.keys(tracked.hashes).length > 0 && { trackedConfigs: tracked.hashes }),
+        ...(Object.keys(seen.scene.tracked.hashes).length > 0 && { trackedConfigs: seen.scene.tracked.hashes }),
       }
-      const scene: Scene = { c: { ...c, status }, target, router, tracked, revision, replicas }
+      const scene: Scene = { ...seen.scene, c: { ...c, status } }
       if (canonicalJson(status) !== canonicalJson(before)) {
         await patchCanary(c, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
       }
       observeRun(key, c, before, status)
       if (decision.actions.length > 0) d.log.debug({ canary: key, phase: status.phase, actions: decision.actions.map(a => a.kind) }, 'actions')
-      for (const action of decision.actions) await perform(scene, action, optedOut)
-      if (!decision.actions.some(a => a.kind === 'finalize')) await syncAutoscaler(scene.c)
-      const tick = nextTickAt(scene.c)
-      // Routes and Services are not watched: after acting, look again soon to see the world caught up.
-      const acted = decision.actions.some(a => !QUIET.has(a.kind))
-      const soon = acted ? d.now().getTime() + SETTLE_MS : Infinity
-      const at = Math.min(tick?.getTime() ?? Infinity, soon, d.now().getTime() + RESYNC_MS)
-      d.schedule(key, new Date(at))
+      await act(scene, decision.actions, seen.optedOut)
+      scheduleNext(key, scene.c, decision.actions)
     },
   }
 }

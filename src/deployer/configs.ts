@@ -1,6 +1,6 @@
 // Config tracking: the ConfigMaps and Secrets a pod template uses, their `-primary` copies, and the
 // primary's template rewritten to use the copies, so a config change is released like a new image.
-import type { V1PodSpec } from '@kubernetes/client-node'
+import type { V1Container, V1PodSpec, V1Volume } from '@kubernetes/client-node'
 
 export type ConfigKind = 'configmap' | 'secret'
 
@@ -26,30 +26,30 @@ interface Walk {
   secret(name: string, set: (name: string) => void): void
 }
 
+type Named = { name?: string }
+
+function visitVolume(v: V1Volume, visit: Walk): void {
+  const cm = v.configMap
+  if (cm?.name) visit.configMap(cm.name, n => { cm.name = n })
+  const secret = v.secret
+  if (secret?.secretName) visit.secret(secret.secretName, n => { secret.secretName = n })
+  for (const source of v.projected?.sources ?? []) visitRefs(source.configMap, source.secret, visit)
+}
+
+function visitRefs(configMap: Named | undefined, secret: Named | undefined, visit: Walk): void {
+  if (configMap?.name) visit.configMap(configMap.name, n => { configMap.name = n })
+  if (secret?.name) visit.secret(secret.name, n => { secret.name = n })
+}
+
+function visitContainer(c: V1Container, visit: Walk): void {
+  for (const e of c.env ?? []) visitRefs(e.valueFrom?.configMapKeyRef, e.valueFrom?.secretKeyRef, visit)
+  for (const e of c.envFrom ?? []) visitRefs(e.configMapRef, e.secretRef, visit)
+}
+
 // One walk over every place a pod spec names a ConfigMap or Secret, used both to list and to rename them.
 function walk(spec: V1PodSpec, visit: Walk): void {
-  for (const v of spec.volumes ?? []) {
-    if (v.configMap?.name) { const cm = v.configMap; visit.configMap(cm.name!, n => { cm.name = n }) }
-    if (v.secret?.secretName) { const s = v.secret; visit.secret(s.secretName!, n => { s.secretName = n }) }
-    for (const source of v.projected?.sources ?? []) {
-      if (source.configMap?.name) { const cm = source.configMap; visit.configMap(cm.name!, n => { cm.name = n }) }
-      if (source.secret?.name) { const s = source.secret; visit.secret(s.name!, n => { s.name = n }) }
-    }
-  }
-  for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
-    for (const e of c.env ?? []) {
-      const cm = e.valueFrom?.configMapKeyRef
-      if (cm?.name) visit.configMap(cm.name, n => { cm.name = n })
-      const s = e.valueFrom?.secretKeyRef
-      if (s?.name) visit.secret(s.name, n => { s.name = n })
-    }
-    for (const e of c.envFrom ?? []) {
-      const cm = e.configMapRef
-      if (cm?.name) visit.configMap(cm.name, n => { cm.name = n })
-      const s = e.secretRef
-      if (s?.name) visit.secret(s.name, n => { s.name = n })
-    }
-  }
+  for (const v of spec.volumes ?? []) visitVolume(v, visit)
+  for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) visitContainer(c, visit)
 }
 
 /** Every ConfigMap and Secret the pod spec names, once each, in a stable order. */

@@ -4,6 +4,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { isNotFound } from '../kube/errors.ts'
 import type { RouterKube } from '../router/router.ts'
+import { canonicalJson } from '../spec/revision.ts'
 import type { Canary } from '../spec/types.ts'
 import { configKey, primaryConfigName, type ConfigRef } from './configs.ts'
 import { primaryAutoscaler, primaryConfig, primaryDeployment, primaryName } from './primary.ts'
@@ -14,8 +15,8 @@ export interface Deployer {
   /** Copies the target's template to the primary (configs first, so new pods find their copies). */
   promote(canary: Canary, target: V1Deployment, revision: string, replicas: number, tracked: readonly ConfigRef[]): Promise<void>
   scale(namespace: string, name: string, replicas: number): Promise<void>
-  /** `<hpa>-primary` from the target's autoscaler; undefined `hpa` deletes it. */
-  syncAutoscaler(canary: Canary, hpa: V2HorizontalPodAutoscaler | undefined): Promise<void>
+  /** `<hpa>-primary` from the target's autoscaler (written only when `existing` differs); undefined `hpa` deletes it. */
+  syncAutoscaler(canary: Canary, hpa: V2HorizontalPodAutoscaler | undefined, existing: V2HorizontalPodAutoscaler | undefined): Promise<void>
   /** Deletes the primary, its config copies and its autoscaler. */
   removeGenerated(canary: Canary, trackedKeys: readonly string[]): Promise<void>
 }
@@ -47,7 +48,7 @@ export function createDeployer(kc: KubeConfig, kube: RouterKube): Deployer {
     async scale(namespace, name, replicas) {
       await apps.replaceNamespacedDeploymentScale({ name, namespace, body: { metadata: { name, namespace }, spec: { replicas } } })
     },
-    async syncAutoscaler(canary, hpa) {
+    async syncAutoscaler(canary, hpa, existing) {
       const ref = canary.spec.autoscalerRef
       const namespace = canary.metadata.namespace ?? ''
       if (!ref) return
@@ -55,7 +56,10 @@ export function createDeployer(kc: KubeConfig, kube: RouterKube): Deployer {
         await kube.delete({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace, name: primaryName(ref.name) })
         return
       }
-      await kube.apply(primaryAutoscaler(canary, hpa) as never)
+      const desired = primaryAutoscaler(canary, hpa)
+      // Called on every reconcile: write only when the cached copy differs in what sluice sets.
+      if (existing && canonicalJson(pick(existing.spec, desired.spec)) === canonicalJson(desired.spec)) return
+      await kube.apply(desired as never)
     },
     async removeGenerated(canary, trackedKeys) {
       const namespace = canary.metadata.namespace ?? ''
@@ -68,6 +72,12 @@ export function createDeployer(kc: KubeConfig, kube: RouterKube): Deployer {
       }
     },
   }
+}
+
+/** The fields of `actual` that `wanted` sets, so that server defaults elsewhere do not count as a difference. */
+function pick(actual: unknown, wanted: unknown): unknown {
+  if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted) || typeof actual !== 'object' || actual === null) return actual
+  return Object.fromEntries(Object.keys(wanted).map(k => [k, pick((actual as Record<string, unknown>)[k], (wanted as Record<string, unknown>)[k])]))
 }
 
 function ignoreNotFound(err: unknown): undefined {

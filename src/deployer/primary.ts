@@ -1,6 +1,6 @@
 // Pure builders for the objects the deployer owns: `<target>-primary` (a copy of the target at one
 // revision, selecting `<value>-primary` pods), `-primary` copies of tracked configs, and `<hpa>-primary`.
-import type { V1ConfigMap, V1Deployment, V1HorizontalPodAutoscaler, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
+import type { V1ConfigMap, V1Deployment, V1DeploymentSpec, V1HorizontalPodAutoscaler, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { generatedMeta } from '../router/meta.ts'
 import { selectorLabel, type PodSelector } from '../router/services.ts'
 import { STATE_ANNOTATIONS, isStateKey, isUserKey } from '../spec/annotations.ts'
@@ -51,21 +51,22 @@ export function primaryDeployment(p: PrimaryInput): V1Deployment {
     labels: { ...target.metadata?.labels, [sel.label]: primaryValue },
     annotations: { ...copiedAnnotations(target.metadata?.annotations), [STATE_ANNOTATIONS.revision]: p.revision },
   })
-  const spec = target.spec
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: meta,
-    spec: {
-      replicas: p.replicas,
-      selector: { matchLabels: { [sel.label]: primaryValue } },
-      template,
-      ...(spec?.strategy && { strategy: spec.strategy }),
-      ...(spec?.minReadySeconds !== undefined && { minReadySeconds: spec.minReadySeconds }),
-      ...(spec?.revisionHistoryLimit !== undefined && { revisionHistoryLimit: spec.revisionHistoryLimit }),
-      ...(spec?.progressDeadlineSeconds !== undefined && { progressDeadlineSeconds: spec.progressDeadlineSeconds }),
-    },
+    spec: { replicas: p.replicas, selector: { matchLabels: { [sel.label]: primaryValue } }, template, ...rolloutSettings(target.spec) },
   }
+}
+
+/** The rollout settings promotion copies with the template. */
+function rolloutSettings(spec: V1DeploymentSpec | undefined): Partial<V1DeploymentSpec> {
+  const copied: Partial<V1DeploymentSpec> = {}
+  if (spec?.strategy) copied.strategy = spec.strategy
+  if (spec?.minReadySeconds !== undefined) copied.minReadySeconds = spec.minReadySeconds
+  if (spec?.revisionHistoryLimit !== undefined) copied.revisionHistoryLimit = spec.revisionHistoryLimit
+  if (spec?.progressDeadlineSeconds !== undefined) copied.progressDeadlineSeconds = spec.progressDeadlineSeconds
+  return copied
 }
 
 /** The `-primary` copy of a ConfigMap or Secret, owned by the Canary. */
