@@ -1,6 +1,8 @@
 // The guard: objects sluice generated (labelled app.kubernetes.io/managed-by: sluice) are written only
 // by sluice itself; anyone else is told what to change instead.
+import { REQUEST_ANNOTATIONS } from '../spec/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
+import { canonicalJson } from '../spec/revision.ts'
 import type { AdmissionHandler } from './handle.ts'
 import { allow, deny, type AdmissionRequest, type AdmissionVerdict, type KubeObject } from './review.ts'
 
@@ -24,10 +26,29 @@ function instead(kind: string, name: string): string {
   if (kind === 'Deployment' && name.endsWith('-primary')) {
     return `change the Deployment ${name.slice(0, -'-primary'.length)} instead: sluice promotes its template to ${name} after analysis, and its replicas reach ${name} at once`
   }
-  if (kind === 'Canary') return 'change the sluice.dev/ annotations of its Deployment instead: sluice regenerates this Canary from them'
+  if (kind === 'Canary') {
+    return 'change the sluice.dev/ annotations of its Deployment instead: sluice regenerates this Canary from them ' +
+      '(the annotations sluice.dev/retry, sluice.dev/promote and sluice.dev/abort may be set on it)'
+  }
   if (kind === 'HorizontalPodAutoscaler') return `change the autoscaler it is copied from instead: sluice keeps ${name} in step with it`
   if (kind === 'ConfigMap' || kind === 'Secret') return `change the ${kind} it is copied from instead: the change is rolled out as a canary`
   return 'change the Deployment\'s sluice.dev/ annotations instead (service, provider, analysis): sluice regenerates it from them; to stop, remove sluice.dev/strategy'
+}
+
+const REQUEST_KEYS: ReadonlySet<string> = new Set(Object.values(REQUEST_ANNOTATIONS))
+
+function annotationsJson(annotations: Record<string, string> | undefined, requests: boolean): string {
+  return canonicalJson(Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => REQUEST_KEYS.has(k) === requests)))
+}
+
+/** An UPDATE of a Canary that changes nothing but the operator request annotations (retry, promote, abort). */
+function operatorRequest(request: AdmissionRequest): boolean {
+  const { object: now, oldObject: before } = request
+  if (request.operation !== 'UPDATE' || request.kind.kind !== 'Canary' || request.subResource || !now || !before) return false
+  const same = (f: (o: KubeObject) => unknown): boolean => canonicalJson(f(now)) === canonicalJson(f(before))
+  return same(o => o.spec) && same(o => o.metadata?.labels) && same(o => o.metadata?.ownerReferences) &&
+    same(o => o.metadata?.finalizers) && !same(o => annotationsJson(o.metadata?.annotations, true)) &&
+    same(o => annotationsJson(o.metadata?.annotations, false))
 }
 
 export function decideGuard(request: AdmissionRequest, ctx: GuardContext): AdmissionVerdict {
@@ -35,7 +56,11 @@ export function decideGuard(request: AdmissionRequest, ctx: GuardContext): Admis
   if (username === ctx.sluiceUsername) return allow()
   // Both sides are checked: removing the label is a write to a generated object too.
   if (!managed(request.object) && !managed(request.oldObject)) return allow()
-  if (systemCleanup(request, username)) return allow()
+  if (systemCleanup(request, username) || operatorRequest(request)) return allow()
+  return refusal(request, username)
+}
+
+function refusal(request: AdmissionRequest, username: string): AdmissionVerdict {
   const kind = request.kind.kind
   const name = request.name ?? request.object?.metadata?.name ?? request.oldObject?.metadata?.name ?? ''
   const target = `${kind} ${request.namespace ? `${request.namespace}/` : ''}${name}`

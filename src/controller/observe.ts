@@ -7,7 +7,7 @@ import { primaryName } from '../deployer/primary.ts'
 import { serviceName } from '../router/meta.ts'
 import type { Router, RouterKube } from '../router/router.ts'
 import { apexSide, selectorLabel } from '../router/services.ts'
-import { STATE_ANNOTATIONS } from '../spec/annotations.ts'
+import { REQUEST_ANNOTATIONS, STATE_ANNOTATIONS } from '../spec/annotations.ts'
 import { resolve, type ResolveContext } from '../spec/resolve.ts'
 import { templateRevision } from '../spec/revision.ts'
 import type { Canary } from '../spec/types.ts'
@@ -15,12 +15,7 @@ import type { Caches, ConfigSummary } from './caches.ts'
 import type { OperatorRequests, Weights } from './decisions/types.ts'
 import { isGenerated } from './generate.ts'
 
-/** Annotations on a Canary by which an operator asks for a retry, a promotion or an abort (an RFC 3339 time). */
-export const REQUEST_ANNOTATIONS = {
-  retry: 'sluice.dev/retry',
-  promote: 'sluice.dev/promote',
-  abort: 'sluice.dev/abort',
-} as const
+export { REQUEST_ANNOTATIONS }
 
 export interface Tracked {
   readonly refs: readonly ConfigRef[]

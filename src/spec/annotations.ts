@@ -31,6 +31,16 @@ export const STATE_ANNOTATIONS = {
   revision: 'status.sluice.dev/revision',
 } as const
 
+/**
+ * Annotations on a Canary (not a Deployment) by which an operator asks for a retry, a promotion or an abort,
+ * each an RFC 3339 time; the only writes to a generated Canary the guard lets through.
+ */
+export const REQUEST_ANNOTATIONS = {
+  retry: 'sluice.dev/retry',
+  promote: 'sluice.dev/promote',
+  abort: 'sluice.dev/abort',
+} as const
+
 const USER_KEYS: readonly string[] = Object.values(ANNOTATIONS)
 
 export function isUserKey(key: string): boolean {

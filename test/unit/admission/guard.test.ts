@@ -54,7 +54,7 @@ t.test('a generated object written by someone else is denied with what to change
   t.equal(denial(guard(SERVICE, 'UPDATE', 'alice')), `Service shop/podinfo-canary ${HEAD}change the Deployment's sluice.dev/ annotations ` +
     'instead (service, provider, analysis): sluice regenerates it from them; to stop, remove sluice.dev/strategy')
   t.equal(denial(guard(CANARY, 'UPDATE', 'alice')), `Canary shop/podinfo ${HEAD}change the sluice.dev/ annotations of its Deployment ` +
-    'instead: sluice regenerates this Canary from them')
+    'instead: sluice regenerates this Canary from them (the annotations sluice.dev/retry, sluice.dev/promote and sluice.dev/abort may be set on it)')
   t.equal(denial(guard(HPA, 'UPDATE', 'alice')), `HorizontalPodAutoscaler shop/podinfo-primary ${HEAD}change the autoscaler it is ` +
     'copied from instead: sluice keeps podinfo-primary in step with it')
   t.equal(denial(guard(CONFIGMAP, 'UPDATE', 'alice')), `ConfigMap shop/podinfo-config-primary ${HEAD}change the ConfigMap it is ` +
@@ -112,4 +112,24 @@ t.test('the garbage collector\'s UPDATEs (finalizers, owner references) are allo
   t.same(guard(PRIMARY, 'UPDATE', 'system:serviceaccount:kube-system:horizontal-pod-autoscaler', { subResource: 'scale' }), { allowed: true },
     'the autoscaler scales <target>-primary')
   t.equal(guard(SERVICE, 'CREATE', 'system:serviceaccount:kube-system:generic-garbage-collector').allowed, false, 'but creates nothing of sluice\'s')
+})
+
+t.test('an operator request on a generated Canary is let through, and nothing else with it', async t => {
+  const canary = (annotations: Record<string, string>, spec: unknown = { service: { port: 9898 } }): KubeObject =>
+    ({ ...object(CANARY), metadata: { ...object(CANARY).metadata, annotations }, spec })
+  const before = canary({ 'kept': 'x' })
+  for (const key of ['sluice.dev/retry', 'sluice.dev/promote', 'sluice.dev/abort']) {
+    const verdict = guard(CANARY, 'UPDATE', 'alice', { oldObject: before, object: canary({ kept: 'x', [key]: '2026-11-27T12:00:00Z' }) })
+    t.ok(verdict.allowed, `${key} may be set`)
+  }
+  t.ok(guard(CANARY, 'UPDATE', 'alice', { oldObject: canary({ 'sluice.dev/retry': '2026-11-27T12:00:00Z' }), object: canary({ 'sluice.dev/retry': '2026-11-27T12:05:00Z' }) }).allowed,
+    'and changed')
+  denial(guard(CANARY, 'UPDATE', 'alice', { oldObject: before, object: canary({ 'kept': 'x', 'sluice.dev/retry': 'now' }, { service: { port: 80 } }) }))
+  t.pass('a request together with a spec change is denied')
+  denial(guard(CANARY, 'UPDATE', 'alice', { oldObject: before, object: canary({ 'kept': 'y', 'sluice.dev/abort': 'now' }) }))
+  t.pass('a request together with another annotation change is denied')
+  denial(guard(CANARY, 'UPDATE', 'alice', { oldObject: before, object: canary({ kept: 'x' }) }))
+  t.pass('an update that requests nothing is denied')
+  denial(guard(PRIMARY, 'UPDATE', 'alice', { oldObject: object(PRIMARY), object: { ...object(PRIMARY), metadata: { ...object(PRIMARY).metadata, annotations: { 'sluice.dev/retry': 'now' } } } }))
+  t.pass('only on Canaries')
 })
