@@ -8,6 +8,7 @@ import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
 import { routerFor, type Router, type RouterKube } from '../router/router.ts'
 import { STATE_PREFIX } from '../spec/annotations.ts'
+import { lintCanary } from '../spec/lint.ts'
 import { intervalMs } from '../spec/defaults.ts'
 import { formatDuration } from '../spec/duration.ts'
 import { canonicalJson } from '../spec/revision.ts'
@@ -281,6 +282,18 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     return { scene: { c, target, router, tracked, revision, replicas }, observed, optedOut }
   }
 
+  /**
+   * A Canary whose spec does not validate (one written by hand skips the webhook's checks) is not acted on:
+   * it is reported, and looked at again when it changes. References are left to the checks that use them,
+   * and short intervals are raised rather than refused.
+   */
+  async function rejected(s: Scene): Promise<boolean> {
+    const problems = lintCanary(s.c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 })
+    if (problems.length === 0) return false
+    await record(s.c, s.target, 'Warning', 'InvalidSpec', `${problems.join('; ')}; nothing is done until the Canary is fixed`)
+    return true
+  }
+
   /** Performs the actions in order; the first failure is an Event (the queue retries the reconcile). */
   async function act(s: Scene, actions: readonly Action[], optedOut: boolean): Promise<void> {
     for (const action of actions) {
@@ -314,6 +327,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       const c = effective(stored)
       const seen = await observe(c)
       if (!seen) return
+      if (!seen.observed.deleting && !seen.optedOut && await rejected(seen.scene)) return
       const before = c.status ?? {}
       const decision = await advanceWithChecks(c, seen.observed, stage => runStage(c, stage, before.phase ?? ''))
       const status: CanaryStatus = {

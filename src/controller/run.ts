@@ -6,7 +6,7 @@ import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import { createDeployer } from '../deployer/deployer.ts'
 import { configKey, configRefs } from '../deployer/configs.ts'
-import { describeError } from '../kube/errors.ts'
+import { describeError, readApiError } from '../kube/errors.ts'
 import { routerKube } from '../router/kube.ts'
 import type { KubeObject } from '../router/router.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
@@ -104,13 +104,21 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
     if (!d || isGeneratedObject(d)) return
     const context = { policies: caches.policies.list(), namespaceLabels: caches.namespaces.get(namespace)?.metadata?.labels ?? {} }
     const g = generation(d, caches.canaries.get(name, namespace), context)
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', name, namespace, ...(d.metadata?.uid && { uid: d.metadata.uid }) }
     if (g.kind === 'apply') {
-      await kube.apply(g.canary as unknown as KubeObject)
+      try {
+        await kube.apply(g.canary as unknown as KubeObject)
+      } catch (e) {
+        // Refused by the API (the webhook validated with the policies of that moment): say so; retrying will not help.
+        await recorder.record(deployment, 'Warning', 'CanaryRejected', `the Canary generated from the sluice.dev annotations was refused: ${describeError(e)}`)
+        if (readApiError(e)?.code === 422) return
+        throw e
+      }
       log.info({ canary: `${namespace}/${name}` }, 'Canary generated from the Deployment annotations')
     } else if (g.kind === 'opted-out') {
       queue?.add(keyOf('c', namespace, name))
     } else if (g.kind === 'conflict') {
-      await recorder.record({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace, ...(d.metadata?.uid && { uid: d.metadata.uid }) }, 'Warning', 'CanaryConflict', g.message)
+      await recorder.record(deployment, 'Warning', 'CanaryConflict', g.message)
     }
   }
 

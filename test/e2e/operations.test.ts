@@ -93,3 +93,18 @@ t.test('the controller exports its metrics, health and readiness', async t => {
   t.equal((await fetch(`${base}/healthz`)).status, 200)
   t.equal((await fetch(`${base}/readyz`)).status, 200)
 })
+
+t.test('a Canary written by hand that does not validate is reported, not acted on', async t => {
+  const { ns } = await testNamespace(t, { metricsServer })
+  await apply(deploymentYaml({ ns }))
+  // Weighted steps on provider kubernetes, which can only switch all traffic at once: the webhook would refuse
+  // this on a Deployment, but a Canary object goes to the API server directly.
+  await apply(stringify({
+    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '2s', stepWeight: 20, threshold: 2 } },
+  }))
+  const events = await until(() => eventsOf(ns, 'Canary', 'podinfo'), e => e.some(l => l.includes('InvalidSpec')), 'the InvalidSpec Event')
+  t.match(events.join('\n'), /Warning InvalidSpec: Canary .*\/podinfo: spec\.provider defaults to kubernetes, which cannot send a share of traffic.*nothing is done until the Canary is fixed/)
+  t.equal(await deployment(ns, 'podinfo-primary'), undefined, 'no primary was created')
+  t.equal((await deployment(ns, 'podinfo'))?.spec?.replicas, 2, 'the app keeps serving as it was')
+})
