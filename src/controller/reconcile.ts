@@ -328,6 +328,9 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       const seen = await observe(c)
       if (!seen) return
       if (!seen.observed.deleting && !seen.optedOut && await rejected(seen.scene)) return
+      // The weights as the router shows them, also after a restart, before any route is set again.
+      const routed = seen.observed.weights
+      if (routed) d.telemetry.observeWeights(namespace, `${c.spec.targetRef.name}-primary`, c.spec.targetRef.name, routed.primary, routed.canary)
       const before = c.status ?? {}
       const decision = await advanceWithChecks(c, seen.observed, stage => runStage(c, stage, before.phase ?? ''))
       const status: CanaryStatus = {
