@@ -87,3 +87,7 @@ certs: deps ## write local development certificates (CA, serving cert for localh
 .PHONY: bench-webhook
 bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process, API-server-observed latency on a local cluster (report: .cache/bench/webhook.json)
 	$(NODE) bench/webhook.ts
+
+.PHONY: bench-controller
+bench-controller: deps bins prometheus ## controller benchmark: N canaries analysing at once on a local cluster (N=100 for one size; report: .cache/bench/controller.json)
+	$(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
