@@ -1,5 +1,7 @@
 // A keyed work queue with delayed adds: a key is queued at most once, never worked on by two workers at
-// once (an add while it runs makes it run again afterwards), and the earliest requested time wins.
+// once (an add while it runs makes it run again afterwards), and the earliest requested time wins. Keys added
+// for "now" (watch events: a new revision) go ahead of keys whose timer fired (interval ticks, retries), so
+// that a controller behind on its ticks still reacts to an apply at once.
 export interface WorkQueue {
   /** Queue `key` now, or at `at` (a time in the past means now). An earlier time replaces a later one. */
   add(key: string, at?: Date): void
@@ -21,6 +23,7 @@ export interface QueueOptions {
 }
 
 export function createWorkQueue(o: QueueOptions): WorkQueue {
+  const urgent: string[] = []
   const ready: string[] = []
   const queued = new Set<string>()
   const running = new Set<string>()
@@ -31,24 +34,30 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
   let stopped = false
   const maxBackoff = o.maxBackoffMs ?? 30_000
 
-  const report = (): void => { o.onDepth?.(ready.length) }
+  const depth = (): number => urgent.length + ready.length
+  const report = (): void => { o.onDepth?.(depth()) }
 
-  function enqueue(key: string): void {
+  function enqueue(key: string, now: boolean): void {
     if (stopped) return
     if (running.has(key)) {
       dirty.add(key)
       return
     }
-    if (queued.has(key)) return
+    if (queued.has(key)) {
+      // Already waiting behind the ticks: an event moves it to the front lane.
+      const i = now ? ready.indexOf(key) : -1
+      if (i >= 0) urgent.push(...ready.splice(i, 1))
+      return
+    }
     queued.add(key)
-    ready.push(key)
+    ;(now ? urgent : ready).push(key)
     report()
     pump()
   }
 
   function pump(): void {
-    while (!stopped && running.size < o.concurrency && ready.length > 0) {
-      const key = ready.shift()!
+    while (!stopped && running.size < o.concurrency && depth() > 0) {
+      const key = urgent.shift() ?? ready.shift()!
       queued.delete(key)
       running.add(key)
       report()
@@ -67,7 +76,7 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
       schedule(key, Date.now() + Math.min(maxBackoff, 1000 * 2 ** (n - 1)))
     } finally {
       running.delete(key)
-      if (dirty.delete(key)) enqueue(key)
+      if (dirty.delete(key)) enqueue(key, true)
       pump()
       if (running.size === 0) for (const resolve of idle.splice(0)) resolve()
     }
@@ -81,7 +90,7 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
     if (pending) clearTimeout(pending.timer)
     const timer = setTimeout(() => {
       timers.delete(key)
-      enqueue(key)
+      enqueue(key, false)
     }, Math.max(0, at - Date.now()))
     timers.set(key, { at, timer })
   }
@@ -89,7 +98,7 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
   return {
     add(key, at) {
       const when = at?.getTime()
-      if (when === undefined || when <= Date.now()) enqueue(key)
+      if (when === undefined || when <= Date.now()) enqueue(key, true)
       else schedule(key, when)
     },
     forget(key) {
@@ -98,14 +107,15 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
       timers.delete(key)
       failures.delete(key)
       dirty.delete(key)
-      if (queued.delete(key)) ready.splice(ready.indexOf(key), 1)
+      if (queued.delete(key)) for (const lane of [urgent, ready]) if (lane.includes(key)) lane.splice(lane.indexOf(key), 1)
       report()
     },
-    depth: () => ready.length,
+    depth,
     async stop() {
       stopped = true
       for (const { timer } of timers.values()) clearTimeout(timer)
       timers.clear()
+      urgent.length = 0
       ready.length = 0
       queued.clear()
       if (running.size > 0) await new Promise<void>(resolve => idle.push(resolve))

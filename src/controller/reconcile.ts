@@ -74,6 +74,7 @@ export interface Reconciler {
   reconcile(namespace: string, name: string): Promise<void>
 }
 
+const MILESTONES: ReadonlySet<string> = new Set(['Initialized', 'NewRevision', 'Retry', 'Promoted', 'Terminated', 'Alert'])
 const RESYNC_MS = 5 * 60_000
 const SETTLE_MS = 500
 const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', 'run-hooks'])
@@ -84,6 +85,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   const apps = d.kc.makeApiClient(AppsV1Api)
   const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)
   const runStarts = new Map<string, number>()
+  /** The Canary generation whose router objects this process last rebuilt in full. */
+  const built = new Map<string, number | undefined>()
 
   const canaryRef = (c: Canary): ObjectReference => ({
     apiVersion: `${GROUP}/${VERSION}`, kind: 'Canary', name: c.metadata.name ?? '', namespace: c.metadata.namespace ?? '',
@@ -97,7 +100,9 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   async function record(c: Canary, target: V1Deployment | undefined, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     d.log.info({ canary: `${c.metadata.namespace}/${c.metadata.name}`, type, reason }, message)
     d.hooks.event(c, type, reason, message)
-    const onTarget = targetRef(c, target)
+    // Every step is an Event on the Canary; the Deployment gets the warnings and the milestones, which keeps
+    // `kubectl describe deploy` readable and halves the Event writes of a running analysis.
+    const onTarget = type === 'Warning' || MILESTONES.has(reason) ? targetRef(c, target) : undefined
     await Promise.all([d.recorder.record(canaryRef(c), type, reason, message), onTarget && d.recorder.record(onTarget, type, reason, message)])
   }
 
@@ -150,6 +155,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     readonly tracked: Tracked
     readonly revision: string
     readonly replicas: number
+    /** The router's objects were read back this reconcile. */
+    readonly routed: boolean
   }
 
   /** sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean. */
@@ -192,7 +199,13 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     },
     async route(s, a) {
       const { c } = s
-      await s.router.reconcile(c)
+      // The Services and router objects are rebuilt when missing or when the Canary's spec changed since this
+      // process last built them; otherwise a step only sets the weights (a few API calls instead of ten).
+      const key = `${c.metadata.namespace}/${c.metadata.name}`
+      if (!s.routed || built.get(key) !== c.metadata.generation) {
+        await s.router.reconcile(c)
+        built.set(key, c.metadata.generation)
+      }
       await s.router.setRoutes(c, { primary: a.weights.primary, canary: a.weights.canary, ...((a.weights.mirror ?? 0) > 0 && { mirror: true }) })
       d.telemetry.observeWeights(c.metadata.namespace ?? '', `${c.spec.targetRef.name}-primary`, c.spec.targetRef.name, a.weights.primary, a.weights.canary)
     },
@@ -279,7 +292,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
     }
-    return { scene: { c, target, router, tracked, revision, replicas }, observed, optedOut }
+    return { scene: { c, target, router, tracked, revision, replicas, routed: observed.weights !== undefined }, observed, optedOut }
   }
 
   /**
@@ -321,6 +334,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       const stored = d.caches.canaries.get(name, namespace)
       if (!stored) {
         runStarts.delete(key)
+        built.delete(key)
         d.telemetry.forget(name, namespace)
         return
       }
