@@ -262,7 +262,8 @@ t.test('stop() waits for the running work and drops the rest', async t => {
   await sleep(60)
   t.same(h.runs, ['x'], 'neither the queued, the delayed nor a later add ran')
   await h.queue.stop()
-  t.pass('a second stop() with nothing running resolves')
+  t.same(h.runs, ['x'], 'a second stop() with nothing running resolves and runs nothing')
+  t.equal(h.queue.depth(), 0)
 })
 
 t.test('a work failing after stop() leaves no retry timer behind', async t => {
