@@ -23,8 +23,11 @@ export interface LeafOptions {
 export const BACKDATE_SECONDS = 60
 
 function serialNumber(): string {
-  // A leading 0 keeps the DER integer positive.
-  return '0' + util.bytesToHex(random.getBytesSync(16))
+  // DER wants a positive integer in its shortest form: the top bit of the first byte clear (positive) and the
+  // next one set (no leading zero byte, which OpenSSL refuses as "illegal padding"). A '0' prefix made a
+  // random first byte of 0x00 into such padding, one certificate in about 256.
+  const bytes = random.getBytesSync(16)
+  return util.bytesToHex(String.fromCharCode((bytes.charCodeAt(0) & 0x7f) | 0x40) + bytes.slice(1))
 }
 
 function validity(cert: forge.pki.Certificate, now: Date, lifetimeSeconds: number): void {

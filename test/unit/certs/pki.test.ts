@@ -39,3 +39,13 @@ t.test('a bad IP address is rejected with the certificate name', async t => {
   t.throws(() => createLeaf(ca, { commonName: 'x', ipAddresses: ['not-an-ip'], usage: 'server', lifetimeSeconds: 60 }),
     /certificate x: "not-an-ip" is not an IP address/)
 })
+
+t.test('serial numbers are 16 bytes, positive and minimally encoded (OpenSSL refuses a leading zero byte)', async t => {
+  for (let i = 0; i < 20; i++) {
+    const serial = new X509Certificate(createLeaf(ca, { commonName: 'x', dnsNames: ['x'], usage: 'server', lifetimeSeconds: 60 }).certPem).serialNumber
+    t.equal(serial.length, 32, `16 bytes (${serial})`)
+    const first = parseInt(serial.slice(0, 2), 16)
+    t.ok(first >= 0x40 && first < 0x80, `first byte 0x${serial.slice(0, 2)}: top bit clear, next bit set`)
+  }
+  t.equal(new X509Certificate(ca.certPem).serialNumber.length, 32, 'the CA too')
+})
