@@ -157,6 +157,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     readonly replicas: number
     /** The router's objects were read back this reconcile. */
     readonly routed: boolean
+    /** The configs the stored status recorded as tracked, whose `-primary` copies may exist. */
+    readonly copiedBefore: readonly string[]
   }
 
   /** sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean. */
@@ -175,7 +177,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   async function finalize(s: Scene, optedOut: boolean): Promise<void> {
     const { c } = s
     await s.router.finalize(c)
-    await d.deployer.removeGenerated(c, Object.keys(c.status?.trackedConfigs ?? s.tracked.hashes))
+    // Copies of configs tracked now, and of any the status recorded before (a reference removed since).
+    await d.deployer.removeGenerated(c, [...new Set([...s.copiedBefore, ...Object.keys(s.tracked.hashes)])])
     if (optedOut) await removeStateAnnotations(s.target)
     await removeFinalizer(c)
     // A generated Canary goes with the opt-out; one being deleted is gone once its finalizer is.
@@ -259,15 +262,19 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     readonly optedOut: boolean
   }
 
+  // The Deployment is gone: what sluice generated is owned by the Canary and goes with it.
+  async function targetGone(c: Canary, deleting: boolean): Promise<void> {
+    if (deleting || isGenerated(c)) await removeFinalizer(c)
+    else await record(c, undefined, 'Warning', 'TargetNotFound', `Deployment ${c.metadata.namespace ?? ''}/${c.spec.targetRef.name} (spec.targetRef) does not exist; nothing to deliver until it does`)
+  }
+
   /** Everything the phase machine reads; undefined when there is nothing to decide (no target). */
   async function observe(c: Canary): Promise<Observation | undefined> {
     const namespace = c.metadata.namespace ?? ''
     const target = d.caches.deployments.get(c.spec.targetRef.name, namespace)
     const deleting = c.metadata.deletionTimestamp !== undefined
     if (!target) {
-      // The Deployment is gone: what sluice generated is owned by the Canary and goes with it.
-      if (deleting || isGenerated(c)) await removeFinalizer(c)
-      else await record(c, undefined, 'Warning', 'TargetNotFound', `Deployment ${namespace}/${c.spec.targetRef.name} (spec.targetRef) does not exist; nothing to deliver until it does`)
+      await targetGone(c, deleting)
       return undefined
     }
     if (!deleting) await ensureFinalizer(c)
@@ -292,7 +299,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
     }
-    return { scene: { c, target, router, tracked, revision, replicas, routed: observed.weights !== undefined }, observed, optedOut }
+    return { scene: { c, target, router, tracked, revision, replicas, routed: observed.weights !== undefined, copiedBefore: Object.keys(c.status?.trackedConfigs ?? {}) }, observed, optedOut }
   }
 
   /**
@@ -347,8 +354,10 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       if (routed) d.telemetry.observeWeights(namespace, `${c.spec.targetRef.name}-primary`, c.spec.targetRef.name, routed.primary, routed.canary)
       const before = c.status ?? {}
       const decision = await advanceWithChecks(c, seen.observed, stage => runStage(c, stage, before.phase ?? ''))
+      // trackedConfigs is what the target uses now: set afresh, so that a config no longer used leaves it.
+      const { trackedConfigs: _recorded, ...decided } = decision.status
       const status: CanaryStatus = {
-        ...decision.status,
+        ...decided,
         ...(c.metadata.generation !== undefined && { observedGeneration: c.metadata.generation }),
         ...(Object.keys(seen.scene.tracked.hashes).length > 0 && { trackedConfigs: seen.scene.tracked.hashes }),
       }
