@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { runController, type ControllerOptions } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
-import { parseDuration } from '../spec/duration.ts'
+import { durationMs, hostPort, str, type Values } from './flags.ts'
 import type { Subcommand } from './main.ts'
 import { COMMON_FLAG_HELP, newLogger, untilSignal } from './webhook.ts'
 
@@ -34,22 +34,8 @@ promotes or rolls back. One replica acts at a time (a Lease); the others keep wa
 Options:
 ${COMMON_FLAG_HELP}${CONTROLLER_FLAG_HELP}`
 
-type Values = Partial<Record<string, string | boolean | string[] | undefined>>
-const str = (v: Values, k: string): string | undefined => typeof v[k] === 'string' ? v[k] : undefined
-
-function durationMs(flag: string, value: string | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs
-  const ms = parseDuration(value)
-  if (ms === undefined) throw new Error(`--${flag}: "${value}" is not a duration (e.g. 1s, 30s, 1m)`)
-  return ms
-}
-
 function telemetryAddress(text: string): { host: string; port: number } | undefined {
-  if (text === 'off') return undefined
-  const i = text.lastIndexOf(':')
-  const port = Number(text.slice(i + 1))
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--telemetry-listen: "${text}" is not HOST:PORT or off`)
-  return { host: text.slice(0, i), port }
+  return text === 'off' ? undefined : hostPort('telemetry-listen', text, 'HOST:PORT or off')
 }
 
 export function controllerOptionsFrom(values: Values, kc: KubeConfig, logger: Logger): ControllerOptions {

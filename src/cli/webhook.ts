@@ -4,8 +4,8 @@ import { pino, type Logger } from 'pino'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { runWebhook, type WebhookOptions } from '../admission/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
-import { parseDuration } from '../spec/duration.ts'
 import { DEFAULT_ROTATION_POLICY, type RotationPolicy } from '../certs/rotation.ts'
+import { durationMs, hostPort, list, str, type Values } from './flags.ts'
 import type { Subcommand } from './main.ts'
 
 /** The webhook's option lines, shared with `sluice serve` (--kubeconfig and --namespace are the common ones). */
@@ -41,17 +41,7 @@ Options:
 ${COMMON_FLAG_HELP}${WEBHOOK_FLAG_HELP}`
 
 function duration(flag: string, value: string | undefined, fallbackSeconds: number): number {
-  if (value === undefined) return fallbackSeconds
-  const ms = parseDuration(value)
-  if (ms === undefined) throw new Error(`--${flag}: "${value}" is not a duration (e.g. 90s, 10m, 24h)`)
-  return ms / 1000
-}
-
-function hostPort(text: string): { host: string; port: number } {
-  const i = text.lastIndexOf(':')
-  const port = Number(text.slice(i + 1))
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--listen: "${text}" is not HOST:PORT`)
-  return { host: text.slice(0, i), port }
+  return durationMs(flag, value, fallbackSeconds * 1000) / 1000
 }
 
 function labels(pairs: readonly string[]): Record<string, string> | undefined {
@@ -73,10 +63,6 @@ export const WEBHOOK_FLAGS = {
   'scope-label': { type: 'string', multiple: true },
 } as const
 
-type Values = Partial<Record<string, string | boolean | string[] | undefined>>
-
-const str = (v: Values, k: string): string | undefined => typeof v[k] === 'string' ? v[k] : undefined
-const list = (v: Values, k: string): string[] => Array.isArray(v[k]) ? v[k] : []
 
 /** The webhook's options from parsed flags (shared with `sluice serve`). */
 export function webhookOptionsFrom(values: Values, kc: KubeConfig, logger: Logger): WebhookOptions {
@@ -89,7 +75,7 @@ export function webhookOptionsFrom(values: Values, kc: KubeConfig, logger: Logge
     servingRenewBeforeSeconds: duration('cert-renew-before', str(values, 'cert-renew-before'), d.servingRenewBeforeSeconds),
     overlapSeconds: duration('cert-overlap', str(values, 'cert-overlap'), d.overlapSeconds),
   }
-  const { host, port } = hostPort(str(values, 'listen') ?? '0.0.0.0:9443')
+  const { host, port } = hostPort('listen', str(values, 'listen') ?? '0.0.0.0:9443')
   const scope = labels(list(values, 'scope-label'))
   const url = str(values, 'url')
   return {

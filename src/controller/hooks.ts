@@ -4,6 +4,7 @@ import type { CoreV1Api } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { postEvent, runHooks } from '../hooks/webhooks.ts'
 import { isNotFound } from '../kube/errors.ts'
+import { decodeSecretData } from '../metrics/prometheus.ts'
 import { sendAlerts } from '../notify/index.ts'
 import type { Caches } from './caches.ts'
 import type { Hooks } from './reconcile.ts'
@@ -18,7 +19,7 @@ export function createHooks(d: HookDeps): Hooks & { secretData(namespace: string
   async function secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
     try {
       const secret = await d.core.readNamespacedSecret({ name, namespace })
-      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+      return decodeSecretData(secret.data)
     } catch (e) {
       if (isNotFound(e)) return undefined
       throw e

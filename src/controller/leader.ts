@@ -2,10 +2,12 @@
 // read the Lease, decide (a pure function), write it back guarded by resourceVersion. A leader that
 // cannot renew within renewDeadline, or sees another holder, stops at once and for good: the caller
 // exits the process, because a Node process cannot reliably cancel every timer and promise it started.
-import { CoordinationV1Api, Observable, V1MicroTime } from '@kubernetes/client-node'
-import type { ConfigurationOptions, KubeConfig, ObservableMiddleware, RequestContext, V1Lease } from '@kubernetes/client-node'
+import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node'
+import type { KubeConfig, V1Lease } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { describeError, isConflict, isNotFound } from '../kube/errors.ts'
+import { withTimeout } from '../kube/timeout.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
 
 /** What the decision reads from a stored Lease's spec. Times may arrive as strings (client-node leaves MicroTime undecoded). */
 export interface LeaseRecord {
@@ -139,15 +141,6 @@ export interface LeaderElector {
   isLeader(): boolean
 }
 
-// client-node has no per-call timeout; an aborted fetch frees the connection rather than leaving a hung request.
-function timeoutOptions(ms: number): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre: (ctx: RequestContext) => { ctx.setSignal(AbortSignal.timeout(ms)); return new Observable(Promise.resolve(ctx)) },
-    post: ctx => new Observable(Promise.resolve(ctx)),
-  }
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' }
-}
-
 type State = 'idle' | 'candidate' | 'leading' | 'lost' | 'stopped'
 
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
@@ -162,7 +155,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const log = options.logger.child({ lease: `${namespace}/${name}`, identity })
   const api = options.kc.makeApiClient(CoordinationV1Api)
   // Half the renew deadline per request, as kube-controller-manager configures its election client.
-  const callOptions = timeoutOptions(Math.max(500, Math.floor(timings.renewDeadlineMs / 2)))
+  const callOptions = withTimeout(Math.max(500, Math.floor(timings.renewDeadlineMs / 2)))
 
   let state: State = 'idle'
   let timer: NodeJS.Timeout | undefined
@@ -221,7 +214,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: stored ? { ...meta, name, namespace } : { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'sluice' } },
+      metadata: stored ? { ...meta, name, namespace } : { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
       spec: {
         ...stored?.spec,
         holderIdentity: spec.holderIdentity,

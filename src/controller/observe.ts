@@ -8,7 +8,7 @@ import { serviceName } from '../router/meta.ts'
 import type { Router, RouterKube } from '../router/router.ts'
 import { apexSide, selectorLabel } from '../router/services.ts'
 import { REQUEST_ANNOTATIONS, STATE_ANNOTATIONS } from '../spec/annotations.ts'
-import { resolve, type ResolveContext } from '../spec/resolve.ts'
+import { MANAGED_BY_LABEL, resolve, type ResolveContext } from '../spec/resolve.ts'
 import { templateRevision } from '../spec/revision.ts'
 import type { Canary } from '../spec/types.ts'
 import type { Caches, ConfigSummary } from './caches.ts'
@@ -91,7 +91,7 @@ export async function readWeights(kube: RouterKube, router: Router, c: Canary, t
   const apex = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: c.metadata.namespace ?? '', name: serviceName(c) })
   const selector = (apex?.spec as { selector?: Record<string, string> } | undefined)?.selector
   // An apex without the managed-by label is still the user's (opt-in of a live app): nothing routed yet.
-  if (!apex?.metadata?.labels?.['app.kubernetes.io/managed-by'] || apexSide(selector, sel) === undefined) return undefined
+  if (!apex?.metadata?.labels?.[MANAGED_BY_LABEL] || apexSide(selector, sel) === undefined) return undefined
   try {
     const w = await router.getRoutes(c)
     return { primary: w.primary, canary: w.canary, ...(w.mirror === true && { mirror: mirrorWeight }) }

@@ -15,7 +15,7 @@ import { createHooks } from './hooks.ts'
 import { createEventRecorder } from '../telemetry/events.ts'
 import { createControllerMetrics } from '../telemetry/metrics.ts'
 import { startTelemetryServer } from '../telemetry/server.ts'
-import { createCaches, type Caches } from './caches.ts'
+import { createCaches } from './caches.ts'
 import { generation } from './generate.ts'
 import { createLeaderElector } from './leader.ts'
 import { createWorkQueue, type WorkQueue } from './queue.ts'
@@ -135,10 +135,8 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
     }
   }
 
-  const canariesFor = (c: Caches, namespace: string | undefined, match: (canary: Canary) => boolean): Canary[] =>
-    c.canaries.list(namespace).filter(match)
   const enqueueCanaries = (namespace: string | undefined, match: (canary: Canary) => boolean): void => {
-    for (const c of canariesFor(caches, namespace, match)) queue?.add(keyOf('c', c.metadata.namespace, c.metadata.name))
+    for (const c of caches.canaries.list(namespace).filter(match)) queue?.add(keyOf('c', c.metadata.namespace, c.metadata.name))
   }
 
   const seen = new Map<string, Triggers>()

@@ -3,7 +3,7 @@
 // removed on revert. Reads come from the informer caches the controller passes in.
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { isNotFound } from '../kube/errors.ts'
-import type { RouterKube } from '../router/router.ts'
+import type { KubeObject, RouterKube } from '../router/router.ts'
 import { canonicalJson } from '../spec/revision.ts'
 import type { Canary } from '../spec/types.ts'
 import { configKey, primaryConfigName, type ConfigRef } from './configs.ts'
@@ -32,14 +32,14 @@ export function createDeployer(kc: KubeConfig, kube: RouterKube): Deployer {
       const source = ref.kind === 'configmap'
         ? await core.readNamespacedConfigMap({ name: ref.name, namespace }).catch(ignoreNotFound)
         : await core.readNamespacedSecret({ name: ref.name, namespace }).catch(ignoreNotFound)
-      if (source) await kube.apply(primaryConfig(canary, source, ref.kind) as never)
+      if (source) await kube.apply(primaryConfig(canary, source, ref.kind) as unknown as KubeObject)
     }
   }
 
   async function applyPrimary(canary: Canary, target: V1Deployment, revision: string, replicas: number, tracked: readonly ConfigRef[]): Promise<void> {
     await copyConfigs(canary, tracked)
     const keys = new Set(tracked.map(configKey))
-    await kube.apply(primaryDeployment({ canary, target, revision, replicas, tracked: keys }) as never)
+    await kube.apply(primaryDeployment({ canary, target, revision, replicas, tracked: keys }) as unknown as KubeObject)
   }
 
   return {
@@ -59,7 +59,7 @@ export function createDeployer(kc: KubeConfig, kube: RouterKube): Deployer {
       const desired = primaryAutoscaler(canary, hpa)
       // Called on every reconcile: write only when the cached copy differs in what sluice sets.
       if (existing && canonicalJson(pick(existing.spec, desired.spec)) === canonicalJson(desired.spec)) return
-      await kube.apply(desired as never)
+      await kube.apply(desired as unknown as KubeObject)
     },
     async removeGenerated(canary, trackedKeys) {
       const namespace = canary.metadata.namespace ?? ''

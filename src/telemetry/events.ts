@@ -3,10 +3,11 @@
 // recorder does, so a decision taken every interval does not flood the namespace. Recording never
 // throws: a reconcile must not fail because its Event could not be written.
 import { hostname } from 'node:os'
-import { CoreV1Api, Observable, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
-import type { ConfigurationOptions, CoreV1Event, KubeConfig, ObservableMiddleware, RequestContext } from '@kubernetes/client-node'
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { describeError, isNotFound } from '../kube/errors.ts'
+import { withTimeout } from '../kube/timeout.ts'
 
 export interface EventObject {
   readonly apiVersion: string
@@ -65,15 +66,6 @@ function eventName(objectName: string, at: Date): string {
   const stamp = (BigInt(at.getTime()) * 1_000_000n).toString(16)
   const tail = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')
   return `${objectName.slice(0, 253 - stamp.length - tail.length - 1)}.${stamp}${tail}`
-}
-
-// client-node has no per-call timeout; without one a hung API call would hold the caller's reconcile.
-function withTimeout(ms: number, opts?: ConfigurationOptions<ObservableMiddleware>): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre: (ctx: RequestContext) => { ctx.setSignal(AbortSignal.timeout(ms)); return new Observable(Promise.resolve(ctx)) },
-    post: ctx => new Observable(Promise.resolve(ctx)),
-  }
-  return { ...opts, middleware: [...(opts?.middleware ?? []), middleware], middlewareMergeStrategy: 'append' }
 }
 
 interface Remembered {

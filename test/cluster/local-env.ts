@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join, resolve } from 'node:path'
 import type { ClusterState } from './cluster.ts'
 import { freePort, httpsGet, stopProcess, waitFor } from './process.ts'
-import { prometheusBinary } from './prometheus.ts'
+import { prometheusArgs, prometheusBinary } from './prometheus.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 const SIMULATOR = join(root, 'test/simulator/cli.ts')
@@ -42,14 +42,10 @@ export async function startLocalEnvironment(state: ClusterState): Promise<LocalE
 
   const promDir = join(state.dir, 'prometheus')
   mkdirSync(promDir, { recursive: true })
-  const config = { global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: [{ job_name: 'simulator', static_configs: [{ targets: [`127.0.0.1:${simPort}`] }] }] }
-  writeFileSync(join(promDir, 'prometheus.yml'), JSON.stringify(config, null, 2))
   const promPort = await freePort()
   const prometheusUrl = `http://127.0.0.1:${promPort}`
-  spawnDetached(state, 'prometheus', prometheusBinary(), [
-    `--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-  ])
+  spawnDetached(state, 'prometheus', prometheusBinary(),
+    prometheusArgs(promDir, promPort, [{ job_name: 'simulator', static_configs: [{ targets: [`127.0.0.1:${simPort}`] }] }]))
   await ready(`${prometheusUrl}/-/ready`, 'prometheus', join(state.dir, 'logs', 'prometheus.log'))
   return { simulatorUrl, prometheusUrl }
 }

@@ -31,17 +31,23 @@ export function prometheusBinary(): string {
   return process.env.SLUICE_PROMETHEUS ?? 'prometheus'
 }
 
-export async function startPrometheus(scrapeConfigs: readonly ScrapeConfig[], scrapeInterval = '1s'): Promise<RunningPrometheus> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-prom-'))
-  const port = await freePort()
+/** Writes the configuration into `dir` (data goes to `dir`/data) and returns Prometheus' arguments. */
+export function prometheusArgs(dir: string, port: number, scrapeConfigs: readonly ScrapeConfig[], scrapeInterval = '1s'): string[] {
   const config = { global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval }, scrape_configs: scrapeConfigs }
   // JSON is YAML: no YAML writer needed for the config file.
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2))
-  // Through the tether: a test process killed by its runner must not leave Prometheus running.
-  const child = spawn(process.execPath, [TETHER, prometheusBinary(),
+  return [
     `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-  ], { stdio: ['pipe', 'ignore', 'pipe'] })
+  ]
+}
+
+export async function startPrometheus(scrapeConfigs: readonly ScrapeConfig[], scrapeInterval = '1s'): Promise<RunningPrometheus> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-prom-'))
+  const port = await freePort()
+  // Through the tether: a test process killed by its runner must not leave Prometheus running.
+  const child = spawn(process.execPath, [TETHER, prometheusBinary(), ...prometheusArgs(dir, port, scrapeConfigs, scrapeInterval)],
+    { stdio: ['pipe', 'ignore', 'pipe'] })
   running.add(child)
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000) })

@@ -1,0 +1,25 @@
+// Reading parsed flags: the helpers every subcommand shares, so that durations and addresses are read and
+// refused the same way everywhere.
+import { parseDuration } from '../spec/duration.ts'
+
+/** What node:util parseArgs returns as `values`. */
+export type Values = Partial<Record<string, string | boolean | string[] | undefined>>
+
+export const str = (v: Values, k: string): string | undefined => typeof v[k] === 'string' ? v[k] : undefined
+export const list = (v: Values, k: string): string[] => Array.isArray(v[k]) ? v[k] : []
+
+/** A duration flag in milliseconds, `fallbackMs` when absent. */
+export function durationMs(flag: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs
+  const ms = parseDuration(value)
+  if (ms === undefined) throw new Error(`--${flag}: "${value}" is not a duration (e.g. 1s, 90s, 10m, 24h)`)
+  return ms
+}
+
+/** HOST:PORT; `expected` names what else the flag accepts, for the error. */
+export function hostPort(flag: string, text: string, expected = 'HOST:PORT'): { host: string; port: number } {
+  const i = text.lastIndexOf(':')
+  const port = Number(text.slice(i + 1))
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${flag}: "${text}" is not ${expected}`)
+  return { host: text.slice(0, i), port }
+}
