@@ -9,7 +9,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Deployme
 import type { Canary } from '../../src/spec/types.ts'
 import { startPrometheus, type RunningPrometheus } from '../cluster/prometheus.ts'
 import { freePort } from '../cluster/process.ts'
-import { kubeConfig, namespace, type TestLike } from '../helpers/kube.ts'
+import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { startSimulator } from '../simulator/simulator.ts'
 
@@ -55,18 +55,12 @@ export interface ControllerOptions {
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
-function sluiceKubeconfig(): string {
-  const path = process.env.SLUICE_KUBECONFIG
-  if (!path) throw new Error('SLUICE_KUBECONFIG is not set: run e2e tests through test/cluster/with-cluster.ts')
-  return path
-}
-
 /** A `sluice controller` for namespace `ns`, stopped (SIGTERM) when the test ends. */
 export async function startController(t: TestLike, ns: string, o: ControllerOptions = {}): Promise<ControllerProcess> {
   const log = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', 'logs', `controller-${ns}.log`)
   const telemetryPort = await freePort()
   const args = [
-    join(ROOT, 'bin/sluice.ts'), 'controller', '--kubeconfig', sluiceKubeconfig(), '--watch-namespace', ns,
+    join(ROOT, 'bin/sluice.ts'), 'controller', '--kubeconfig', sluiceKubeconfigPath(), '--watch-namespace', ns,
     '--lease-name', `sluice-${ns}`, '--lease-duration', '3s', '--min-interval', '1s',
     '--telemetry-listen', `127.0.0.1:${telemetryPort}`,
     ...(o.metricsServer ? ['--metrics-server', o.metricsServer] : []),

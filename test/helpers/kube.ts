@@ -22,6 +22,19 @@ export function kubeConfig(): KubeConfig {
   return kc
 }
 
+/** sluice's own identity (a token of its ServiceAccount), written by the harness, for tests that act as sluice. */
+export function sluiceKubeconfigPath(): string {
+  const p = process.env.SLUICE_KUBECONFIG
+  if (!p) throw new Error('SLUICE_KUBECONFIG is not set: run through test/cluster/with-cluster.ts')
+  return p
+}
+
+export function sluiceKubeConfig(): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromFile(sluiceKubeconfigPath())
+  return kc
+}
+
 export function kubectlPath(): string {
   const dir = process.env.SLUICE_K8S_BIN_DIR
   return dir ? join(dir, 'kubectl') : 'kubectl'

@@ -1,14 +1,12 @@
 // Objects sluice generated are written only by sluice: others get a message saying what to do instead.
 import t from 'tap'
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
-import { kubectl, namespace } from '../../helpers/kube.ts'
+import { CoreV1Api } from '@kubernetes/client-node'
+import { kubectl, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { yamlOf } from '../../helpers/manifests.ts'
 import { until } from '../../helpers/wait.ts'
 
 function asSluice(): CoreV1Api {
-  const kc = new KubeConfig()
-  kc.loadFromFile(process.env.SLUICE_KUBECONFIG!)
-  return kc.makeApiClient(CoreV1Api)
+  return sluiceKubeConfig().makeApiClient(CoreV1Api)
 }
 
 const service = (ns: string, selector: string) => ({
@@ -39,10 +37,8 @@ t.test('a generated Service is changed only by sluice', async t => {
 
 t.test('a generated primary Deployment tells the user to change the target instead', async t => {
   const ns = await namespace(t)
-  const kc = new KubeConfig()
-  kc.loadFromFile(process.env.SLUICE_KUBECONFIG!)
   const { AppsV1Api } = await import('@kubernetes/client-node')
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: ns, body: {
+  await sluiceKubeConfig().makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: ns, body: {
     metadata: { name: 'podinfo-primary', labels: { 'app.kubernetes.io/managed-by': 'sluice' } },
     spec: { replicas: 1, selector: { matchLabels: { app: 'podinfo-primary' } },
       template: { metadata: { labels: { app: 'podinfo-primary' } }, spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }] } } },

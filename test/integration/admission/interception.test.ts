@@ -1,7 +1,7 @@
 // Every interception case through real `kubectl apply`, with sluice's webhook registered by URL.
 import t from 'tap'
-import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
-import { kubeConfig, kubectl, kubectlOk, namespace } from '../../helpers/kube.ts'
+import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
+import { kubeConfig, kubectl, kubectlOk, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { app } from '../../helpers/manifests.ts'
 
 const apps = kubeConfig().makeApiClient(AppsV1Api)
@@ -92,9 +92,7 @@ t.test('UPDATE removing the opt-in is admitted so that the controller can revert
 t.test('sluice\'s own writes pass unchanged: its scaling of the target is not held', async t => {
   const ns = await namespace(t)
   await kubectlOk(['apply', '-f', '-'], app({ namespace: ns, replicas: 3, annotations: canary }))
-  const kc = new KubeConfig()
-  kc.loadFromFile(process.env.SLUICE_KUBECONFIG!)
-  const asSluice = kc.makeApiClient(AppsV1Api)
+  const asSluice = sluiceKubeConfig().makeApiClient(AppsV1Api)
   await asSluice.patchNamespacedDeployment({ name: 'podinfo', namespace: ns, body: { spec: { replicas: 2 } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
   t.equal((await read(ns)).spec?.replicas, 2, 'sluice scaled it')

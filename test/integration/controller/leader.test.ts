@@ -8,7 +8,7 @@ import { CoordinationV1Api, KubeConfig, V1MicroTime, type V1Lease } from '@kuber
 import { pino } from 'pino'
 import { createLeaderElector, type LeaderElector } from '../../../src/controller/leader.ts'
 import { retryOnConflict } from '../../../src/kube/retry.ts'
-import { kubeConfig, type TestLike } from '../../helpers/kube.ts'
+import { kubeConfig, sluiceKubeConfig, type TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
 
 const NS = 'sluice-system'
@@ -16,14 +16,6 @@ const silent = pino({ level: 'silent' })
 const admin = kubeConfig().makeApiClient(CoordinationV1Api)
 // Short timings keep the test quick; the ordering lease > renew > retry is what matters.
 const FAST = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 }
-
-function sluiceKubeConfig(): KubeConfig {
-  const path = process.env.SLUICE_KUBECONFIG
-  if (!path) throw new Error('SLUICE_KUBECONFIG is not set: run through test/cluster/with-cluster.ts')
-  const kc = new KubeConfig()
-  kc.loadFromFile(path)
-  return kc
-}
 
 function leaseName(t: TestLike): string {
   const name = `leader-test-${randomBytes(4).toString('hex')}`

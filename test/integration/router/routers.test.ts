@@ -1,13 +1,13 @@
 // The routers against the real API server: they write as sluice's ServiceAccount (the guard lets only
 // sluice write generated objects), while the admin plays the user and checks what is stored.
 import t from 'tap'
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node'
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node'
 import { routerKube } from '../../../src/router/kube.ts'
 import { routerFor } from '../../../src/router/router.ts'
 import { MANAGED_BY_LABEL } from '../../../src/spec/resolve.ts'
 import type { Canary, CanaryAnalysis, CanarySpec } from '../../../src/spec/types.ts'
 import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
-import { kubeConfig, kubeconfigPath, namespace } from '../../helpers/kube.ts'
+import { kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 
 const admin = kubeConfig()
 const core = admin.makeApiClient(CoreV1Api)
@@ -16,11 +16,7 @@ const net = admin.makeApiClient(NetworkingV1Api)
 const custom = admin.makeApiClient(CustomObjectsApi)
 
 function sluiceKube(): ReturnType<typeof routerKube> {
-  const kc = new KubeConfig()
-  const path = process.env.SLUICE_KUBECONFIG
-  if (!path) throw new Error('SLUICE_KUBECONFIG is not set: run through test/cluster/with-cluster.ts')
-  kc.loadFromFile(path)
-  return routerKube(kc)
+  return routerKube(sluiceKubeConfig())
 }
 
 t.before(async () => { await installGatewayApiCrds(kubeconfigPath()) })

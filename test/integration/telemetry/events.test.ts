@@ -6,15 +6,7 @@ import { Writable } from 'node:stream'
 import { CoreV1Api, KubeConfig, type CoreV1Event } from '@kubernetes/client-node'
 import { pino, type Logger } from 'pino'
 import { createEventRecorder, DEDUP_WINDOW_MS, type EventObject } from '../../../src/telemetry/events.ts'
-import { kubeConfig, kubectlOk, namespace } from '../../helpers/kube.ts'
-
-function sluiceKubeConfig(): KubeConfig {
-  const path = process.env.SLUICE_KUBECONFIG
-  if (!path) throw new Error('SLUICE_KUBECONFIG is not set: run through test/cluster/with-cluster.ts')
-  const kc = new KubeConfig()
-  kc.loadFromFile(path)
-  return kc
-}
+import { kubeConfig, kubectlOk, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 
 const admin = kubeConfig().makeApiClient(CoreV1Api)
 
