@@ -1,14 +1,17 @@
 // sluice's webhook configurations, built in one place for the manifests, for local runs (by URL) and
 // for the running webhook, which adds one entry per DeliveryPolicy so that only Deployments a policy
 // selects (or that carry sluice annotations) are ever sent.
-import type { V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration, V1MutatingWebhook, V1LabelSelector } from '@kubernetes/client-node'
+import type {
+  V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration, V1MutatingWebhook, V1ValidatingWebhook, V1LabelSelector,
+} from '@kubernetes/client-node'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
 import type { DeliveryPolicy } from '../spec/types.ts'
-import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH } from './server.ts'
+import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from './server.ts'
 
 export const CONFIGURATION_NAME = 'sluice'
 export const DEPLOYMENTS_WEBHOOK = 'deployments.sluice.dev'
 export const GUARD_WEBHOOK = 'guard.sluice.dev'
+export const RESOURCES_WEBHOOK = 'resources.sluice.dev'
 export const POLICY_WEBHOOK_SUFFIX = '.policy.sluice.dev'
 
 export type Endpoint =
@@ -97,6 +100,22 @@ export function mutatingConfiguration(o: RegistrationOptions): V1MutatingWebhook
   }
 }
 
+// sluice's own kinds are checked at apply against what this version runs (src/admission/resources.ts). The
+// namespace selector does not apply to the cluster-scoped DeliveryPolicy, which is always sent.
+function resourcesWebhook(o: RegistrationOptions): V1ValidatingWebhook {
+  return {
+    name: RESOURCES_WEBHOOK,
+    ...common(o),
+    clientConfig: clientConfig(o, VALIDATE_RESOURCES_PATH),
+    rules: [
+      { operations: ['CREATE', 'UPDATE'], apiGroups: ['sluice.dev'], apiVersions: ['v1beta1'], resources: ['canaries', 'metrictemplates', 'alertproviders'], scope: 'Namespaced' },
+      { operations: ['CREATE', 'UPDATE'], apiGroups: ['sluice.dev'], apiVersions: ['v1beta1'], resources: ['deliverypolicies'], scope: 'Cluster' },
+    ],
+    namespaceSelector: namespaceSelector(o),
+    matchConditions: [notSluice(o)],
+  }
+}
+
 export function validatingConfiguration(o: RegistrationOptions): V1ValidatingWebhookConfiguration {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -118,6 +137,6 @@ export function validatingConfiguration(o: RegistrationOptions): V1ValidatingWeb
       // Only generated objects are sent (for DELETE the API server matches the old object's labels).
       objectSelector: { matchLabels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
       matchConditions: [notSluice(o)],
-    }],
+    }, resourcesWebhook(o)],
   }
 }

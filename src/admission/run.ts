@@ -15,8 +15,9 @@ import { createInformer, type Informer } from '../kube/informer.ts'
 import { GROUP, VERSION, type AlertProvider, type DeliveryPolicy, type MetricTemplate } from '../spec/types.ts'
 import { deploymentHandler } from './deployments.ts'
 import { guardHandler } from './guard.ts'
+import { RESOURCE_KINDS, resourcesHandler } from './resources.ts'
 import { CONFIGURATION_NAME, mutatingConfiguration, validatingConfiguration, type Endpoint, type RegistrationOptions } from './registration.ts'
-import { buildAdmissionServer, type AdmissionServer } from './server.ts'
+import { buildAdmissionServer, VALIDATE_RESOURCES_PATH, type AdmissionServer } from './server.ts'
 
 export interface WebhookOptions {
   readonly kc: KubeConfig
@@ -81,6 +82,11 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   })
   const set = await certs.sync()
 
+  const refs = {
+    metricTemplate: (ns: string, name: string) => templates.get(name, ns) !== undefined,
+    alertProvider: (ns: string, name: string) => alertProviders.get(name, ns) !== undefined,
+  }
+  const minInterval = o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}
   const server: AdmissionServer = buildAdmissionServer({
     tls: set.serving,
     logger: log,
@@ -88,13 +94,15 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
       sluiceUsername: o.sluiceUsername,
       policies: () => policies.list(),
       namespaceLabels: ns => namespaces.get(ns)?.metadata?.labels,
-      refs: {
-        metricTemplate: (ns, name) => templates.get(name, ns) !== undefined,
-        alertProvider: (ns, name) => alertProviders.get(name, ns) !== undefined,
-      },
-      ...(o.minIntervalMs !== undefined && { minIntervalMs: o.minIntervalMs }),
+      refs,
+      ...minInterval,
     }),
     validateGuard: guardHandler({ sluiceUsername: o.sluiceUsername }),
+    routes: [{
+      path: VALIDATE_RESOURCES_PATH, type: 'validating',
+      accepts: RESOURCE_KINDS.map(kind => ({ group: GROUP, kind })),
+      handler: resourcesHandler({ sluiceUsername: o.sluiceUsername, refs, ...minInterval }),
+    }],
   })
 
   // Until every cache has listed once, /readyz says no: an empty cache would admit what it should reject.

@@ -19,6 +19,7 @@ import type { AdmissionRequest } from './review.ts'
 
 export const MUTATE_DEPLOYMENTS_PATH = '/mutate/deployments'
 export const VALIDATE_GUARD_PATH = '/validate/guard'
+export const VALIDATE_RESOURCES_PATH = '/validate/resources'
 
 // The API server accepts 3 MiB objects, and an UPDATE review carries object and oldObject.
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import type { Deployer } from '../deployer/deployer.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
-import { routerFor, type Router, type RouterKube } from '../router/router.ts'
+import { revertRouterFor, type Router, type RouterKube } from '../router/router.ts'
 import { STATE_PREFIX } from '../spec/annotations.ts'
 import { lintCanary } from '../spec/lint.ts'
 import { intervalMs } from '../spec/defaults.ts'
@@ -22,8 +22,25 @@ import {
 import { nextTickAt } from './phases.ts'
 import { advanceWithChecks } from './tick.ts'
 import { workloadState } from '../deployer/workload.ts'
+import { autoscalerNames } from '../deployer/primary.ts'
 
 export const FINALIZER = 'sluice.dev/finalizer'
+
+/** The status with an InvalidSpec condition saying why the Canary is not acted on (kept as is when unchanged). */
+export function withInvalidSpec(status: CanaryStatus, message: string, now: Date): CanaryStatus {
+  const others = (status.conditions ?? []).filter(c => c.type !== 'InvalidSpec')
+  const before = status.conditions?.find(c => c.type === 'InvalidSpec')
+  if (before?.message === message) return status
+  return { ...status, conditions: [...others, { type: 'InvalidSpec', status: 'True', reason: 'InvalidSpec', message, lastTransitionTime: before?.lastTransitionTime ?? now.toISOString() }] }
+}
+
+/** The status without the InvalidSpec condition, once the spec can run again. */
+export function withoutInvalidSpec(status: CanaryStatus): CanaryStatus {
+  if (!status.conditions?.some(c => c.type === 'InvalidSpec')) return status
+  const conditions = status.conditions.filter(c => c.type !== 'InvalidSpec')
+  const { conditions: _all, ...rest } = status
+  return conditions.length > 0 ? { ...rest, conditions } : rest
+}
 
 export interface ObjectReference {
   readonly apiVersion: string
@@ -237,10 +254,10 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   const perform: Perform = (s, a, optedOut) => (handlers[a.kind] as Perform)(s, a, optedOut)
 
   async function syncAutoscaler(c: Canary): Promise<void> {
-    const ref = c.spec.autoscalerRef
-    if (!ref) return
+    const names = autoscalerNames(c)
+    if (!names) return
     const namespace = c.metadata.namespace
-    await d.deployer.syncAutoscaler(c, d.caches.autoscalers.get(ref.name, namespace), d.caches.autoscalers.get(`${ref.name}-primary`, namespace))
+    await d.deployer.syncAutoscaler(c, d.caches.autoscalers.get(names.source, namespace), d.caches.autoscalers.get(names.primary, namespace))
   }
 
   function observeRun(key: string, c: Canary, before: CanaryStatus, after: CanaryStatus): void {
@@ -284,7 +301,9 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     const tracked = trackedConfigs(d.caches, target)
     const revision = revisionOf(target, tracked)
     const replicas = desiredReplicas(target, primary)
-    const router = routerFor(c.spec.provider, d.kube)
+    // A provider without a router here (a Canary stored before an upgrade, or written by hand) is reported by
+    // rejected(); its revert must still work, so it never depends on that router.
+    const router = revertRouterFor(c.spec.provider, d.kube)
     const { requests, invalid } = requestsOf(c)
     for (const problem of invalid) await record(c, target, 'Warning', 'InvalidRequest', problem)
     const observed: Observed = {
@@ -303,14 +322,22 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   }
 
   /**
-   * A Canary whose spec does not validate (one written by hand skips the webhook's checks) is not acted on:
-   * it is reported, and looked at again when it changes. References are left to the checks that use them,
-   * and short intervals are raised rather than refused.
+   * A Canary whose spec does not validate, or names what this version cannot run (one written by hand skips
+   * the webhook's checks; one stored before an upgrade was checked by another version), is not acted on: it
+   * is reported by a Warning Event and an InvalidSpec condition, and looked at again when it changes, never
+   * retried in a loop. References are left to the checks that use them, and short intervals are raised.
    */
   async function rejected(s: Scene): Promise<boolean> {
     const problems = lintCanary(s.c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 })
     if (problems.length === 0) return false
-    await record(s.c, s.target, 'Warning', 'InvalidSpec', `${problems.join('; ')}; nothing is done until the Canary is fixed`)
+    const idle = (s.target.spec?.replicas ?? 1) === 0 && !workloadState(primaryOf(d.caches, s.c)).exists
+      ? `; ${s.c.spec.targetRef.name} runs no pods until then (or until sluice.dev/strategy is removed)` : ''
+    const message = `${problems.join('; ')}; nothing is done until the Canary is fixed${idle}`
+    await record(s.c, s.target, 'Warning', 'InvalidSpec', message)
+    const status = withInvalidSpec(s.c.status ?? {}, message, d.now())
+    if (canonicalJson(status) !== canonicalJson(s.c.status ?? {})) {
+      await patchCanary(s.c, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
+    }
     return true
   }
 
@@ -357,7 +384,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       // trackedConfigs is what the target uses now: set afresh, so that a config no longer used leaves it.
       const { trackedConfigs: _recorded, ...decided } = decision.status
       const status: CanaryStatus = {
-        ...decided,
+        ...withoutInvalidSpec(decided),
         ...(c.metadata.generation !== undefined && { observedGeneration: c.metadata.generation }),
         ...(Object.keys(seen.scene.tracked.hashes).length > 0 && { trackedConfigs: seen.scene.tracked.hashes }),
       }

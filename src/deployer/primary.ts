@@ -82,6 +82,12 @@ export function primaryConfig(canary: Canary, source: V1ConfigMap | V1Secret, ki
   return { apiVersion: 'v1', kind: 'Secret', metadata: meta, ...(s.type && { type: s.type }), ...(s.data && { data: s.data }) }
 }
 
+/** The user's autoscaler named by autoscalerRef and its `-primary` copy, as the controller looks them up. */
+export function autoscalerNames(canary: Canary): { source: string; primary: string } | undefined {
+  const ref = canary.spec.autoscalerRef
+  return ref ? { source: ref.name, primary: primaryName(ref.name) } : undefined
+}
+
 /** `<hpa>-primary`: the target's autoscaler pointed at the primary, with primaryScalerReplicas applied. */
 export function primaryAutoscaler(canary: Canary, hpa: V2HorizontalPodAutoscaler): V2HorizontalPodAutoscaler | V1HorizontalPodAutoscaler {
   const ref = canary.spec.autoscalerRef

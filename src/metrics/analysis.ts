@@ -1,5 +1,6 @@
 // One analysis tick: every metric of a canary resolved (builtin, MetricTemplate or inline query), queried
 // concurrently with a bounded timeout, and judged. Never throws: a setup problem is an 'error' record.
+import { isImplementedMetricProvider, metricProviderUnavailable } from '../spec/capabilities.ts'
 import { intervalMs } from '../spec/defaults.ts'
 import type { Canary, CanaryMetric, CheckRecord, MetricTemplate } from '../spec/types.ts'
 import { builtinQuery, isBuiltinMetric } from './builtin.ts'
@@ -55,8 +56,8 @@ async function resolveTemplate(canary: Canary, metric: CanaryMetric, deps: Analy
   const template = await deps.getTemplate(namespace, ref.name)
   if (!template) throw new SetupError(`MetricTemplate ${namespace}/${ref.name} does not exist; create it or fix templateRef`)
   const spec = template.spec.provider
-  if (spec.type !== undefined && spec.type !== 'prometheus') {
-    throw new SetupError(`MetricTemplate ${namespace}/${ref.name} uses provider ${spec.type}, which sluice does not support yet (only prometheus)`)
+  if (spec.type !== undefined && !isImplementedMetricProvider(spec.type)) {
+    throw new SetupError(`MetricTemplate ${namespace}/${ref.name}: provider.type ${metricProviderUnavailable(spec.type)}`)
   }
   const address = spec.address ?? canary.spec.metricsServer ?? deps.defaultMetricsServer
   if (!address) throw new SetupError(`MetricTemplate ${namespace}/${ref.name} has no provider.address and no metrics server is configured`)

@@ -1,7 +1,7 @@
 // Gateway API: one HTTPRoute `<svc>` attached to service.gatewayRefs. rules[0] carries the matches and
 // the weighted primary/canary backendRefs; for A/B it carries analysis.match and a last rule sends
 // everything else to the primary.
-import type { Canary, HttpMatch } from '../spec/types.ts'
+import type { Canary, HeaderOperations, HttpMatch, HttpRewrite } from '../spec/types.ts'
 import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
 import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'
@@ -105,28 +105,37 @@ export function mergeMatches(service: readonly HttpMatch[] | undefined, analysis
   return out
 }
 
-function headerModifier(c: Canary): Record<string, unknown> | undefined {
-  const req = c.spec.service.headers?.request
-  if (!req || !(req.set || req.add || req.remove)) return undefined
+function headerModifier(ops: HeaderOperations | undefined, type: 'RequestHeaderModifier' | 'ResponseHeaderModifier'): Record<string, unknown> | undefined {
+  if (!ops || !(ops.set || ops.add || ops.remove)) return undefined
   const pairs = (r: Record<string, string>): { name: string; value: string }[] => Object.entries(r).map(([name, value]) => ({ name, value }))
   const mod: Record<string, unknown> = {}
-  if (req.set) mod.set = pairs(req.set)
-  if (req.add) mod.add = pairs(req.add)
-  if (req.remove) mod.remove = req.remove
-  return { type: 'RequestHeaderModifier', requestHeaderModifier: mod }
+  if (ops.set) mod.set = pairs(ops.set)
+  if (ops.add) mod.add = pairs(ops.add)
+  if (ops.remove) mod.remove = ops.remove
+  return { type, [type === 'RequestHeaderModifier' ? 'requestHeaderModifier' : 'responseHeaderModifier']: mod }
+}
+
+// Flagger's rewrite.type names the Gateway API path modifier: ReplacePrefixMatch (the default) or ReplaceFullPath.
+function urlRewrite(rw: HttpRewrite | undefined): Record<string, unknown> | undefined {
+  if (!rw?.uri && !rw?.authority) return undefined
+  const out: Record<string, unknown> = {}
+  if (rw.authority) out.hostname = rw.authority
+  if (rw.uri) {
+    out.path = rw.type === 'ReplaceFullPath'
+      ? { type: 'ReplaceFullPath', replaceFullPath: rw.uri }
+      : { type: 'ReplacePrefixMatch', replacePrefixMatch: rw.uri }
+  }
+  return { type: 'URLRewrite', urlRewrite: out }
 }
 
 function filters(c: Canary, w: Weights, port: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = []
-  const headers = headerModifier(c)
-  if (headers) out.push(headers)
-  const rw = c.spec.service.rewrite
-  if (rw?.uri || rw?.authority) {
-    const urlRewrite: Record<string, unknown> = {}
-    if (rw.authority) urlRewrite.hostname = rw.authority
-    if (rw.uri) urlRewrite.path = { type: 'ReplacePrefixMatch', replacePrefixMatch: rw.uri }
-    out.push({ type: 'URLRewrite', urlRewrite })
-  }
+  const headers = c.spec.service.headers
+  for (const f of [
+    headerModifier(headers?.request, 'RequestHeaderModifier'),
+    headerModifier(headers?.response, 'ResponseHeaderModifier'),
+    urlRewrite(c.spec.service.rewrite),
+  ]) if (f) out.push(f)
   if (w.mirror) out.push({ type: 'RequestMirror', requestMirror: { backendRef: { name: canaryServiceName(c), port } } })
   return out
 }

@@ -1,10 +1,14 @@
 // The Router seam: the engine moves traffic only through these four calls, so mesh routers added later
 // plug in without touching it. routerFor() picks the implementation for a Canary's provider.
+import { isImplementedProvider, providerUnavailable, type ImplementedProvider } from '../spec/capabilities.ts'
 import type { Canary, Provider } from '../spec/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { kubernetesRouter } from './kubernetes.ts'
+import { namespaceOf, serviceName } from './meta.ts'
 import { nginxRouter } from './nginx.ts'
 import { withServices } from './service-set.ts'
+import { canaryServiceName, primaryServiceName } from './services.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
 
 export interface Weights {
   primary: number
@@ -47,14 +51,41 @@ export interface RouterKube {
   delete(ref: ObjectRef): Promise<void>
 }
 
+// One line per router; the key type makes this registry and the capability table list the same providers.
+const ROUTERS: Readonly<Record<ImplementedProvider, (kube: RouterKube) => Router>> = {
+  'kubernetes': kube => kubernetesRouter(kube),
+  'nginx': kube => withServices(kube, nginxRouter(kube)),
+  'gatewayapi': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
+  'gatewayapi:v1': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
+  'gatewayapi:v1beta1': kube => withServices(kube, gatewayApiRouter(kube, 'v1beta1')),
+}
+
+export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]
+
+/** The router of an implemented provider; throws for any other (validation refuses them at apply). */
 export function routerFor(provider: Provider | undefined, kube: RouterKube): Router {
-  switch (provider ?? 'kubernetes') {
-    case 'kubernetes': return kubernetesRouter(kube)
-    case 'nginx': return withServices(kube, nginxRouter(kube))
-    case 'gatewayapi':
-    case 'gatewayapi:v1': return withServices(kube, gatewayApiRouter(kube, 'v1'))
-    case 'gatewayapi:v1beta1': return withServices(kube, gatewayApiRouter(kube, 'v1beta1'))
-    default:
-      throw new Error(`provider ${provider}: sluice has no router for it yet (available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1)`)
+  const p = provider ?? 'kubernetes'
+  if (!isImplementedProvider(p)) throw new Error(`provider ${p}: ${providerUnavailable(p)}`)
+  return ROUTERS[p](kube)
+}
+
+/**
+ * What can undo sluice's work for a Canary whose provider has no router in this version (stored before an
+ * upgrade, or written by hand): such a Canary never got provider objects, only the Services, so giving the
+ * apex back to the target and deleting the side Services is the whole revert.
+ */
+export function revertRouterFor(provider: Provider | undefined, kube: RouterKube): Router {
+  if (isImplementedProvider(provider ?? 'kubernetes')) return routerFor(provider, kube)
+  const services = kubernetesRouter(kube)
+  return {
+    ...services,
+    async finalize(c) {
+      // An apex sluice never took over stays the user's, untouched.
+      const apex = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: namespaceOf(c), name: serviceName(c) })
+      if (apex?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) return services.finalize(c)
+      for (const name of [primaryServiceName(c), canaryServiceName(c)]) {
+        await kube.delete({ apiVersion: 'v1', kind: 'Service', namespace: namespaceOf(c), name })
+      }
+    },
   }
 }

@@ -7,6 +7,7 @@ import { checkConstraints } from './policy.ts'
 import { resolve, type DeploymentLike, type Resolution, type ResolveContext } from './resolve.ts'
 import type { DeliveryPolicy } from './types.ts'
 import { validatePolicy, validateSpec, type ValidateOptions } from './validate.ts'
+import { validateAlertProvider, validateMetricTemplate } from './validate-resources.ts'
 
 export type LintContext = ResolveContext & Pick<ValidateOptions, 'refs' | 'minIntervalMs'>
 
@@ -71,4 +72,22 @@ export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 
 export function lintPolicy(policy: DeliveryPolicy): string[] {
   const subject: Subject = { kind: 'DeliveryPolicy', name: policy.metadata.name ?? '' }
   return formatErrors(subject, validatePolicy(policy), { specPrefix: 'spec.' })
+}
+
+function objectSubject(kind: string, object: unknown): { subject: Subject; spec: unknown } {
+  const o = isPlainObject(object) ? object : {}
+  const meta = isPlainObject(o.metadata) ? o.metadata : {}
+  const name = typeof meta.name === 'string' ? meta.name : ''
+  const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined
+  return { subject: { kind, name, ...(namespace && { namespace }) }, spec: o.spec }
+}
+
+export function lintMetricTemplate(template: unknown): string[] {
+  const { subject, spec } = objectSubject('MetricTemplate', template)
+  return formatErrors(subject, spec === undefined ? [{ field: '', message: 'is required' }] : validateMetricTemplate(spec), { specPrefix: 'spec.' })
+}
+
+export function lintAlertProvider(provider: unknown): string[] {
+  const { subject, spec } = objectSubject('AlertProvider', provider)
+  return formatErrors(subject, spec === undefined ? [{ field: '', message: 'is required' }] : validateAlertProvider(spec), { specPrefix: 'spec.' })
 }

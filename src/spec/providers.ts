@@ -1,4 +1,5 @@
 // What each router can do, so that a configuration it cannot honour is rejected at apply time.
+import { isImplementedProvider } from './capabilities.ts'
 import type { Provider } from './types.ts'
 
 export interface ProviderTraits {
@@ -42,6 +43,7 @@ export function canonicalProvider(provider: Provider): Provider {
 }
 
 export function providersWith(trait: 'weighted' | 'abTesting' | 'mirroring' | 'sessionAffinity'): Provider[] {
-  // Plain gatewayapi is an alias; listing it beside gatewayapi:v1 would only lengthen messages.
-  return (Object.keys(PROVIDER_TRAITS) as Provider[]).filter(p => p !== 'gatewayapi' && PROVIDER_TRAITS[p][trait])
+  // Plain gatewayapi is an alias; listing it beside gatewayapi:v1 would only lengthen messages. Messages
+  // recommend only routers this version implements.
+  return (Object.keys(PROVIDER_TRAITS) as Provider[]).filter(p => p !== 'gatewayapi' && isImplementedProvider(p) && PROVIDER_TRAITS[p][trait])
 }

@@ -229,7 +229,8 @@ export type CanaryPhase = typeof PHASES[number]
 export type ConditionStatus = 'True' | 'False' | 'Unknown'
 
 export interface CanaryCondition {
-  type: 'Promoted'
+  /** Promoted as in Flagger; InvalidSpec while the spec names something this version cannot run. */
+  type: 'Promoted' | 'InvalidSpec'
   status: ConditionStatus
   lastUpdateTime?: string
   lastTransitionTime?: string

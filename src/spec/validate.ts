@@ -4,6 +4,9 @@ import { MIN_INTERVAL_MS, strategyOf, DEFAULTS } from './defaults.ts'
 import { formatDuration, parseDuration } from './duration.ts'
 import type { SpecError } from './errors.ts'
 import { isPlainObject } from './merge.ts'
+import {
+  isImplementedProvider, providerUnavailable, FIELD_VALUES, unavailableOptions, type ImplementedProvider,
+} from './capabilities.ts'
 import { canonicalProvider, PROVIDER_TRAITS, providersWith, type ProviderTraits } from './providers.ts'
 import { checkSchema } from './schema-check.ts'
 import { canarySpecSchema, deliveryPolicySpecSchema } from './schema.ts'
@@ -206,17 +209,6 @@ function strategyCapabilityErrors(spec: CanarySpec, strategy: Strategy, traits: 
   return []
 }
 
-function featureErrors(spec: CanarySpec, provider: Provider, traits: ProviderTraits): SpecError[] {
-  const errors: SpecError[] = []
-  if (spec.analysis?.mirror === true && !traits.mirroring) {
-    errors.push(err('analysis.mirror', `is not supported by provider ${provider}; mirroring needs one of ${providersWith('mirroring').join(', ')}`))
-  }
-  if (spec.analysis?.sessionAffinity !== undefined && !traits.sessionAffinity) {
-    errors.push(err('analysis.sessionAffinity', `is not supported by provider ${provider}; it needs one of ${providersWith('sessionAffinity').join(', ')}`))
-  }
-  return errors
-}
-
 const REQUIRED_BY_PROVIDER: Record<NonNullable<ProviderTraits['requires']>, (spec: CanarySpec) => boolean> = {
   'ingressRef': spec => spec.ingressRef !== undefined,
   'service.gatewayRefs': spec => list(spec.service?.gatewayRefs).length > 0,
@@ -229,15 +221,51 @@ const REQUIRED_WHY: Record<NonNullable<ProviderTraits['requires']>, string> = {
   'routeRef': 'the ApisixRoute whose traffic sluice splits, e.g. routeRef: {apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: podinfo}',
 }
 
+/** What this version of sluice cannot run with `provider` (see capabilities.ts): refused, never ignored. */
 function capabilityErrors(spec: CanarySpec, strategy: Strategy, provider: Provider): SpecError[] {
+  if (!isImplementedProvider(provider)) return [err('provider', providerUnavailable(provider))]
   const traits = PROVIDER_TRAITS[provider]
   const required = traits.requires
   const missing = required !== undefined && !REQUIRED_BY_PROVIDER[required](spec)
+  const strategyErrors = strategyCapabilityErrors(spec, strategy, traits)
+  // A provider that cannot do A/B already says so; its match would only repeat it.
+  const options = unavailableOptions(spec, provider as ImplementedProvider)
+    .filter(o => strategyErrors.length === 0 || !o.field.startsWith('analysis.match'))
   return [
-    ...strategyCapabilityErrors(spec, strategy, traits),
-    ...featureErrors(spec, provider, traits),
+    ...strategyErrors,
+    ...options.map(o => err(o.field, o.message)),
     ...(missing ? [err(required, `is required with provider ${provider}: ${REQUIRED_WHY[required]}`)] : []),
   ]
+}
+
+/** A reference whose kind or apiVersion names something sluice does not read (e.g. a DaemonSet target). */
+function referenceErrors(spec: CanarySpec): SpecError[] {
+  const errors: SpecError[] = []
+  const check = (path: string, value: unknown): void => {
+    const rule = FIELD_VALUES[path.replace(/\[\d+\]/g, '')]
+    if (rule === undefined || value === undefined || rule.values.includes(value as string)) return
+    errors.push(err(path, `must be ${rule.values.join(' or ')} (got ${JSON.stringify(value)}): ${rule.why}`))
+  }
+  // targetRef.kind has its own message (targetErrors).
+  if (isPlainObject(spec.targetRef)) check('targetRef.apiVersion', spec.targetRef.apiVersion)
+  for (const ref of ['autoscalerRef', 'ingressRef'] as const) {
+    const r = spec[ref] as Record<string, unknown> | undefined
+    if (isPlainObject(r)) { check(`${ref}.apiVersion`, r.apiVersion); check(`${ref}.kind`, r.kind) }
+  }
+  if (isPlainObject(spec.service) && isPlainObject(spec.service.rewrite)) check('service.rewrite.type', spec.service.rewrite.type)
+  list(spec.analysis?.metrics).forEach((m, i) => {
+    if (isPlainObject(m) && isPlainObject(m.templateRef)) {
+      check(`analysis.metrics[${i}].templateRef.apiVersion`, m.templateRef.apiVersion)
+      check(`analysis.metrics[${i}].templateRef.kind`, m.templateRef.kind)
+    }
+  })
+  list(spec.analysis?.alerts).forEach((a, i) => {
+    if (isPlainObject(a) && isPlainObject(a.providerRef)) {
+      check(`analysis.alerts[${i}].providerRef.apiVersion`, a.providerRef.apiVersion)
+      check(`analysis.alerts[${i}].providerRef.kind`, a.providerRef.kind)
+    }
+  })
+  return errors
 }
 
 function targetErrors(spec: CanarySpec): SpecError[] {
@@ -276,12 +304,15 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
   const analysis: CanaryAnalysis = isPlainObject(typed.analysis) ? typed.analysis : {}
   const strategy = options.strategy ?? strategyOf({ analysis })
   const skip = typed.skipAnalysis === true
-  const provider = (PROVIDERS as readonly unknown[]).includes(typed.provider ?? DEFAULTS.provider)
-    ? canonicalProvider(typed.provider ?? DEFAULTS.provider) : undefined
+  const named = typed.provider ?? DEFAULTS.provider
+  const provider = (PROVIDERS as readonly unknown[]).includes(named) ? canonicalProvider(named) : undefined
   const namespace = options.namespace ?? ''
+  // A provider string that names no router gets the capability table's message, which lists only what runs.
+  const unknownProvider = typeof named === 'string' && provider === undefined
   return [
-    ...structural,
+    ...(unknownProvider ? [...structural.filter(e => e.field !== 'provider'), err('provider', providerUnavailable(named))] : structural),
     ...targetErrors(typed),
+    ...referenceErrors(typed),
     ...(strategy === 'canary' ? canaryProgression(analysis, skip) : iterationProgression(analysis, strategy, skip)),
     ...ladderErrors(analysis),
     ...matchErrors(analysis, strategy),
@@ -292,6 +323,16 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
   ]
 }
 
+/** Defaults that no Deployment could run with this version: an unavailable provider, or an option nothing reads yet. */
+function policyCapabilityErrors(defaults: Record<string, unknown>): SpecError[] {
+  const provider = defaults.provider
+  if (typeof provider === 'string' && !isImplementedProvider(provider)) return [err('defaults.provider', providerUnavailable(provider))]
+  // Which router reads an option depends on each Deployment; only what no router reads yet is certain here.
+  return unavailableOptions(defaults, 'kubernetes')
+    .filter(o => o.message.startsWith('is not available yet'))
+    .map(o => err(`defaults.${o.field}`, o.message))
+}
+
 /** Problems of a DeliveryPolicy itself, with fields relative to its spec. */
 export function validatePolicy(policy: DeliveryPolicy): SpecError[] {
   const errors = checkSchema(policy.spec, deliveryPolicySpecSchema)
@@ -300,6 +341,7 @@ export function validatePolicy(policy: DeliveryPolicy): SpecError[] {
   if (a.stepWeight !== undefined && a.stepWeights !== undefined) {
     errors.push(err('defaults.analysis.stepWeights', 'cannot be combined with stepWeight; keep one of them'))
   }
+  errors.push(...policyCapabilityErrors(defaults))
   const max = policy.spec?.constraints?.maxStepWeight
   if (isInt(max) && isInt(a.stepWeight) && a.stepWeight > max) {
     errors.push(err('defaults.analysis.stepWeight', `must be at most constraints.maxStepWeight (${max}) (got ${a.stepWeight})`))

@@ -106,7 +106,7 @@ t.test('a missing Secret and unsupported template providers are error records', 
       : template('t', 'x', { address: 'http://p:9090', secretRef: { name: 'nope' } })),
   })
   const records = await analyseMetrics(canary([{ name: 'a', templateRef: { name: 'dd' } }, { name: 'b', templateRef: { name: 't' } }]), d)
-  t.match(records[0]!.message, /uses provider datadog, which sluice does not support yet/)
+  t.match(records[0]!.message, /MetricTemplate .*: provider.type datadog is not available yet in this version of sluice; available: prometheus/)
   t.match(records[1]!.message, /Secret shop\/nope \(secretRef of MetricTemplate t\) does not exist/)
 })
 

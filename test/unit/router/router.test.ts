@@ -1,5 +1,6 @@
 import t from 'tap'
-import { routerFor, type KubeObject, type ObjectRef, type RouterKube } from '../../../src/router/router.ts'
+import { IMPLEMENTED_PROVIDERS } from '../../../src/spec/capabilities.ts'
+import { revertRouterFor, ROUTER_PROVIDERS, routerFor, type KubeObject, type ObjectRef, type RouterKube } from '../../../src/router/router.ts'
 import { canary } from './fixtures.ts'
 
 // Records calls only: the routers' behaviour against a real API server is in the integration tests.
@@ -17,8 +18,28 @@ function recorder(objects: KubeObject[] = []): RouterKube & { applied: KubeObjec
 const target: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo' }, spec: { selector: { matchLabels: { app: 'podinfo' } } } }
 
 t.test('unknown providers are an error, never a silent fallback', async t => {
-  t.throws(() => routerFor('istio', recorder()), /provider istio: sluice has no router for it yet/)
+  t.throws(() => routerFor('istio', recorder()), /provider istio: istio is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1/)
   t.ok(routerFor(undefined, recorder()), 'no provider means kubernetes')
+})
+
+t.test('the router registry and the capability table list the same providers', async t => {
+  t.same([...ROUTER_PROVIDERS].sort(), [...IMPLEMENTED_PROVIDERS].sort())
+})
+
+t.test('a Canary whose provider has no router can still be reverted: the apex goes back to the target', async t => {
+  const apex: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo', labels: { 'app.kubernetes.io/managed-by': 'sluice' } } }
+  const kube = recorder([target, apex])
+  await revertRouterFor('istio', kube).finalize(canary({ provider: 'istio' }))
+  t.same(kube.applied.map(o => `${o.kind}/${o.metadata?.name}`), ['Service/podinfo'])
+  t.same(kube.deleted, ['Service/podinfo-primary', 'Service/podinfo-canary'])
+})
+
+t.test('an apex sluice never took over is left as the user wrote it', async t => {
+  const apex: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo' } }
+  const kube = recorder([target, apex])
+  await revertRouterFor('istio', kube).finalize(canary({ provider: 'istio' }))
+  t.same(kube.applied, [])
+  t.same(kube.deleted, ['Service/podinfo-primary', 'Service/podinfo-canary'])
 })
 
 t.test('gatewayapi reconciles Services before the HTTPRoute and finalizes in reverse', async t => {
