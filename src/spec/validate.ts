@@ -5,7 +5,7 @@ import { formatDuration, parseDuration } from './duration.ts'
 import type { SpecError } from './errors.ts'
 import { isPlainObject } from './merge.ts'
 import {
-  isImplementedProvider, providerUnavailable, FIELD_VALUES, unavailableOptions, type ImplementedProvider,
+  isImplementedProvider, providerUnavailable, FIELD_VALUES, unavailableOptions,
 } from './capabilities.ts'
 import { canonicalProvider, PROVIDER_TRAITS, providersWith, type ProviderTraits } from './providers.ts'
 import { checkSchema } from './schema-check.ts'
@@ -229,7 +229,7 @@ function capabilityErrors(spec: CanarySpec, strategy: Strategy, provider: Provid
   const missing = required !== undefined && !REQUIRED_BY_PROVIDER[required](spec)
   const strategyErrors = strategyCapabilityErrors(spec, strategy, traits)
   // A provider that cannot do A/B already says so; its match would only repeat it.
-  const options = unavailableOptions(spec, provider as ImplementedProvider)
+  const options = unavailableOptions(spec, provider)
     .filter(o => strategyErrors.length === 0 || !o.field.startsWith('analysis.match'))
   return [
     ...strategyErrors,
@@ -293,6 +293,17 @@ export function selectorErrors(matchLabels: Readonly<Record<string, string>>): S
   return []
 }
 
+/**
+ * The provider to check capabilities against. A provider string that names no router gets the capability
+ * table's message, which lists only what runs, instead of the schema's list of every name.
+ */
+function providerOf(spec: CanarySpec, structural: SpecError[]): { provider?: Provider; structural: SpecError[] } {
+  const named = spec.provider ?? DEFAULTS.provider
+  if ((PROVIDERS as readonly unknown[]).includes(named)) return { provider: canonicalProvider(named), structural }
+  if (typeof named !== 'string') return { structural }
+  return { structural: [...structural.filter(e => e.field !== 'provider'), err('provider', providerUnavailable(named))] }
+}
+
 /** Every problem of a Canary spec, structural and semantic. `spec` may be anything a user wrote. */
 export function validateSpec(spec: unknown, options: ValidateOptions = {}): SpecError[] {
   // Without a service block the useful message is about its one required field, service.port, which
@@ -304,13 +315,10 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
   const analysis: CanaryAnalysis = isPlainObject(typed.analysis) ? typed.analysis : {}
   const strategy = options.strategy ?? strategyOf({ analysis })
   const skip = typed.skipAnalysis === true
-  const named = typed.provider ?? DEFAULTS.provider
-  const provider = (PROVIDERS as readonly unknown[]).includes(named) ? canonicalProvider(named) : undefined
+  const { provider, structural: checked } = providerOf(typed, structural)
   const namespace = options.namespace ?? ''
-  // A provider string that names no router gets the capability table's message, which lists only what runs.
-  const unknownProvider = typeof named === 'string' && provider === undefined
   return [
-    ...(unknownProvider ? [...structural.filter(e => e.field !== 'provider'), err('provider', providerUnavailable(named))] : structural),
+    ...checked,
     ...targetErrors(typed),
     ...referenceErrors(typed),
     ...(strategy === 'canary' ? canaryProgression(analysis, skip) : iterationProgression(analysis, strategy, skip)),

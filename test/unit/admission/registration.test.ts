@@ -4,9 +4,9 @@
 import t from 'tap'
 import type { V1LabelSelector, V1MatchCondition, V1MutatingWebhook, V1ValidatingWebhook } from '@kubernetes/client-node'
 import {
-  DEPLOYMENTS_WEBHOOK, GUARD_WEBHOOK, mutatingConfiguration, validatingConfiguration, type RegistrationOptions,
+  DEPLOYMENTS_WEBHOOK, GUARD_WEBHOOK, RESOURCES_WEBHOOK, mutatingConfiguration, validatingConfiguration, type RegistrationOptions,
 } from '../../../src/admission/registration.ts'
-import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH } from '../../../src/admission/server.ts'
+import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from '../../../src/admission/server.ts'
 import type { DeliveryPolicy } from '../../../src/spec/types.ts'
 import { policy } from '../spec/fixtures.ts'
 
@@ -312,8 +312,7 @@ t.test('one webhook per DeliveryPolicy, with its selectors, for the Deployments 
 })
 
 t.test('the guard receives only generated objects, and not sluice\'s writes', async t => {
-  const [guard, ...rest] = validating()
-  t.same(rest, [])
+  const guard = validating().find(w => w.name === GUARD_WEBHOOK)
   if (!guard) throw new Error('no guard')
   t.equal(guard.name, GUARD_WEBHOOK)
   t.same(guard.objectSelector, { matchLabels: { 'app.kubernetes.io/managed-by': 'sluice' } })
@@ -324,6 +323,17 @@ t.test('the guard receives only generated objects, and not sluice\'s writes', as
     t.ok(resources.includes(r), `guards ${r}`)
   }
   for (const rule of guard.rules ?? []) t.same(rule.operations, ['CREATE', 'UPDATE', 'DELETE'], `${rule.resources?.join(',')}: deletes too`)
+})
+
+t.test('sluice\'s own kinds are sent to the resources webhook on CREATE and UPDATE, never sluice\'s writes', async t => {
+  const w = validating(local).find(x => x.name === RESOURCES_WEBHOOK)
+  if (!w) throw new Error('no resources webhook')
+  t.same(w.clientConfig, { url: `https://127.0.0.1:9443${VALIDATE_RESOURCES_PATH}`, caBundle: local.caBundle })
+  t.same((w.rules ?? []).flatMap(r => (r.resources ?? []).map(res => `${r.scope}:${res}:${r.operations?.join(',')}`)),
+    ['Namespaced:canaries:CREATE,UPDATE', 'Namespaced:metrictemplates:CREATE,UPDATE', 'Namespaced:alertproviders:CREATE,UPDATE', 'Cluster:deliverypolicies:CREATE,UPDATE'])
+  t.equal(w.objectSelector, undefined, 'hand-written objects have no sluice label to select by')
+  t.notOk(sends(w, { username: SLUICE, object: PLAIN, oldObject: null }), 'not sluice\'s own writes')
+  t.ok(sends(w, { username: 'alice', object: PLAIN, oldObject: null }))
 })
 
 t.test('the configurations are named sluice, the name RBAC lets sluice update', async t => {

@@ -125,7 +125,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
     },
     progressDeadlineSeconds: 120,
     revertOnDeletion: false,
-  } as CanarySpec
+  }
 }
 
 function canaryOf(spec: CanarySpec): Canary {
@@ -155,6 +155,8 @@ const hpa: V2HorizontalPodAutoscaler = {
   apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: 'shop' },
   spec: { minReplicas: 2, maxReplicas: 5, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' } },
 }
+
+const addressOf = (url: string | URL | Request): string => (url instanceof Request ? url.url : url.toString())
 
 /** Everything sluice does with a Canary that no cluster is needed to see, as one string to compare. */
 // run() asserts the machine's own invariants as it goes; phases.test.ts owns those, this harness only
@@ -208,7 +210,7 @@ async function behaviour(spec: CanarySpec): Promise<string> {
   // The hooks: what is sent, where, how often, how long it may take.
   const calls: unknown[] = []
   const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    calls.push([String(url), init?.body, Object.keys(init ?? {}).sort()])
+    calls.push([addressOf(url), init?.body, Object.keys(init ?? {}).sort()])
     return new Response('no', { status: 503 })
   }) as typeof fetch
   for (const type of HOOK_TYPES) seen.push(await runHooks(c, type, { fetch: fakeFetch, retryDelayMs: 0, checksum: 'x' }))
@@ -222,7 +224,7 @@ async function behaviour(spec: CanarySpec): Promise<string> {
         : undefined,
       getSecret: async () => undefined,
       // The service refuses, so that the alert is named in the log line that says so.
-      fetch: (async (url: string | URL | Request) => { posted.push([severity, String(url)]); return new Response('no', { status: 500 }) }) as typeof fetch,
+      fetch: (async (url: string | URL | Request) => { posted.push([severity, addressOf(url)]); return new Response('no', { status: 500 }) }),
       logger: { warn: (o: object) => { posted.push(o) } },
     })
   }
