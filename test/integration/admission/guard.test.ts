@@ -99,11 +99,19 @@ t.test('the autoscaler may scale a generated primary', async t => {
   const ns = await namespace(t)
   await generatedPrimary(ns, 1)
   await guardKnows(ns, 'podinfo-primary')
-  // As the horizontal-pod-autoscaler controller's identities (the admin may impersonate). That
-  // ServiceAccount may only get and update scale subresources, so the scale is patched directly.
-  for (const [as, replicas] of [['system:serviceaccount:kube-system:horizontal-pod-autoscaler', 2], ['system:kube-controller-manager', 3]] as const) {
-    await kubectlOk(['-n', ns, `--as=${as}`, 'patch', 'deployment', 'podinfo-primary', '--subresource=scale', '--type=merge', '-p', JSON.stringify({ spec: { replicas } })])
-    t.equal(await replicasOf(ns, 'podinfo-primary'), replicas, `scaled as ${as}`)
+  // As the horizontal-pod-autoscaler controller's identities (the admin may impersonate), the way the
+  // controller writes: a PUT of the Scale (its RBAC has get and update of */scale, not patch). This
+  // controller-manager uses ServiceAccount credentials, so its own user has no right to scale; one running
+  // without them is granted it by the cluster: here through the group system:masters.
+  const scaleUri = `/apis/apps/v1/namespaces/${ns}/deployments/podinfo-primary/scale`
+  const identities = [
+    { as: ['--as=system:serviceaccount:kube-system:horizontal-pod-autoscaler'], replicas: 2 },
+    { as: ['--as=system:kube-controller-manager', '--as-group=system:masters'], replicas: 3 },
+  ]
+  for (const { as, replicas } of identities) {
+    const scale = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'podinfo-primary', namespace: ns }, spec: { replicas } }
+    await kubectlOk([...as, 'replace', '--raw', scaleUri, '-f', '-'], JSON.stringify(scale))
+    t.equal(await replicasOf(ns, 'podinfo-primary'), replicas, `scaled ${as.join(' ')}`)
   }
   // And the real controller: below minReplicas an HPA scales up without metrics.
   await kubeConfig().makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: {
