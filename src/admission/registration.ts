@@ -6,12 +6,15 @@ import type {
 } from '@kubernetes/client-node'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
 import type { DeliveryPolicy } from '../spec/types.ts'
+import { primaryName } from '../deployer/primary.ts'
+import { AUTOSCALER_USERNAMES } from './guard.ts'
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from './server.ts'
 
 export const CONFIGURATION_NAME = 'sluice'
 export const DEPLOYMENTS_WEBHOOK = 'deployments.sluice.dev'
 export const GUARD_WEBHOOK = 'guard.sluice.dev'
 export const RESOURCES_WEBHOOK = 'resources.sluice.dev'
+export const GUARD_SCALE_WEBHOOK = 'scale.guard.sluice.dev'
 export const POLICY_WEBHOOK_SUFFIX = '.policy.sluice.dev'
 
 export type Endpoint =
@@ -126,7 +129,7 @@ export function validatingConfiguration(o: RegistrationOptions): V1ValidatingWeb
       ...common(o),
       clientConfig: clientConfig(o, VALIDATE_GUARD_PATH),
       rules: [
-        { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'deployments/scale'], scope: 'Namespaced' },
+        { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: [''], apiVersions: ['v1'], resources: ['services', 'configmaps', 'secrets'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['networking.k8s.io'], apiVersions: ['v1'], resources: ['ingresses'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['gateway.networking.k8s.io'], apiVersions: ['*'], resources: ['httproutes'], scope: 'Namespaced' },
@@ -137,6 +140,26 @@ export function validatingConfiguration(o: RegistrationOptions): V1ValidatingWeb
       // Only generated objects are sent (for DELETE the API server matches the old object's labels).
       objectSelector: { matchLabels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
       matchConditions: [notSluice(o)],
-    }, resourcesWebhook(o)],
+    }, scaleGuardWebhook(o), resourcesWebhook(o)],
+  }
+}
+
+// `kubectl scale` writes the scale subresource, whose object is an autoscaling/v1 Scale without labels:
+// an objectSelector never matches it (kubernetes/kubernetes#113594), so this entry has none. The webhook
+// reads the Deployment's label from its cache. Only names sluice generates (`<target>-primary`) are sent,
+// and the autoscaler's writes are not, so neither other Deployments nor autoscaling wait on sluice.
+function scaleGuardWebhook(o: RegistrationOptions): V1ValidatingWebhook {
+  const notAutoscaler = AUTOSCALER_USERNAMES.map(u => `request.userInfo.username != '${u}'`).join(' && ')
+  return {
+    name: GUARD_SCALE_WEBHOOK,
+    ...common(o),
+    clientConfig: clientConfig(o, VALIDATE_GUARD_PATH),
+    rules: [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments/scale'], scope: 'Namespaced' }],
+    namespaceSelector: namespaceSelector(o),
+    matchConditions: [
+      notSluice(o),
+      { name: 'primary-name', expression: `request.name.endsWith('${primaryName('')}')` },
+      { name: 'not-autoscaler', expression: notAutoscaler },
+    ],
   }
 }

@@ -1,7 +1,7 @@
 // Runs the admission webhook: informer caches, certificate manager, HTTPS server, and the webhook
 // configurations (rewritten when DeliveryPolicies change). The request path reads only the caches.
 import {
-  AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Namespace,
+  AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Deployment, type V1Namespace,
 } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { createCertificateManager, type CertificateManager } from '../certs/manager.ts'
@@ -12,6 +12,7 @@ import { secretStore } from '../certs/store.ts'
 import { webhookConfigurationSink } from '../certs/webhooks.ts'
 import { isNotFound } from '../kube/errors.ts'
 import { createInformer, type Informer } from '../kube/informer.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
 import { GROUP, VERSION, type AlertProvider, type DeliveryPolicy, type MetricTemplate } from '../spec/types.ts'
 import { deploymentHandler } from './deployments.ts'
 import { guardHandler } from './guard.ts'
@@ -57,6 +58,19 @@ function customInformer<T extends { metadata?: { name?: string; namespace?: stri
   })
 }
 
+// The guard's view of Deployments for scale requests (whose Scale object carries no labels): only those
+// sluice generated, and only their names, so the cache stays small however many Deployments the cluster has.
+function generatedDeployments(kc: KubeConfig, log: Logger): Informer<V1Deployment> {
+  const apps = kc.makeApiClient(AppsV1Api)
+  const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`
+  return createInformer<V1Deployment>(kc, {
+    path: '/apis/apps/v1/deployments', labelSelector,
+    list: () => apps.listDeploymentForAllNamespaces({ labelSelector }),
+    transform: d => ({ metadata: { name: d.metadata?.name, namespace: d.metadata?.namespace, resourceVersion: d.metadata?.resourceVersion } }),
+    onError: err => log.warn({ err: String(err) }, 'generated deployment watch error; restarting'),
+  })
+}
+
 export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   const log = o.logger
   const core = o.kc.makeApiClient(CoreV1Api)
@@ -68,7 +82,8 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     path: '/api/v1/namespaces', list: () => core.listNamespace(),
     onError: err => log.warn({ err: String(err) }, 'namespace watch error; restarting'),
   })
-  const informers = [policies, templates, alertProviders, namespaces]
+  const generated = generatedDeployments(o.kc, log)
+  const informers = [policies, templates, alertProviders, namespaces, generated]
 
   const rotation = o.rotation ?? DEFAULT_ROTATION_POLICY
   const certs = createCertificateManager({
@@ -97,7 +112,7 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
       refs,
       ...minInterval,
     }),
-    validateGuard: guardHandler({ sluiceUsername: o.sluiceUsername }),
+    validateGuard: guardHandler({ sluiceUsername: o.sluiceUsername, generatedDeployment: (ns, name) => generated.get(name, ns) !== undefined }),
     routes: [{
       path: VALIDATE_RESOURCES_PATH, type: 'validating',
       accepts: RESOURCE_KINDS.map(kind => ({ group: GROUP, kind })),

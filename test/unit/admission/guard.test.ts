@@ -6,7 +6,10 @@ import type { AdmissionRequest, AdmissionVerdict, KubeObject, Operation } from '
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const MANAGED = { 'app.kubernetes.io/managed-by': 'sluice' }
-const ctx = { sluiceUsername: SLUICE }
+// The webhook's cache of generated Deployments: only shop/podinfo-primary is one.
+const GENERATED = new Set(['shop/podinfo-primary'])
+const ctx = { sluiceUsername: SLUICE, generatedDeployment: (namespace: string, name: string) => GENERATED.has(`${namespace}/${name}`) }
+const HPA_SERVICE_ACCOUNT = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler'
 
 interface Target { group: string; version: string; kind: string; resource: string; name: string }
 
@@ -24,7 +27,7 @@ function object(target: Target, labels: Record<string, string> | null = MANAGED)
   }
 }
 
-function guard(target: Target, operation: Operation, username: string | undefined, o: { object?: KubeObject | null; oldObject?: KubeObject | null; subResource?: string } = {}): AdmissionVerdict {
+function guard(target: Target, operation: Operation, username: string | undefined, o: { object?: KubeObject | null; oldObject?: KubeObject | null } = {}): AdmissionVerdict {
   // As the API server sends them: DELETE has only oldObject, CREATE only object, UPDATE both.
   const newObject = o.object === null ? undefined : o.object ?? (operation === 'DELETE' ? undefined : object(target))
   const old = o.oldObject === null ? undefined : o.oldObject ?? (operation === 'CREATE' ? undefined : object(target))
@@ -35,7 +38,6 @@ function guard(target: Target, operation: Operation, username: string | undefine
     namespace: 'shop', name: target.name, operation,
     userInfo: { ...(username !== undefined && { username }), groups: ['system:authenticated'] },
     ...(newObject && { object: newObject }), ...(old && { oldObject: old }),
-    ...(o.subResource && { subResource: o.subResource }),
   }
   return decideGuard(request, ctx)
 }
@@ -63,7 +65,6 @@ t.test('a generated object written by someone else is denied with what to change
 })
 
 t.test('the message names the operation, the subresource and the user', async t => {
-  t.match(denial(guard(PRIMARY, 'UPDATE', 'alice', { subResource: 'scale' })), /; UPDATE of scale by alice is not allowed: change the Deployment podinfo instead/)
   t.match(denial(guard(SERVICE, 'CREATE', 'argocd')), /; CREATE by argocd is not allowed/)
   t.match(denial(guard(SERVICE, 'UPDATE', undefined)), /; UPDATE by an unknown user is not allowed/)
   t.match(denial(guard(PRIMARY, 'UPDATE', 'bob', { object: object({ ...PRIMARY, name: 'web' }) })), /^Deployment shop\/podinfo-primary /,
@@ -109,8 +110,6 @@ t.test('the garbage collector\'s UPDATEs (finalizers, owner references) are allo
   // UPDATEs, and a denial would leave the owner Terminating for ever.
   const terminating = { ...object(CANARY), metadata: { ...object(CANARY).metadata, finalizers: ['foregroundDeletion'] } }
   t.same(guard(CANARY, 'UPDATE', 'system:serviceaccount:kube-system:generic-garbage-collector', { oldObject: terminating }), { allowed: true })
-  t.same(guard(PRIMARY, 'UPDATE', 'system:serviceaccount:kube-system:horizontal-pod-autoscaler', { subResource: 'scale' }), { allowed: true },
-    'the autoscaler scales <target>-primary')
   t.equal(guard(SERVICE, 'CREATE', 'system:serviceaccount:kube-system:generic-garbage-collector').allowed, false, 'but creates nothing of sluice\'s')
 })
 
@@ -132,4 +131,60 @@ t.test('an operator request on a generated Canary is let through, and nothing el
   t.match(denial(guard(CANARY, 'UPDATE', 'alice', { oldObject: before, object: canary({ kept: 'x' }) })), refused, 'an update that requests nothing is denied')
   t.match(denial(guard(PRIMARY, 'UPDATE', 'alice', { oldObject: object(PRIMARY), object: { ...object(PRIMARY), metadata: { ...object(PRIMARY).metadata, annotations: { 'sluice.dev/retry': 'now' } } } })),
     refused, 'only on Canaries')
+})
+
+// What the API server sends for `kubectl scale deploy/<name>` (a PATCH or PUT of deployments/scale): kind
+// autoscaling/v1 Scale, resource apps/v1 deployments, subResource scale, and Scales as object and oldObject.
+// A Scale carries name, namespace, uid, resourceVersion and creationTimestamp of the Deployment: no labels.
+function scaleRequest(name: string, username: string, replicas = { from: 3, to: 1 }): AdmissionRequest {
+  const scale = (n: number): KubeObject => ({
+    apiVersion: 'autoscaling/v1', kind: 'Scale',
+    metadata: { name, namespace: 'shop', uid: '3c1a4f07-8d11-4c2e-9a59-6f0f2b7c9d10', resourceVersion: '4211', creationTimestamp: '2026-12-02T10:00:00Z' },
+    spec: { replicas: n },
+    status: { replicas: replicas.from, selector: `app=${name}` },
+  })
+  const kind = { group: 'autoscaling', version: 'v1', kind: 'Scale' }
+  const resource = { group: 'apps', version: 'v1', resource: 'deployments' }
+  return {
+    uid: 'c0ffee00-0000-4000-8000-000000000003',
+    kind, resource, subResource: 'scale', requestKind: kind, requestResource: resource, requestSubResource: 'scale',
+    namespace: 'shop', name, operation: 'UPDATE',
+    userInfo: { username, groups: ['system:authenticated'] },
+    object: scale(replicas.to), oldObject: scale(replicas.from), dryRun: false,
+    options: { apiVersion: 'meta.k8s.io/v1', kind: 'PatchOptions', fieldManager: 'kubectl-scale' },
+  }
+}
+
+t.test('scaling a generated Deployment: refused for users, named as the Deployment, with what to change instead', async t => {
+  t.equal(denial(decideGuard(scaleRequest('podinfo-primary', 'admin'), ctx)),
+    'Deployment shop/podinfo-primary is generated by sluice (label app.kubernetes.io/managed-by=sluice); UPDATE of scale by admin ' +
+    'is not allowed: change the Deployment podinfo instead: sluice promotes its template to podinfo-primary after analysis, ' +
+    'and its replicas reach podinfo-primary at once')
+  t.match(denial(decideGuard(scaleRequest('podinfo-primary', 'alice', { from: 3, to: 3 }), ctx)), /UPDATE of scale by alice is not allowed/,
+    'a write of the same count too')
+  t.equal(decideGuard(scaleRequest('podinfo-primary', 'system:serviceaccount:kube-system:generic-garbage-collector'), ctx).allowed, false,
+    'other kube-system controllers do not scale')
+  t.equal(decideGuard(scaleRequest('podinfo-primary', 'system:serviceaccount:team-a:horizontal-pod-autoscaler'), ctx).allowed, false,
+    'a look-alike outside kube-system')
+})
+
+t.test('scaling is allowed for sluice, the autoscaler, and Deployments sluice did not generate', async t => {
+  t.same(decideGuard(scaleRequest('podinfo-primary', SLUICE), ctx), { allowed: true }, 'sluice')
+  t.same(decideGuard(scaleRequest('podinfo-primary', HPA_SERVICE_ACCOUNT, { from: 1, to: 2 }), ctx), { allowed: true },
+    'the autoscaler under its own ServiceAccount (--use-service-account-credentials)')
+  t.same(decideGuard(scaleRequest('podinfo-primary', 'system:kube-controller-manager', { from: 1, to: 2 }), ctx), { allowed: true },
+    'the autoscaler as the controller-manager')
+  t.same(decideGuard(scaleRequest('podinfo', 'admin'), ctx), { allowed: true }, 'the target')
+  t.same(decideGuard(scaleRequest('web-primary', 'admin'), ctx), { allowed: true }, 'a user\'s own *-primary, which the cache does not hold')
+  t.same(decideGuard({ ...scaleRequest('podinfo-primary', 'admin'), namespace: 'other' }, ctx), { allowed: true }, 'the same name in another namespace')
+})
+
+t.test('the cache decides, not the Scale\'s labels', async t => {
+  const labelled = scaleRequest('web-primary', 'admin')
+  const dressed = { ...labelled.object, metadata: { ...labelled.object?.metadata, labels: MANAGED } }
+  t.same(decideGuard({ ...labelled, object: dressed, oldObject: dressed }, ctx), { allowed: true },
+    'a Scale never carries labels; if one did, it would not make the Deployment generated')
+  const asked: string[] = []
+  decideGuard(scaleRequest('podinfo-primary', 'admin'), { ...ctx, generatedDeployment: (ns, name) => { asked.push(`${ns}/${name}`); return true } })
+  t.same(asked, ['shop/podinfo-primary'], 'looked up by the request\'s namespace and name')
 })

@@ -4,7 +4,7 @@
 import t from 'tap'
 import type { V1LabelSelector, V1MatchCondition, V1MutatingWebhook, V1ValidatingWebhook } from '@kubernetes/client-node'
 import {
-  DEPLOYMENTS_WEBHOOK, GUARD_WEBHOOK, RESOURCES_WEBHOOK, mutatingConfiguration, validatingConfiguration, type RegistrationOptions,
+  DEPLOYMENTS_WEBHOOK, GUARD_SCALE_WEBHOOK, GUARD_WEBHOOK, RESOURCES_WEBHOOK, mutatingConfiguration, validatingConfiguration, type RegistrationOptions,
 } from '../../../src/admission/registration.ts'
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from '../../../src/admission/server.ts'
 import type { DeliveryPolicy } from '../../../src/spec/types.ts'
@@ -20,7 +20,7 @@ const local: RegistrationOptions = {
   caBundle: 'LS0tLS1CRUdJTi0tLS0t', sluiceNamespace: 'sluice-system', sluiceUsername: SLUICE,
 }
 
-// ---- a CEL subset: literals, variables, field selection, has(), !, &&, ||, ==, !=, exists(), startsWith()
+// ---- a CEL subset: literals, variables, field selection, has(), !, &&, ||, ==, !=, exists(), startsWith(), endsWith()
 
 type Node =
   | { t: 'lit'; v: unknown }
@@ -30,7 +30,7 @@ type Node =
   | { t: 'not'; arg: Node }
   | { t: 'bin'; op: '&&' | '||' | '==' | '!='; l: Node; r: Node }
   | { t: 'exists'; of: Node; v: string; body: Node }
-  | { t: 'startsWith'; of: Node; arg: Node }
+  | { t: 'startsWith' | 'endsWith'; of: Node; arg: Node }
 
 const TOKEN = /\s*(?:(\|\||&&|==|!=|[!().,])|'((?:[^'\\]|\\.)*)'|([A-Za-z_][A-Za-z0-9_]*))/y
 
@@ -91,8 +91,8 @@ function parseCel(src: string): Node {
         const v = ident()
         eat(',')
         node = { t: 'exists', of: node, v, body: or() }
-      } else if (name === 'startsWith') {
-        node = { t: 'startsWith', of: node, arg: or() }
+      } else if (name === 'startsWith' || name === 'endsWith') {
+        node = { t: name, of: node, arg: or() }
       } else {
         throw new Error(`unknown method ${name}`)
       }
@@ -123,11 +123,11 @@ function binary(node: Node & { t: 'bin' }, env: Env): boolean {
   return node.op === '==' ? equal : !equal
 }
 
-function startsWith(node: Node & { t: 'startsWith' }, env: Env): boolean {
+function affix(node: Node & { t: 'startsWith' | 'endsWith' }, env: Env): boolean {
   const s = evaluate(node.of, env)
-  const prefix = evaluate(node.arg, env)
-  if (typeof s !== 'string' || typeof prefix !== 'string') throw new Error('startsWith() takes strings')
-  return s.startsWith(prefix)
+  const part = evaluate(node.arg, env)
+  if (typeof s !== 'string' || typeof part !== 'string') throw new Error(`${node.t}() takes strings`)
+  return node.t === 'startsWith' ? s.startsWith(part) : s.endsWith(part)
 }
 
 // Errors where CEL has them (a missing key, an undeclared name, a non-bool operand), so that an
@@ -147,7 +147,8 @@ function evaluate(node: Node, env: Env): unknown {
     case 'not': return !bool(evaluate(node.arg, env))
     case 'bin': return binary(node, env)
     case 'exists': return Object.keys(record(evaluate(node.of, env), 'exists() operand')).some(k => bool(evaluate(node.body, { ...env, [node.v]: k })))
-    case 'startsWith': return startsWith(node, env)
+    case 'startsWith':
+    case 'endsWith': return affix(node, env)
   }
 }
 
@@ -157,10 +158,10 @@ function bool(v: unknown): boolean {
 }
 
 // The variables the API server declares for matchConditions.
-interface Review { username: string; object: unknown; oldObject: unknown }
+interface Review { username: string; object: unknown; oldObject: unknown; name?: string }
 
 function env(r: Review): Env {
-  return { request: { userInfo: { username: r.username } }, object: r.object, oldObject: r.oldObject, authorizer: {}, params: null }
+  return { request: { name: r.name ?? 'podinfo', userInfo: { username: r.username } }, object: r.object, oldObject: r.oldObject, authorizer: {}, params: null }
 }
 
 /** Whether the API server would send the request to this webhook, as far as matchConditions decide. */
@@ -312,8 +313,10 @@ t.test('one webhook per DeliveryPolicy, with its selectors, for the Deployments 
 })
 
 t.test('the guard receives only generated objects, and not sluice\'s writes', async t => {
-  const guard = validating().find(w => w.name === GUARD_WEBHOOK)
-  if (!guard) throw new Error('no guard')
+  const [guard, scale, resourcesHook, ...rest] = validating()
+  t.same(rest, [])
+  t.equal(resourcesHook?.name, RESOURCES_WEBHOOK)
+  if (!guard || !scale) throw new Error('no guard')
   t.equal(guard.name, GUARD_WEBHOOK)
   t.same(guard.objectSelector, { matchLabels: { 'app.kubernetes.io/managed-by': 'sluice' } })
   t.notOk(sends(guard, { username: SLUICE, object: PLAIN, oldObject: PLAIN }))
@@ -322,6 +325,7 @@ t.test('the guard receives only generated objects, and not sluice\'s writes', as
   for (const r of ['apps/deployments', '/services', '/configmaps', '/secrets', 'networking.k8s.io/ingresses', 'autoscaling/horizontalpodautoscalers', 'sluice.dev/canaries']) {
     t.ok(resources.includes(r), `guards ${r}`)
   }
+  t.notOk(resources.includes('apps/deployments/scale'), 'not scale: its objectSelector would be matched against a Scale, which has no labels')
   for (const rule of guard.rules ?? []) t.same(rule.operations, ['CREATE', 'UPDATE', 'DELETE'], `${rule.resources?.join(',')}: deletes too`)
 })
 
@@ -334,6 +338,27 @@ t.test('sluice\'s own kinds are sent to the resources webhook on CREATE and UPDA
   t.equal(w.objectSelector, undefined, 'hand-written objects have no sluice label to select by')
   t.notOk(sends(w, { username: SLUICE, object: PLAIN, oldObject: null }), 'not sluice\'s own writes')
   t.ok(sends(w, { username: 'alice', object: PLAIN, oldObject: null }))
+})
+
+// A Scale as the API server hands it to matchConditions: no labels, so nothing about the Deployment.
+const SCALE = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'podinfo-primary', namespace: 'shop' }, spec: { replicas: 1 } }
+const HPA_SA = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler'
+
+t.test('scale requests reach the guard through their own webhook, without an objectSelector', async t => {
+  const scale = validating().find(w => w.name === GUARD_SCALE_WEBHOOK)
+  if (!scale) throw new Error('no scale guard')
+  t.same(scale.rules, [{ operations: ['UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments/scale'], scope: 'Namespaced' }],
+    'scale writes are UPDATEs (PUT and PATCH) of the subresource')
+  t.equal(scale.objectSelector, undefined, 'an objectSelector would be matched against the Scale, and never match')
+  t.same(scale.clientConfig, validating()[0]?.clientConfig, 'the guard\'s endpoint: the handler tells scale requests apart')
+  t.same(scale.namespaceSelector, validating()[0]?.namespaceSelector)
+  const review = (username: string, name: string): Review => ({ username, name, object: SCALE, oldObject: SCALE })
+  t.ok(sends(scale, review('admin', 'podinfo-primary')), 'a user scaling a primary')
+  t.notOk(sends(scale, review('admin', 'podinfo')), 'a name sluice never generates: such scales never wait on sluice')
+  t.notOk(sends(scale, review(SLUICE, 'podinfo-primary')), 'sluice\'s own')
+  t.notOk(sends(scale, review(HPA_SA, 'podinfo-primary')), 'the autoscaler (its own ServiceAccount)')
+  t.notOk(sends(scale, review('system:kube-controller-manager', 'podinfo-primary')), 'the autoscaler (as the controller-manager)')
+  t.ok(sends(scale, review('system:serviceaccount:kube-system:generic-garbage-collector', 'podinfo-primary')), 'no other controller')
 })
 
 t.test('the configurations are named sluice, the name RBAC lets sluice update', async t => {
