@@ -5,12 +5,15 @@
 // of the status and of the nginx canary Ingress: the weight never goes back and the check log only grows.
 import t from 'tap'
 import { createServer } from 'node:http'
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, Watch, type KubeConfig } from '@kubernetes/client-node'
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Ingress,
+} from '@kubernetes/client-node'
 import { pino } from 'pino'
 import { createCaches, type Caches } from '../../../src/controller/caches.ts'
 import { createHooks } from '../../../src/controller/hooks.ts'
 import { createReconciler, type Reconciler, type Recorder } from '../../../src/controller/reconcile.ts'
 import { createDeployer } from '../../../src/deployer/deployer.ts'
+import { createInformer } from '../../../src/kube/informer.ts'
 import { routerKube } from '../../../src/router/kube.ts'
 import type { Canary, CanaryStatus } from '../../../src/spec/types.ts'
 import { createControllerMetrics } from '../../../src/telemetry/metrics.ts'
@@ -64,18 +67,30 @@ interface Versions {
   readonly weights: string[]
 }
 
-/** Every version of the Canary's status and of the canary Ingress's weight, as the watch delivers them. */
+/**
+ * Every version of the Canary's status and of the canary Ingress's weight, as the watch delivers them (an
+ * informer: it re-opens a watch the API server refuses while the CRD's watch cache starts).
+ */
 async function record(t: TestLike, ns: string): Promise<Versions> {
   const seen: Versions = { statuses: [], weights: [] }
-  const watch = new Watch(admin)
-  const canaries = await watch.watch(`/apis/sluice.dev/v1beta1/namespaces/${ns}/canaries`, {}, (_phase: string, c: Canary) => {
-    seen.statuses.push({ rv: c.metadata.resourceVersion ?? '', status: c.status ?? {} })
-  }, () => undefined)
-  const ingresses = await watch.watch(`/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, {}, (_phase: string, i: { metadata?: { name?: string; annotations?: Record<string, string> } }) => {
+  const canaries = createInformer<KubernetesObject>(admin, {
+    path: `/apis/sluice.dev/v1beta1/namespaces/${ns}/canaries`,
+    list: async () => await custom.listNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries' }) as { items: KubernetesObject[] },
+  })
+  canaries.on(o => {
+    const c = o as Canary
+    const rv = c.metadata.resourceVersion ?? ''
+    if (seen.statuses.at(-1)?.rv !== rv) seen.statuses.push({ rv, status: c.status ?? {} })
+  })
+  const ingresses = createInformer<V1Ingress>(admin, {
+    path: `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, list: () => net.listNamespacedIngress({ namespace: ns }),
+  })
+  ingresses.on(i => {
     const weight = i.metadata?.annotations?.[WEIGHT]
     if (i.metadata?.name === 'web-canary' && weight !== undefined && seen.weights.at(-1) !== weight) seen.weights.push(weight)
-  }, () => undefined)
-  t.teardown(() => { canaries.abort(); ingresses.abort() })
+  })
+  await Promise.all([canaries.start(), ingresses.start()])
+  t.teardown(() => { canaries.stop(); ingresses.stop() })
   return seen
 }
 
