@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Deployer } from '../deployer/deployer.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
+import { conditionally, decideOnLatest, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
 import { revertRouterFor, type Router, type RouterKube } from '../router/router.ts'
 import { STATE_PREFIX } from '../spec/annotations.ts'
 import { lintCanary } from '../spec/lint.ts'
@@ -94,6 +95,8 @@ export interface Reconciler {
 const MILESTONES: ReadonlySet<string> = new Set(['Initialized', 'NewRevision', 'Retry', 'Promoted', 'Terminated', 'Alert'])
 const RESYNC_MS = 5 * 60_000
 const SETTLE_MS = 500
+/** Decisions per reconcile when conditional writes keep finding the Canary changed: the cached read and two fresh ones. */
+const DECISIONS = 3
 const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', 'run-hooks'])
 const RUNNING: ReadonlySet<CanaryPhase | undefined> = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])
 
@@ -123,16 +126,32 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     await Promise.all([d.recorder.record(canaryRef(c), type, reason, message), onTarget && d.recorder.record(onTarget, type, reason, message)])
   }
 
-  async function patchCanary(c: Canary, ops: unknown[], status = false): Promise<void> {
+  async function patchCanary(c: Canary, ops: readonly JsonPatchOp[], status = false): Promise<Canary> {
     const params = { group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '', body: ops }
-    if (status) await custom.patchNamespacedCustomObjectStatus(params, jsonPatch)
-    else await custom.patchNamespacedCustomObject(params, jsonPatch)
+    return (status ? await custom.patchNamespacedCustomObjectStatus(params, jsonPatch) : await custom.patchNamespacedCustomObject(params, jsonPatch)) as Canary
   }
 
-  async function ensureFinalizer(c: Canary): Promise<void> {
+  /** A patch computed from `c` as read: refused (StaleRead) when the Canary has changed since. */
+  function patchAsRead(c: Canary, ops: readonly JsonPatchOp[], status = false): Promise<Canary> {
+    const rv = c.metadata.resourceVersion ?? ''
+    return conditionally(`Canary ${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`, rv, () => patchCanary(c, ifUnchanged(rv, ops), status))
+  }
+
+  async function readCanary(namespace: string, name: string): Promise<Canary | undefined> {
+    try {
+      return await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries', name }) as Canary
+    } catch (e) {
+      if (isNotFound(e)) return undefined
+      throw e
+    }
+  }
+
+  /** The Canary as read plus the finalizer: conditional, so that its resourceVersion still stands for that read. */
+  async function ensureFinalizer(c: Canary): Promise<Canary> {
     const finalizers = c.metadata.finalizers
-    if (finalizers?.includes(FINALIZER)) return
-    await patchCanary(c, finalizers ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }] : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }])
+    if (finalizers?.includes(FINALIZER)) return c
+    const written = await patchAsRead(c, finalizers ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }] : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }])
+    return { ...c, metadata: { ...c.metadata, finalizers: written.metadata.finalizers ?? [FINALIZER], resourceVersion: written.metadata.resourceVersion } }
   }
 
   async function removeFinalizer(c: Canary): Promise<void> {
@@ -294,7 +313,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       await targetGone(c, deleting)
       return undefined
     }
-    if (!deleting) await ensureFinalizer(c)
+    if (!deleting) c = await ensureFinalizer(c)
     const context = { policies: d.caches.policies.list(), namespaceLabels: d.caches.namespaces.get(namespace)?.metadata?.labels ?? {} }
     const optedOut = isOptedOut(c, target, context)
     const primary = primaryOf(d.caches, c)
@@ -336,7 +355,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     await record(s.c, s.target, 'Warning', 'InvalidSpec', message)
     const status = withInvalidSpec(s.c.status ?? {}, message, d.now())
     if (canonicalJson(status) !== canonicalJson(s.c.status ?? {})) {
-      await patchCanary(s.c, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
+      // Written as read, like every status: a stale cache is refused and decided again.
+      await patchAsRead(s.c, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
     }
     return true
   }
@@ -362,16 +382,9 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     d.schedule(key, new Date(Math.min(tick, soon, now + RESYNC_MS)))
   }
 
-  return {
-    async reconcile(namespace, name) {
-      const key = `${namespace}/${name}`
-      const stored = d.caches.canaries.get(name, namespace)
-      if (!stored) {
-        runStarts.delete(key)
-        built.delete(key)
-        d.telemetry.forget(name, namespace)
-        return
-      }
+  /** One decision on the Canary as read (from the cache, or fresh after a StaleRead), and its actions. */
+  async function decide(key: string, stored: Canary): Promise<void> {
+    const namespace = stored.metadata.namespace ?? ''
       const c = effective(stored)
       const seen = await observe(c)
       if (!seen) return
@@ -388,14 +401,40 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
         ...(c.metadata.generation !== undefined && { observedGeneration: c.metadata.generation }),
         ...(Object.keys(seen.scene.tracked.hashes).length > 0 && { trackedConfigs: seen.scene.tracked.hashes }),
       }
-      const scene: Scene = { ...seen.scene, c: { ...c, status } }
-      if (canonicalJson(status) !== canonicalJson(before)) {
-        await patchCanary(c, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
+    // The Canary as observe() left it: with the finalizer it may have added, and that write's resourceVersion.
+    const read = seen.scene.c
+    const scene: Scene = { ...seen.scene, c: { ...read, status } }
+    // The status goes only onto the Canary as read, and a decision with actions is confirmed the same way
+    // even when its status is unchanged (the API server does not store a no-op): a decision made from a
+    // stale cache, or by a second controller, neither moves the status back nor acts. A StaleRead ends
+    // this decision before any action; reconcile() decides again on a fresh read.
+    if (canonicalJson(status) !== canonicalJson(before) || decision.actions.length > 0) {
+      await patchAsRead(read, [{ op: 'add', path: '/status', value: status }], true).catch((e: unknown) => { if (!isNotFound(e)) throw e })
       }
       observeRun(key, c, before, status)
       if (decision.actions.length > 0) d.log.debug({ canary: key, phase: status.phase, actions: decision.actions.map(a => a.kind) }, 'actions')
       await act(scene, decision.actions, seen.optedOut)
       scheduleNext(key, scene.c, decision.actions)
+  }
+
+  return {
+    async reconcile(namespace, name) {
+      const key = `${namespace}/${name}`
+      const stored = d.caches.canaries.get(name, namespace)
+      if (!stored) {
+        runStarts.delete(key)
+        built.delete(key)
+        d.telemetry.forget(name, namespace)
+        return
+      }
+      // A conflict is no failure: no Warning, no backoff; the cache is behind, so the API server is asked.
+      const reread = (): Promise<Canary | undefined> => {
+        d.log.debug({ canary: key }, 'the Canary changed since it was read: deciding again on a fresh read')
+        return readCanary(namespace, name)
+      }
+      const outcome = await decideOnLatest(stored, reread, c => decide(key, c), DECISIONS)
+      // Another writer won every time (two controllers racing): look again shortly rather than spin.
+      if (outcome === 'stale') d.schedule(key, new Date(d.now().getTime() + SETTLE_MS))
     },
   }
 }

@@ -1,0 +1,195 @@
+// Status writes that cannot go back in time, against the real API server: a second reconciler whose
+// Canary cache is behind (it holds a version of the Canary the API server sent earlier) decides from that
+// stale status. Its status write, or the confirmation of its actions, is refused with 409; it re-reads the
+// Canary and decides again, and nothing of the stale decision is performed. A watch records every version
+// of the status and of the nginx canary Ingress: the weight never goes back and the check log only grows.
+import t from 'tap'
+import { createServer } from 'node:http'
+import {
+  AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Ingress,
+} from '@kubernetes/client-node'
+import { pino } from 'pino'
+import { createCaches, type Caches } from '../../../src/controller/caches.ts'
+import { createHooks } from '../../../src/controller/hooks.ts'
+import { createReconciler, type Reconciler, type Recorder } from '../../../src/controller/reconcile.ts'
+import { createDeployer } from '../../../src/deployer/deployer.ts'
+import { createInformer } from '../../../src/kube/informer.ts'
+import { routerKube } from '../../../src/router/kube.ts'
+import type { Canary, CanaryStatus } from '../../../src/spec/types.ts'
+import { createControllerMetrics } from '../../../src/telemetry/metrics.ts'
+import { kubeConfig, namespace, sluiceKubeConfig, type TestLike } from '../../helpers/kube.ts'
+import { until } from '../../helpers/wait.ts'
+
+const admin = kubeConfig()
+const apps = admin.makeApiClient(AppsV1Api)
+const net = admin.makeApiClient(NetworkingV1Api)
+const custom = admin.makeApiClient(CustomObjectsApi)
+const NAME = 'podinfo'
+const INTERVAL_MS = 10_000
+const WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight'
+
+/** A rollout gate that always passes, so that every analysis tick after the first appends one check. */
+async function gate(t: TestLike): Promise<string> {
+  const server = createServer((_req, res) => { res.writeHead(200).end('ok') })
+  await new Promise<void>(res => server.listen(0, '127.0.0.1', res))
+  t.teardown(() => new Promise<void>(res => { server.closeAllConnections(); server.close(() => res()) }))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/gate`
+}
+
+async function setup(ns: string, gateUrl: string): Promise<void> {
+  await apps.createNamespacedDeployment({ namespace: ns, body: {
+    metadata: { name: NAME },
+    spec: { replicas: 1, selector: { matchLabels: { app: NAME } },
+      template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'app', image: 'example.invalid/podinfo:1' }] } } },
+  } })
+  await net.createNamespacedIngress({ namespace: ns, body: {
+    metadata: { name: 'web' },
+    spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [
+      { path: '/', pathType: 'Prefix', backend: { service: { name: NAME, port: { number: 9898 } } } },
+    ] } }] },
+  } })
+  const body: Canary = {
+    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: NAME, namespace: ns },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: NAME }, service: { port: 9898 }, provider: 'nginx',
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+      analysis: { interval: '10s', threshold: 5, maxWeight: 50, stepWeight: 10, webhooks: [{ name: 'gate', type: 'rollout', url: gateUrl }] },
+    },
+  }
+  await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body })
+}
+
+const readCanary = async (ns: string): Promise<Canary> =>
+  await custom.getNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', name: NAME }) as Canary
+
+interface Versions {
+  readonly statuses: { rv: string; status: CanaryStatus }[]
+  readonly weights: string[]
+}
+
+/**
+ * Every version of the Canary's status and of the canary Ingress's weight, as the watch delivers them (an
+ * informer: it re-opens a watch the API server refuses while the CRD's watch cache starts).
+ */
+async function record(t: TestLike, ns: string): Promise<Versions> {
+  const seen: Versions = { statuses: [], weights: [] }
+  const canaries = createInformer<KubernetesObject>(admin, {
+    path: `/apis/sluice.dev/v1beta1/namespaces/${ns}/canaries`,
+    list: async () => await custom.listNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries' }) as { items: KubernetesObject[] },
+  })
+  canaries.on(o => {
+    const c = o as Canary
+    const rv = c.metadata.resourceVersion ?? ''
+    if (seen.statuses.at(-1)?.rv !== rv) seen.statuses.push({ rv, status: c.status ?? {} })
+  })
+  const ingresses = createInformer<V1Ingress>(admin, {
+    path: `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, list: () => net.listNamespacedIngress({ namespace: ns }),
+  })
+  ingresses.on(i => {
+    const weight = i.metadata?.annotations?.[WEIGHT]
+    if (i.metadata?.name === 'web-canary' && weight !== undefined && seen.weights.at(-1) !== weight) seen.weights.push(weight)
+  })
+  await Promise.all([canaries.start(), ingresses.start()])
+  t.teardown(() => { canaries.stop(); ingresses.stop() })
+  return seen
+}
+
+interface Controller {
+  readonly reconciler: Reconciler
+  readonly events: { type: string; reason: string }[]
+  readonly logs: { msg?: string }[]
+}
+
+/** A reconciler on `caches`, acting as sluice, on its own clock; its Events and logs are kept for the asserts. */
+function reconciler(kc: KubeConfig, caches: Caches, now: () => Date): Controller {
+  const logs: { msg?: string }[] = []
+  const log = pino({ level: 'debug' }, { write: (line: string) => { logs.push(JSON.parse(line) as { msg?: string }) } })
+  const events: { type: string; reason: string }[] = []
+  const recorder: Recorder = { record: async (_o, type, reason) => { events.push({ type, reason }) } }
+  const kube = routerKube(kc)
+  const hooks = createHooks({ caches, core: kc.makeApiClient(CoreV1Api), logger: log })
+  return {
+    events, logs,
+    reconciler: createReconciler({
+      kc, caches, kube, deployer: createDeployer(kc, kube), recorder, telemetry: createControllerMetrics(), hooks, log,
+      analysis: { getSecret: (namespace, name) => hooks.secretData(namespace, name) },
+      minIntervalMs: 1000, now, schedule: () => undefined,
+    }),
+  }
+}
+
+/** The caches as they are, except that the Canary is stuck at `snapshot`: an informer behind the API server. */
+function behind(caches: Caches, snapshot: Canary): Caches {
+  return { ...caches, canaries: { ...caches.canaries, get: () => snapshot } }
+}
+
+const ingressWeight = async (ns: string): Promise<string | undefined> =>
+  (await net.readNamespacedIngress({ name: 'web-canary', namespace: ns })).metadata?.annotations?.[WEIGHT]
+
+const redecided = (c: Controller): number => c.logs.filter(l => l.msg?.includes('deciding again on a fresh read')).length
+
+t.test('a reconciler deciding from a stale Canary neither writes its status back nor acts; it decides again on a fresh read', async t => {
+  const ns = await namespace(t)
+  const seen = await record(t, ns)
+  await setup(ns, await gate(t))
+  const kc = sluiceKubeConfig()
+  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
+  await caches.start()
+  t.teardown(() => { caches.stop() })
+  let clock = Date.now()
+  const a = reconciler(kc, caches, () => new Date(clock))
+  // As the work queue would: reconcile again until the Canary shows what is awaited.
+  const reconcileUntil = (c: Controller, accept: (canary: Canary) => boolean, what: string): Promise<Canary> =>
+    until(async () => { await c.reconciler.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
+  const tick = async (weight: number): Promise<Canary> => {
+    clock += INTERVAL_MS
+    return await reconcileUntil(a, c => c.status?.canaryWeight === weight, `canaryWeight ${weight}`)
+  }
+
+  await reconcileUntil(a, c => c.status?.phase === 'Initialized', 'Initialized')
+  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
+    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': '2' } },
+  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await reconcileUntil(a, c => c.status?.phase === 'Progressing', 'Progressing')
+  await tick(10)
+  const tickedAt = clock
+  const stale = await readCanary(ns)
+  await tick(20)
+  const current = await tick(30)
+  t.equal(current.status?.checks?.length, 2, 'two ticks with the gate: two checks')
+  t.equal(await ingressWeight(ns), '30')
+
+  // Not due by the stale status, whose weight (10) the router no longer shows: it would set the route back.
+  const early = reconciler(kc, behind(caches, stale), () => new Date(tickedAt))
+  await early.reconciler.reconcile(ns, NAME)
+  t.equal(redecided(early), 1, 'the confirmation was refused and the Canary read again')
+  t.equal((await readCanary(ns)).metadata.resourceVersion, current.metadata.resourceVersion, 'the status was not written')
+  t.equal(await ingressWeight(ns), '30', 'the route was not set back')
+  t.same(early.events, [], 'not even the stale decision\'s Events')
+
+  // Due by both: the stale decision would write 20 with one check over 30 with two; the fresh one steps to 40.
+  const late = reconciler(kc, behind(caches, stale), () => new Date(clock + INTERVAL_MS))
+  await late.reconciler.reconcile(ns, NAME)
+  t.equal(redecided(late), 1, 'the stale write was refused and the Canary read again')
+  const after = await readCanary(ns)
+  t.equal(after.status?.canaryWeight, 40, 'decided again on the fresh status: the next step')
+  t.same(after.status?.checks?.slice(0, 2), current.status?.checks, 'the check log kept what it had')
+  t.equal(after.status?.checks?.length, 3)
+  t.equal(await ingressWeight(ns), '40')
+  t.same(late.events.filter(e => e.type === 'Warning'), [], 'a conflict is no warning')
+
+  // Every version the API server stored, in order.
+  const last = after.metadata.resourceVersion
+  await until(async () => seen.statuses.at(-1)?.rv, rv => rv === last, 'the watch to reach the last version')
+  const running = seen.statuses.filter(v => v.status.phase === 'Progressing').map(v => v.status)
+  const weights = running.map(s => s.canaryWeight ?? 0)
+  t.same([...new Set(weights)], [0, 10, 20, 30, 40], 'canaryWeight went up one step at a time')
+  t.ok(weights.every((w, i) => i === 0 || w >= weights[i - 1]!), `canaryWeight never went back: ${weights.join(' ')}`)
+  const grows = running.every((s, i) => {
+    const prev = running[i - 1]?.checks ?? []
+    return JSON.stringify((s.checks ?? []).slice(0, prev.length)) === JSON.stringify(prev)
+  })
+  t.ok(grows, 'every version of the check log begins with the one before')
+  await until(async () => seen.weights.at(-1), w => w === '40', 'the watch to see the last route')
+  t.same(seen.weights, ['0', '10', '20', '30', '40'], 'the canary Ingress weight never went back')
+})
