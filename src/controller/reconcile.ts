@@ -308,7 +308,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
    * and short intervals are raised rather than refused.
    */
   async function rejected(s: Scene): Promise<boolean> {
-    const problems = lintCanary(s.c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 })
+    // Only rejections stop the controller; warnings (an ignored field, an old name) were the webhook's to give.
+    const problems = lintCanary(s.c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 }).rejections
     if (problems.length === 0) return false
     await record(s.c, s.target, 'Warning', 'InvalidSpec', `${problems.join('; ')}; nothing is done until the Canary is fixed`)
     return true

@@ -1,5 +1,6 @@
 // The Router seam: the engine moves traffic only through these four calls, so mesh routers added later
 // plug in without touching it. routerFor() picks the implementation for a Canary's provider.
+import { DEFAULTS } from '../spec/defaults.ts'
 import type { Canary, Provider } from '../spec/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { kubernetesRouter } from './kubernetes.ts'
@@ -48,7 +49,8 @@ export interface RouterKube {
 }
 
 export function routerFor(provider: Provider | undefined, kube: RouterKube): Router {
-  switch (provider ?? 'kubernetes') {
+  // A Canary without spec.provider gets the process's default (--default-provider), as the webhook validated it.
+  switch (provider ?? DEFAULTS.provider) {
     case 'kubernetes': return kubernetesRouter(kube)
     case 'nginx': return withServices(kube, nginxRouter(kube))
     case 'gatewayapi':
