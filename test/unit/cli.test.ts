@@ -1,5 +1,7 @@
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { main } from '../../src/cli/main.ts'
 
@@ -28,4 +30,20 @@ t.test('an unknown command is named in the error', async t => {
   const err = sink()
   t.equal(await main(['frobnicate'], sink(), err), 2)
   t.match(err.text, /unknown command "frobnicate"/)
+})
+
+t.test('--default-provider is checked at start, before anything runs, and the error lists what is available', async t => {
+  const available = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1'
+  for (const command of ['controller', 'webhook', 'serve']) {
+    await t.rejects(main([command, '--default-provider', 'istio', '--kubeconfig', '/nonexistent']),
+      { message: `--default-provider: sluice has no router for "istio"; ${available}` }, `sluice ${command}`)
+  }
+})
+
+t.test('--default-provider is in each command\'s help', async t => {
+  const bin = fileURLToPath(new URL('../../bin/sluice.ts', import.meta.url))
+  for (const command of ['controller', 'webhook', 'serve']) {
+    const help = execFileSync(process.execPath, [bin, command, '--help'], { encoding: 'utf8' })
+    t.match(help, /--default-provider P +router of Canaries without spec\.provider/, `sluice ${command} --help`)
+  }
 })
