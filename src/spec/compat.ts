@@ -34,8 +34,12 @@ export function oldNameWarnings(spec: Record<string, unknown>): SpecError[] {
   return [{ field: OLD_ANALYSIS, message, severity: 'warning' }]
 }
 
-/** An error about the normalised spec, moved back to the field the user wrote. */
-export function underOldName(error: SpecError): SpecError {
+/** Errors found in the normalised spec, named by the fields the user wrote. */
+export function asWritten(spec: Record<string, unknown>, errors: SpecError[]): SpecError[] {
+  return analysisField(spec) === OLD_ANALYSIS ? errors.map(underOldName) : errors
+}
+
+function underOldName(error: SpecError): SpecError {
   const f = error.field
   if (f !== 'analysis' && !f.startsWith('analysis.') && !f.startsWith('analysis[')) return error
   return { ...error, field: `${OLD_ANALYSIS}${f.slice('analysis'.length)}` }

@@ -1,6 +1,6 @@
 // Semantic validation of a Canary spec: the structural check against schema.ts (the CRD schema), then the
 // rules a schema cannot express. Used by the webhook, the controller and `sluice lint` alike.
-import { analysisField, OLD_ANALYSIS, oldNameWarnings, underOldName, withCurrentNames } from './compat.ts'
+import { asWritten, oldNameWarnings, withCurrentNames } from './compat.ts'
 import { MIN_INTERVAL_MS, strategyOf, DEFAULTS } from './defaults.ts'
 import { formatDuration, parseDuration } from './duration.ts'
 import type { SpecError } from './errors.ts'
@@ -283,7 +283,6 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
   const structural = checkSchema(forSchema, canarySpecSchema, { requiredHints: REQUIRED_HINTS })
   if (!isPlainObject(spec)) return structural
   // Flagger's old name canaryAnalysis is checked as analysis, and its findings named as the user wrote them.
-  const renamed = analysisField(spec) === OLD_ANALYSIS
   const typed = withCurrentNames(spec) as unknown as CanarySpec
   const analysis: CanaryAnalysis = isPlainObject(typed.analysis) ? typed.analysis : {}
   const strategy = options.strategy ?? strategyOf({ analysis })
@@ -301,7 +300,7 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
     ...(provider ? capabilityErrors(typed, strategy, provider) : []),
     ...(options.selectorLabels ? selectorErrors(options.selectorLabels) : []),
   ]
-  return [...structural, ...oldNameWarnings(spec), ...(renamed ? semantic.map(underOldName) : semantic)]
+  return [...structural, ...oldNameWarnings(spec), ...asWritten(spec, semantic)]
 }
 
 /** Problems of a DeliveryPolicy itself, with fields relative to its spec. */
