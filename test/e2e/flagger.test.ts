@@ -2,11 +2,13 @@
 // with its Deployment, HorizontalPodAutoscaler and Ingress, moved to sluice by changing only its apiVersion, then a
 // new image promoted through the whole analysis. Its webhooks point at http://flagger-loadtester.test/, which does
 // not resolve here: the URLs are kept, and the controller reaches them through Node's env proxy support, whose
-// proxy is a stand-in for the load tester that records every call and answers 200.
+// proxy is a stand-in for the load tester that records every call and answers 200. The same Canary written
+// with canaryAnalysis (Flagger's old name of analysis) runs too.
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
+import type { Canary } from '../../src/spec/types.ts'
 import { kubectlOk } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, canaryWeightAnnotation, IMAGE_V1, IMAGE_V2 } from './apps.ts'
@@ -171,7 +173,15 @@ spec:
 `
 }
 
-t.test('the Canary of Flagger\'s nginx tutorial, with only its apiVersion changed, promotes a new image through the whole analysis', async t => {
+interface Release {
+  readonly ns: string
+  readonly weights: string[]
+  readonly calls: HookCall[]
+  readonly done: Canary
+}
+
+/** Applies the app and `canaryYaml`, waits for Initialized, sets a new image as the tutorial does, and waits for Succeeded. */
+async function release(t: Test, canaryYaml: (ns: string) => string): Promise<Release> {
   const tester = await loadTester()
   t.teardown(() => tester.close())
   const { ns } = await testNamespace(t, {
@@ -181,41 +191,56 @@ t.test('the Canary of Flagger\'s nginx tutorial, with only its apiVersion change
   })
   await apply(podinfoYaml(ns))
   await apply(ingressYaml(ns))
-  await apply(flaggerCanaryYaml(ns))
+  await apply(canaryYaml(ns))
   await phase(ns, 'podinfo', 'Initialized', 120_000)
   await until(() => deployment(ns, 'podinfo'), d => d?.spec?.replicas === 0, 'the target scaled to 0 behind podinfo-primary', 60_000)
   t.equal(tester.calls.length, 0, 'no hook runs for the first deployment')
-
   const weights = recorder(() => canaryWeightAnnotation(ns))
-  // As the tutorial does it: kubectl set image.
   await kubectlOk(['-n', ns, 'set', 'image', 'deployment/podinfo', `podinfod=${IMAGE_V2}`])
   const done = await phase(ns, 'podinfo', 'Succeeded', 240_000, 'Failed')
-  t.same(await weights.stop(), ['0', '5', '10', '15', '20', '25', '30', '35', '40', '45', '50', '0'], 'stepWeight 5 up to maxWeight 50, then all back to the primary')
+  return { ns, weights: await weights.stop(), calls: tester.calls, done }
+}
+
+const STEPS = ['0', '5', '10', '15', '20', '25', '30', '35', '40', '45', '50', '0']
+
+t.test('the Canary of Flagger\'s nginx tutorial, with only its apiVersion changed, promotes a new image through the whole analysis', async t => {
+  const { ns, weights, calls, done } = await release(t, flaggerCanaryYaml)
+  t.same(weights, STEPS, 'stepWeight 5 up to maxWeight 50, then all back to the primary')
   t.equal((await deployment(ns, 'podinfo-primary'))?.spec?.template?.spec?.containers[0]?.image, IMAGE_V2, 'the primary runs the new image')
   await until(() => deployment(ns, 'podinfo'), d => d?.spec?.replicas === 0, 'the canary scaled down', 60_000)
+  t.equal(await kubectlOk(['-n', ns, 'get', 'hpa', 'podinfo-primary', '-o', 'jsonpath={.spec.scaleTargetRef.name}']), 'podinfo-primary',
+    'the autoscalerRef HPA is followed by podinfo-primary')
   const checks = done.status?.checks ?? []
   t.ok(checks.some(c => c.name === 'request-success-rate' && c.verdict === 'pass' && c.value !== null), 'request-success-rate was measured and passed')
   t.ok(checks.some(c => c.name === 'request-duration' && c.verdict === 'pass' && c.value !== null), 'request-duration was measured and passed')
 
-  const byName = (cmd: string): HookCall[] => tester.calls.filter(c => c.body.metadata !== undefined && (c.body.metadata as Record<string, string>).cmd === cmd)
-  const acceptance = byName("curl -sd 'test' http://podinfo-canary/token | grep token")
-  const load = byName('hey -z 1m -q 10 -c 2 http://app.example.com/')
-  t.ok(acceptance.length >= 1, `the acceptance-test (pre-rollout) hook was called (calls: ${tester.calls.length})`)
+  const byCmd = (cmd: string): HookCall[] => calls.filter(c => (c.body.metadata as Record<string, string> | undefined)?.cmd === cmd)
+  const acceptance = byCmd("curl -sd 'test' http://podinfo-canary/token | grep token")
+  const load = byCmd('hey -z 1m -q 10 -c 2 http://app.example.com/')
+  t.ok(acceptance.length >= 1, `the acceptance-test (pre-rollout) hook was called (calls: ${calls.length})`)
   t.ok(load.length >= 10, `the load-test (rollout) hook was called on every analysed step (got ${load.length})`)
   const checksum = acceptance[0]?.body.checksum
-  for (const [hook, calls, metadata] of [
+  for (const [hook, hookCalls, metadata] of [
     ['acceptance-test', acceptance, { type: 'bash', cmd: "curl -sd 'test' http://podinfo-canary/token | grep token" }],
     ['load-test', load, { cmd: 'hey -z 1m -q 10 -c 2 http://app.example.com/' }],
   ] as const) {
-    const call = calls[0]
+    const call = hookCalls[0]
     t.same(call && { tunnel: call.tunnel, host: call.host, method: call.method, path: call.path }, {
       tunnel: 'flagger-loadtester.test:80', host: 'flagger-loadtester.test', method: 'POST', path: '/',
     }, `${hook}: POST to the URL as written`)
     t.same(Object.keys(call?.body ?? {}).sort(), ['checksum', 'metadata', 'name', 'namespace', 'phase'], `${hook}: Flagger's payload fields`)
     t.match(call?.body, { name: 'podinfo', namespace: ns, phase: 'Progressing', checksum: /^[0-9a-f]+$/, metadata }, `${hook}: the Canary, its phase and the hook's metadata`)
-    t.ok(calls.every(c => c.body.checksum === checksum), `${hook}: one checksum for the whole rollout`)
+    t.ok(hookCalls.every(c => c.body.checksum === checksum), `${hook}: one checksum for the whole rollout`)
   }
-  const events = (await eventsOf(ns, 'Canary', 'podinfo')).join('\n')
-  t.match(events, /Promoted: Promotion completed!/)
-  t.equal((await canary(ns, 'podinfo'))?.apiVersion, 'sluice.dev/v1beta1')
+  t.match((await eventsOf(ns, 'Canary', 'podinfo')).join('\n'), /Promoted: Promotion completed!/)
+})
+
+t.test('the same Canary written with canaryAnalysis, Flagger\'s old name of analysis, is kept by the API server and run', async t => {
+  const old = (ns: string): string => flaggerCanaryYaml(ns).replace('\n  analysis:\n', '\n  canaryAnalysis:\n')
+  t.match(old('x'), /\n {2}canaryAnalysis:\n/, 'the fixture uses the old name')
+  const { ns, weights, calls } = await release(t, old)
+  const stored = await canary(ns, 'podinfo')
+  t.ok(stored?.spec.canaryAnalysis && stored.spec.analysis === undefined, 'stored as written: not pruned, not renamed')
+  t.same(weights, STEPS, 'the steps of canaryAnalysis')
+  t.ok(calls.some(c => c.body.phase === 'Progressing'), 'its webhooks were called')
 })
