@@ -69,9 +69,9 @@ function iterationProgression(a: CanaryAnalysis, strategy: Strategy, skip: boole
   return errors
 }
 
-// With stepWeights the ladder is the whole plan: stepWeight and maxWeight are accepted (Flagger's docs and
-// many Flagger Canaries carry them alongside) but ignored, and the user is told so. Flagger too takes the
-// last step as the maximum and ignores maxWeight.
+// With stepWeights the ladder is the whole plan: stepWeight and maxWeight beside it (common in Canaries
+// written for Flagger) are accepted but ignored, and the user is told so. Flagger too takes the last step as
+// the maximum and ignores maxWeight; see README "Coming from Flagger" for its stepWeight.
 function ladderErrors(a: CanaryAnalysis): SpecError[] {
   const errors: SpecError[] = []
   const ladder = a.stepWeights
