@@ -244,3 +244,14 @@ t.test('the same Canary written with canaryAnalysis, Flagger\'s old name of anal
   t.same(weights, STEPS, 'the steps of canaryAnalysis')
   t.ok(calls.some(c => c.body.phase === 'Progressing'), 'its webhooks were called')
 })
+
+t.test('without spec.provider the Canary gets the controller\'s --default-provider, as Flagger\'s gets -mesh-provider', async t => {
+  // The tutorial installs Flagger with meshProvider=nginx; here the Canary leaves spec.provider out.
+  const { ns } = await testNamespace(t, { metricsServer: shared.prometheus.url, extraArgs: ['--default-provider', 'nginx'] })
+  await apply(podinfoYaml(ns))
+  await apply(ingressYaml(ns))
+  await apply(flaggerCanaryYaml(ns).replace('\n  provider: nginx\n', '\n'))
+  t.equal((await canary(ns, 'podinfo'))?.spec.provider, undefined, 'stored without a provider')
+  await phase(ns, 'podinfo', 'Initialized', 120_000)
+  t.equal(await canaryWeightAnnotation(ns), '0', 'the nginx router made the canary Ingress podinfo-canary, at weight 0')
+})
