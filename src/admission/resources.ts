@@ -25,9 +25,9 @@ function lint(request: AdmissionRequest, ctx: ResourcesContext): { rejections: s
   const interval = ctx.minIntervalMs !== undefined ? { minIntervalMs: ctx.minIntervalMs } : {}
   switch (request.kind.kind) {
     case 'Canary': {
-      const rejections = lintCanary(object, { refs: NO_REFS, ...interval })
-      const withRefs = lintCanary(object, { refs: ctx.refs, ...interval })
-      return { rejections, warnings: withRefs.filter(w => !rejections.includes(w)) }
+      const { rejections, warnings } = lintCanary(object, { refs: NO_REFS, ...interval })
+      const missing = lintCanary(object, { refs: ctx.refs, ...interval }).rejections.filter(r => !rejections.includes(r))
+      return { rejections, warnings: [...warnings, ...missing] }
     }
     case 'MetricTemplate': return { rejections: lintMetricTemplate(object), warnings: [] }
     case 'AlertProvider': return { rejections: lintAlertProvider(object), warnings: [] }

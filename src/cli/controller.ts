@@ -4,12 +4,12 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { runController, type ControllerOptions } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
-import { durationMs, hostPort, str, type Values } from './flags.ts'
+import { applyDefaultProvider, durationMs, hostPort, str, type Values } from './flags.ts'
 import type { Subcommand } from './main.ts'
 import { COMMON_FLAG_HELP, newLogger, untilSignal } from './webhook.ts'
 
 export const CONTROLLER_FLAGS = {
-  kubeconfig: { type: 'string' }, namespace: { type: 'string' },
+  kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'default-provider': { type: 'string' },
   'watch-namespace': { type: 'string' }, 'metrics-server': { type: 'string' }, 'telemetry-listen': { type: 'string' },
   'min-interval': { type: 'string' }, concurrency: { type: 'string' }, 'lease-name': { type: 'string' },
   'lease-duration': { type: 'string' }, identity: { type: 'string' },
@@ -64,6 +64,7 @@ export const controllerCommand: Subcommand = {
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }
+    applyDefaultProvider(values)
     const logger = newLogger()
     const kc = loadKubeConfig(values.kubeconfig ? { path: values.kubeconfig } : {})
     const running = await runController(controllerOptionsFrom(values, kc, logger))

@@ -1,6 +1,9 @@
 // Reading parsed flags: the helpers every subcommand shares, so that durations and addresses are read and
 // refused the same way everywhere.
+import { isImplementedProvider, providerUnavailable } from '../spec/capabilities.ts'
+import { setDefaultProvider } from '../spec/defaults.ts'
 import { parseDuration } from '../spec/duration.ts'
+import type { Provider } from '../spec/types.ts'
 
 /** What node:util parseArgs returns as `values`. */
 export type Values = Partial<Record<string, string | boolean | string[] | undefined>>
@@ -22,4 +25,18 @@ export function hostPort(flag: string, text: string, expected = 'HOST:PORT'): { 
   const port = Number(text.slice(i + 1))
   if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${flag}: "${text}" is not ${expected}`)
   return { host: text.slice(0, i), port }
+}
+
+/** The router of Canaries without spec.provider (Flagger's -mesh-provider); refused at start if sluice has no router for it. */
+export function defaultProvider(value: string | undefined): Provider {
+  if (value === undefined) return 'kubernetes'
+  if (!isImplementedProvider(value)) throw new Error(`--default-provider: ${providerUnavailable(value)}`)
+  return value
+}
+
+/** Reads --default-provider and makes it the process's default, for the webhook and the controller alike. */
+export function applyDefaultProvider(values: Values): Provider {
+  const provider = defaultProvider(str(values, 'default-provider'))
+  setDefaultProvider(provider)
+  return provider
 }

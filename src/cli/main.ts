@@ -53,5 +53,11 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     err.write(`sluice: unknown command "${first}"\n\n${usage()}`)
     return 2
   }
-  return sub.run(rest)
+  try {
+    return await sub.run(rest)
+  } catch (e) {
+    // A refused flag or a failed start: one line that says what to change, not a stack trace.
+    err.write(`sluice ${first}: ${e instanceof Error ? e.message : String(e)}\n`)
+    return 1
+  }
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { runWebhook } from '../admission/run.ts'
 import { runController } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
+import { applyDefaultProvider } from './flags.ts'
 import { CONTROLLER_FLAGS, CONTROLLER_FLAG_HELP, controllerOptionsFrom } from './controller.ts'
 import type { Subcommand } from './main.ts'
 import { COMMON_FLAG_HELP, WEBHOOK_FLAGS, WEBHOOK_FLAG_HELP, newLogger, untilSignal, webhookOptionsFrom } from './webhook.ts'
@@ -20,6 +21,8 @@ export const serveCommand: Subcommand = {
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...WEBHOOK_FLAGS, ...CONTROLLER_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }
+    // One default for both halves: the webhook validates with the router the controller will use.
+    applyDefaultProvider(values)
     const logger = newLogger()
     const kc = loadKubeConfig(values.kubeconfig ? { path: values.kubeconfig } : {})
     const webhook = await runWebhook(webhookOptionsFrom(values, kc, logger.child({ component: 'webhook' })))

@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import { runWebhook, type WebhookOptions } from '../admission/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
 import { DEFAULT_ROTATION_POLICY, type RotationPolicy } from '../certs/rotation.ts'
-import { durationMs, hostPort, list, str, type Values } from './flags.ts'
+import { applyDefaultProvider, durationMs, hostPort, list, str, type Values } from './flags.ts'
 import type { Subcommand } from './main.ts'
 
 /** The webhook's option lines, shared with `sluice serve` (--kubeconfig and --namespace are the common ones). */
@@ -30,6 +30,8 @@ export const WEBHOOK_FLAG_HELP = `\
 export const COMMON_FLAG_HELP = `\
   --kubeconfig FILE        kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
   --namespace NS           sluice's namespace (default sluice-system)
+  --default-provider P     router of Canaries without spec.provider, like Flagger's -mesh-provider:
+                           kubernetes (default), nginx, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1
 `
 
 const HELP = `Usage: sluice webhook [options]
@@ -54,7 +56,7 @@ function labels(pairs: readonly string[]): Record<string, string> | undefined {
 }
 
 export const WEBHOOK_FLAGS = {
-  kubeconfig: { type: 'string' }, namespace: { type: 'string' },
+  kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'default-provider': { type: 'string' },
   service: { type: 'string' }, listen: { type: 'string' }, url: { type: 'string' },
   'cert-ip': { type: 'string', multiple: true }, 'cert-dns': { type: 'string', multiple: true },
   'ca-lifetime': { type: 'string' }, 'cert-lifetime': { type: 'string' }, 'ca-renew-before': { type: 'string' },
@@ -113,6 +115,7 @@ export const webhookCommand: Subcommand = {
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...WEBHOOK_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }
+    applyDefaultProvider(values)
     const logger = newLogger()
     const kc = loadKubeConfig(values.kubeconfig ? { path: values.kubeconfig } : {})
     const running = await runWebhook(webhookOptionsFrom(values, kc, logger))

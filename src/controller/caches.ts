@@ -7,6 +7,7 @@ import {
 } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { createInformer, type Informer, type InformerOptions } from '../kube/informer.ts'
+import { normalizeCanary } from '../spec/compat.ts'
 import { configHash } from '../spec/revision.ts'
 import { GROUP, VERSION, type AlertProvider, type Canary, type DeliveryPolicy, type MetricTemplate } from '../spec/types.ts'
 
@@ -71,7 +72,8 @@ export function createCaches(kc: KubeConfig, log: Logger, namespace?: string): C
     list: () => namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces(),
   })
   const canaries = customResources<Canary>(kc, {
-    path: scoped(`${GROUP}/${VERSION}`, 'canaries'), transform: slim, onError: onError('canaries'),
+    // The one place the controller reads Canaries: Flagger's old canaryAnalysis becomes analysis here.
+    path: scoped(`${GROUP}/${VERSION}`, 'canaries'), transform: c => normalizeCanary(slim(c)), onError: onError('canaries'),
     list: async () => (namespace
       ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries' })
       : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'canaries' })) as Listed<KubernetesObject>,

@@ -347,7 +347,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
    * retried in a loop. References are left to the checks that use them, and short intervals are raised.
    */
   async function rejected(s: Scene): Promise<boolean> {
-    const problems = lintCanary(s.c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 })
+    // Only rejections stop the controller; warnings (an ignored field, an old name) were the webhook's to give.
+    const problems = lintCanary(s.c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 }).rejections
     if (problems.length === 0) return false
     const idle = (s.target.spec?.replicas ?? 1) === 0 && !workloadState(primaryOf(d.caches, s.c)).exists
       ? `; ${s.c.spec.targetRef.name} runs no pods until then (or until sluice.dev/strategy is removed)` : ''

@@ -1,5 +1,6 @@
 // Builtin request-success-rate (percent) and request-duration (milliseconds) queries per router, as
 // templates rendered by template.ts. request-duration is the p99 everywhere, already in milliseconds.
+import { DEFAULTS } from '../spec/defaults.ts'
 import type { Provider } from '../spec/types.ts'
 
 export const BUILTIN_METRIC_NAMES = ['request-success-rate', 'request-duration'] as const
@@ -58,7 +59,7 @@ const BY_PROVIDER: Partial<Record<Provider, BuiltinQueries>> = {
  * (Flagger would silently use Istio's): the message says to use a MetricTemplate.
  */
 export function builtinQuery(provider: Provider | undefined, metric: BuiltinMetricName): string {
-  const queries = BY_PROVIDER[provider ?? 'kubernetes']
+  const queries = BY_PROVIDER[provider ?? DEFAULTS.provider]
   if (!queries) {
     const have = Object.keys(BY_PROVIDER).join(', ')
     throw new Error(`sluice has no builtin ${metric} query for provider ${provider}; use a MetricTemplate (builtin queries exist for ${have})`)

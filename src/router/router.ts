@@ -1,6 +1,7 @@
 // The Router seam: the engine moves traffic only through these four calls, so mesh routers added later
 // plug in without touching it. routerFor() picks the implementation for a Canary's provider.
 import { isImplementedProvider, providerUnavailable, type ImplementedProvider } from '../spec/capabilities.ts'
+import { DEFAULTS } from '../spec/defaults.ts'
 import type { Canary, Provider } from '../spec/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { kubernetesRouter } from './kubernetes.ts'
@@ -64,7 +65,8 @@ export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]
 
 /** The router of an implemented provider; throws for any other (validation refuses them at apply). */
 export function routerFor(provider: Provider | undefined, kube: RouterKube): Router {
-  const p = provider ?? 'kubernetes'
+  // A Canary without spec.provider gets the process's default (--default-provider), as the webhook validated it.
+  const p = provider ?? DEFAULTS.provider
   if (!isImplementedProvider(p)) throw new Error(`provider ${p}: ${providerUnavailable(p)}`)
   return ROUTERS[p](kube)
 }
@@ -75,7 +77,7 @@ export function routerFor(provider: Provider | undefined, kube: RouterKube): Rou
  * apex back to the target and deleting the side Services is the whole revert.
  */
 export function revertRouterFor(provider: Provider | undefined, kube: RouterKube): Router {
-  if (isImplementedProvider(provider ?? 'kubernetes')) return routerFor(provider, kube)
+  if (isImplementedProvider(provider ?? DEFAULTS.provider)) return routerFor(provider, kube)
   const services = kubernetesRouter(kube)
   return {
     ...services,

@@ -3,8 +3,18 @@
 import { parseDuration } from './duration.ts'
 import type { CanaryAnalysis, CanarySpec, Provider, Strategy } from './types.ts'
 
+// The router of a Canary without spec.provider: kubernetes unless the process was started with
+// --default-provider (Flagger's -mesh-provider). One value per process, set once at start, so that the
+// webhook's validation and the controller (one process under `sluice serve`) cannot disagree.
+let defaultProvider: Provider = 'kubernetes'
+
+/** Called once at start from the --default-provider flag (src/cli/flags.ts validates the value). */
+export function setDefaultProvider(provider: Provider): void {
+  defaultProvider = provider
+}
+
 export const DEFAULTS = {
-  provider: 'kubernetes' as Provider,
+  get provider(): Provider { return defaultProvider },
   progressDeadlineSeconds: 600,
   revertOnDeletion: true,
   skipAnalysis: false,

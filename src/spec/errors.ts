@@ -13,7 +13,11 @@ export interface SpecError {
   readonly scope?: 'spec' | 'annotation' | 'deployment'
   /** Set when the rule comes from a DeliveryPolicy's constraints (so audit mode can turn it into a warning). */
   readonly policy?: string
+  /** Accepted, but the user should know (an ignored field, an old name): an admission warning, never a denial. */
+  readonly severity?: 'warning'
 }
+
+export const isWarning = (error: SpecError): boolean => error.severity === 'warning'
 
 /** Where a value of the effective spec came from. */
 export type Source =

@@ -4,7 +4,7 @@ export { ANNOTATIONS, STATE_ANNOTATIONS, STATE_PREFIX, USER_PREFIX, hasOptIn, is
 export { DEFAULTS, MIN_INTERVAL_MS, effectiveMaxWeight, intervalMs, strategyOf, withDefaults } from './defaults.ts'
 export { DURATION_PATTERN, formatDuration, parseDuration } from './duration.ts'
 export { formatError, formatErrors, type Source, type SpecError, type Subject } from './errors.ts'
-export { lintCanary, lintDeployment, lintPolicy, type DeploymentReport, type LintContext } from './lint.ts'
+export { lintCanary, lintDeployment, lintPolicy, type CanaryReport, type DeploymentReport, type LintContext } from './lint.ts'
 export { checkConstraints, choosePolicy, matchesSelector, policyApplies } from './policy.ts'
 export { PROVIDER_TRAITS, canonicalProvider, type ProviderTraits } from './providers.ts'
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, buildCanary, resolve, type DeploymentLike, type Resolution, type ResolveContext } from './resolve.ts'

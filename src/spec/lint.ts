@@ -1,7 +1,8 @@
 // One call per object kind for the webhook, the controller and `sluice lint`: resolve, validate, check the
 // policies, and word every problem the same way.
 import { ANNOTATIONS, homeAnnotationOf, isUserKey } from './annotations.ts'
-import { formatError, formatErrors, subjectName, type SpecError, type Subject } from './errors.ts'
+import { OLD_ANALYSIS } from './compat.ts'
+import { formatError, formatErrors, isWarning, subjectName, type SpecError, type Subject } from './errors.ts'
 import { isPlainObject } from './merge.ts'
 import { checkConstraints } from './policy.ts'
 import { resolve, type DeploymentLike, type Resolution, type ResolveContext } from './resolve.ts'
@@ -14,10 +15,16 @@ export type LintContext = ResolveContext & Pick<ValidateOptions, 'refs' | 'minIn
 export interface DeploymentReport {
   readonly resolution: Resolution
   readonly errors: readonly SpecError[]
-  /** Problems that deny the request: everything except the constraints of audit-mode policies. */
+  /** Problems that deny the request: everything except warnings and the constraints of audit-mode policies. */
   readonly rejections: readonly string[]
-  /** Audit-mode policy violations, and sluice annotations that have no effect. */
+  /** Audit-mode policy violations, accepted-but-ignored fields, and sluice annotations that have no effect. */
   readonly warnings: readonly string[]
+}
+
+/** What the webhook answers for a Canary: rejections deny it, warnings go back as admission warnings. */
+export interface CanaryReport {
+  readonly rejections: string[]
+  readonly warnings: string[]
 }
 
 function isAuditViolation(error: SpecError, policies: readonly DeliveryPolicy[]): boolean {
@@ -28,6 +35,12 @@ function isAuditViolation(error: SpecError, policies: readonly DeliveryPolicy[])
 function strayAnnotationWarnings(subject: Subject, annotations: Record<string, string> | undefined): string[] {
   return Object.keys(annotations ?? {}).filter(isUserKey).map(key =>
     `${subjectName(subject)}: annotation ${key} has no effect without ${ANNOTATIONS.strategy} (canary, blue-green or ab)`)
+}
+
+// canaryAnalysis is accepted in a Canary written for Flagger only; annotations are sluice's own and say analysis.
+function oldNameOnDeployment(spec: object): SpecError[] {
+  if (!(OLD_ANALYSIS in spec)) return []
+  return [{ field: OLD_ANALYSIS, message: `is Flagger's old name of analysis; set the analysis with annotation ${ANNOTATIONS.analysis}` }]
 }
 
 export function lintDeployment(deployment: DeploymentLike, context: LintContext = {}): DeploymentReport {
@@ -47,26 +60,28 @@ export function lintDeployment(deployment: DeploymentLike, context: LintContext 
       ...(context.minIntervalMs !== undefined && { minIntervalMs: context.minIntervalMs }),
     }),
     ...resolution.constraining.flatMap(p => checkConstraints(resolution.spec, p)),
+    ...oldNameOnDeployment(resolution.spec),
   ]
   const format = (e: SpecError): string => formatError(subject, e, { sourceOf: resolution.sourceOf, homeOf: homeAnnotationOf })
   return {
     resolution,
     errors,
-    rejections: errors.filter(e => !isAuditViolation(e, resolution.constraining)).map(format),
-    warnings: errors.filter(e => isAuditViolation(e, resolution.constraining)).map(format),
+    rejections: errors.filter(e => !isWarning(e) && !isAuditViolation(e, resolution.constraining)).map(format),
+    warnings: errors.filter(e => isWarning(e) || isAuditViolation(e, resolution.constraining)).map(format),
   }
 }
 
 /** A Canary written by hand (or generated): fields are reported as spec.<path>. */
-export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 'minIntervalMs'> = {}): string[] {
+export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 'minIntervalMs'> = {}): CanaryReport {
   const object = isPlainObject(canary) ? canary : {}
   const meta = isPlainObject(object.metadata) ? object.metadata : {}
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : ''
   const subject: Subject = { kind: 'Canary', name: typeof meta.name === 'string' ? meta.name : '', namespace }
-  const errors = object.spec === undefined
+  const errors: SpecError[] = object.spec === undefined
     ? [{ field: '', message: 'is required' }]
     : validateSpec(object.spec, { namespace, ...context })
-  return formatErrors(subject, errors, { specPrefix: 'spec.' })
+  const format = (list: readonly SpecError[]): string[] => formatErrors(subject, list, { specPrefix: 'spec.' })
+  return { rejections: format(errors.filter(e => !isWarning(e))), warnings: format(errors.filter(isWarning)) }
 }
 
 export function lintPolicy(policy: DeliveryPolicy): string[] {

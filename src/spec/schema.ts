@@ -155,6 +155,8 @@ const canarySpecProperties: Record<string, JSONSchema> = {
   upstreamRef: crossNamespaceRef('The Gloo Upstream to copy (gloo provider).'),
   service,
   analysis,
+  // Declared, or the API server would prune it and a Flagger Canary would lose its analysis in silence.
+  canaryAnalysis: { ...analysis, description: 'Flagger\'s old name of analysis, used when analysis is absent; rename it to analysis.' },
   progressDeadlineSeconds: int(1, undefined, 'Defaults to 600.'),
   skipAnalysis: bool('Promote without checks.'),
   revertOnDeletion: bool('Give the app back to the target when the Canary is deleted; defaults to true.'),
@@ -211,7 +213,8 @@ const labelSelector = (description: string): JSONSchema => obj({
   }, ['key', 'operator'])),
 }, undefined, description)
 
-const { targetRef: _targetRef, ...defaultableProperties } = canarySpecProperties
+// canaryAnalysis belongs to Canaries written for Flagger; a policy or an annotation says analysis.
+const { targetRef: _targetRef, canaryAnalysis: _canaryAnalysis, ...defaultableProperties } = canarySpecProperties
 
 export const policyDefaultsSchema: JSONSchema = optionalFields(obj({
   strategy: oneOf(STRATEGIES, 'Strategy of the Deployments this policy opts in.'),

@@ -208,6 +208,8 @@ export interface CanarySpec {
   upstreamRef?: CrossNamespaceObjectReference
   service: CanaryService
   analysis?: CanaryAnalysis
+  /** Flagger's old name of analysis, read when analysis is absent (see compat.ts). */
+  canaryAnalysis?: CanaryAnalysis
   progressDeadlineSeconds?: number
   skipAnalysis?: boolean
   revertOnDeletion?: boolean

@@ -1,5 +1,6 @@
 // Semantic validation of a Canary spec: the structural check against schema.ts (the CRD schema), then the
 // rules a schema cannot express. Used by the webhook, the controller and `sluice lint` alike.
+import { asWritten, oldNameWarnings, withCurrentNames } from './compat.ts'
 import { MIN_INTERVAL_MS, strategyOf, DEFAULTS } from './defaults.ts'
 import { formatDuration, parseDuration } from './duration.ts'
 import type { SpecError } from './errors.ts'
@@ -43,6 +44,7 @@ const REQUIRED_HINTS: Record<string, string> = {
 }
 
 const err = (field: string, message: string): SpecError => ({ field, message })
+const warn = (field: string, message: string): SpecError => ({ field, message, severity: 'warning' })
 const isInt = (v: unknown): v is number => Number.isInteger(v)
 const list = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v : [])
 
@@ -70,22 +72,26 @@ function iterationProgression(a: CanaryAnalysis, strategy: Strategy, skip: boole
   return errors
 }
 
+// With stepWeights the ladder is the whole plan: stepWeight and maxWeight beside it (common in Canaries
+// written for Flagger) are accepted but ignored, and the user is told so. Flagger too takes the last step as
+// the maximum and ignores maxWeight; see README "Coming from Flagger" for its stepWeight.
 function ladderErrors(a: CanaryAnalysis): SpecError[] {
   const errors: SpecError[] = []
   const ladder = a.stepWeights
   if (!Array.isArray(ladder)) return errors
-  if (a.stepWeight !== undefined) {
-    errors.push(err('analysis.stepWeights', 'cannot be combined with stepWeight; keep one of them'))
-  }
   ladder.forEach((weight, i) => {
     const before = ladder[i - 1]
     if (i > 0 && isInt(weight) && isInt(before) && weight <= before) {
       errors.push(err(`analysis.stepWeights[${i}]`, `must be greater than the step before it (got ${weight} after ${before}); stepWeights must be strictly increasing, e.g. [5, 10, 25, 50]`))
     }
   })
+  const steps = ladder.join(', ')
+  if (a.stepWeight !== undefined) {
+    errors.push(warn('analysis.stepWeight', `is ignored: stepWeights sets every step (${steps}); remove stepWeight`))
+  }
   const last = ladder[ladder.length - 1]
   if (a.maxWeight !== undefined && isInt(last) && a.maxWeight !== last) {
-    errors.push(err('analysis.maxWeight', `has no effect with stepWeights, whose last step (${last}) is the maximum; remove maxWeight or end stepWeights at ${a.maxWeight}`))
+    errors.push(warn('analysis.maxWeight', `is ignored: the last of stepWeights (${last}) is the maximum; remove maxWeight`))
   }
   return errors
 }
@@ -246,8 +252,8 @@ function referenceErrors(spec: CanarySpec): SpecError[] {
     if (rule === undefined || value === undefined || rule.values.includes(value as string)) return
     errors.push(err(path, `must be ${rule.values.join(' or ')} (got ${JSON.stringify(value)}): ${rule.why}`))
   }
-  // targetRef.kind has its own message (targetErrors).
-  if (isPlainObject(spec.targetRef)) check('targetRef.apiVersion', spec.targetRef.apiVersion)
+  // targetRef.kind has its own message (targetErrors); another kind makes its apiVersion moot.
+  if (isPlainObject(spec.targetRef) && (spec.targetRef.kind ?? 'Deployment') === 'Deployment') check('targetRef.apiVersion', spec.targetRef.apiVersion)
   for (const ref of ['autoscalerRef', 'ingressRef'] as const) {
     const r = spec[ref] as Record<string, unknown> | undefined
     if (isPlainObject(r)) { check(`${ref}.apiVersion`, r.apiVersion); check(`${ref}.kind`, r.kind) }
@@ -271,6 +277,10 @@ function referenceErrors(spec: CanarySpec): SpecError[] {
 function targetErrors(spec: CanarySpec): SpecError[] {
   const kind = isPlainObject(spec.targetRef) ? spec.targetRef.kind : undefined
   if (kind === undefined || kind === 'Deployment') return []
+  if (kind === 'DaemonSet') {
+    // Flagger scales a DaemonSet "to zero" with a nodeSelector; sluice runs a primary and a canary Deployment.
+    return [err('targetRef.kind', 'is DaemonSet, which sluice does not release (it delivers Deployments only, through a primary and a canary Deployment); run the app as a Deployment and set targetRef.kind: Deployment, or keep this app out of sluice')]
+  }
   return [err('targetRef.kind', `must be Deployment: sluice releases Deployments only (got ${JSON.stringify(kind)})`)]
 }
 
@@ -311,14 +321,14 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
   const forSchema = isPlainObject(spec) && spec.service === undefined ? { ...spec, service: {} } : spec
   const structural = checkSchema(forSchema, canarySpecSchema, { requiredHints: REQUIRED_HINTS })
   if (!isPlainObject(spec)) return structural
-  const typed = spec as unknown as CanarySpec
+  // Flagger's old name canaryAnalysis is checked as analysis, and its findings named as the user wrote them.
+  const typed = withCurrentNames(spec) as unknown as CanarySpec
   const analysis: CanaryAnalysis = isPlainObject(typed.analysis) ? typed.analysis : {}
   const strategy = options.strategy ?? strategyOf({ analysis })
   const skip = typed.skipAnalysis === true
   const { provider, structural: checked } = providerOf(typed, structural)
   const namespace = options.namespace ?? ''
-  return [
-    ...checked,
+  const semantic = [
     ...targetErrors(typed),
     ...referenceErrors(typed),
     ...(strategy === 'canary' ? canaryProgression(analysis, skip) : iterationProgression(analysis, strategy, skip)),
@@ -329,6 +339,7 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
     ...(provider ? capabilityErrors(typed, strategy, provider) : []),
     ...(options.selectorLabels ? selectorErrors(options.selectorLabels) : []),
   ]
+  return [...checked, ...oldNameWarnings(spec), ...asWritten(spec, semantic)]
 }
 
 /** Defaults that no Deployment could run with this version: an unavailable provider, or an option nothing reads yet. */

@@ -51,6 +51,8 @@ export interface ControllerProcess {
 export interface ControllerOptions {
   readonly metricsServer?: string
   readonly extraArgs?: readonly string[]
+  /** Extra environment of the controller process, e.g. Node's proxy variables. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -72,7 +74,7 @@ export async function startController(t: TestLike, ns: string, o: ControllerOpti
     await once(out, 'open')
     // Through the tether, so that a test process killed by its runner takes the controller with it.
     child = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), process.execPath, ...args],
-      { stdio: ['pipe', out, out], env: { ...process.env, SLUICE_LOG_LEVEL: 'debug' } })
+      { stdio: ['pipe', out, out], env: { ...process.env, SLUICE_LOG_LEVEL: 'debug', ...o.env } })
   }
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     const c = child

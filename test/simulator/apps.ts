@@ -15,7 +15,8 @@ export const DEFAULT_LATENCY_MS = 5
 export interface ClusterView {
   deployments(): Iterable<V1Deployment>
   deployment(namespace: string, name: string): V1Deployment | undefined
-  canary(namespace: string, name: string): Canary | undefined
+  /** Every sluice.dev/v1beta1 Canary: generated from annotations or written by hand. */
+  canaries(): Iterable<Canary>
   ingress(namespace: string, name: string): V1Ingress | undefined
   service(namespace: string, name: string): V1Service | undefined
   httpRoute(namespace: string, name: string): { spec?: unknown } | undefined
@@ -29,9 +30,25 @@ export interface Routing {
   readonly ingress?: string
 }
 
-/** An app is a Deployment opted in by sluice.dev/strategy that sluice did not generate itself (a primary). */
+/** A Deployment sluice generated (a `<app>-primary`): one side of an app, never an app of its own. */
+export function isGenerated(d: V1Deployment): boolean {
+  return d.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
+}
+
+/** An app by annotation: a Deployment opted in by sluice.dev/strategy that sluice did not generate itself. */
 export function isApp(d: V1Deployment): boolean {
-  return d.metadata?.annotations?.[ANNOTATIONS.strategy] !== undefined && d.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE
+  return d.metadata?.annotations?.[ANNOTATIONS.strategy] !== undefined && !isGenerated(d)
+}
+
+/** Each Canary by the Deployment it releases (`namespace/name`), whoever wrote it. */
+export function canariesByTarget(canaries: Iterable<Canary>): Map<string, Canary> {
+  const out = new Map<string, Canary>()
+  for (const c of canaries) {
+    const ref = c.spec?.targetRef
+    if (!ref?.name || (ref.kind ?? 'Deployment') !== 'Deployment') continue
+    out.set(`${c.metadata?.namespace ?? ''}/${ref.name}`, c)
+  }
+  return out
 }
 
 // Resolved once per Deployment object (the informer replaces the object on every change).
@@ -126,14 +143,20 @@ function side(view: ClusterView, namespace: string, name: string): SideInput {
   return { pods, ...behaviourOf(view.deployment(namespace, name)) }
 }
 
-/** One AppInput per app in the cluster. */
+/**
+ * One AppInput per app in the cluster: the target of every Canary (a hand-written one included) and every
+ * Deployment opted in by annotation; a generated `<app>-primary` is only ever the primary side of its app.
+ */
 export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): AppInput[] {
   const out: AppInput[] = []
+  const canaries = canariesByTarget(view.canaries())
   for (const d of view.deployments()) {
-    if (!isApp(d)) continue
+    if (isGenerated(d)) continue
     const namespace = d.metadata?.namespace ?? ''
     const name = d.metadata?.name ?? ''
-    const r = routingOf(d, view.canary(namespace, name))
+    const canary = canaries.get(`${namespace}/${name}`)
+    if (!canary && !isApp(d)) continue
+    const r = routingOf(d, canary)
     const app: AppInput = {
       namespace, name,
       canaryShare: routedCanaryShare(view, d, r, abFraction),

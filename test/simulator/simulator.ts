@@ -41,6 +41,7 @@ type CustomObject = KubernetesObject & { spec?: unknown }
 // (or before sluice's CRDs are installed) costs nothing and the informer does not retry against a 404.
 interface GatedInformer {
   get(name: string, namespace: string): CustomObject | undefined
+  list(): CustomObject[]
   /** Called with the CRD on every change, undefined when it is deleted; returns the first list of a new informer. */
   update(crd: V1CustomResourceDefinition | undefined): Promise<void> | undefined
   stop(): void
@@ -57,6 +58,7 @@ function gatedInformer(kc: KubeConfig, group: string, plural: string, preferred:
   let current: { version: string; informer: Informer<CustomObject> } | undefined
   return {
     get: (name, namespace) => current?.informer.get(name, namespace),
+    list: () => current?.informer.list() ?? [],
     update(crd) {
       const version = servedVersion(crd, preferred)
       if (version === current?.version) return undefined
@@ -152,7 +154,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const view: ClusterView = {
     deployments: () => deployments.list(),
     deployment: (ns, name) => deployments.get(name, ns),
-    canary: (ns, name) => gated.get('canaries.sluice.dev')?.get(name, ns) as Canary | undefined,
+    canaries: () => (gated.get('canaries.sluice.dev')?.list() ?? []) as unknown as Canary[],
     ingress: (ns, name) => ingresses.get(name, ns),
     service: (ns, name) => services.get(name, ns),
     httpRoute: (ns, name) => gated.get('httproutes.gateway.networking.k8s.io')?.get(name, ns),

@@ -1,5 +1,7 @@
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { main } from '../../src/cli/main.ts'
 
@@ -28,4 +30,21 @@ t.test('an unknown command is named in the error', async t => {
   const err = sink()
   t.equal(await main(['frobnicate'], sink(), err), 2)
   t.match(err.text, /unknown command "frobnicate"/)
+})
+
+t.test('--default-provider is checked at start, before anything runs, and the error lists what is available', async t => {
+  const available = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1'
+  for (const command of ['controller', 'webhook', 'serve']) {
+    const err = sink()
+    t.equal(await main([command, '--default-provider', 'istio', '--kubeconfig', '/nonexistent'], sink(), err), 1, `sluice ${command} fails`)
+    t.equal(err.text, `sluice ${command}: --default-provider: istio is not available yet in this version of sluice; ${available}\n`, 'one line that says what is available')
+  }
+})
+
+t.test('--default-provider is in each command\'s help', async t => {
+  const bin = fileURLToPath(new URL('../../bin/sluice.ts', import.meta.url))
+  for (const command of ['controller', 'webhook', 'serve']) {
+    const help = execFileSync(process.execPath, [bin, command, '--help'], { encoding: 'utf8' })
+    t.match(help, /--default-provider P +router of Canaries without spec\.provider/, `sluice ${command} --help`)
+  }
 })

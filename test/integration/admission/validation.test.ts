@@ -19,7 +19,6 @@ const cases: Case[] = [
   { name: 'stepWeight over 100', annotations: analysis('interval: 1m\nstepWeight: 120'), error: /stepWeight must be between 1 and 100 \(got 120\)/ },
   { name: 'maxWeight over 100', annotations: analysis('interval: 1m\nstepWeight: 10\nmaxWeight: 150'), error: /maxWeight.*150/ },
   { name: 'stepWeights not increasing', annotations: analysis('interval: 1m\nstepWeights: [10, 50, 30]'), error: /stepWeights.*increas/ },
-  { name: 'both stepWeight and stepWeights', annotations: analysis('interval: 1m\nstepWeight: 10\nstepWeights: [10, 20]'), error: /stepWeight.*stepWeights|stepWeights.*stepWeight/ },
   { name: 'blue-green without iterations', annotations: { ...base, 'sluice.dev/strategy': 'blue-green', 'sluice.dev/analysis': 'interval: 1m' }, error: /iterations/ },
   { name: 'match without A/B', annotations: analysis('interval: 1m\nstepWeight: 10\nmatch:\n- headers: {x-canary: {exact: "1"}}'), error: /match/ },
   { name: 'interval under the floor', annotations: analysis('interval: 500ms\nstepWeight: 10'), error: /interval.*at least 1s|interval.*500ms/ },
@@ -46,6 +45,14 @@ for (const c of cases) {
     t.equal(stored.items.length, 0, 'nothing stored')
   })
 }
+
+t.test('stepWeight and maxWeight beside stepWeights (a Flagger shape) are admitted, and kubectl shows what is ignored', async t => {
+  const ns = await namespace(t)
+  const r = await kubectl(['apply', '-f', '-'], app({ namespace: ns, replicas: 2, annotations: analysis('interval: 1m\nstepWeight: 10\nmaxWeight: 50\nstepWeights: [10, 20]') }))
+  t.equal(r.code, 0, `kubectl succeeds (${r.stderr})`)
+  t.match(r.stderr, /Warning: Deployment [a-z0-9-]+\/podinfo: annotation sluice\.dev\/analysis: stepWeight is ignored: stepWeights sets every step \(10, 20\); remove stepWeight/)
+  t.match(r.stderr, /Warning: Deployment [a-z0-9-]+\/podinfo: annotation sluice\.dev\/analysis: maxWeight is ignored: the last of stepWeights \(20\) is the maximum; remove maxWeight/)
+})
 
 t.test('a templateRef is accepted once the MetricTemplate exists (read from the webhook\'s cache)', async t => {
   const ns = await namespace(t)

@@ -314,8 +314,8 @@ t.test('a bad configuration is denied with the field named', async t => {
   t.equal(decideDeployment(request('CREATE', deployment({ annotations: canaryAnnotations({ 'sluice.dev/analysis': withTemplate }) })),
     context({ templates: ['shop/latency'] })).allowed, true, 'admitted once the MetricTemplate is in the cache')
 
-  const two = denied({ 'sluice.dev/analysis': 'interval: 1m\nstepWeight: 10\nstepWeights: [10, 5]' })
-  t.match(two, /stepWeights cannot be combined with stepWeight.*; Deployment shop\/podinfo: .*stepWeights\[1\] must be greater/, 'every problem, joined')
+  const two = denied({ 'sluice.dev/analysis': 'interval: 1m\nthreshold: 0\nstepWeights: [10, 5]' })
+  t.match(two, /threshold must be at least 1 \(got 0\).*; Deployment shop\/podinfo: .*stepWeights\[1\] must be greater/, 'every problem, joined')
 
   const update = decideDeployment(request('UPDATE', deployment({ annotations: canaryAnnotations({ 'sluice.dev/port': 'http' }) }), created()), context())
   t.equal(update.allowed, false, 'an UPDATE is validated too')

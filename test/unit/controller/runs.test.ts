@@ -29,6 +29,12 @@ t.test('stepWeights follow the ladder', async t => {
   t.equal(trace.status.phase, 'Succeeded')
 })
 
+t.test('stepWeight and maxWeight beside stepWeights (Flagger\'s shape) are ignored: the weights are exactly stepWeights', async t => {
+  const trace = run(t, { spec: spec({ stepWeight: 5, maxWeight: 50, stepWeights: [1, 2, 10, 80] }), until: done })
+  t.same(canaryShares(trace), [1, 2, 10, 80, 0], 'neither 5, 10, 15… (stepWeight) nor a stop at 50 (maxWeight)')
+  t.equal(trace.status.phase, 'Succeeded')
+})
+
 t.test('the last step may overshoot maxWeight, as in Flagger (maxWeight 50, stepWeight 20)', async t => {
   const trace = run(t, { spec: spec({ maxWeight: 50 }), until: done })
   t.same(canaryShares(trace), [20, 40, 60, 0])

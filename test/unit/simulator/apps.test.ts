@@ -42,7 +42,7 @@ function view(w: World): ClusterView {
   return {
     deployments: () => w.deployments ?? [],
     deployment: (_ns, name) => byName(w.deployments, name),
-    canary: (_ns, name) => byName(w.canaries, name),
+    canaries: () => w.canaries ?? [],
     ingress: (_ns, name) => byName(w.ingresses, name),
     service: (_ns, name) => byName(w.services, name),
     httpRoute: (_ns, name) => byName(w.routes, name),
@@ -108,4 +108,31 @@ t.test('appInputs: gatewayapi reads the HTTPRoute named after the Service; kuber
     services: [{ metadata: { name: 'back' }, spec: { selector: { app: 'back' } } }],
   }))
   t.same(inputs.map(i => [i.name, i.canaryShare, i.nginx]), [['front', 0.3, undefined], ['back', 1, undefined]])
+})
+
+t.test('appInputs: the target of a hand-written Canary is an app, without any sluice.dev annotation', async t => {
+  const written = { ...canaryObject('release', { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } }) }
+  written.spec = { ...written.spec, targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' } }
+  const inputs = appInputs(view({
+    deployments: [deployment('podinfo'), deployment('podinfo-primary', {}, {}, { 'app.kubernetes.io/managed-by': 'sluice' }), deployment('bystander')],
+    canaries: [written],
+    ingresses: [{ metadata: { name: 'web-canary', annotations: { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '20' } } }],
+  }))
+  t.same(inputs.map(i => [i.name, i.canaryShare, i.nginx]), [['podinfo', 0.2, { ingress: 'web', canaryService: 'podinfo-canary' }]],
+    'routed by the Canary (whatever its own name); the primary and a Deployment without Canary or annotation are no apps')
+})
+
+t.test('appInputs: a generated <app>-primary is never a second app, even when a Canary names it or it carries the annotations', async t => {
+  const primary = deployment('podinfo-primary', { 'sluice.dev/strategy': 'canary' }, {}, { 'app.kubernetes.io/managed-by': 'sluice' })
+  const inputs = appInputs(view({
+    deployments: [deployment('podinfo', { 'sluice.dev/strategy': 'canary' }), primary],
+    canaries: [canaryObject('podinfo', {}), canaryObject('podinfo-primary', {})],
+  }))
+  t.same(inputs.map(i => i.name), ['podinfo'])
+})
+
+t.test('appInputs: Canaries of other kinds of target are not apps', async t => {
+  const daemon = canaryObject('agent', {})
+  daemon.spec = { ...daemon.spec, targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent' } }
+  t.same(appInputs(view({ deployments: [deployment('agent')], canaries: [daemon] })), [])
 })

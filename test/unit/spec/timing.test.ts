@@ -39,6 +39,13 @@ t.test('stepWeights are listed', async t => {
     'canary shop/podinfo: 4 steps every 30s (1, 2, 10, 80), promotion in about 2m; rollback after 2 failed checks, about 1m')
 })
 
+t.test('with stepWeights, stepWeight and maxWeight do not change the plan (Flagger\'s shape)', async t => {
+  const analysis = { stepWeights: [1, 2, 10, 80], stepWeight: 5, maxWeight: 50, interval: '30s', threshold: 2 }
+  t.same(canaryWeights(analysis), [1, 2, 10, 80])
+  t.equal(planText(podinfo, { analysis }),
+    'canary shop/podinfo: 4 steps every 30s (1, 2, 10, 80), promotion in about 2m; rollback after 2 failed checks, about 1m')
+})
+
 t.test('gradual promotion adds the primary\'s steps', async t => {
   const plan = planOf({ analysis: { stepWeight: 25, stepWeightPromotion: 40 } })
   t.equal(plan.promotionSteps, 3)

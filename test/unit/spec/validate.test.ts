@@ -61,16 +61,32 @@ t.test('stepWeights must increase strictly and stay within 1..100', async t => {
   t.same(rejections(analysis(`${BASE}stepWeights: [0, 50]`)), [`${D}: annotation sluice.dev/analysis: stepWeights[0] must be between 1 and 100 (got 0)`])
 })
 
-t.test('stepWeight and stepWeights together', async t => {
-  t.same(rejections(analysis(`${BASE}stepWeight: 10\nstepWeights: [10, 50]`)),
-    [`${D}: annotation sluice.dev/analysis: stepWeights cannot be combined with stepWeight; keep one of them`])
+function report(overrides: Record<string, string | undefined>): { rejections: readonly string[]; warnings: readonly string[] } {
+  const r = lintDeployment(deployment(canaryAnnotations(overrides)))
+  return { rejections: r.rejections, warnings: r.warnings }
+}
+
+t.test('stepWeight, maxWeight and stepWeights together (Flagger\'s shape): accepted, stepWeights wins, a warning names what is ignored', async t => {
+  const r = report(analysis(`${BASE}maxWeight: 50\nstepWeight: 5\nstepWeights: [1, 2, 10, 80]`))
+  t.same(r.rejections, [], 'not refused')
+  t.same(r.warnings, [
+    `${D}: annotation sluice.dev/analysis: stepWeight is ignored: stepWeights sets every step (1, 2, 10, 80); remove stepWeight`,
+    `${D}: annotation sluice.dev/analysis: maxWeight is ignored: the last of stepWeights (80) is the maximum; remove maxWeight`,
+  ])
 })
 
-t.test('maxWeight beside stepWeights must agree with the last step', async t => {
-  t.same(rejections(analysis(`${BASE}stepWeights: [10, 80]\nmaxWeight: 50`)),
-    [`${D}: annotation sluice.dev/analysis: maxWeight has no effect with stepWeights, whose last step (80) is the maximum; remove maxWeight or end stepWeights at 50`])
+t.test('maxWeight beside stepWeights: equal to the last step is silent, any other value is ignored with a warning', async t => {
+  t.same(report(analysis(`${BASE}stepWeights: [10, 50]\nmaxWeight: 50`)), { rejections: [], warnings: [] })
+  t.same(report(analysis(`${BASE}stepWeights: [10, 80]\nmaxWeight: 50`)), {
+    rejections: [],
+    warnings: [`${D}: annotation sluice.dev/analysis: maxWeight is ignored: the last of stepWeights (80) is the maximum; remove maxWeight`],
+  })
 })
 
+t.test('an ignored field is still checked: a stepWeight out of range is refused', async t => {
+  t.same(report(analysis(`${BASE}stepWeight: 0\nstepWeights: [10, 50]`)).rejections,
+    [`${D}: annotation sluice.dev/analysis: stepWeight must be between 1 and 100 (got 0)`])
+})
 t.test('canary needs a step and takes no iterations', async t => {
   t.same(rejections(analysis(BASE)),
     [`${D}: annotation sluice.dev/analysis: stepWeight is required for strategy canary, e.g. stepWeight: 20 (or give stepWeights, e.g. [5, 10, 25, 50])`])
@@ -225,16 +241,61 @@ t.test('a Canary object is reported by its spec fields', async t => {
   const canary = {
     apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop' },
     spec: {
-      provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, service: { port: 9898 },
+      provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
       analysis: { interval: '1m', threshold: 1, stepWeight: 0, metrics: [] },
     },
   }
-  t.same(lintCanary(canary), [
+  t.same(lintCanary(canary), { rejections: [
     'Canary shop/podinfo: spec.analysis.stepWeight must be between 1 and 100 (got 0)',
-    'Canary shop/podinfo: spec.targetRef.kind must be Deployment: sluice releases Deployments only (got "DaemonSet")',
     'Canary shop/podinfo: spec.provider istio is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1',
+  ], warnings: [] })
+  t.same(lintCanary({ metadata: { name: 'x', namespace: 'shop' } }), { rejections: ['Canary shop/x: spec is required'], warnings: [] })
+})
+
+const flaggerCanary = (spec: Record<string, unknown>): unknown => ({
+  apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop' },
+  spec: {
+    provider: 'nginx', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 80, targetPort: 9898 },
+    ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, ...spec,
+  },
+})
+const GOOD = { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 50, metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }] }
+
+t.test('a DaemonSet target is refused with what to do instead', async t => {
+  t.same(lintCanary(flaggerCanary({ targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, analysis: GOOD })).rejections, [
+    'Canary shop/podinfo: spec.targetRef.kind is DaemonSet, which sluice does not release (it delivers Deployments only, through a primary and a canary Deployment); run the app as a Deployment and set targetRef.kind: Deployment, or keep this app out of sluice',
   ])
-  t.same(lintCanary({ metadata: { name: 'x', namespace: 'shop' } }), ['Canary shop/x: spec is required'])
+  t.same(lintCanary(flaggerCanary({ targetRef: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' }, analysis: GOOD })).rejections,
+    ['Canary shop/podinfo: spec.targetRef.kind must be Deployment: sluice releases Deployments only (got "Service")'])
+})
+
+t.test('canaryAnalysis, Flagger\'s old name of analysis, is read as analysis with a warning to rename it', async t => {
+  t.same(lintCanary(flaggerCanary({ canaryAnalysis: GOOD })), {
+    rejections: [],
+    warnings: ['Canary shop/podinfo: spec.canaryAnalysis is the old name of analysis; rename it (sluice reads it as analysis meanwhile)'],
+  })
+  t.same(lintCanary(flaggerCanary({ canaryAnalysis: { ...GOOD, stepWeight: 0 } })).rejections,
+    ['Canary shop/podinfo: spec.canaryAnalysis.stepWeight must be between 1 and 100 (got 0)'], 'checked as the schema of analysis')
+  t.same(lintCanary(flaggerCanary({ canaryAnalysis: { ...GOOD, iterations: 5 } })).rejections,
+    ['Canary shop/podinfo: spec.canaryAnalysis.stepWeight is for strategy canary; strategy blue-green runs iterations, then moves all traffic at once; remove it',
+      'Canary shop/podinfo: spec.canaryAnalysis.maxWeight is for strategy canary; strategy blue-green runs iterations, then moves all traffic at once; remove it'],
+    'the semantic rules of analysis, named by the field the user wrote')
+  t.same(lintCanary(flaggerCanary({ canaryAnalysis: { interval: '1m', threshold: 5, metrics: [] } })).rejections,
+    ['Canary shop/podinfo: spec.canaryAnalysis.stepWeight is required for strategy canary, e.g. stepWeight: 20 (or give stepWeights, e.g. [5, 10, 25, 50])'],
+    'a canaryAnalysis without steps is an analysis without steps')
+})
+
+t.test('analysis and canaryAnalysis both set: analysis wins, canaryAnalysis is ignored with a warning', async t => {
+  const r = lintCanary(flaggerCanary({ analysis: GOOD, canaryAnalysis: { interval: '1m', threshold: 5, iterations: 3 } }))
+  t.same(r, {
+    rejections: [],
+    warnings: ['Canary shop/podinfo: spec.canaryAnalysis is ignored: analysis is set too and wins, as in Flagger (canaryAnalysis is its old name); remove canaryAnalysis'],
+  }, 'the iterations of canaryAnalysis do not make it blue-green')
+})
+
+t.test('canaryAnalysis in a Deployment\'s annotations is refused: annotations say analysis', async t => {
+  t.same(rejections({ 'sluice.dev/spec': 'ingressRef: {name: podinfo}\ncanaryAnalysis: {interval: 1m}' }).filter(r => r.includes('canaryAnalysis')),
+    [`${D}: annotation sluice.dev/spec: canaryAnalysis is Flagger's old name of analysis; set the analysis with annotation sluice.dev/analysis`])
 })
 
 t.test('validateSpec returns fields and messages as data', async t => {
