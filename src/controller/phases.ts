@@ -24,7 +24,7 @@ import type { Readiness } from './decisions/readiness.ts'
 import {
   appendChecks, enterPhase, failedChecksOf, isPending, iterationsOf, lastTickMs, markProgress, weightOf, withMessage,
 } from './decisions/status.ts'
-import { restart, rollback, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
+import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
 import { hooksOf } from './decisions/checks.ts'
 import { intervalMs } from '../spec/defaults.ts'
 import { formatDuration } from '../spec/duration.ts'
@@ -128,11 +128,15 @@ function idle(ctx: Ctx): Advance {
 }
 
 // Waiting means "a run is pending approval" for whatever the target now holds, a new revision or a retry.
+// Unlike Flagger, where confirm-rollout is asked first and a closed gate ends the tick (#1432), the rollback
+// hooks are asked before it: a release whose gate never opens can still be called off.
 function waiting(ctx: Ctx): Advance {
   if (ctx.seen.revision === ctx.status.lastPromotedSpec) return settleReverted(ctx)
   ensureRoute(ctx, ALL_PRIMARY)
   ensureReplicas(ctx, false)
   if (!isDue(ctx)) return result(ctx)
+  const rolledBack = rollbackHooks(ctx)
+  if (rolledBack) return rolledBack
   return startRun(ctx, ctx.seen.revision === ctx.status.lastAppliedSpec ? 'retry' : 'revision')
 }
 

@@ -12,14 +12,12 @@ import type { Summary } from './checks.ts'
 import { alert, deadlineText, ensureRoute, event, expectedRoute, pastDeadline, position, requestCheck, result } from './context.ts'
 import type { Ctx } from './context.ts'
 import { appendChecks, enterPhase, failedChecksOf, iterationsOf, markProgress, weightOf } from './status.ts'
-import { rollback, rollbackByHook, startPromotion } from './transitions.ts'
+import { rollback, rollbackHooks, startPromotion } from './transitions.ts'
 import type { Advance, CheckOutcome, CheckStage } from './types.ts'
 
 export function analysisTick(ctx: Ctx): Advance {
-  const rollbackHooks = stageOutcomes(ctx, 'rollback')
-  if ('need' in rollbackHooks) return requestCheck(ctx, rollbackHooks.need)
-  const fired = rollbackHooks.outcomes.find(o => o.verdict === 'pass')
-  if (fired) return rollbackByHook(ctx, fired.name)
+  const rolledBack = rollbackHooks(ctx)
+  if (rolledBack) return rolledBack
 
   // Without traffic on the canary the metrics have nothing to measure: the first tick runs pre-rollout only.
   const first = weightOf(ctx.status) === 0 && iterationsOf(ctx.status) === 0

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { advance, nextTickAt } from '../../../src/controller/phases.ts'
 import { MAX_STATUS_CHECKS } from '../../../src/spec/types.ts'
+import type { CanaryPhase } from '../../../src/spec/types.ts'
 import {
   NEW, NOW, OLD, ago, alerts, checkRequest, decide, effects, events, failing, hook, hooks, later, noData, observed, ofKind,
   passing, progressing, providerError, routes, spec, status, workload,
@@ -134,6 +135,66 @@ t.test('idle phases', async t => {
     const r = advance(input, observed({ canary: workload({ replicas: 0 }), checks: [hook('confirm-rollout', 'gate', 'pass')] }))
     t.equal(r.status.phase, 'Progressing')
     t.same(effects(r), [{ kind: 'scale', workload: 'canary', replicas: 3 }])
+  })
+
+  t.test('Waiting asks the rollback hooks before confirm-rollout (unlike Flagger #1432, where a closed gate hides them)', async t => {
+    const input = {
+      spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo']) }), status: status('Waiting', { lastAppliedSpec: OLD }),
+    }
+    const r = decide(t, input, observed({ canary: workload({ replicas: 0 }) }), stage => stage === 'rollback'
+      ? [hook('rollback', 'undo', 'fail', 'HTTP 403')]
+      : [hook('confirm-rollout', 'gate', 'fail', 'HTTP 403')])
+    t.same(r.stages, ['rollback', 'confirm-rollout'])
+    t.equal(r.status.phase, 'Waiting', 'a closed rollback gate changes nothing')
+    t.notOk(r.status.checks?.some(c => c.name.startsWith('rollback:')), 'a rollback hook that did not fire is not recorded')
+  })
+
+  t.test('a rollback hook that answers 2xx while Waiting: Failed, all traffic on the primary, canary at zero, warn alert', async t => {
+    const input = {
+      spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo'], ['post-rollout', 'notify']) }),
+      status: status('Waiting', { lastAppliedSpec: OLD }),
+    }
+    const r = decide(t, input, observed({ canary: workload({ replicas: 0 }) }), stage => stage === 'rollback' ? [hook('rollback', 'undo', 'pass')] : [hook('confirm-rollout', 'gate', 'pass')])
+    t.same(r.stages, ['rollback'], 'confirm-rollout is not asked once a rollback was asked for')
+    t.equal(r.status.phase, 'Failed')
+    t.same(effects(r), [
+      { kind: 'route', weights: routes(0) }, { kind: 'scale', workload: 'canary', replicas: 0 }, { kind: 'run-hooks', type: 'post-rollout' },
+    ])
+    t.same(alerts(r), ['warn: Rolling back manual webhook invoked: undo'])
+    t.match(events(r), [/^Canary failed! Scaling down podinfo: rollback hook "undo" asked for a rollback$/])
+    t.match(r.status.checks?.at(-1), { name: 'rollback:undo', verdict: 'fail' })
+    t.equal(r.status.conditions?.[0]?.status, 'False')
+    t.equal(r.status.lastAppliedSpec, NEW, 'the revision that never started is the failed one')
+    t.equal(r.status.lastPromotedSpec, OLD)
+  })
+
+  t.test('a release rolled back while Waiting stays Failed: confirm-rollout is not asked again for the same revision', async t => {
+    const input = { spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo']) }), status: status('Waiting', { lastAppliedSpec: OLD }) }
+    const failed = advance(input, observed({ canary: workload({ replicas: 0 }), checks: [hook('rollback', 'undo', 'pass')] }))
+    const next = advance({ ...input, status: failed.status }, observed({ now: later(120), canary: workload({ replicas: 0 }) }))
+    t.equal(next.status.phase, 'Failed')
+    t.equal(checkRequest(next), undefined)
+    t.same(next.actions, [])
+    const retried = advance({ ...input, status: failed.status }, observed({ now: later(120), canary: workload({ replicas: 0 }), requests: { retry: later(60) } }))
+    t.equal(checkRequest(retried), 'confirm-rollout', 'a retry asks the gate again')
+  })
+
+  t.test('Waiting asks its rollback hooks only once an interval has passed', async t => {
+    const input = { spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo']) }), status: status('Waiting', { lastAppliedSpec: OLD, progressAgo: 30 }) }
+    t.equal(checkRequest(advance(input, observed({ canary: workload({ replicas: 0 }) }))), undefined)
+  })
+
+  t.test('rollback hooks are asked in Progressing, Waiting and WaitingPromotion, and in no other phase', async t => {
+    const webhooks = hooks(['rollback', 'undo'])
+    const asked = (phase: CanaryPhase, seen = observed()): boolean =>
+      decide(t, { spec: spec({ webhooks }), status: status(phase, { lastAppliedSpec: NEW }) }, seen, () => [hook('rollback', 'undo', 'fail')]).stages.includes('rollback')
+    const waiting = status('Waiting', { lastAppliedSpec: OLD })
+    t.ok(decide(t, { spec: spec({ webhooks }), status: waiting }, observed({ canary: workload({ replicas: 0 }) }), () => [hook('rollback', 'undo', 'fail')]).stages.includes('rollback'), 'Waiting')
+    t.ok(asked('Progressing', observed({ weights: routes(0) })), 'Progressing')
+    t.ok(asked('WaitingPromotion', observed({ weights: routes(0) })), 'WaitingPromotion')
+    for (const phase of ['Initialized', 'Succeeded', 'Failed', 'Promoting', 'Finalising'] as const) {
+      t.notOk(asked(phase, observed({ canary: workload({ replicas: 0 }), primary: workload({ revision: NEW }) })), phase)
+    }
   })
 
   t.test('Failed is retried with the same template when a retry was requested after the failure (Flagger #862)', async t => {
