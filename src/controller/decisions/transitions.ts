@@ -131,7 +131,7 @@ export function rollbackHooks(ctx: Ctx): Advance | undefined {
   return rollbackByHook(ctx, fired.name)
 }
 
-/** A rollback hook that answered 2xx is recorded, then rolls back. */
+/** A rollback hook that passed (answered 200-202) is recorded, then rolls back. */
 export function rollbackByHook(ctx: Ctx, name: string): Advance {
   ctx.status = appendChecks(ctx.status, [{
     name: hookRecordName('rollback', name), value: null, verdict: 'fail', time: ctx.now,
