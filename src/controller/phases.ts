@@ -25,7 +25,7 @@ import {
   appendChecks, enterPhase, failedChecksOf, isPending, iterationsOf, lastTickMs, markProgress, weightOf, withMessage,
 } from './decisions/status.ts'
 import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
-import { hooksOf } from './decisions/checks.ts'
+import { hooksOf, offlineServers } from './decisions/checks.ts'
 import { intervalMs } from '../spec/defaults.ts'
 import { formatDuration } from '../spec/duration.ts'
 import type { CanaryPhase } from '../spec/types.ts'
@@ -84,7 +84,7 @@ function initializing(ctx: Ctx): Advance {
     ctx.status = enterPhase(ctx.status, 'Initializing', ctx.now, ctx.kind)
     event(ctx, 'Normal', 'Initializing', `New ${ctx.kind} ${ctx.name} detected, starting initialization`)
     if (seen.metricsOnline === false) {
-      event(ctx, 'Warning', 'MetricsProviderOffline', 'the metrics provider does not answer; analyses of new revisions will hold until it does')
+      event(ctx, 'Warning', 'MetricsProviderOffline', `${offlineServers(ctx)} does not answer; analyses of new revisions will hold until it does`)
     }
   }
   ctx.actions.push({ kind: 'initialize', replicas: seen.replicas })

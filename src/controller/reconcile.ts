@@ -5,6 +5,7 @@ import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type Kube
 import type { Logger } from 'pino'
 import type { Deployer } from '../deployer/deployer.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
+import { createHealthCheck } from '../metrics/health.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
 import { routerFor, type Router, type RouterKube } from '../router/router.ts'
 import { STATE_PREFIX } from '../spec/annotations.ts'
@@ -79,6 +80,8 @@ const RESYNC_MS = 5 * 60_000
 const SETTLE_MS = 500
 const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', 'run-hooks'])
 const RUNNING: ReadonlySet<CanaryPhase | undefined> = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])
+/** Where the phase machine reads metricsOnline: a new Canary (an Event) and the analysis. */
+const HEALTH_PHASES: ReadonlySet<CanaryPhase | undefined> = new Set([undefined, 'Progressing', 'WaitingPromotion'])
 
 export function createReconciler(d: ReconcileDeps): Reconciler {
   const custom = d.kc.makeApiClient(CustomObjectsApi)
@@ -132,13 +135,24 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     return { ...c, spec: { ...c.spec, analysis: { ...c.spec.analysis, interval: formatDuration(d.minIntervalMs) } } }
   }
 
+  const metricDeps: AnalysisDeps = {
+    ...d.analysis,
+    getTemplate: (namespace, name) => Promise.resolve(d.caches.templates.get(name, namespace)),
+    now: d.now,
+  }
+  const metricsHealth = createHealthCheck()
+
+  /** Whether the Canary's metrics servers answer, asked only where an analysis may run (Flagger's IsOnline). */
+  async function metricsOnline(c: Canary): Promise<Pick<Observed, 'metricsOnline' | 'offlineMetricsServers'>> {
+    if (!HEALTH_PHASES.has(c.status?.phase) || c.spec.skipAnalysis === true || c.metadata.deletionTimestamp) return {}
+    const health = await metricsHealth.check(c, metricDeps)
+    if (!health) return {}
+    return { metricsOnline: health.online, ...(health.offline.length > 0 && { offlineMetricsServers: health.offline }) }
+  }
+
   async function runStage(c: Canary, stage: string, phase: string): Promise<CheckOutcome[]> {
     if (stage !== 'metrics') return d.hooks.run(c, stage as HookType, phase)
-    const records = await analyseMetrics(c, {
-      ...d.analysis,
-      getTemplate: (namespace, name) => Promise.resolve(d.caches.templates.get(name, namespace)),
-      now: d.now,
-    })
+    const records = await analyseMetrics(c, metricDeps)
     return records.map((r): MetricOutcome => {
       if (r.value !== null) d.telemetry.observeMetric(c.metadata.name ?? '', c.metadata.namespace ?? '', r.name, r.value)
       return {
@@ -296,6 +310,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       primary: workloadState(primary),
       weights: await readWeights(d.kube, router, c, target, c.spec.analysis?.mirrorWeight ?? 100),
       requests,
+      ...await metricsOnline(c),
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
     }

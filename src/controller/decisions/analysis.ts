@@ -7,7 +7,7 @@
 // alert. A failing metric in the same tick still counts as a failed check.
 import { canaryWeights } from '../../spec/timing.ts'
 import type { HookType } from '../../spec/types.ts'
-import { describe, hookRecordName, muted, parenthesis, stageOutcomes, summarize, toRecord } from './checks.ts'
+import { describe, hookRecordName, metricsOffline, muted, offlineServers, parenthesis, stageOutcomes, summarize, toRecord } from './checks.ts'
 import type { Summary } from './checks.ts'
 import { alert, deadlineText, ensureRoute, event, expectedRoute, pastDeadline, position, requestCheck, result } from './context.ts'
 import type { Ctx } from './context.ts'
@@ -50,13 +50,17 @@ function failedCheck(ctx: Ctx, culprit: CheckOutcome | undefined): Advance {
 
 function hold(ctx: Ctx, summary: Summary): Advance {
   const culprit = summary.culprit
-  const what = `${culprit ? describe(culprit) : 'a check had no data'}${parenthesis(culprit)}`
+  // A server that failed its health check explains every metric at once: said once, with its address.
+  const offline = summary.verdict === 'error' && culprit?.kind === 'metric' && metricsOffline(ctx)
+  const what = offline
+    ? `${offlineServers(ctx)} (health query vector(1) failed), so no metric was queried`
+    : `${culprit ? describe(culprit) : 'a check had no data'}${parenthesis(culprit)}`
   const where = position(ctx)
   if (pastDeadline(ctx)) return rollback(ctx, { kind: 'deadline', detail: `holding ${where}: ${what}` })
   const why = summary.verdict === 'error'
     ? 'the canary is neither advanced nor promoted while its checks cannot run'
     : `not counted as a failed check (${failedChecksOf(ctx.status)} of ${ctx.threshold} so far), so the canary stays where it is`
-  event(ctx, 'Warning', 'Holding', `holding ${where}: ${what}; ${why}; ${deadlineText(ctx)}`)
+  event(ctx, 'Warning', offline ? 'MetricsProviderOffline' : 'Holding', `holding ${where}: ${what}; ${why}; ${deadlineText(ctx)}`)
   return result(ctx)
 }
 

@@ -48,6 +48,8 @@ t.test('initialization', async t => {
     const r = advance({ spec: spec() }, observed({ revision: OLD, metricsOnline: false, weights: undefined }))
     t.equal(r.status.phase, 'Initializing')
     t.match(events(r).join('\n'), /metrics provider does not answer/)
+    const named = advance({ spec: spec() }, observed({ revision: OLD, metricsOnline: false, offlineMetricsServers: ['http://prom:9090'], weights: undefined }))
+    t.match(ofKind(named.actions, 'event').find(e => e.reason === 'MetricsProviderOffline'), { type: 'Warning', message: /^metrics server http:\/\/prom:9090 does not answer/ })
   })
 
   t.test('a primary still not ready after the deadline is reported; the target is not scaled down', async t => {
@@ -340,6 +342,32 @@ t.test('analysis ticks', async t => {
     t.same(r.stages, [])
     t.equal(r.status.canaryWeight, 40)
     t.match(r.status.checks?.at(-1), { name: successRate, verdict: 'error', message: /unreachable/ })
+  })
+
+  t.test('an offline metrics server holds the release with MetricsProviderOffline, naming the server', async t => {
+    const input = { spec: spec({ webhooks: hooks(['rollout', 'load']) }), status: progressing({ canaryWeight: 40, failedChecks: 1 }) }
+    const r = decide(t, input, observed({ weights: routes(40), metricsOnline: false, offlineMetricsServers: ['http://prom:9090', 'https://tenant.example/prom'] }))
+    t.same(r.stages, ['rollout'], 'the rollout hooks still run; the metrics are not queried')
+    t.equal(r.status.phase, 'Progressing')
+    t.equal(r.status.canaryWeight, 40, 'no step')
+    t.equal(r.status.failedChecks, 1, 'not counted as a failed check')
+    t.same(effects(r), [])
+    const offline = ofKind(r.actions, 'event')
+    t.same(offline.map(e => [e.type, e.reason]), [['Warning', 'MetricsProviderOffline']])
+    t.match(offline[0]?.message, /^holding at weight 40: metrics servers http:\/\/prom:9090, https:\/\/tenant\.example\/prom do not answer \(health query vector\(1\) failed\), so no metric was queried; the canary is neither advanced nor promoted/)
+    t.match(r.status.checks?.at(-1), { name: successRate, verdict: 'error', value: null, message: 'not queried: metrics servers http://prom:9090, https://tenant.example/prom are unreachable (health query vector(1) failed)' })
+  })
+
+  t.test('a canary without metrics is not held by an offline server', async t => {
+    const r = decide(t, { spec: spec({ metrics: [] }), status: progressing({ canaryWeight: 40 }) },
+      observed({ weights: routes(40), metricsOnline: false, offlineMetricsServers: ['http://prom:9090'] }))
+    t.equal(r.status.canaryWeight, 60)
+    t.notOk(events(r).some(e => /does not answer/.test(e)))
+  })
+
+  t.test('a query error while the server is thought online is a plain hold, not MetricsProviderOffline', async t => {
+    const r = advance({ spec: spec(), status: progressing({ canaryWeight: 40 }) }, observed({ weights: routes(40), checks: [providerError(successRate)] }))
+    t.same(ofKind(r.actions, 'event').map(e => e.reason), ['Holding'])
   })
 
   t.test('holding past the progress deadline rolls back with an alert', async t => {
