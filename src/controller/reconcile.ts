@@ -82,6 +82,8 @@ const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', '
 const RUNNING: ReadonlySet<CanaryPhase | undefined> = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])
 /** Where the phase machine reads metricsOnline: a new Canary (an Event) and the analysis. */
 const HEALTH_PHASES: ReadonlySet<CanaryPhase | undefined> = new Set([undefined, 'Progressing', 'WaitingPromotion'])
+/** The machine takes a tick up to a second early (a scheduler's jitter): so does the health check. */
+const HEALTH_EARLY_MS = 1000
 
 export function createReconciler(d: ReconcileDeps): Reconciler {
   const custom = d.kc.makeApiClient(CustomObjectsApi)
@@ -142,9 +144,14 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   }
   const metricsHealth = createHealthCheck()
 
-  /** Whether the Canary's metrics servers answer, asked only where an analysis may run (Flagger's IsOnline). */
+  /**
+   * Whether the Canary's metrics servers answer (Flagger's IsOnline), asked only when the machine may use it:
+   * for a new Canary, or when an analysis tick is due (not on every watch event, which would read Secrets).
+   */
   async function metricsOnline(c: Canary): Promise<Pick<Observed, 'metricsOnline' | 'offlineMetricsServers'>> {
     if (!HEALTH_PHASES.has(c.status?.phase) || c.spec.skipAnalysis === true || c.metadata.deletionTimestamp) return {}
+    const due = nextTickAt(c)
+    if (due && due.getTime() - HEALTH_EARLY_MS > d.now().getTime()) return {}
     const health = await metricsHealth.check(c, metricDeps)
     if (!health) return {}
     return { metricsOnline: health.online, ...(health.offline.length > 0 && { offlineMetricsServers: health.offline }) }
