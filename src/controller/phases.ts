@@ -71,6 +71,23 @@ export function nextTickAt(canary: CanaryInput): Date | undefined {
   return new Date((lastTickMs(status) ?? 0) + intervalMs(canary.spec.analysis))
 }
 
+/** Where the machine reads metricsOnline: a new Canary (an Event) and an analysis tick. */
+const HEALTH_PHASES: ReadonlySet<CanaryPhase | undefined> = new Set([undefined, 'Progressing', 'WaitingPromotion'])
+/** A tick is taken up to a second early (the scheduler's jitter, see isDue): so is the health check. */
+const HEALTH_EARLY_MS = 1000
+
+/**
+ * Whether this call of advance may read observed.metricsOnline, so that the controller asks the metrics
+ * servers only then: for a new Canary, or when an analysis tick is due (not on every watch event).
+ */
+export function needsMetricsHealth(canary: CanaryInput, now: Date): boolean {
+  const { spec, status } = canary
+  if (!HEALTH_PHASES.has(status?.phase) || spec.skipAnalysis === true || spec.suspend === true) return false
+  if ((spec.analysis?.metrics ?? []).length === 0) return false
+  const due = nextTickAt(canary)
+  return due === undefined || due.getTime() - HEALTH_EARLY_MS <= now.getTime()
+}
+
 function suspended(ctx: Ctx): Advance {
   event(ctx, 'Normal', 'Suspended', 'skipping canary run as object is suspended')
   return { actions: ctx.actions, status: ctx.input }

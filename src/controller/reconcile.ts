@@ -20,7 +20,7 @@ import { isGenerated } from './generate.ts'
 import {
   desiredReplicas, isOptedOut, primaryOf, readWeights, requestsOf, revisionOf, trackedConfigs, type Tracked,
 } from './observe.ts'
-import { nextTickAt } from './phases.ts'
+import { needsMetricsHealth, nextTickAt } from './phases.ts'
 import { advanceWithChecks } from './tick.ts'
 import { workloadState } from '../deployer/workload.ts'
 
@@ -80,10 +80,6 @@ const RESYNC_MS = 5 * 60_000
 const SETTLE_MS = 500
 const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', 'run-hooks'])
 const RUNNING: ReadonlySet<CanaryPhase | undefined> = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])
-/** Where the phase machine reads metricsOnline: a new Canary (an Event) and the analysis. */
-const HEALTH_PHASES: ReadonlySet<CanaryPhase | undefined> = new Set([undefined, 'Progressing', 'WaitingPromotion'])
-/** The machine takes a tick up to a second early (a scheduler's jitter): so does the health check. */
-const HEALTH_EARLY_MS = 1000
 
 export function createReconciler(d: ReconcileDeps): Reconciler {
   const custom = d.kc.makeApiClient(CustomObjectsApi)
@@ -144,14 +140,9 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   }
   const metricsHealth = createHealthCheck()
 
-  /**
-   * Whether the Canary's metrics servers answer (Flagger's IsOnline), asked only when the machine may use it:
-   * for a new Canary, or when an analysis tick is due (not on every watch event, which would read Secrets).
-   */
+  /** Whether the Canary's metrics servers answer (Flagger's IsOnline), asked only when the machine may use it. */
   async function metricsOnline(c: Canary): Promise<Pick<Observed, 'metricsOnline' | 'offlineMetricsServers'>> {
-    if (!HEALTH_PHASES.has(c.status?.phase) || c.spec.skipAnalysis === true || c.metadata.deletionTimestamp) return {}
-    const due = nextTickAt(c)
-    if (due && due.getTime() - HEALTH_EARLY_MS > d.now().getTime()) return {}
+    if (c.metadata.deletionTimestamp || !needsMetricsHealth(c, d.now())) return {}
     const health = await metricsHealth.check(c, metricDeps)
     if (!health) return {}
     return { metricsOnline: health.online, ...(health.offline.length > 0 && { offlineMetricsServers: health.offline }) }

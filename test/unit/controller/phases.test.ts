@@ -1,6 +1,6 @@
 // One test per transition: a status and an observation in, the decision out.
 import t from 'tap'
-import { advance, nextTickAt } from '../../../src/controller/phases.ts'
+import { advance, needsMetricsHealth, nextTickAt } from '../../../src/controller/phases.ts'
 import { MAX_STATUS_CHECKS } from '../../../src/spec/types.ts'
 import type { CanaryPhase } from '../../../src/spec/types.ts'
 import {
@@ -582,4 +582,18 @@ t.test('nextTickAt: one interval after the last tick, only in timed phases', asy
 t.test('a scheduler firing a little early still gets its tick', async t => {
   const r = advance({ spec: spec(), status: progressing({ canaryWeight: 20, progressAgo: 59.5 }) }, observed({ weights: routes(20) }))
   t.equal(checkRequest(r), 'metrics')
+})
+
+t.test('needsMetricsHealth: the servers are asked for a new Canary and when an analysis tick is due, nowhere else', async t => {
+  t.equal(needsMetricsHealth({ spec: spec() }, NOW), true, 'a new Canary (the Initializing event)')
+  t.equal(needsMetricsHealth({ spec: spec(), status: progressing({ progressAgo: 60 }) }, NOW), true, 'Progressing, tick due')
+  t.equal(needsMetricsHealth({ spec: spec(), status: status('WaitingPromotion', { progressAgo: 60 }) }, NOW), true, 'WaitingPromotion, tick due')
+  t.equal(needsMetricsHealth({ spec: spec(), status: progressing({ progressAgo: 59.5 }) }, NOW), true, 'up to a second early, as isDue')
+  t.equal(needsMetricsHealth({ spec: spec(), status: progressing({ progressAgo: 30 }) }, NOW), false, 'between ticks (a watch event)')
+  for (const phase of ['Initializing', 'Initialized', 'Waiting', 'Promoting', 'Finalising', 'Succeeded', 'Failed', 'Terminating'] as const) {
+    t.equal(needsMetricsHealth({ spec: spec(), status: status(phase, { progressAgo: 600 }) }, NOW), false, phase)
+  }
+  t.equal(needsMetricsHealth({ spec: spec({ metrics: [] }), status: progressing() }, NOW), false, 'no metrics')
+  t.equal(needsMetricsHealth({ spec: spec({}, { skipAnalysis: true }), status: progressing() }, NOW), false, 'skipAnalysis')
+  t.equal(needsMetricsHealth({ spec: spec({}, { suspend: true }), status: progressing() }, NOW), false, 'suspended')
 })
