@@ -1,7 +1,7 @@
 // Analysis webhooks and gates (flagger-semantics §7): POST Flagger's payload to each hook of one type, in
 // order, and turn each answer into a HookOutcome. HTTP 200, 201 or 202 passes (an open gate), as Flagger's
-// `StatusCode > 202` test; any other status, a timeout or a connection error fails (a closed gate), with a message that says which and never shows the
-// URL's credentials or query string.
+// `StatusCode > 202` test; any other status, a timeout or a connection error fails (a closed gate), with a
+// message that says which and never shows the URL's credentials or query string.
 //
 // disableTLS (Flagger: InsecureSkipVerify) sends that hook's calls through a dispatcher of their own that does
 // not verify the server's certificate; every other call, of sluice or of another hook, still verifies.
@@ -145,7 +145,8 @@ function noAnswer(e: unknown, timeoutMs: number): Attempt {
   const tls = failure.kind === 'tls'
     ? '; give the hook a certificate from a CA in NODE_EXTRA_CA_CERTS, or set disableTLS: true to skip verification for this hook'
     : ''
-  return { ok: false, retry: true, head: 'got no answer', detail: `${failure.reason}${tls}` }
+  // As go-retryablehttp (Flagger's client): a certificate that was refused is refused again, so no retry.
+  return { ok: false, retry: failure.kind !== 'tls', head: 'got no answer', detail: `${failure.reason}${tls}` }
 }
 
 type Dispatcher = NonNullable<RequestInit['dispatcher']>
