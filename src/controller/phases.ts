@@ -24,8 +24,8 @@ import type { Readiness } from './decisions/readiness.ts'
 import {
   appendChecks, enterPhase, failedChecksOf, isPending, iterationsOf, lastTickMs, markProgress, weightOf, withMessage,
 } from './decisions/status.ts'
-import { restart, rollback, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
-import { hooksOf } from './decisions/checks.ts'
+import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
+import { hooksOf, offlineServers } from './decisions/checks.ts'
 import { intervalMs } from '../spec/defaults.ts'
 import { formatDuration } from '../spec/duration.ts'
 import type { CanaryPhase } from '../spec/types.ts'
@@ -71,6 +71,23 @@ export function nextTickAt(canary: CanaryInput): Date | undefined {
   return new Date((lastTickMs(status) ?? 0) + intervalMs(canary.spec.analysis))
 }
 
+/** Where the machine reads metricsOnline: a new Canary (an Event) and an analysis tick. */
+const HEALTH_PHASES: ReadonlySet<CanaryPhase | undefined> = new Set([undefined, 'Progressing', 'WaitingPromotion'])
+/** A tick is taken up to a second early (the scheduler's jitter, see isDue): so is the health check. */
+const HEALTH_EARLY_MS = 1000
+
+/**
+ * Whether this call of advance may read observed.metricsOnline, so that the controller asks the metrics
+ * servers only then: for a new Canary, or when an analysis tick is due (not on every watch event).
+ */
+export function needsMetricsHealth(canary: CanaryInput, now: Date): boolean {
+  const { spec, status } = canary
+  if (!HEALTH_PHASES.has(status?.phase) || spec.skipAnalysis === true || spec.suspend === true) return false
+  if ((spec.analysis?.metrics ?? []).length === 0) return false
+  const due = nextTickAt(canary)
+  return due === undefined || due.getTime() - HEALTH_EARLY_MS <= now.getTime()
+}
+
 function suspended(ctx: Ctx): Advance {
   event(ctx, 'Normal', 'Suspended', 'skipping canary run as object is suspended')
   return { actions: ctx.actions, status: ctx.input }
@@ -84,7 +101,7 @@ function initializing(ctx: Ctx): Advance {
     ctx.status = enterPhase(ctx.status, 'Initializing', ctx.now, ctx.kind)
     event(ctx, 'Normal', 'Initializing', `New ${ctx.kind} ${ctx.name} detected, starting initialization`)
     if (seen.metricsOnline === false) {
-      event(ctx, 'Warning', 'MetricsProviderOffline', 'the metrics provider does not answer; analyses of new revisions will hold until it does')
+      event(ctx, 'Warning', 'MetricsProviderOffline', `${offlineServers(ctx)} does not answer; analyses of new revisions will hold until it does`)
     }
   }
   ctx.actions.push({ kind: 'initialize', replicas: seen.replicas })
@@ -128,11 +145,15 @@ function idle(ctx: Ctx): Advance {
 }
 
 // Waiting means "a run is pending approval" for whatever the target now holds, a new revision or a retry.
+// Unlike Flagger, where confirm-rollout is asked first and a closed gate ends the tick (#1432), the rollback
+// hooks are asked before it: a release whose gate never opens can still be called off.
 function waiting(ctx: Ctx): Advance {
   if (ctx.seen.revision === ctx.status.lastPromotedSpec) return settleReverted(ctx)
   ensureRoute(ctx, ALL_PRIMARY)
   ensureReplicas(ctx, false)
   if (!isDue(ctx)) return result(ctx)
+  const rolledBack = rollbackHooks(ctx)
+  if (rolledBack) return rolledBack
   return startRun(ctx, ctx.seen.revision === ctx.status.lastAppliedSpec ? 'retry' : 'revision')
 }
 

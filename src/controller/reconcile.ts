@@ -5,6 +5,7 @@ import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type Kube
 import type { Logger } from 'pino'
 import type { Deployer } from '../deployer/deployer.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
+import { createHealthCheck } from '../metrics/health.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
 import { conditionally, decideOnLatest, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
 import { revertRouterFor, type Router, type RouterKube } from '../router/router.ts'
@@ -20,7 +21,7 @@ import { isGenerated } from './generate.ts'
 import {
   desiredReplicas, isOptedOut, primaryOf, readWeights, requestsOf, revisionOf, trackedConfigs, type Tracked,
 } from './observe.ts'
-import { nextTickAt } from './phases.ts'
+import { needsMetricsHealth, nextTickAt } from './phases.ts'
 import { advanceWithChecks } from './tick.ts'
 import { workloadState } from '../deployer/workload.ts'
 import { autoscalerNames } from '../deployer/primary.ts'
@@ -168,13 +169,24 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     return { ...c, spec: { ...c.spec, analysis: { ...c.spec.analysis, interval: formatDuration(d.minIntervalMs) } } }
   }
 
-  async function runStage(c: Canary, stage: string, phase: string): Promise<CheckOutcome[]> {
-    if (stage !== 'metrics') return d.hooks.run(c, stage as HookType, phase)
-    const records = await analyseMetrics(c, {
+  const metricDeps: AnalysisDeps = {
       ...d.analysis,
       getTemplate: (namespace, name) => Promise.resolve(d.caches.templates.get(name, namespace)),
       now: d.now,
-    })
+  }
+  const metricsHealth = createHealthCheck()
+
+  /** Whether the Canary's metrics servers answer (Flagger's IsOnline), asked only when the machine may use it. */
+  async function metricsOnline(c: Canary): Promise<Pick<Observed, 'metricsOnline' | 'offlineMetricsServers'>> {
+    if (c.metadata.deletionTimestamp || !needsMetricsHealth(c, d.now())) return {}
+    const health = await metricsHealth.check(c, metricDeps)
+    if (!health) return {}
+    return { metricsOnline: health.online, ...(health.offline.length > 0 && { offlineMetricsServers: health.offline }) }
+  }
+
+  async function runStage(c: Canary, stage: string, phase: string): Promise<CheckOutcome[]> {
+    if (stage !== 'metrics') return d.hooks.run(c, stage as HookType, phase)
+    const records = await analyseMetrics(c, metricDeps)
     return records.map((r): MetricOutcome => {
       if (r.value !== null) d.telemetry.observeMetric(c.metadata.name ?? '', c.metadata.namespace ?? '', r.name, r.value)
       return {
@@ -334,6 +346,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       primary: workloadState(primary),
       weights: await readWeights(d.kube, router, c, target, c.spec.analysis?.mirrorWeight ?? 100),
       requests,
+      ...await metricsOnline(c),
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
     }

@@ -1,14 +1,13 @@
 // Analysis webhooks and gates (flagger-semantics §7): POST Flagger's payload to each hook of one type, in
-// order, and turn each answer into a HookOutcome. A 2xx answer passes (an open gate); any other status, a
-// timeout or a connection error fails (a closed gate), with a message that says which and never shows the
-// URL's credentials or query string.
+// order, and turn each answer into a HookOutcome. HTTP 200, 201 or 202 passes (an open gate), as Flagger's
+// `StatusCode > 202` test; any other status, a timeout or a connection error fails (a closed gate), with a
+// message that says which and never shows the URL's credentials or query string.
 //
-// disableTLS (Flagger: skip certificate verification) is accepted in the spec but not honoured: sluice always
-// verifies, because a global fetch cannot turn verification off per request without another HTTP client, and
-// turning it off process-wide would also expose the API and alert traffic. A TLS failure on such a hook says
-// so and what to do instead.
+// disableTLS (Flagger: InsecureSkipVerify) sends that hook's calls through a dispatcher of their own that does
+// not verify the server's certificate; every other call, of sluice or of another hook, still verifies.
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent } from 'undici'
 import { DEFAULTS } from '../spec/defaults.ts'
 import { formatDuration, parseDuration } from '../spec/duration.ts'
 import type { Canary, CanaryWebhook, HookType } from '../spec/types.ts'
@@ -49,7 +48,7 @@ export interface HookPayload {
   readonly metadata: Readonly<Record<string, string>>
 }
 
-/** The result of calling one hook: ok is a 2xx answer. */
+/** The result of calling one hook: ok is an answer of 200, 201 or 202. */
 export interface CallResult {
   readonly ok: boolean
   readonly message: string
@@ -117,10 +116,17 @@ function redirect(res: Response, target: Target): Attempt {
   }
 }
 
+/** Flagger passes a hook on any status up to 202 (1xx never reaches a client). */
+const LAST_PASSING_STATUS = 202
+
 async function answer(res: Response, target: Target): Promise<Attempt> {
-  if (res.status >= 200 && res.status < 300) {
+  if (res.status >= 200 && res.status <= LAST_PASSING_STATUS) {
     await discardBody(res)
     return { ok: true, retry: false, head: `answered HTTP ${res.status}` }
+  }
+  if (res.status < 300) {
+    await discardBody(res)
+    return { ok: false, retry: false, head: `answered HTTP ${res.status}`, detail: 'only 200, 201 and 202 pass (as in Flagger)' }
   }
   if (res.status >= 300 && res.status < 400) {
     await discardBody(res)
@@ -133,29 +139,50 @@ async function answer(res: Response, target: Target): Promise<Attempt> {
   }
 }
 
-function noAnswer(e: unknown, w: CanaryWebhook, timeoutMs: number): Attempt {
+function noAnswer(e: unknown, timeoutMs: number): Attempt {
   const failure = transportFailure(e)
   if (failure.kind === 'timeout') return { ok: false, retry: true, head: `timed out after ${formatDuration(timeoutMs)}` }
-  const tls = failure.kind === 'tls' && w.disableTLS === true
-    ? '; sluice verifies certificates even with disableTLS: use http:// inside the cluster, or a certificate from a CA in NODE_EXTRA_CA_CERTS'
+  const tls = failure.kind === 'tls'
+    ? '; give the hook a certificate from a CA in NODE_EXTRA_CA_CERTS, or set disableTLS: true to skip verification for this hook'
     : ''
-  return { ok: false, retry: true, head: 'got no answer', detail: `${failure.reason}${tls}` }
+  // As go-retryablehttp (Flagger's client): a certificate that was refused is refused again, so no retry.
+  return { ok: false, retry: failure.kind !== 'tls', head: 'got no answer', detail: `${failure.reason}${tls}` }
+}
+
+type Dispatcher = NonNullable<RequestInit['dispatcher']>
+
+let insecure: Dispatcher | undefined
+
+/**
+ * The dispatcher of disableTLS hooks: one for the process, so that their connections are pooled. Node's
+ * fetch accepts it because the undici dependency is pinned to the version Node bundles; the cast only
+ * bridges its types and Node's copy of them (undici-types), which are released apart.
+ */
+export function insecureDispatcher(): Dispatcher {
+  insecure ??= new Agent({ connect: { rejectUnauthorized: false } }) as unknown as Dispatcher
+  return insecure
+}
+
+/** fetch's options for one attempt; only a disableTLS hook gets the dispatcher that skips verification. */
+export function requestInit(target: Target, body: string, w: CanaryWebhook, timeoutMs: number): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/plain, */*', ...target.headers },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'manual',
+    ...(w.disableTLS === true && { dispatcher: insecureDispatcher() }),
+  }
 }
 
 async function attempt(target: Target, body: string, w: CanaryWebhook, options: HookOptions): Promise<Attempt> {
   const timeoutMs = hookTimeoutMs(w)
   const doFetch = options.fetch ?? fetch
   try {
-    const res = await doFetch(target.url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/plain, */*', ...target.headers },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'manual',
-    })
+    const res = await doFetch(target.url, requestInit(target, body, w, timeoutMs))
     return await answer(res, target)
   } catch (e) {
-    return noAnswer(e, w, timeoutMs)
+    return noAnswer(e, timeoutMs)
   }
 }
 

@@ -1,5 +1,6 @@
 // One analysis tick: every metric of a canary resolved (builtin, MetricTemplate or inline query), queried
 // concurrently with a bounded timeout, and judged. Never throws: a setup problem is an 'error' record.
+import { createHash } from 'node:crypto'
 import { isImplementedMetricProvider, metricProviderUnavailable } from '../spec/capabilities.ts'
 import { intervalMs } from '../spec/defaults.ts'
 import type { Canary, CanaryMetric, CheckRecord, MetricTemplate } from '../spec/types.ts'
@@ -45,11 +46,12 @@ export function templateVars(canary: Canary, metric: CanaryMetric): TemplateVars
   }
 }
 
-interface Resolved { readonly provider: MetricProvider; readonly query: string }
+/** Where one metric is queried, and the query text before rendering. */
+interface Source { readonly options: PrometheusOptions; readonly query: string }
 
 class SetupError extends Error {}
 
-async function resolveTemplate(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<Resolved> {
+async function templateSource(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<Source> {
   const ref = metric.templateRef
   if (!ref) throw new SetupError('no templateRef')
   const namespace = ref.namespace ?? canary.metadata.namespace ?? 'default'
@@ -69,30 +71,55 @@ async function resolveTemplate(canary: Canary, metric: CanaryMetric, deps: Analy
     auth = prometheusAuthFromSecret(data, `Secret ${namespace}/${spec.secretRef.name}`)
   }
   const options: PrometheusOptions = { address, timeoutMs, ...(auth ? { auth } : {}), ...(spec.headers ? { headers: spec.headers } : {}) }
-  return { provider: (deps.providerFor ?? createPrometheusProvider)(options), query: renderQuery(template.spec.query, templateVars(canary, metric)) }
+  return { options, query: template.spec.query }
 }
 
-function resolveDefaultServer(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number, template: string): Resolved {
+function defaultServerSource(canary: Canary, deps: AnalysisDeps, timeoutMs: number, query: string): Source {
   const address = canary.spec.metricsServer ?? deps.defaultMetricsServer
   if (!address) throw new SetupError('no metrics server is configured (spec.metricsServer or the controller flag)')
-  return { provider: (deps.providerFor ?? createPrometheusProvider)({ address, timeoutMs }), query: renderQuery(template, templateVars(canary, metric)) }
+  return { options: { address, timeoutMs }, query }
 }
 
 /** templateRef wins over a builtin name (Flagger would run both for request-success-rate). */
-async function resolve(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<Resolved> {
-  if (metric.templateRef) return resolveTemplate(canary, metric, deps, timeoutMs)
-  if (metric.query) return resolveDefaultServer(canary, metric, deps, timeoutMs, metric.query)
-  if (isBuiltinMetric(metric.name)) {
-    return resolveDefaultServer(canary, metric, deps, timeoutMs, builtinQuery(canary.spec.provider, metric.name))
-  }
+async function source(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<Source> {
+  if (metric.templateRef) return templateSource(canary, metric, deps, timeoutMs)
+  if (metric.query) return defaultServerSource(canary, deps, timeoutMs, metric.query)
+  if (isBuiltinMetric(metric.name)) return defaultServerSource(canary, deps, timeoutMs, builtinQuery(canary.spec.provider, metric.name))
   throw new SetupError('it is not a builtin metric and has no templateRef')
+}
+
+export function providerOf(options: PrometheusOptions, deps: Pick<AnalysisDeps, 'providerFor'>): MetricProvider {
+  return (deps.providerFor ?? createPrometheusProvider)(options)
+}
+
+/**
+ * The servers the canary's metrics are queried on, each once (same address, credentials and headers).
+ * A metric whose server cannot be resolved (a missing template or Secret) is left out: its own check says why.
+ */
+export async function metricServers(canary: Canary, deps: AnalysisDeps, timeoutMs = queryTimeoutMs(canary)): Promise<PrometheusOptions[]> {
+  const servers = new Map<string, PrometheusOptions>()
+  for (const metric of canary.spec.analysis?.metrics ?? []) {
+    try {
+      const { options } = await source(canary, metric, deps, timeoutMs)
+      servers.set(serverKey(options), options)
+    } catch {
+      // Reported by the metric's own check.
+    }
+  }
+  return [...servers.values()]
+}
+
+/** Identifies a server with the credentials used on it; a digest, so that no secret is kept as a key. */
+export function serverKey(options: PrometheusOptions): string {
+  const secrets = JSON.stringify([options.auth ?? null, options.headers ?? null])
+  return `${options.address} ${createHash('sha256').update(secrets).digest('hex').slice(0, 16)}`
 }
 
 async function checkMetric(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<CheckRecord> {
   const time = (deps.now ?? (() => new Date()))()
   try {
-    const { provider, query } = await resolve(canary, metric, deps, timeoutMs)
-    const value = await provider.query(query)
+    const { options, query } = await source(canary, metric, deps, timeoutMs)
+    const value = await providerOf(options, deps).query(renderQuery(query, templateVars(canary, metric)))
     return metricVerdict(metric, { kind: 'value', value }, { time })
   } catch (e) {
     return metricVerdict(metric, outcomeOfError(e), { time })

@@ -7,19 +7,17 @@
 // alert. A failing metric in the same tick still counts as a failed check.
 import { canaryWeights } from '../../spec/timing.ts'
 import type { HookType } from '../../spec/types.ts'
-import { describe, hookRecordName, muted, parenthesis, stageOutcomes, summarize, toRecord } from './checks.ts'
+import { describe, hookRecordName, metricsOffline, muted, offlineServers, parenthesis, stageOutcomes, summarize, toRecord } from './checks.ts'
 import type { Summary } from './checks.ts'
 import { alert, deadlineText, ensureRoute, event, expectedRoute, pastDeadline, position, requestCheck, result } from './context.ts'
 import type { Ctx } from './context.ts'
 import { appendChecks, enterPhase, failedChecksOf, iterationsOf, markProgress, weightOf } from './status.ts'
-import { rollback, rollbackByHook, startPromotion } from './transitions.ts'
+import { rollback, rollbackHooks, startPromotion } from './transitions.ts'
 import type { Advance, CheckOutcome, CheckStage } from './types.ts'
 
 export function analysisTick(ctx: Ctx): Advance {
-  const rollbackHooks = stageOutcomes(ctx, 'rollback')
-  if ('need' in rollbackHooks) return requestCheck(ctx, rollbackHooks.need)
-  const fired = rollbackHooks.outcomes.find(o => o.verdict === 'pass')
-  if (fired) return rollbackByHook(ctx, fired.name)
+  const rolledBack = rollbackHooks(ctx)
+  if (rolledBack) return rolledBack
 
   // Without traffic on the canary the metrics have nothing to measure: the first tick runs pre-rollout only.
   const first = weightOf(ctx.status) === 0 && iterationsOf(ctx.status) === 0
@@ -52,13 +50,17 @@ function failedCheck(ctx: Ctx, culprit: CheckOutcome | undefined): Advance {
 
 function hold(ctx: Ctx, summary: Summary): Advance {
   const culprit = summary.culprit
-  const what = `${culprit ? describe(culprit) : 'a check had no data'}${parenthesis(culprit)}`
+  // A server that failed its health check explains every metric at once: said once, with its address.
+  const offline = summary.verdict === 'error' && culprit?.kind === 'metric' && metricsOffline(ctx)
+  const what = offline
+    ? `${offlineServers(ctx)} (health query vector(1) failed), so no metric was queried`
+    : `${culprit ? describe(culprit) : 'a check had no data'}${parenthesis(culprit)}`
   const where = position(ctx)
   if (pastDeadline(ctx)) return rollback(ctx, { kind: 'deadline', detail: `holding ${where}: ${what}` })
   const why = summary.verdict === 'error'
     ? 'the canary is neither advanced nor promoted while its checks cannot run'
     : `not counted as a failed check (${failedChecksOf(ctx.status)} of ${ctx.threshold} so far), so the canary stays where it is`
-  event(ctx, 'Warning', 'Holding', `holding ${where}: ${what}; ${why}; ${deadlineText(ctx)}`)
+  event(ctx, 'Warning', offline ? 'MetricsProviderOffline' : 'Holding', `holding ${where}: ${what}; ${why}; ${deadlineText(ctx)}`)
   return result(ctx)
 }
 

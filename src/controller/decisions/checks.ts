@@ -10,11 +10,27 @@ export function hooksOf(ctx: Ctx, type: HookType): CanaryWebhook[] {
 
 export type StageResult = { readonly need: CheckStage } | { readonly outcomes: readonly CheckOutcome[] }
 
+/**
+ * "metrics server http://prometheus:9090 does not answer" (or servers, or the provider when the observation
+ * names none); `verb` is [singular, plural].
+ */
+export function offlineServers(ctx: Ctx, verb: readonly [string, string] = ['does not answer', 'do not answer']): string {
+  const servers = ctx.seen.offlineMetricsServers ?? []
+  if (servers.length === 0) return `the metrics provider ${verb[0]}`
+  return servers.length === 1 ? `metrics server ${servers.join('')} ${verb[0]}` : `metrics servers ${servers.join(', ')} ${verb[1]}`
+}
+
 function offline(ctx: Ctx): MetricOutcome[] {
+  const message = `not queried: ${offlineServers(ctx, ['is unreachable', 'are unreachable'])} (health query vector(1) failed)`
   return (ctx.analysis.metrics ?? []).map(m => ({
-    kind: 'metric', name: m.name, value: null, verdict: 'error', message: 'the metrics provider is unreachable',
+    kind: 'metric', name: m.name, value: null, verdict: 'error', message,
     ...(m.thresholdRange && { range: m.thresholdRange }), ...(m.interval && { window: m.interval }),
   }))
+}
+
+/** This tick's metrics were not run because a server is offline. */
+export function metricsOffline(ctx: Ctx): boolean {
+  return ctx.seen.metricsOnline === false && (ctx.analysis.metrics ?? []).length > 0
 }
 
 /**
@@ -25,7 +41,7 @@ export function stageOutcomes(ctx: Ctx, stage: CheckStage): StageResult {
   const checks = ctx.seen.checks ?? []
   if (stage === 'metrics') {
     if ((ctx.analysis.metrics ?? []).length === 0) return { outcomes: [] }
-    if (ctx.seen.metricsOnline === false) return { outcomes: offline(ctx) }
+    if (metricsOffline(ctx)) return { outcomes: offline(ctx) }
     const found = checks.filter(c => c.kind === 'metric')
     return found.length > 0 ? { outcomes: found } : { need: stage }
   }

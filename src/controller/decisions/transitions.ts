@@ -5,7 +5,7 @@ import { describe, hookRecordName, hooksOf, muted, stageOutcomes, summarize, toR
 import type { Summary } from './checks.ts'
 import {
   ALL_PRIMARY, alert, canaryReplicas, dropActions, ensureReplicas, ensureRoute, event, isCanaryScale, requestCheck,
-  result,
+  result, update,
 } from './context.ts'
 import type { Ctx } from './context.ts'
 import { appendChecks, enterPhase } from './status.ts'
@@ -116,7 +116,22 @@ export function rollback(ctx: Ctx, cause: RollbackCause): Advance {
   return result(ctx)
 }
 
-/** A rollback hook that answered 2xx is recorded, then rolls back. */
+/**
+ * The rollback hooks of this tick (Flagger checks them in Progressing, Waiting and WaitingPromotion): a
+ * request to run them, the rollback one of them asked for, or undefined when none did.
+ */
+export function rollbackHooks(ctx: Ctx): Advance | undefined {
+  const found = stageOutcomes(ctx, 'rollback')
+  if ('need' in found) return requestCheck(ctx, found.need)
+  const fired = found.outcomes.find(o => o.verdict === 'pass')
+  if (!fired) return undefined
+  // A release rolled back while Waiting never started: its revision is recorded as the failed one, so that
+  // Failed stays put until a new revision or a retry instead of asking confirm-rollout again.
+  if (ctx.status.phase === 'Waiting') update(ctx, { lastAppliedSpec: ctx.seen.revision, failedChecks: 0 })
+  return rollbackByHook(ctx, fired.name)
+}
+
+/** A rollback hook that passed (answered 200-202) is recorded, then rolls back. */
 export function rollbackByHook(ctx: Ctx, name: string): Advance {
   ctx.status = appendChecks(ctx.status, [{
     name: hookRecordName('rollback', name), value: null, verdict: 'fail', time: ctx.now,

@@ -81,8 +81,10 @@ export interface Observed {
   readonly weights?: Weights
   /** Outcomes of the checks run for this tick, as asked for by `check` actions. */
   readonly checks?: readonly CheckOutcome[]
-  /** false: the metrics provider did not answer its health query; metrics are not run and count as errors. */
+  /** false: a metrics server of the Canary did not answer its health query; metrics are not run and count as errors. */
   readonly metricsOnline?: boolean
+  /** With metricsOnline false: the servers that did not answer, without credentials (scheme://host/path). */
+  readonly offlineMetricsServers?: readonly string[]
   readonly requests?: OperatorRequests
   /** The Canary (or its Deployment) is being deleted. */
   readonly deleting?: boolean

@@ -1,7 +1,8 @@
 // One test per transition: a status and an observation in, the decision out.
 import t from 'tap'
-import { advance, nextTickAt } from '../../../src/controller/phases.ts'
+import { advance, needsMetricsHealth, nextTickAt } from '../../../src/controller/phases.ts'
 import { MAX_STATUS_CHECKS } from '../../../src/spec/types.ts'
+import type { CanaryPhase } from '../../../src/spec/types.ts'
 import {
   NEW, NOW, OLD, ago, alerts, checkRequest, decide, effects, events, failing, hook, hooks, later, noData, observed, ofKind,
   passing, progressing, providerError, routes, spec, status, workload,
@@ -47,6 +48,8 @@ t.test('initialization', async t => {
     const r = advance({ spec: spec() }, observed({ revision: OLD, metricsOnline: false, weights: undefined }))
     t.equal(r.status.phase, 'Initializing')
     t.match(events(r).join('\n'), /metrics provider does not answer/)
+    const named = advance({ spec: spec() }, observed({ revision: OLD, metricsOnline: false, offlineMetricsServers: ['http://prom:9090'], weights: undefined }))
+    t.match(ofKind(named.actions, 'event').find(e => e.reason === 'MetricsProviderOffline'), { type: 'Warning', message: /^metrics server http:\/\/prom:9090 does not answer/ })
   })
 
   t.test('a primary still not ready after the deadline is reported; the target is not scaled down', async t => {
@@ -134,6 +137,66 @@ t.test('idle phases', async t => {
     const r = advance(input, observed({ canary: workload({ replicas: 0 }), checks: [hook('confirm-rollout', 'gate', 'pass')] }))
     t.equal(r.status.phase, 'Progressing')
     t.same(effects(r), [{ kind: 'scale', workload: 'canary', replicas: 3 }])
+  })
+
+  t.test('Waiting asks the rollback hooks before confirm-rollout (unlike Flagger #1432, where a closed gate hides them)', async t => {
+    const input = {
+      spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo']) }), status: status('Waiting', { lastAppliedSpec: OLD }),
+    }
+    const r = decide(t, input, observed({ canary: workload({ replicas: 0 }) }), stage => stage === 'rollback'
+      ? [hook('rollback', 'undo', 'fail', 'HTTP 403')]
+      : [hook('confirm-rollout', 'gate', 'fail', 'HTTP 403')])
+    t.same(r.stages, ['rollback', 'confirm-rollout'])
+    t.equal(r.status.phase, 'Waiting', 'a closed rollback gate changes nothing')
+    t.notOk(r.status.checks?.some(c => c.name.startsWith('rollback:')), 'a rollback hook that did not fire is not recorded')
+  })
+
+  t.test('a rollback hook that answers 2xx while Waiting: Failed, all traffic on the primary, canary at zero, warn alert', async t => {
+    const input = {
+      spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo'], ['post-rollout', 'notify']) }),
+      status: status('Waiting', { lastAppliedSpec: OLD }),
+    }
+    const r = decide(t, input, observed({ canary: workload({ replicas: 0 }) }), stage => stage === 'rollback' ? [hook('rollback', 'undo', 'pass')] : [hook('confirm-rollout', 'gate', 'pass')])
+    t.same(r.stages, ['rollback'], 'confirm-rollout is not asked once a rollback was asked for')
+    t.equal(r.status.phase, 'Failed')
+    t.same(effects(r), [
+      { kind: 'route', weights: routes(0) }, { kind: 'scale', workload: 'canary', replicas: 0 }, { kind: 'run-hooks', type: 'post-rollout' },
+    ])
+    t.same(alerts(r), ['warn: Rolling back manual webhook invoked: undo'])
+    t.match(events(r), [/^Canary failed! Scaling down podinfo: rollback hook "undo" asked for a rollback$/])
+    t.match(r.status.checks?.at(-1), { name: 'rollback:undo', verdict: 'fail' })
+    t.equal(r.status.conditions?.[0]?.status, 'False')
+    t.equal(r.status.lastAppliedSpec, NEW, 'the revision that never started is the failed one')
+    t.equal(r.status.lastPromotedSpec, OLD)
+  })
+
+  t.test('a release rolled back while Waiting stays Failed: confirm-rollout is not asked again for the same revision', async t => {
+    const input = { spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo']) }), status: status('Waiting', { lastAppliedSpec: OLD }) }
+    const failed = advance(input, observed({ canary: workload({ replicas: 0 }), checks: [hook('rollback', 'undo', 'pass')] }))
+    const next = advance({ ...input, status: failed.status }, observed({ now: later(120), canary: workload({ replicas: 0 }) }))
+    t.equal(next.status.phase, 'Failed')
+    t.equal(checkRequest(next), undefined)
+    t.same(next.actions, [])
+    const retried = advance({ ...input, status: failed.status }, observed({ now: later(120), canary: workload({ replicas: 0 }), requests: { retry: later(60) } }))
+    t.equal(checkRequest(retried), 'confirm-rollout', 'a retry asks the gate again')
+  })
+
+  t.test('Waiting asks its rollback hooks only once an interval has passed', async t => {
+    const input = { spec: spec({ webhooks: hooks(['confirm-rollout', 'gate'], ['rollback', 'undo']) }), status: status('Waiting', { lastAppliedSpec: OLD, progressAgo: 30 }) }
+    t.equal(checkRequest(advance(input, observed({ canary: workload({ replicas: 0 }) }))), undefined)
+  })
+
+  t.test('rollback hooks are asked in Progressing, Waiting and WaitingPromotion, and in no other phase', async t => {
+    const webhooks = hooks(['rollback', 'undo'])
+    const asked = (phase: CanaryPhase, seen = observed()): boolean =>
+      decide(t, { spec: spec({ webhooks }), status: status(phase, { lastAppliedSpec: NEW }) }, seen, () => [hook('rollback', 'undo', 'fail')]).stages.includes('rollback')
+    const waiting = status('Waiting', { lastAppliedSpec: OLD })
+    t.ok(decide(t, { spec: spec({ webhooks }), status: waiting }, observed({ canary: workload({ replicas: 0 }) }), () => [hook('rollback', 'undo', 'fail')]).stages.includes('rollback'), 'Waiting')
+    t.ok(asked('Progressing', observed({ weights: routes(0) })), 'Progressing')
+    t.ok(asked('WaitingPromotion', observed({ weights: routes(0) })), 'WaitingPromotion')
+    for (const phase of ['Initialized', 'Succeeded', 'Failed', 'Promoting', 'Finalising'] as const) {
+      t.notOk(asked(phase, observed({ canary: workload({ replicas: 0 }), primary: workload({ revision: NEW }) })), phase)
+    }
   })
 
   t.test('Failed is retried with the same template when a retry was requested after the failure (Flagger #862)', async t => {
@@ -279,6 +342,32 @@ t.test('analysis ticks', async t => {
     t.same(r.stages, [])
     t.equal(r.status.canaryWeight, 40)
     t.match(r.status.checks?.at(-1), { name: successRate, verdict: 'error', message: /unreachable/ })
+  })
+
+  t.test('an offline metrics server holds the release with MetricsProviderOffline, naming the server', async t => {
+    const input = { spec: spec({ webhooks: hooks(['rollout', 'load']) }), status: progressing({ canaryWeight: 40, failedChecks: 1 }) }
+    const r = decide(t, input, observed({ weights: routes(40), metricsOnline: false, offlineMetricsServers: ['http://prom:9090', 'https://tenant.example/prom'] }))
+    t.same(r.stages, ['rollout'], 'the rollout hooks still run; the metrics are not queried')
+    t.equal(r.status.phase, 'Progressing')
+    t.equal(r.status.canaryWeight, 40, 'no step')
+    t.equal(r.status.failedChecks, 1, 'not counted as a failed check')
+    t.same(effects(r), [])
+    const offline = ofKind(r.actions, 'event')
+    t.same(offline.map(e => [e.type, e.reason]), [['Warning', 'MetricsProviderOffline']])
+    t.match(offline[0]?.message, /^holding at weight 40: metrics servers http:\/\/prom:9090, https:\/\/tenant\.example\/prom do not answer \(health query vector\(1\) failed\), so no metric was queried; the canary is neither advanced nor promoted/)
+    t.match(r.status.checks?.at(-1), { name: successRate, verdict: 'error', value: null, message: 'not queried: metrics servers http://prom:9090, https://tenant.example/prom are unreachable (health query vector(1) failed)' })
+  })
+
+  t.test('a canary without metrics is not held by an offline server', async t => {
+    const r = decide(t, { spec: spec({ metrics: [] }), status: progressing({ canaryWeight: 40 }) },
+      observed({ weights: routes(40), metricsOnline: false, offlineMetricsServers: ['http://prom:9090'] }))
+    t.equal(r.status.canaryWeight, 60)
+    t.notOk(events(r).some(e => /does not answer/.test(e)))
+  })
+
+  t.test('a query error while the server is thought online is a plain hold, not MetricsProviderOffline', async t => {
+    const r = advance({ spec: spec(), status: progressing({ canaryWeight: 40 }) }, observed({ weights: routes(40), checks: [providerError(successRate)] }))
+    t.same(ofKind(r.actions, 'event').map(e => e.reason), ['Holding'])
   })
 
   t.test('holding past the progress deadline rolls back with an alert', async t => {
@@ -493,4 +582,18 @@ t.test('nextTickAt: one interval after the last tick, only in timed phases', asy
 t.test('a scheduler firing a little early still gets its tick', async t => {
   const r = advance({ spec: spec(), status: progressing({ canaryWeight: 20, progressAgo: 59.5 }) }, observed({ weights: routes(20) }))
   t.equal(checkRequest(r), 'metrics')
+})
+
+t.test('needsMetricsHealth: the servers are asked for a new Canary and when an analysis tick is due, nowhere else', async t => {
+  t.equal(needsMetricsHealth({ spec: spec() }, NOW), true, 'a new Canary (the Initializing event)')
+  t.equal(needsMetricsHealth({ spec: spec(), status: progressing({ progressAgo: 60 }) }, NOW), true, 'Progressing, tick due')
+  t.equal(needsMetricsHealth({ spec: spec(), status: status('WaitingPromotion', { progressAgo: 60 }) }, NOW), true, 'WaitingPromotion, tick due')
+  t.equal(needsMetricsHealth({ spec: spec(), status: progressing({ progressAgo: 59.5 }) }, NOW), true, 'up to a second early, as isDue')
+  t.equal(needsMetricsHealth({ spec: spec(), status: progressing({ progressAgo: 30 }) }, NOW), false, 'between ticks (a watch event)')
+  for (const phase of ['Initializing', 'Initialized', 'Waiting', 'Promoting', 'Finalising', 'Succeeded', 'Failed', 'Terminating'] as const) {
+    t.equal(needsMetricsHealth({ spec: spec(), status: status(phase, { progressAgo: 600 }) }, NOW), false, phase)
+  }
+  t.equal(needsMetricsHealth({ spec: spec({ metrics: [] }), status: progressing() }, NOW), false, 'no metrics')
+  t.equal(needsMetricsHealth({ spec: spec({}, { skipAnalysis: true }), status: progressing() }, NOW), false, 'skipAnalysis')
+  t.equal(needsMetricsHealth({ spec: spec({}, { suspend: true }), status: progressing() }, NOW), false, 'suspended')
 })

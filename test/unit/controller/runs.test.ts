@@ -77,13 +77,14 @@ t.test('a bad version is rolled back after threshold failed checks', async t => 
 })
 
 t.test('Prometheus unreachable during analysis: the canary holds, says so, is never promoted, and rolls back at the deadline', async t => {
-  const trace = run(t, { spec: spec(), until: done, extra: () => ({ metricsOnline: false }) })
+  const trace = run(t, { spec: spec(), until: done, extra: () => ({ metricsOnline: false, offlineMetricsServers: ['http://prometheus:9090'] }) })
   t.same(canaryShares(trace), [20, 0], 'the first step needs no metrics; then it holds at 20')
   t.same(ofKind(trace.actions, 'promote'), [])
   t.equal(trace.status.phase, 'Failed')
-  const holds = ofKind(trace.actions, 'event').filter(e => e.reason === 'Holding')
+  const holds = ofKind(trace.actions, 'event').filter(e => e.reason === 'MetricsProviderOffline')
   t.equal(holds.length, 10, 'one event per held interval until the deadline')
-  t.match(ofKind(trace.actions, 'alert').at(-1), { severity: 'error', message: /^Progress deadline exceeded/ })
+  t.match(holds[0]?.message, /^holding at weight 20: metrics server http:\/\/prometheus:9090 does not answer/)
+  t.match(ofKind(trace.actions, 'alert').at(-1), { severity: 'error', message: /^Progress deadline exceeded: holding at weight 20: metrics server http:\/\/prometheus:9090 does not answer/ })
 })
 
 t.test('no data for a while holds; once traffic arrives the analysis goes on without a failed check', async t => {

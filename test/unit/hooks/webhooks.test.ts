@@ -1,8 +1,11 @@
 // Analysis webhooks and gates against a local HTTP server whose answer is chosen by the request path.
 import t from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { createCA, createLeaf } from '../../../src/certs/pki.ts'
+import { transportFailure } from '../../../src/hooks/http.ts'
 import {
-  callWebhook, canaryChecksum, eventPayload, hookPayload, hookTimeoutMs, postEvent, runHooks,
+  callWebhook, canaryChecksum, eventPayload, hookPayload, hookTimeoutMs, insecureDispatcher, postEvent, requestInit, runHooks,
 } from '../../../src/hooks/webhooks.ts'
 import type { Canary, CanaryWebhook, HookType } from '../../../src/spec/types.ts'
 
@@ -13,6 +16,7 @@ const seen: Seen[] = []
 const counts = new Map<string, number>()
 const replies: Record<string, Reply> = {
   '/ok': res => { res.writeHead(200).end('fine') },
+  '/created': res => { res.writeHead(201).end() },
   '/accepted': res => { res.writeHead(202).end() },
   '/no-content': res => { res.writeHead(204).end() },
   '/closed': res => { res.writeHead(403, { 'Content-Type': 'text/plain' }).end('gate   closed\nfor podinfo.test') },
@@ -118,9 +122,12 @@ t.test('a failure names the URL, the status and the first 200 characters of the 
   t.equal(empty?.message, `POST ${base}/empty-error answered HTTP 500`)
 })
 
-t.test('any 2xx passes', async t => {
-  const out = await runHooks(canary([hook('a', '/ok'), hook('b', '/accepted'), hook('c', '/no-content')]), 'rollout')
-  t.same(out.map(o => o.verdict), ['pass', 'pass', 'pass'])
+t.test('200, 201 and 202 pass; another 2xx fails and says why (Flagger: StatusCode > 202 is an error)', async t => {
+  const out = await runHooks(canary([hook('a', '/ok'), hook('b', '/created'), hook('c', '/accepted'), hook('d', '/no-content')]), 'rollout')
+  t.same(out.map(o => o.verdict), ['pass', 'pass', 'pass', 'fail'])
+  t.equal(out[3]?.message, `POST ${base}/no-content answered HTTP 204: only 200, 201 and 202 pass (as in Flagger)`)
+  const [rollback] = await runHooks(canary([hook('r', '/no-content', 'rollback')]), 'rollback')
+  t.equal(rollback?.verdict, 'fail', 'a rollback hook answering 204 does not roll back')
 })
 
 t.test('a slow hook times out after its own timeout', async t => {
@@ -210,14 +217,44 @@ t.test('only http and https URLs are called', async t => {
   t.equal(called, false)
 })
 
-t.test('a TLS failure on a disableTLS hook says that certificates are still verified', async t => {
-  const tlsFetch = (async () => {
-    throw new TypeError('fetch failed', { cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) })
-  }) as unknown as typeof fetch
-  const [o] = await runHooks(canary([{ name: 'tls', url: 'https://gate.example/check', disableTLS: true }]), 'rollout', { fetch: tlsFetch })
-  t.match(o?.message, /^POST https:\/\/gate\.example\/check got no answer: TLS certificate not accepted \(DEPTH_ZERO_SELF_SIGNED_CERT\); sluice verifies certificates even with disableTLS/)
-  const [plain] = await runHooks(canary([{ name: 'tls', url: 'https://gate.example/check' }]), 'rollout', { fetch: tlsFetch })
-  t.equal(plain?.message, 'POST https://gate.example/check got no answer: TLS certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT)')
+t.test('disableTLS: only that hook skips certificate verification', async t => {
+  // A server whose certificate comes from a CA nobody trusts, as a self-signed one would.
+  const ca = createCA('untrusted test CA', 3600)
+  const leaf = createLeaf(ca, { commonName: 'localhost', ipAddresses: ['127.0.0.1'], usage: 'server', lifetimeSeconds: 3600 })
+  const tls = createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    req.resume().on('end', () => res.writeHead(200).end('open'))
+  })
+  await new Promise<void>(res => tls.listen(0, '127.0.0.1', res))
+  t.teardown(() => new Promise<void>(res => { tls.closeAllConnections(); tls.close(() => res()) }))
+  const url = `https://127.0.0.1:${(tls.address() as { port: number }).port}/gate`
+  const verified = { name: 'verified', url, type: 'confirm-rollout' as const }
+  const insecure = { ...verified, name: 'insecure', disableTLS: true }
+
+  const [refused] = await runHooks(canary([{ ...verified, retries: 2 }]), 'confirm-rollout', { retryDelayMs: 1 })
+  t.equal(refused?.verdict, 'fail')
+  // One attempt despite retries: a refused certificate is refused again (no "(3 attempts)").
+  t.equal(refused?.message, `POST ${url} got no answer: TLS certificate not accepted (UNABLE_TO_VERIFY_LEAF_SIGNATURE); ` +
+    'give the hook a certificate from a CA in NODE_EXTRA_CA_CERTS, or set disableTLS: true to skip verification for this hook')
+
+  const [skipped] = await runHooks(canary([insecure]), 'confirm-rollout')
+  t.same(skipped, { kind: 'hook', type: 'confirm-rollout', name: 'insecure', verdict: 'pass', message: `POST ${url} answered HTTP 200` })
+
+  // After the insecure call, in the same run and after it: the others still verify.
+  const both = await runHooks(canary([{ ...insecure, type: 'rollback' }, { ...verified, type: 'rollback' }]), 'rollback')
+  t.same(both.map(o => [o.name, o.verdict]), [['insecure', 'pass']], 'a rollback run stops at its first pass')
+  const mixed = await runHooks(canary([{ ...insecure, type: 'rollout' }, { ...verified, type: 'rollout' }]), 'rollout')
+  t.same(mixed.map(o => [o.name, o.verdict]), [['insecure', 'pass'], ['verified', 'fail']])
+  const [again] = await runHooks(canary([verified]), 'confirm-rollout')
+  t.match(again?.message, /TLS certificate not accepted/)
+  const direct = await fetch(url, { method: 'POST', body: '{}' }).then(() => 'answered', (e: unknown) => transportFailure(e).kind)
+  t.equal(direct, 'tls', 'the process-wide fetch still verifies')
+})
+
+t.test('only a disableTLS hook gets the dispatcher that skips verification', async t => {
+  const target = { url: 'https://gate.example/', headers: {}, display: 'https://gate.example/' }
+  t.equal(requestInit(target, '{}', { name: 'a', url: target.url }, 1000).dispatcher, undefined)
+  t.equal(requestInit(target, '{}', { name: 'a', url: target.url, disableTLS: false }, 1000).dispatcher, undefined)
+  t.equal(requestInit(target, '{}', { name: 'a', url: target.url, disableTLS: true }, 1000).dispatcher, insecureDispatcher())
 })
 
 t.test('an unknown error never leaks the URL it quotes', async t => {
@@ -226,7 +263,7 @@ t.test('an unknown error never leaks the URL it quotes', async t => {
   t.equal(o?.message, `POST ${base}/ok got no answer: bad request to <url>`)
 })
 
-t.test('gates: 2xx is open (pass), anything else is closed (fail)', async t => {
+t.test('gates: 200-202 is open (pass), anything else is closed (fail)', async t => {
   for (const type of ['confirm-rollout', 'confirm-promotion', 'confirm-traffic-increase'] as const) {
     const open = await runHooks(canary([hook('g', '/ok', type)]), type)
     t.same(open.map(o => [o.type, o.verdict]), [[type, 'pass']], `${type} open`)
