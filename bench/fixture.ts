@@ -32,7 +32,7 @@ export const SLUICE_ANNOTATIONS: Readonly<Record<string, string>> = {
     '  - {name: internal, namespace: gateways}',
     '  hosts: [checkout.example.com, checkout.internal.example.com]',
     '  timeout: 30s',
-    '  retries: {attempts: 3, perTryTimeout: 5s, retryOn: "gateway-error,connect-failure"}',
+    '  headers: {request: {set: {x-request-source: checkout}}, response: {remove: [x-envoy-upstream-service-time]}}',
     'progressDeadlineSeconds: 600',
   ].join('\n'),
   'sluice.dev/analysis': [

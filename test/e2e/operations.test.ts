@@ -2,7 +2,7 @@
 // an autoscaler followed by `<hpa>-primary`, and the controller's own metrics.
 import t from 'tap'
 import { stringify } from 'yaml'
-import { kubectlOk } from '../helpers/kube.ts'
+import { kubectl, kubectlOk, sluiceKubeconfigPath } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
 import { canary, deployment, eventsOf, phase, sharedEnvironment, testNamespace } from './env.ts'
@@ -97,12 +97,18 @@ t.test('the controller exports its metrics, health and readiness', async t => {
 t.test('a Canary written by hand that does not validate is reported, not acted on', async t => {
   const { ns } = await testNamespace(t, { metricsServer })
   await apply(deploymentYaml({ ns }))
-  // Weighted steps on provider kubernetes, which can only switch all traffic at once: the webhook would refuse
-  // this on a Deployment, but a Canary object goes to the API server directly.
-  await apply(stringify({
+  // Weighted steps on provider kubernetes, which can only switch all traffic at once. The webhook refuses it
+  // at apply; one stored anyway (before an upgrade, or while the webhook was away: written here as sluice's
+  // own user, which the webhook lets through) is reported by the controller.
+  const manifest = stringify({
     apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
     spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '2s', stepWeight: 20, threshold: 2 } },
-  }))
+  })
+  const refused = await kubectl(['apply', '-f', '-'], manifest)
+  t.not(refused.code, 0)
+  t.match(refused.stderr, /admission webhook "resources\.sluice\.dev" denied the request: Canary .*\/podinfo: spec\.provider defaults to kubernetes, which cannot send a share of traffic/)
+  t.equal(await canary(ns, 'podinfo'), undefined, 'nothing stored')
+  await kubectlOk(['apply', '-f', '-'], manifest, sluiceKubeconfigPath())
   const events = await until(() => eventsOf(ns, 'Canary', 'podinfo'), e => e.some(l => l.includes('InvalidSpec')), 'the InvalidSpec Event')
   t.match(events.join('\n'), /Warning InvalidSpec: Canary .*\/podinfo: spec\.provider defaults to kubernetes, which cannot send a share of traffic.*nothing is done until the Canary is fixed/)
   t.equal(await deployment(ns, 'podinfo-primary'), undefined, 'no primary was created')

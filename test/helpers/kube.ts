@@ -43,9 +43,9 @@ export function kubectlPath(): string {
 export interface KubectlResult { code: number; stdout: string; stderr: string }
 
 /** Runs the real kubectl with argument arrays (no shell); `input` goes to stdin. */
-export async function kubectl(args: readonly string[], input?: string): Promise<KubectlResult> {
+export async function kubectl(args: readonly string[], input?: string, kubeconfig = kubeconfigPath()): Promise<KubectlResult> {
   return new Promise(resolveRun => {
-    const child = execFile(kubectlPath(), [...args], { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, maxBuffer: 64 << 20 },
+    const child = execFile(kubectlPath(), [...args], { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0
         resolveRun({ code, stdout, stderr })
@@ -55,8 +55,8 @@ export async function kubectl(args: readonly string[], input?: string): Promise<
 }
 
 /** kubectl that must succeed; its stderr is in the error otherwise. */
-export async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input)
+export async function kubectlOk(args: readonly string[], input?: string, kubeconfig = kubeconfigPath()): Promise<string> {
+  const r = await kubectl(args, input, kubeconfig)
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
   return r.stdout
 }

@@ -48,7 +48,7 @@ t.test('a hand-written Canary is validated at apply like a Deployment\'s annotat
   t.match(istio.stderr, /admission webhook "resources\.sluice\.dev" denied the request/)
   t.match(istio.stderr, `Canary ${ns}/podinfo: spec.provider istio is not available yet in this version of sluice; ${AVAILABLE}`)
   const daemonSet = await kubectl(['apply', '-f', '-'], canary(ns, { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
-  t.match(daemonSet.stderr, `Canary ${ns}/podinfo: spec.targetRef.kind must be Deployment`)
+  t.match(daemonSet.stderr, `Canary ${ns}/podinfo: spec.targetRef.kind is DaemonSet, which sluice does not release`)
   const scaledObject = await kubectl(['apply', '-f', '-'], canary(ns, { provider: 'kubernetes', autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
   t.match(scaledObject.stderr, 'spec.autoscalerRef.kind must be HorizontalPodAutoscaler (got "ScaledObject"): KEDA ScaledObjects are not available yet in this version of sluice')
   t.equal(await stored('canaries', ns), 0, 'nothing stored')

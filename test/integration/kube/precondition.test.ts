@@ -15,7 +15,7 @@ const ref = (namespace: string) => ({ group: 'sluice.dev', version: 'v1beta1', n
 async function create(ns: string): Promise<Canary> {
   const body: Canary = {
     apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 } },
+    spec: { provider: 'nginx', ingressRef: { name: 'podinfo' }, targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 } },
   }
   return await admin.createNamespacedCustomObject({ ...ref(ns), body }) as Canary
 }

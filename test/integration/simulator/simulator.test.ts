@@ -72,7 +72,7 @@ t.test('nginx at canary-weight 50 with a canary failing half its requests: succe
   const canary = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: {
     apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
     spec: { provider: 'nginx', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } },
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, analysis: { interval: '1m', stepWeight: 50 } },
   } }) as Canary
   const held = await apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns })
   t.equal(held.spec?.replicas, 1, 'opting in a live app kept its replica')
