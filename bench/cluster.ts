@@ -292,7 +292,10 @@ async function creates(apps: AppsV1Api, bodyOf: BodyOf, names: readonly string[]
 
 const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`)
 
-async function writeRun(state: ClusterState, apps: AppsV1Api, webhook: string, bodyOf: BodyOf, prefix: string, writes: number, concurrency: number): Promise<WriteRun & { before: string; after: string }> {
+/** One series of creates through one webhook: its names start with `prefix`. */
+interface WriteSeries { readonly webhook: string; readonly bodyOf: BodyOf; readonly prefix: string; readonly writes: number; readonly concurrency: number }
+
+async function writeRun(state: ClusterState, apps: AppsV1Api, { webhook, bodyOf, prefix, writes, concurrency }: WriteSeries): Promise<WriteRun & { before: string; after: string }> {
   const before = await scrape(state)
   const busy0 = machineBusyUs()
   const t0 = performance.now()
@@ -345,14 +348,14 @@ export async function clusterPhase(o: ClusterOptions): Promise<ClusterResult> {
   const setupMs = performance.now() - started
 
   o.log(`one at a time: ${o.sequentialWrites} creates through the floor webhook, then ${o.sequentialWrites} through sluice`)
-  const floorSequential = await writeRun(state, apps, FLOOR_WEBHOOK, floorBody, 'floor-single', o.sequentialWrites, 1)
-  const sluiceSequential = await writeRun(state, apps, DEPLOYMENTS_WEBHOOK, createBody, 'single', o.sequentialWrites, 1)
+  const floorSequential = await writeRun(state, apps, { webhook: FLOOR_WEBHOOK, bodyOf: floorBody, prefix: 'floor-single', writes: o.sequentialWrites, concurrency: 1 })
+  const sluiceSequential = await writeRun(state, apps, { webhook: DEPLOYMENTS_WEBHOOK, bodyOf: createBody, prefix: 'single', writes: o.sequentialWrites, concurrency: 1 })
 
   o.log(`burst: ${o.writes} creates, ${o.concurrency} at a time, through the floor webhook, then through sluice`)
-  const floorBurst = await writeRun(state, apps, FLOOR_WEBHOOK, floorBody, 'floor', o.writes, o.concurrency)
+  const floorBurst = await writeRun(state, apps, { webhook: FLOOR_WEBHOOK, bodyOf: floorBody, prefix: 'floor', writes: o.writes, concurrency: o.concurrency })
   const cpuBefore = processCpuMs(webhook.child.pid)
   const connections = watchConnections(Number(new URL(webhook.url).port))
-  const burst = await writeRun(state, apps, DEPLOYMENTS_WEBHOOK, createBody, 'checkout', o.writes, o.concurrency)
+  const burst = await writeRun(state, apps, { webhook: DEPLOYMENTS_WEBHOOK, bodyOf: createBody, prefix: 'checkout', writes: o.writes, concurrency: o.concurrency })
   const cpuAfter = processCpuMs(webhook.child.pid)
   const newConnectionsSeen = connections()
   const runs = [floorSequential, sluiceSequential, floorBurst, burst]

@@ -55,6 +55,15 @@ function optOutDenial(request: AdmissionRequest, object: DeploymentObject, ctx: 
   { code: 403, reason: 'Forbidden' })
 }
 
+/** A Deployment sluice does not deliver: admitted, with a word on the opt-out when it just left. */
+function notOptedIn(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: ReturnType<typeof lintDeployment>): AdmissionVerdict {
+  const leaving = request.operation === 'UPDATE' && hasOptIn(request.oldObject?.metadata?.annotations)
+  const warnings = leaving
+    ? [...report.warnings, `${who(object, namespace)}: opted out of sluice; the Deployment is scaled back up and the generated objects are removed once it serves`]
+    : report.warnings
+  return allow(warnings.length > 0 ? warnings : undefined)
+}
+
 /** Decides one Deployment write. */
 export function decideDeployment(request: AdmissionRequest, ctx: DeploymentContext): AdmissionVerdict {
   // sluice's own writes (scaling the target, state annotations) pass unchanged; recognised by identity only.
@@ -68,14 +77,7 @@ export function decideDeployment(request: AdmissionRequest, ctx: DeploymentConte
   if (optOut) return optOut
 
   const report = lintDeployment(object, lintContext(ctx, namespace))
-  if (!report.resolution.optedIn) {
-    const old = request.oldObject
-    const leaving = request.operation === 'UPDATE' && hasOptIn(old?.metadata?.annotations)
-    const warnings = leaving
-      ? [...report.warnings, `${who(object, namespace)}: opted out of sluice; the Deployment is scaled back up and the generated objects are removed once it serves`]
-      : report.warnings
-    return allow(warnings.length > 0 ? warnings : undefined)
-  }
+  if (!report.resolution.optedIn) return notOptedIn(request, object, namespace, report)
   if (report.rejections.length > 0) {
     return deny(report.rejections.join('; '), { code: 422, reason: 'Invalid' })
   }
