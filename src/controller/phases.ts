@@ -26,9 +26,9 @@ import {
 } from './decisions/status.ts'
 import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
 import { hooksOf, offlineServers } from './decisions/checks.ts'
-import { intervalMs } from '../spec/defaults.ts'
-import { formatDuration } from '../spec/duration.ts'
-import type { CanaryPhase } from '../spec/types.ts'
+import { intervalMs } from '../api/defaults.ts'
+import { formatDuration } from '../util/duration.ts'
+import type { CanaryPhase } from '../api/types.ts'
 import type { Advance, CanaryInput, Observed } from './decisions/types.ts'
 
 export type {

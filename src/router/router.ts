@@ -1,15 +1,15 @@
 // The Router seam: the engine moves traffic only through these four calls, so mesh routers added later
 // plug in without touching it. routerFor() picks the implementation for a Canary's provider.
-import { isImplementedProvider, providerUnavailable, type ImplementedProvider } from '../spec/capabilities.ts'
-import { DEFAULTS } from '../spec/defaults.ts'
-import type { Canary, Provider } from '../spec/types.ts'
+import { isImplementedProvider, providerUnavailable, type ImplementedProvider } from '../api/capabilities.ts'
+import { DEFAULTS } from '../api/defaults.ts'
+import type { Canary, Provider } from '../api/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { kubernetesRouter } from './kubernetes.ts'
 import { namespaceOf, serviceName } from './meta.ts'
 import { nginxRouter } from './nginx.ts'
 import { withServices } from './service-set.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 
 export interface Weights {
   primary: number

@@ -1,8 +1,8 @@
 // The controller's Prometheus metrics, named and shaped after Flagger's recorder (pkg/metrics/recorder.go)
 // so that its dashboards and alerts carry over with the prefix changed from flagger_ to sluice_.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { PHASES } from '../spec/types.ts'
-import type { CanaryPhase } from '../spec/types.ts'
+import { PHASES } from '../api/types.ts'
+import type { CanaryPhase } from '../api/types.ts'
 
 export type RunOutcome = 'succeeded' | 'failed'
 

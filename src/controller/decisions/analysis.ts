@@ -5,8 +5,8 @@
 // check. The canary holds where it is (no step, no promotion, failedChecks unchanged) and says so; the hold is
 // bounded by the progress deadline, counted from the last tick that passed, after which it rolls back with an
 // alert. A failing metric in the same tick still counts as a failed check.
-import { canaryWeights } from '../../spec/timing.ts'
-import type { HookType } from '../../spec/types.ts'
+import { canaryWeights } from '../../api/timing.ts'
+import type { HookType } from '../../api/types.ts'
 import { describe, hookRecordName, metricsOffline, muted, offlineServers, parenthesis, stageOutcomes, summarize, toRecord } from './checks.ts'
 import type { Summary } from './checks.ts'
 import { alert, deadlineText, ensureRoute, event, expectedRoute, pastDeadline, position, requestCheck, result } from './context.ts'

@@ -1,6 +1,6 @@
 // Check stages (webhooks of one type, or the metrics), the verdict of a set of outcomes, and the words and
 // status records that explain them.
-import type { CanaryWebhook, CheckRecord, HookType } from '../../spec/types.ts'
+import type { CanaryWebhook, CheckRecord, HookType } from '../../api/types.ts'
 import type { Ctx } from './context.ts'
 import type { CheckOutcome, CheckStage, HookOutcome, MetricOutcome } from './types.ts'
 

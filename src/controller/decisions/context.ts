@@ -1,8 +1,8 @@
 // The state of one call of advance(): the spec with its defaults, the observation, the status being built and
 // the actions so far; plus the "ensure" helpers every phase shares.
-import { intervalMs, strategyOf, withDefaults } from '../../spec/defaults.ts'
-import { formatDuration } from '../../spec/duration.ts'
-import type { AlertSeverity, CanaryAnalysis, CanarySpec, CanaryStatus, Strategy } from '../../spec/types.ts'
+import { intervalMs, strategyOf, withDefaults } from '../../api/defaults.ts'
+import { formatDuration } from '../../util/duration.ts'
+import type { AlertSeverity, CanaryAnalysis, CanarySpec, CanaryStatus, Strategy } from '../../api/types.ts'
 import { iterationsOf, lastProgressMs, lastTickMs, weightOf } from './status.ts'
 import type { Action, Advance, CanaryInput, CheckStage, Observed, Weights } from './types.ts'
 

@@ -5,8 +5,8 @@
 //   as a Deployment's Progressing condition does; the progress deadline of a holding canary counts from it.
 // - the last tick: the later of the last progress and the newest check record; a tick that did not progress
 //   always leaves a record, so ticks stay `interval` apart across restarts.
-import { MAX_STATUS_CHECKS } from '../../spec/types.ts'
-import type { CanaryCondition, CanaryPhase, CanaryStatus, CheckRecord, ConditionStatus } from '../../spec/types.ts'
+import { MAX_STATUS_CHECKS } from '../../api/types.ts'
+import type { CanaryCondition, CanaryPhase, CanaryStatus, CheckRecord, ConditionStatus } from '../../api/types.ts'
 
 const CONDITIONS: Readonly<Record<CanaryPhase, readonly [ConditionStatus, (kind: string) => string]>> = {
   Initializing: ['Unknown', kind => `New ${kind} detected, starting initialization.`],

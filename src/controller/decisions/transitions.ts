@@ -1,6 +1,6 @@
 // Transitions shared by several phases: starting a run, restarting it, promoting, rolling back, and settling
 // when the target went back to the revision the primary already runs.
-import { formatDuration } from '../../spec/duration.ts'
+import { formatDuration } from '../../util/duration.ts'
 import { describe, hookRecordName, hooksOf, muted, stageOutcomes, summarize, toRecord } from './checks.ts'
 import type { Summary } from './checks.ts'
 import {

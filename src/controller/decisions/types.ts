@@ -2,7 +2,7 @@
 // Plain data only, so that a transition is a value in and a value out.
 import type {
   AlertSeverity, CanarySpec, CanaryStatus, CheckVerdict, HookType, ObjectMeta, ThresholdRange,
-} from '../../spec/types.ts'
+} from '../../api/types.ts'
 
 /** Traffic split as the router applies it; with strategy ab, `canary: 100` means "matching requests go to the canary". */
 export interface Weights {

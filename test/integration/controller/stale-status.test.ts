@@ -15,7 +15,7 @@ import { createReconciler, type Reconciler, type Recorder } from '../../../src/c
 import { createDeployer } from '../../../src/deployer/deployer.ts'
 import { createInformer } from '../../../src/kube/informer.ts'
 import { routerKube } from '../../../src/router/kube.ts'
-import type { Canary, CanaryStatus } from '../../../src/spec/types.ts'
+import type { Canary, CanaryStatus } from '../../../src/api/types.ts'
 import { createControllerMetrics } from '../../../src/telemetry/metrics.ts'
 import { kubeConfig, namespace, sluiceKubeConfig, type TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'

@@ -5,7 +5,7 @@ import { advance } from '../../../src/controller/phases.ts'
 import type {
   Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, Weights, WorkloadState,
 } from '../../../src/controller/phases.ts'
-import type { CanaryAnalysis, CanaryPhase, CanarySpec, CanaryStatus, HookType, ThresholdRange } from '../../../src/spec/types.ts'
+import type { CanaryAnalysis, CanaryPhase, CanarySpec, CanaryStatus, HookType, ThresholdRange } from '../../../src/api/types.ts'
 
 export const NOW = new Date('2025-03-01T12:00:00.000Z')
 export const ago = (seconds: number): string => new Date(NOW.getTime() - seconds * 1000).toISOString()

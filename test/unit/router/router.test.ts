@@ -1,5 +1,5 @@
 import t from 'tap'
-import { IMPLEMENTED_PROVIDERS } from '../../../src/spec/capabilities.ts'
+import { IMPLEMENTED_PROVIDERS } from '../../../src/api/capabilities.ts'
 import { revertRouterFor, ROUTER_PROVIDERS, routerFor, type KubeObject, type ObjectRef, type RouterKube } from '../../../src/router/router.ts'
 import { canary } from './fixtures.ts'
 
