@@ -12,7 +12,7 @@ import { MANAGED_BY_LABEL, resolve, type ResolveContext } from '../api/resolve.t
 import { templateRevision } from '../kube/revision.ts'
 import type { Canary } from '../api/types.ts'
 import type { Caches, ConfigSummary } from './caches.ts'
-import type { OperatorRequests, Weights } from './decisions/types.ts'
+import type { OperatorRequests, Weights } from './machine/types.ts'
 import { isGenerated } from './generate.ts'
 
 export { REQUEST_ANNOTATIONS }

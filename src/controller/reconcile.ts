@@ -16,13 +16,13 @@ import { formatDuration } from '../util/duration.ts'
 import { canonicalJson } from '../kube/revision.ts'
 import { GROUP, VERSION, type AlertSeverity, type Canary, type CanaryPhase, type CanaryStatus, type HookType } from '../api/types.ts'
 import type { Caches } from './caches.ts'
-import type { Action, CheckOutcome, HookOutcome, MetricOutcome, Observed } from './decisions/types.ts'
+import type { Action, CheckOutcome, HookOutcome, MetricOutcome, Observed } from './machine/types.ts'
 import { isGenerated } from './generate.ts'
 import {
   desiredReplicas, isOptedOut, primaryOf, readWeights, requestsOf, revisionOf, trackedConfigs, type Tracked,
 } from './observe.ts'
-import { needsMetricsHealth, nextTickAt } from './phases.ts'
-import { advanceWithChecks } from './tick.ts'
+import { needsMetricsHealth, nextTickAt } from './machine/phases.ts'
+import { advanceWithChecks } from './machine/tick.ts'
 import { workloadState } from '../deployer/workload.ts'
 import { autoscalerNames } from '../deployer/primary.ts'
 

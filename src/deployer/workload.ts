@@ -1,6 +1,6 @@
 // What the phase machine needs to know of a Deployment, read from its status only.
 import type { V1Deployment, V1DeploymentStatus } from '@kubernetes/client-node'
-import type { WorkloadState } from '../controller/decisions/types.ts'
+import type { WorkloadState } from '../controller/machine/types.ts'
 import { STATE_ANNOTATIONS } from '../api/annotations.ts'
 
 export const ABSENT: WorkloadState = { exists: false, generation: 0, observedGeneration: 0, replicas: 0, updatedReplicas: 0, availableReplicas: 0 }

@@ -11,7 +11,7 @@ import { Agent } from 'undici'
 import { DEFAULTS } from '../api/defaults.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
 import type { Canary, CanaryWebhook, HookType } from '../api/types.ts'
-import type { HookOutcome } from '../controller/decisions/types.ts'
+import type { HookOutcome } from '../controller/machine/types.ts'
 import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from './http.ts'
 import type { Target } from './http.ts'
 

@@ -4,7 +4,7 @@
 // never again be admitted and ignored.
 import t, { type Test } from 'tap'
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
-import { nextTickAt } from '../../../src/controller/phases.ts'
+import { nextTickAt } from '../../../src/controller/machine/phases.ts'
 import { autoscalerNames, primaryAutoscaler, primaryDeployment } from '../../../src/deployer/primary.ts'
 import { runHooks, hookTimeoutMs } from '../../../src/hooks/webhooks.ts'
 import { analyseMetrics } from '../../../src/metrics/analysis.ts'
@@ -18,7 +18,7 @@ import { validateMetricTemplate } from '../../../src/api/validate-resources.ts'
 import { canarySpecSchema, type JSONSchema } from '../../../src/api/schema.ts'
 import { HOOK_TYPES, METRIC_PROVIDER_TYPES, PROVIDERS, type Canary, type CanarySpec } from '../../../src/api/types.ts'
 import { validateSpec } from '../../../src/api/validate.ts'
-import { allPass, failing, run, status, world, type Checker } from '../controller/fixtures.ts'
+import { allPass, failing, run, status, world, type Checker } from '../controller/machine/fixtures.ts'
 
 /** Every path the schema admits, down to leaves, maps and free-form objects; list items as `[]`-less paths. */
 function schemaPaths(schema: JSONSchema, path = ''): string[] {

@@ -1,8 +1,8 @@
 // One test per transition: a status and an observation in, the decision out.
 import t from 'tap'
-import { advance, needsMetricsHealth, nextTickAt } from '../../../src/controller/phases.ts'
-import { MAX_STATUS_CHECKS } from '../../../src/api/types.ts'
-import type { CanaryPhase } from '../../../src/api/types.ts'
+import { advance, needsMetricsHealth, nextTickAt } from '../../../../src/controller/machine/phases.ts'
+import { MAX_STATUS_CHECKS } from '../../../../src/api/types.ts'
+import type { CanaryPhase } from '../../../../src/api/types.ts'
 import {
   NEW, NOW, OLD, ago, alerts, checkRequest, decide, effects, events, failing, hook, hooks, later, noData, observed, ofKind,
   passing, progressing, providerError, routes, spec, status, workload,

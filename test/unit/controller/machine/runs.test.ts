@@ -1,7 +1,7 @@
 // Whole releases, tick by tick, through a model of the adapters: the sequence of routes the users would see
 // and the phases the status goes through. Every decision is also re-run to check that it never steps twice.
 import t from 'tap'
-import { advance } from '../../../src/controller/phases.ts'
+import { advance } from '../../../../src/controller/machine/phases.ts'
 import type { Checker } from './fixtures.ts'
 import {
   NEW, NOW, OLD, abTesting, allPass, blueGreen, failing, hook, hooks, noData, observe, ofKind, passing, perform, routes, run,

@@ -1,11 +1,11 @@
 // Builders for phase-machine tests: a spec, a status in a given phase, an observation, check outcomes; and a
 // small model of what the adapters do, to drive whole runs tick by tick.
 import type { Test } from 'tap'
-import { advance } from '../../../src/controller/phases.ts'
+import { advance } from '../../../../src/controller/machine/phases.ts'
 import type {
   Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, Weights, WorkloadState,
-} from '../../../src/controller/phases.ts'
-import type { CanaryAnalysis, CanaryPhase, CanarySpec, CanaryStatus, HookType, ThresholdRange } from '../../../src/api/types.ts'
+} from '../../../../src/controller/machine/phases.ts'
+import type { CanaryAnalysis, CanaryPhase, CanarySpec, CanaryStatus, HookType, ThresholdRange } from '../../../../src/api/types.ts'
 
 export const NOW = new Date('2025-03-01T12:00:00.000Z')
 export const ago = (seconds: number): string => new Date(NOW.getTime() - seconds * 1000).toISOString()

@@ -13,28 +13,28 @@
 // - Analysis ticks, promotion steps and Finalising are `interval` apart (see nextTickAt); calls between them
 //   (watch events) only keep the cluster in line with the status, so calling advance again on its own
 //   output with the same observation never steps twice.
-import { analysisTick } from './decisions/analysis.ts'
+import { analysisTick } from './analysis.ts'
 import {
   ALL_PRIMARY, contextOf, deadlineText, describeWeights, ensureReplicas, ensureRoute, event, expectedRoute,
   isDue, pastDeadline, position, result, alert, dropActions, isCanaryScale, update,
-} from './decisions/context.ts'
-import type { Ctx } from './decisions/context.ts'
-import { readiness } from './decisions/readiness.ts'
-import type { Readiness } from './decisions/readiness.ts'
+} from './context.ts'
+import type { Ctx } from './context.ts'
+import { readiness } from './readiness.ts'
+import type { Readiness } from './readiness.ts'
 import {
   appendChecks, enterPhase, failedChecksOf, isPending, iterationsOf, lastTickMs, markProgress, weightOf, withMessage,
-} from './decisions/status.ts'
-import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './decisions/transitions.ts'
-import { hooksOf, offlineServers } from './decisions/checks.ts'
-import { intervalMs } from '../api/defaults.ts'
-import { formatDuration } from '../util/duration.ts'
-import type { CanaryPhase } from '../api/types.ts'
-import type { Advance, CanaryInput, Observed } from './decisions/types.ts'
+} from './status.ts'
+import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './transitions.ts'
+import { hooksOf, offlineServers } from './checks.ts'
+import { intervalMs } from '../../api/defaults.ts'
+import { formatDuration } from '../../util/duration.ts'
+import type { CanaryPhase } from '../../api/types.ts'
+import type { Advance, CanaryInput, Observed } from './types.ts'
 
 export type {
   Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, OperatorRequests,
   Weights, WorkloadState,
-} from './decisions/types.ts'
+} from './types.ts'
 
 const HANDLERS: Readonly<Record<CanaryPhase, (ctx: Ctx) => Advance>> = {
   Initializing: ctx => initializing(ctx),

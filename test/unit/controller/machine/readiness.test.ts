@@ -1,6 +1,6 @@
 // Readiness with Flagger's threshold: the share of updated replicas that must be available.
 import t from 'tap'
-import { readiness } from '../../../src/controller/decisions/readiness.ts'
+import { readiness } from '../../../../src/controller/machine/readiness.ts'
 import { workload } from './fixtures.ts'
 
 t.test('a finished rollout is ready', async t => {

@@ -1,7 +1,7 @@
 // Promoting and Finalising: the primary gets the new template, must finish its rollout, then takes the
 // traffic back; only then is the canary scaled down.
 import t from 'tap'
-import { advance } from '../../../src/controller/phases.ts'
+import { advance } from '../../../../src/controller/machine/phases.ts'
 import { NEW, NOW, OLD, alerts, effects, events, hooks, later, observed, routes, spec, status, workload } from './fixtures.ts'
 
 const promoting = (fields: Parameters<typeof status>[1] = {}) => status('Promoting', { progressAgo: 30, ...fields })

@@ -1,7 +1,7 @@
 // The caller's loop of the check protocol.
 import t from 'tap'
-import { advanceWithChecks } from '../../../src/controller/tick.ts'
-import type { CheckStage } from '../../../src/controller/phases.ts'
+import { advanceWithChecks } from '../../../../src/controller/machine/tick.ts'
+import type { CheckStage } from '../../../../src/controller/machine/phases.ts'
 import { hook, hooks, observed, passing, progressing, routes, spec } from './fixtures.ts'
 
 t.test('runs each stage asked for, in order, and returns the decision', async t => {
