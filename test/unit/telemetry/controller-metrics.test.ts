@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Registry } from 'prom-client'
 import { PHASES } from '../../../src/api/types.ts'
-import { canaryStatusValue, createControllerMetrics, RECONCILE_BUCKETS, RUN_DURATION_BUCKETS } from '../../../src/telemetry/metrics.ts'
+import { canaryStatusValue, createControllerMetrics, RECONCILE_BUCKETS, RUN_DURATION_BUCKETS } from '../../../src/telemetry/controller-metrics.ts'
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 
