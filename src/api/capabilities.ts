@@ -4,7 +4,7 @@
 // A provider or option that lands moves here from "not yet" to implemented, and nowhere else.
 import { PROVIDERS, METRIC_PROVIDER_TYPES, type Provider, type MetricProviderType } from './types.ts'
 
-/** Routers with an implementation (src/router/router.ts registers exactly these). */
+/** Routers with an implementation (src/router/registry.ts registers exactly these). */
 export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1'] as const satisfies readonly Provider[]
 export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 

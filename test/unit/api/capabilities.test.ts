@@ -9,7 +9,8 @@ import { autoscalerNames, primaryAutoscaler, primaryDeployment } from '../../../
 import { runHooks, hookTimeoutMs } from '../../../src/hooks/webhooks.ts'
 import { analyseMetrics } from '../../../src/metrics/analysis.ts'
 import { sendAlerts } from '../../../src/notify/index.ts'
-import { routerFor, type KubeObject, type ObjectRef, type RouterKube } from '../../../src/router/router.ts'
+import { routerFor } from '../../../src/router/registry.ts'
+import type { KubeObject, ObjectRef, RouterKube } from '../../../src/router/router.ts'
 import {
   FIELD_VALUES, IMPLEMENTED_AUTOSCALER_KINDS, IMPLEMENTED_METRIC_PROVIDERS, IMPLEMENTED_PROVIDERS, readersOf, SPEC_OPTIONS,
   type ImplementedProvider,

@@ -1,7 +1,8 @@
 // --default-provider: one default for the webhook's validation and the controller's router and queries.
 import t from 'tap'
 import { builtinQuery } from '../../../src/metrics/builtin.ts'
-import { routerFor, type KubeObject, type ObjectRef, type RouterKube } from '../../../src/router/router.ts'
+import { routerFor } from '../../../src/router/registry.ts'
+import type { KubeObject, ObjectRef, RouterKube } from '../../../src/router/router.ts'
 import { DEFAULTS, setDefaultProvider, withDefaults } from '../../../src/api/defaults.ts'
 import { lintCanary } from '../../../src/api/lint.ts'
 import type { Canary } from '../../../src/api/types.ts'

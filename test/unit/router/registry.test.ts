@@ -1,6 +1,7 @@
 import t from 'tap'
 import { IMPLEMENTED_PROVIDERS } from '../../../src/api/capabilities.ts'
-import { revertRouterFor, ROUTER_PROVIDERS, routerFor, type KubeObject, type ObjectRef, type RouterKube } from '../../../src/router/router.ts'
+import { revertRouterFor, ROUTER_PROVIDERS, routerFor } from '../../../src/router/registry.ts'
+import type { KubeObject, ObjectRef, RouterKube } from '../../../src/router/router.ts'
 import { canary } from './fixtures.ts'
 
 // Records calls only: the routers' behaviour against a real API server is in the integration tests.
