@@ -8,7 +8,7 @@ import { planText } from '../api/timing.ts'
 import type { DeliveryPolicy } from '../api/types.ts'
 import type { RefLookup } from '../api/validate.ts'
 import type { AdmissionHandler } from './handle.ts'
-import { add, replace, setAnnotations, type PatchOperation } from './patch.ts'
+import { add, replace, setAnnotations, type PatchOperation } from '../kube/json-patch.ts'
 import { allow, allowWithPatch, deny, type AdmissionRequest, type AdmissionVerdict, type KubeObject } from './review.ts'
 
 /** What the handler reads; every answer comes from an informer cache. */

@@ -3,6 +3,12 @@
 import type {
   AlertSeverity, CanarySpec, CanaryStatus, CheckVerdict, HookType, ObjectMeta, ThresholdRange,
 } from '../../api/types.ts'
+import type { WorkloadState } from '../../deployer/workload.ts'
+import type { HookOutcome } from '../../hooks/webhooks.ts'
+
+// Defined by the modules that produce them (the deployer reads workloads, the hooks module calls webhooks),
+// so that neither imports the controller; re-exported here as part of the machine's vocabulary.
+export type { HookOutcome, WorkloadState }
 
 /** Traffic split as the router applies it; with strategy ab, `canary: 100` means "matching requests go to the canary". */
 export interface Weights {
@@ -10,24 +16,6 @@ export interface Weights {
   readonly canary: number
   /** Percentage of the primary's requests mirrored to the canary; absent when not mirroring. */
   readonly mirror?: number
-}
-
-/** A Deployment as its status reports it (the target runs the canary; `<target>-primary` runs the primary). */
-export interface WorkloadState {
-  readonly exists: boolean
-  readonly generation: number
-  readonly observedGeneration: number
-  /** spec.replicas */
-  readonly replicas: number
-  readonly updatedReplicas: number
-  /** status.availableReplicas */
-  readonly availableReplicas: number
-  /** status.replicas, old pods included; more than updatedReplicas while old pods are still terminating. */
-  readonly totalReplicas?: number
-  /** The Deployment's own Progressing condition says ProgressDeadlineExceeded. */
-  readonly progressDeadlineExceeded?: boolean
-  /** For the primary: the revision the deployer stamped on it at the last copy (initialize or promote). */
-  readonly revision?: string
 }
 
 /** One metric query of this tick, with the verdict the metrics module gave it. */
@@ -39,15 +27,6 @@ export interface MetricOutcome {
   readonly range?: ThresholdRange
   readonly window?: string
   readonly verdict: CheckVerdict
-  readonly message?: string
-}
-
-/** One webhook call of this tick. Hooks of a type run in order and stop at the first failure. */
-export interface HookOutcome {
-  readonly kind: 'hook'
-  readonly type: HookType
-  readonly name: string
-  readonly verdict: 'pass' | 'fail'
   readonly message?: string
 }
 

@@ -2,9 +2,9 @@ import t from 'tap'
 import {
   add, append, escapeSegment, pointer, remove, removeAnnotation, removeAt, replace, setAnnotation, setAnnotations, setAt, setLabel,
   unescapeSegment, valueAt,
-} from '../../../src/admission/patch.ts'
-import { applyPatch } from './json-patch.ts'
-import { deployment } from './fixtures.ts'
+} from '../../../src/kube/json-patch.ts'
+import { applyPatch } from '../admission/json-patch.ts'
+import { deployment } from '../admission/fixtures.ts'
 
 t.test('RFC 6901 escaping: ~ before /', async t => {
   t.equal(escapeSegment('sluice.dev/strategy'), 'sluice.dev~1strategy')

@@ -1,5 +1,7 @@
 // Minimal JSON Patch (RFC 6902) operations on known paths, with RFC 6901 pointers. Arrays are never
 // replaced whole: a stale index or a whole-array write would undo what other webhooks added.
+// In kube/, not admission/: admission responses and the certificate manager's writes to webhook
+// configurations both use it.
 
 export type PathSegment = string | number
 export type Path = readonly PathSegment[]
