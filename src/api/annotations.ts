@@ -27,7 +27,7 @@ export const STATE_PREFIX = 'status.sluice.dev/'
 export const STATE_ANNOTATIONS = {
   /** The replica count the user asked for, held while the target runs at the live value. */
   desiredReplicas: 'status.sluice.dev/desired-replicas',
-  /** The revision hash of the pod template as the user wrote it (see revision.ts). */
+  /** The revision hash of the pod template as the user wrote it (see src/kube/revision.ts). */
   revision: 'status.sluice.dev/revision',
 } as const
 
