@@ -41,8 +41,8 @@ typecheck: deps ## tsc --noEmit (tests run through Node's type stripping, which 
 	tsc --noEmit -p tsconfig.json
 
 .PHONY: crds
-crds: deps ## write manifests/crds/*.yaml from the schemas in src/spec/schema.ts
-	$(NODE) src/spec/crds.ts
+crds: deps ## write manifests/crds/*.yaml from the schemas in src/api/schema.ts
+	$(NODE) src/api/crds.ts
 
 test-unit: deps ## unit tests: pure logic, no cluster
 	@echo "node $$($(NODE) --version)"

@@ -3,9 +3,9 @@
 import { deploymentHandler, decideDeployment } from '../src/admission/deployments.ts'
 import { decodeAdmissionReview, decodeAdmissionReviewValue, toAdmissionReview } from '../src/admission/review.ts'
 import type { AdmissionRequest, AdmissionVerdict } from '../src/admission/review.ts'
-import { parseAnnotations } from '../src/spec/annotations.ts'
-import { lintDeployment } from '../src/spec/lint.ts'
-import { templateRevision } from '../src/spec/revision.ts'
+import { parseAnnotations } from '../src/api/annotations.ts'
+import { lintDeployment } from '../src/api/lint.ts'
+import { templateRevision } from '../src/kube/revision.ts'
 import { memoryContext, updateReview } from './fixture.ts'
 import { quantile } from './stats.ts'
 

@@ -3,8 +3,8 @@
 // the UPDATE review that changes its image (a new revision: patch and plan warnings), the in-memory caches
 // the handler reads, and the same objects as the local cluster needs them.
 import type { DeploymentContext } from '../src/admission/deployments.ts'
-import { templateRevision } from '../src/spec/revision.ts'
-import type { DeliveryPolicy } from '../src/spec/types.ts'
+import { templateRevision } from '../src/kube/revision.ts'
+import type { DeliveryPolicy } from '../src/api/types.ts'
 
 type Json = Record<string, unknown>
 

@@ -2,11 +2,11 @@
 // first Progressing after a new revision was applied, and each weight step with the time it was planned for.
 import { CustomObjectsApi } from '@kubernetes/client-node'
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
-import { lastTickMs } from '../../src/controller/decisions/status.ts'
+import { lastTickMs } from '../../src/controller/machine/status.ts'
 import { createInformer } from '../../src/kube/informer.ts'
-import { intervalMs } from '../../src/spec/defaults.ts'
-import { GROUP, VERSION } from '../../src/spec/types.ts'
-import type { Canary, CanaryPhase } from '../../src/spec/types.ts'
+import { intervalMs } from '../../src/api/defaults.ts'
+import { GROUP, VERSION } from '../../src/api/types.ts'
+import type { Canary, CanaryPhase } from '../../src/api/types.ts'
 
 export interface Step {
   readonly key: string

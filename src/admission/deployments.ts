@@ -1,14 +1,14 @@
 // The Deployment interception: validate the delivery configuration, hold replicas, record sluice's
 // state annotations, and preview the plan. A pure decision over the request and informer caches.
-import { ANNOTATIONS, STATE_ANNOTATIONS, hasOptIn } from '../spec/annotations.ts'
-import { lintDeployment, type LintContext } from '../spec/lint.ts'
-import { policyApplies } from '../spec/policy.ts'
-import { templateRevision } from '../spec/revision.ts'
-import { planText } from '../spec/timing.ts'
-import type { DeliveryPolicy } from '../spec/types.ts'
-import type { RefLookup } from '../spec/validate.ts'
+import { ANNOTATIONS, STATE_ANNOTATIONS, hasOptIn } from '../api/annotations.ts'
+import { lintDeployment, type LintContext } from '../api/lint.ts'
+import { policyApplies } from '../api/policy.ts'
+import { templateRevision } from '../kube/revision.ts'
+import { planText } from '../api/timing.ts'
+import type { DeliveryPolicy } from '../api/types.ts'
+import type { RefLookup } from '../api/validate.ts'
 import type { AdmissionHandler } from './handle.ts'
-import { add, replace, setAnnotations, type PatchOperation } from './patch.ts'
+import { add, replace, setAnnotations, type PatchOperation } from '../kube/json-patch.ts'
 import { allow, allowWithPatch, deny, type AdmissionRequest, type AdmissionVerdict, type KubeObject } from './review.ts'
 
 /** What the handler reads; every answer comes from an informer cache. */

@@ -1,8 +1,8 @@
 // The guard: objects sluice generated (labelled app.kubernetes.io/managed-by: sluice) are written only
 // by sluice itself; anyone else is told what to change instead.
-import { REQUEST_ANNOTATIONS } from '../spec/annotations.ts'
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
-import { canonicalJson } from '../spec/revision.ts'
+import { REQUEST_ANNOTATIONS } from '../api/annotations.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
+import { canonicalJson } from '../kube/revision.ts'
 import type { AdmissionHandler } from './handle.ts'
 import { allow, deny, type AdmissionRequest, type AdmissionVerdict, type KubeObject } from './review.ts'
 

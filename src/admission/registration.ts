@@ -4,8 +4,8 @@
 import type {
   V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration, V1MutatingWebhook, V1ValidatingWebhook, V1LabelSelector,
 } from '@kubernetes/client-node'
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
-import type { DeliveryPolicy } from '../spec/types.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
+import type { DeliveryPolicy } from '../api/types.ts'
 import { primaryName } from '../deployer/primary.ts'
 import { AUTOSCALER_USERNAMES } from './guard.ts'
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from './server.ts'

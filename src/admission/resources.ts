@@ -1,10 +1,10 @@
 // Validation of sluice's own kinds at apply time (Canary, MetricTemplate, AlertProvider, DeliveryPolicy):
 // the same rules as for a Deployment's annotations, so a hand-written Canary that names something this
 // version cannot run is refused by `kubectl apply`, not admitted and then reported by the controller.
-import { canonicalJson } from '../spec/revision.ts'
-import { lintAlertProvider, lintCanary, lintMetricTemplate, lintPolicy } from '../spec/lint.ts'
-import type { DeliveryPolicy } from '../spec/types.ts'
-import type { RefLookup } from '../spec/validate.ts'
+import { canonicalJson } from '../kube/revision.ts'
+import { lintAlertProvider, lintCanary, lintMetricTemplate, lintPolicy } from '../api/lint.ts'
+import type { DeliveryPolicy } from '../api/types.ts'
+import type { RefLookup } from '../api/validate.ts'
 import type { AdmissionHandler } from './handle.ts'
 import { allow, deny, type AdmissionRequest, type AdmissionVerdict } from './review.ts'
 

@@ -1,6 +1,6 @@
 // AdmissionReview admission.k8s.io/v1: the types (client-node has none), decoding that turns any body
 // into a request or a reason, and the builders of the verdicts handlers return.
-import type { PatchOperation } from './patch.ts'
+import type { PatchOperation } from '../kube/json-patch.ts'
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1'
 export const ADMISSION_KIND = 'AdmissionReview'

@@ -1,8 +1,8 @@
 // Writes the caBundle into sluice's own webhook configurations, touching only what differs.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { AdmissionregistrationV1Api } from '@kubernetes/client-node'
-import { setAt, test } from '../admission/patch.ts'
-import type { PatchOperation } from '../admission/patch.ts'
+import { setAt, test } from '../kube/json-patch.ts'
+import type { PatchOperation } from '../kube/json-patch.ts'
 import { isConflict, isNotFound, readApiError } from '../kube/errors.ts'
 import { retryOn } from '../kube/retry.ts'
 import type { RetryOptions } from '../kube/retry.ts'

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { runController, type ControllerOptions } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
 import { applyDefaultProvider, durationMs, hostPort, str, type Values } from './flags.ts'
-import type { Subcommand } from './main.ts'
+import type { Subcommand } from './subcommand.ts'
 import { COMMON_FLAG_HELP, newLogger, untilSignal } from './webhook.ts'
 
 export const CONTROLLER_FLAGS = {

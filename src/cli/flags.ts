@@ -1,9 +1,9 @@
 // Reading parsed flags: the helpers every subcommand shares, so that durations and addresses are read and
 // refused the same way everywhere.
-import { isImplementedProvider, providerUnavailable } from '../spec/capabilities.ts'
-import { setDefaultProvider } from '../spec/defaults.ts'
-import { parseDuration } from '../spec/duration.ts'
-import type { Provider } from '../spec/types.ts'
+import { isImplementedProvider, providerUnavailable } from '../api/capabilities.ts'
+import { setDefaultProvider } from '../api/defaults.ts'
+import { parseDuration } from '../util/duration.ts'
+import type { Provider } from '../api/types.ts'
 
 /** What node:util parseArgs returns as `values`. */
 export type Values = Partial<Record<string, string | boolean | string[] | undefined>>

@@ -2,12 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { controllerCommand } from './controller.ts'
 import { serveCommand } from './serve.ts'
+import type { Subcommand } from './subcommand.ts'
 import { webhookCommand } from './webhook.ts'
-
-export interface Subcommand {
-  readonly summary: string
-  run(args: readonly string[]): Promise<number>
-}
 
 const subcommands: ReadonlyMap<string, Subcommand> = new Map([
   ['webhook', webhookCommand],

@@ -5,7 +5,7 @@ import { runController } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
 import { applyDefaultProvider } from './flags.ts'
 import { CONTROLLER_FLAGS, CONTROLLER_FLAG_HELP, controllerOptionsFrom } from './controller.ts'
-import type { Subcommand } from './main.ts'
+import type { Subcommand } from './subcommand.ts'
 import { COMMON_FLAG_HELP, WEBHOOK_FLAGS, WEBHOOK_FLAG_HELP, newLogger, untilSignal, webhookOptionsFrom } from './webhook.ts'
 
 const HELP = `Usage: sluice serve [options]

@@ -6,7 +6,7 @@ import { runWebhook, type WebhookOptions } from '../admission/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
 import { DEFAULT_ROTATION_POLICY, type RotationPolicy } from '../certs/rotation.ts'
 import { applyDefaultProvider, durationMs, hostPort, list, str, type Values } from './flags.ts'
-import type { Subcommand } from './main.ts'
+import type { Subcommand } from './subcommand.ts'
 
 /** The webhook's option lines, shared with `sluice serve` (--kubeconfig and --namespace are the common ones). */
 export const WEBHOOK_FLAG_HELP = `\

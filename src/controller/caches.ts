@@ -7,9 +7,9 @@ import {
 } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { createInformer, type Informer, type InformerOptions } from '../kube/informer.ts'
-import { normalizeCanary } from '../spec/compat.ts'
-import { configHash } from '../spec/revision.ts'
-import { GROUP, VERSION, type AlertProvider, type Canary, type DeliveryPolicy, type MetricTemplate } from '../spec/types.ts'
+import { normalizeCanary } from '../api/compat.ts'
+import { configHash } from '../kube/revision.ts'
+import { GROUP, VERSION, type AlertProvider, type Canary, type DeliveryPolicy, type MetricTemplate } from '../api/types.ts'
 
 /** A ConfigMap or Secret as cached: its metadata and the hash of its data (configHash). */
 export interface ConfigSummary extends KubernetesObject {
@@ -32,7 +32,7 @@ export interface Caches {
 
 type Listed<T> = { items: T[]; metadata?: { resourceVersion?: string } }
 
-// Custom resources are typed by src/spec (timestamps as strings), client-node's objects by its models.
+// Custom resources are typed by src/api (timestamps as strings), client-node's objects by its models.
 function customResources<T>(kc: KubeConfig, opts: InformerOptions<KubernetesObject>): Informer<T> {
   return createInformer<KubernetesObject>(kc, opts) as unknown as Informer<T>
 }

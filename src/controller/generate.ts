@@ -1,9 +1,9 @@
 // The Canary of an annotated Deployment: resolved from its annotations and the policies (the same
 // resolve() the webhook validated with), owned by the Deployment, and rewritten only when it differs.
 import type { V1Deployment } from '@kubernetes/client-node'
-import { canonicalJson } from '../spec/revision.ts'
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, buildCanary, resolve, type ResolveContext } from '../spec/resolve.ts'
-import type { Canary } from '../spec/types.ts'
+import { canonicalJson } from '../kube/revision.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, buildCanary, resolve, type ResolveContext } from '../api/resolve.ts'
+import type { Canary } from '../api/types.ts'
 
 /** A Canary sluice generated (from a Deployment's annotations), as opposed to one a user wrote. */
 export function isGenerated(c: Canary): boolean {

@@ -7,7 +7,7 @@ import type { KubeConfig, V1Lease } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { describeError, isConflict, isNotFound } from '../kube/errors.ts'
 import { withTimeout } from '../kube/timeout.ts'
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 
 /** What the decision reads from a stored Lease's spec. Times may arrive as strings (client-node leaves MicroTime undecoded). */
 export interface LeaseRecord {

@@ -4,8 +4,8 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { isNotFound } from '../kube/errors.ts'
 import type { KubeObject, RouterKube } from '../router/router.ts'
-import { canonicalJson } from '../spec/revision.ts'
-import type { Canary } from '../spec/types.ts'
+import { canonicalJson } from '../kube/revision.ts'
+import type { Canary } from '../api/types.ts'
 import { configKey, primaryConfigName, type ConfigRef } from './configs.ts'
 import { primaryAutoscaler, primaryConfig, primaryDeployment, primaryName } from './primary.ts'
 

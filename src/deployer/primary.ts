@@ -3,8 +3,8 @@
 import type { V1ConfigMap, V1Deployment, V1DeploymentSpec, V1HorizontalPodAutoscaler, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { generatedMeta } from '../router/meta.ts'
 import { selectorLabel, type PodSelector } from '../router/services.ts'
-import { STATE_ANNOTATIONS, isStateKey, isUserKey } from '../spec/annotations.ts'
-import type { Canary } from '../spec/types.ts'
+import { STATE_ANNOTATIONS, isStateKey, isUserKey } from '../api/annotations.ts'
+import type { Canary } from '../api/types.ts'
 import { primaryConfigName, withPrimaryConfigs } from './configs.ts'
 
 export function primaryName(target: string): string {

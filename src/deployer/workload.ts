@@ -1,7 +1,24 @@
 // What the phase machine needs to know of a Deployment, read from its status only.
 import type { V1Deployment, V1DeploymentStatus } from '@kubernetes/client-node'
-import type { WorkloadState } from '../controller/decisions/types.ts'
-import { STATE_ANNOTATIONS } from '../spec/annotations.ts'
+import { STATE_ANNOTATIONS } from '../api/annotations.ts'
+
+/** A Deployment as its status reports it (the target runs the canary; `<target>-primary` runs the primary). */
+export interface WorkloadState {
+  readonly exists: boolean
+  readonly generation: number
+  readonly observedGeneration: number
+  /** spec.replicas */
+  readonly replicas: number
+  readonly updatedReplicas: number
+  /** status.availableReplicas */
+  readonly availableReplicas: number
+  /** status.replicas, old pods included; more than updatedReplicas while old pods are still terminating. */
+  readonly totalReplicas?: number
+  /** The Deployment's own Progressing condition says ProgressDeadlineExceeded. */
+  readonly progressDeadlineExceeded?: boolean
+  /** For the primary: the revision the deployer stamped on it at the last copy (initialize or promote). */
+  readonly revision?: string
+}
 
 export const ABSENT: WorkloadState = { exists: false, generation: 0, observedGeneration: 0, replicas: 0, updatedReplicas: 0, availableReplicas: 0 }
 

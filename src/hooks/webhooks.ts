@@ -8,12 +8,20 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent } from 'undici'
-import { DEFAULTS } from '../spec/defaults.ts'
-import { formatDuration, parseDuration } from '../spec/duration.ts'
-import type { Canary, CanaryWebhook, HookType } from '../spec/types.ts'
-import type { HookOutcome } from '../controller/decisions/types.ts'
+import { DEFAULTS } from '../api/defaults.ts'
+import { formatDuration, parseDuration } from '../util/duration.ts'
+import type { Canary, CanaryWebhook, HookType } from '../api/types.ts'
 import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from './http.ts'
 import type { Target } from './http.ts'
+
+/** One webhook call of this tick. Hooks of a type run in order and stop at the first failure. */
+export interface HookOutcome {
+  readonly kind: 'hook'
+  readonly type: HookType
+  readonly name: string
+  readonly verdict: 'pass' | 'fail'
+  readonly message?: string
+}
 
 export interface HookOptions {
   readonly fetch?: typeof fetch

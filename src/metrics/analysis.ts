@@ -1,9 +1,9 @@
 // One analysis tick: every metric of a canary resolved (builtin, MetricTemplate or inline query), queried
 // concurrently with a bounded timeout, and judged. Never throws: a setup problem is an 'error' record.
 import { createHash } from 'node:crypto'
-import { isImplementedMetricProvider, metricProviderUnavailable } from '../spec/capabilities.ts'
-import { intervalMs } from '../spec/defaults.ts'
-import type { Canary, CanaryMetric, CheckRecord, MetricTemplate } from '../spec/types.ts'
+import { isImplementedMetricProvider, metricProviderUnavailable } from '../api/capabilities.ts'
+import { intervalMs } from '../api/defaults.ts'
+import type { Canary, CanaryMetric, CheckRecord, MetricTemplate } from '../api/types.ts'
 import { builtinQuery, isBuiltinMetric } from './builtin.ts'
 import { createPrometheusProvider, prometheusAuthFromSecret, type PrometheusOptions } from './prometheus.ts'
 import type { MetricProvider } from './provider.ts'

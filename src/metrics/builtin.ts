@@ -1,7 +1,7 @@
 // Builtin request-success-rate (percent) and request-duration (milliseconds) queries per router, as
 // templates rendered by template.ts. request-duration is the p99 everywhere, already in milliseconds.
-import { DEFAULTS } from '../spec/defaults.ts'
-import type { Provider } from '../spec/types.ts'
+import { DEFAULTS } from '../api/defaults.ts'
+import type { Provider } from '../api/types.ts'
 
 export const BUILTIN_METRIC_NAMES = ['request-success-rate', 'request-duration'] as const
 export type BuiltinMetricName = typeof BUILTIN_METRIC_NAMES[number]

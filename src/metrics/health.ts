@@ -1,7 +1,7 @@
 // Is each metrics server a Canary uses online? Asked before the analysis (Flagger's IsOnline, a `vector(1)`
 // query), with a short timeout, and remembered per server for a few seconds: a thousand canaries on one
 // Prometheus ask it once, not a thousand times, and concurrent askers share the answer in flight.
-import type { Canary } from '../spec/types.ts'
+import type { Canary } from '../api/types.ts'
 import { metricServers, providerOf, queryTimeoutMs, serverKey, type AnalysisDeps } from './analysis.ts'
 import { displayAddress, parsePrometheusAddress } from './prometheus.ts'
 

@@ -1,7 +1,7 @@
 // Prometheus instant queries (POST /api/v1/query) mapped onto the result taxonomy of provider.ts.
 // Every failure mode is named: timeout, unreachable, HTTP status with Prometheus' own error text,
 // empty or NaN, several series, or a body we cannot read.
-import { formatDuration } from '../spec/duration.ts'
+import { formatDuration } from '../util/duration.ts'
 import { MultipleValuesError, NoValuesError, QueryError, type MetricProvider } from './provider.ts'
 
 export type PrometheusAuth =

@@ -1,6 +1,6 @@
 // Pure: a metric's spec and what its query gave → a CheckRecord whose message a person on call can act on
 // (the value with its unit, the bound it crossed, the window, and what happens next).
-import type { CanaryMetric, CheckRecord, ThresholdRange } from '../spec/types.ts'
+import type { CanaryMetric, CheckRecord, ThresholdRange } from '../api/types.ts'
 import { MultipleValuesError, NoValuesError } from './provider.ts'
 
 export type MetricOutcome =

@@ -1,8 +1,8 @@
 // Alerts (flagger-semantics §11): each of a Canary's analysis.alerts whose severity admits the message gets it
 // through its AlertProvider. Sending never throws and never holds up the rollout beyond the post timeout; a
 // failure is logged with the provider's name, never its address (a Slack or Teams URL is a credential).
-import { DEFAULTS } from '../spec/defaults.ts'
-import type { AlertProvider, AlertSeverity, Canary, CanaryAlert } from '../spec/types.ts'
+import { DEFAULTS } from '../api/defaults.ts'
+import type { AlertProvider, AlertSeverity, Canary, CanaryAlert } from '../api/types.ts'
 import { GChatNotifier } from './gchat.ts'
 import { TeamsNotifier } from './msteams.ts'
 import { SlackNotifier } from './slack.ts'

@@ -1,7 +1,7 @@
 // Microsoft Teams: an Adaptive Card in a message envelope. Flagger sent a legacy MessageCard, which only the
 // retired Office 365 connectors accept; Workflows (Power Automate) webhooks, their replacement, require an
 // Adaptive Card, and the remaining connectors accept one too.
-import type { AlertSeverity } from '../spec/types.ts'
+import type { AlertSeverity } from '../api/types.ts'
 import type { JsonPoster } from './transport.ts'
 import type { Alert, Notifier } from './types.ts'
 

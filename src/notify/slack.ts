@@ -1,6 +1,6 @@
 // Slack, and the services that accept Slack's incoming-webhook format: Rocket.Chat, and Discord at
 // <address>/slack. One attachment per alert, coloured by severity, as Flagger's slack notifier sends it.
-import type { AlertSeverity } from '../spec/types.ts'
+import type { AlertSeverity } from '../api/types.ts'
 import type { JsonPoster } from './transport.ts'
 import { NotifyError } from './types.ts'
 import type { Alert, Notifier } from './types.ts'

@@ -5,7 +5,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { bodySnippet, parseTarget, transportFailure, UrlError } from '../hooks/http.ts'
 import type { Target } from '../hooks/http.ts'
-import { formatDuration } from '../spec/duration.ts'
+import { formatDuration } from '../util/duration.ts'
 import { NotifyError } from './types.ts'
 
 /** Flagger's notifier timeout. */

@@ -1,5 +1,5 @@
 // The Notifier seam (Flagger's pkg/notifier): one implementation per AlertProvider type.
-import type { AlertSeverity } from '../spec/types.ts'
+import type { AlertSeverity } from '../api/types.ts'
 
 export interface Alert {
   /** The Canary's name. */

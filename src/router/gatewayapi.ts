@@ -1,7 +1,7 @@
 // Gateway API: one HTTPRoute `<svc>` attached to service.gatewayRefs. rules[0] carries the matches and
 // the weighted primary/canary backendRefs; for A/B it carries analysis.match and a last rule sends
 // everything else to the primary.
-import type { Canary, HeaderOperations, HttpMatch, HttpRewrite } from '../spec/types.ts'
+import type { Canary, HeaderOperations, HttpMatch, HttpRewrite } from '../api/types.ts'
 import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
 import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'

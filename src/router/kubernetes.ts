@@ -1,6 +1,6 @@
 // Flagger's kubernetes provider: no traffic split, blue-green only. Traffic moves by switching the
 // apex Service's selector between the primary's and the canary's pods; the stored selector is the truth.
-import type { Canary } from '../spec/types.ts'
+import type { Canary } from '../api/types.ts'
 import { namespaceOf } from './meta.ts'
 import type { Router, RouterKube, Weights } from './router.ts'
 import { finalizeServices, reconcileServices, storedApexSide, targetSelector } from './service-set.ts'

@@ -1,7 +1,7 @@
 // Metadata every generated router object carries: the managed-by label (the guard keys on it), a
 // controller owner reference to the Canary (garbage collection), and the GitOps opt-outs.
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../spec/resolve.ts'
-import { API_VERSION, type Canary, type OwnerReference } from '../spec/types.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
+import { API_VERSION, type Canary, type OwnerReference } from '../api/types.ts'
 
 // Flux would otherwise revert objects it sees drifting from what it applied.
 export const GITOPS_ANNOTATIONS: Readonly<Record<string, string>> = {

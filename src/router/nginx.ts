@@ -1,7 +1,7 @@
 // NGINX Ingress: a canary Ingress `<ingress>-canary` cloned from the user's Ingress (spec.ingressRef),
 // its backends moved to `<svc>-canary`, the split carried by nginx's canary annotations. The user's
 // Ingress is only read, never written.
-import type { Canary, HttpMatch } from '../spec/types.ts'
+import type { Canary, HttpMatch } from '../api/types.ts'
 import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
 import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
 import { canaryServiceName } from './services.ts'

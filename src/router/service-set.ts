@@ -1,7 +1,7 @@
 // Adapter for the Services every router needs, and the wrapper that runs them around a provider's
 // own router: Services before the provider's objects on reconcile, after them on finalize (so no
 // route ever points at a Service that is gone).
-import type { Canary } from '../spec/types.ts'
+import type { Canary } from '../api/types.ts'
 import { namespaceOf, serviceName } from './meta.ts'
 import type { Router, RouterKube } from './router.ts'
 import {

@@ -1,7 +1,7 @@
 // Pure builders for the three Services of a Canary: `<svc>-primary` and `<svc>-canary` select each
 // side's pods, the apex `<svc>` selects one side (the primary, except while the kubernetes router has
 // switched it to the canary) and, after finalize, the target's own pods.
-import type { Canary, CustomMetadata } from '../spec/types.ts'
+import type { Canary, CustomMetadata } from '../api/types.ts'
 import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
 
 /** The pod label whose value tells primary from canary pods. */

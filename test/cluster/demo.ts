@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node'
-import type { Canary } from '../../src/spec/types.ts'
+import type { Canary } from '../../src/api/types.ts'
 
 const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')

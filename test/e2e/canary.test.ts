@@ -1,7 +1,7 @@
 // Canary releases through nginx, end to end: kubectl apply, the webhook, the controller, the simulator's
 // traffic measured by a real Prometheus.
 import t, { type Test } from 'tap'
-import { STATE_ANNOTATIONS } from '../../src/spec/annotations.ts'
+import { STATE_ANNOTATIONS } from '../../src/api/annotations.ts'
 import { kubectlOk } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'

@@ -3,7 +3,7 @@
 // Opt-in and revert are checked the way users feel them: the apex Service never runs out of ready endpoints.
 import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
-import { STATE_PREFIX } from '../../src/spec/annotations.ts'
+import { STATE_PREFIX } from '../../src/api/annotations.ts'
 import { kubectlOk } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, deploymentYaml } from './apps.ts'

@@ -1,9 +1,9 @@
 // The simulated apps and what each tick needs to know about them, read from cached cluster objects:
 // which Deployments are apps, how their provider routes, how each side behaves and which pods serve.
 import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node'
-import { ANNOTATIONS } from '../../src/spec/annotations.ts'
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/spec/resolve.ts'
-import type { Canary, CanarySpec } from '../../src/spec/types.ts'
+import { ANNOTATIONS } from '../../src/api/annotations.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/api/resolve.ts'
+import type { Canary, CanarySpec } from '../../src/api/types.ts'
 import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare } from './routing.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
 

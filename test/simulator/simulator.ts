@@ -6,7 +6,7 @@ import {
   type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition, type V1Deployment, type V1Ingress, type V1Pod, type V1Service,
 } from '@kubernetes/client-node'
 import { createInformer, type Informer } from '../../src/kube/informer.ts'
-import type { Canary } from '../../src/spec/types.ts'
+import type { Canary } from '../../src/api/types.ts'
 import { appInputs, indexPods, type ClusterView } from './apps.ts'
 import { CONTENT_TYPE, renderExposition } from './exposition.ts'
 import { DEFAULT_AB_FRACTION } from './routing.ts'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import { readApiError } from '../../../src/kube/errors.ts'
 import { conditionally, ifUnchanged, StaleRead, type JsonPatchOp } from '../../../src/kube/precondition.ts'
-import type { Canary } from '../../../src/spec/types.ts'
+import type { Canary } from '../../../src/api/types.ts'
 import { kubeConfig, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)

@@ -3,9 +3,9 @@
 import t from 'tap'
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node'
 import { routerKube } from '../../../src/router/kube.ts'
-import { routerFor } from '../../../src/router/router.ts'
-import { MANAGED_BY_LABEL } from '../../../src/spec/resolve.ts'
-import type { Canary, CanaryAnalysis, CanarySpec } from '../../../src/spec/types.ts'
+import { routerFor } from '../../../src/router/registry.ts'
+import { MANAGED_BY_LABEL } from '../../../src/api/resolve.ts'
+import type { Canary, CanaryAnalysis, CanarySpec } from '../../../src/api/types.ts'
 import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
 import { kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 

@@ -3,9 +3,9 @@
 import t from 'tap'
 import { decideDeployment, type DeploymentContext } from '../../../src/admission/deployments.ts'
 import type { AdmissionRequest, AdmissionVerdict, KubeObject, Operation } from '../../../src/admission/review.ts'
-import { templateRevision } from '../../../src/spec/revision.ts'
-import type { DeliveryPolicy } from '../../../src/spec/types.ts'
-import { canaryAnnotations, policy } from '../spec/fixtures.ts'
+import { templateRevision } from '../../../src/kube/revision.ts'
+import type { DeliveryPolicy } from '../../../src/api/types.ts'
+import { canaryAnnotations, policy } from '../api/fixtures.ts'
 import { applyPatch } from './json-patch.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'

@@ -3,7 +3,7 @@ import { runHandler } from '../../../src/admission/handle.ts'
 import type { AdmissionHandler, AdmissionRoute } from '../../../src/admission/handle.ts'
 import { allow, allowWithPatch, decodeAdmissionReviewValue, deny } from '../../../src/admission/review.ts'
 import type { AdmissionRequest } from '../../../src/admission/review.ts'
-import { add } from '../../../src/admission/patch.ts'
+import { add } from '../../../src/kube/json-patch.ts'
 import { review } from './fixtures.ts'
 
 const decoded = decodeAdmissionReviewValue(review())

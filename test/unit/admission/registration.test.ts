@@ -7,8 +7,8 @@ import {
   DEPLOYMENTS_WEBHOOK, GUARD_SCALE_WEBHOOK, GUARD_WEBHOOK, RESOURCES_WEBHOOK, mutatingConfiguration, validatingConfiguration, type RegistrationOptions,
 } from '../../../src/admission/registration.ts'
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from '../../../src/admission/server.ts'
-import type { DeliveryPolicy } from '../../../src/spec/types.ts'
-import { policy } from '../spec/fixtures.ts'
+import type { DeliveryPolicy } from '../../../src/api/types.ts'
+import { policy } from '../api/fixtures.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const service: RegistrationOptions = {

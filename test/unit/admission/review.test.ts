@@ -1,6 +1,6 @@
 import t from 'tap'
 import { allow, allowWithPatch, decodeAdmissionReview, decodeAdmissionReviewValue, deny, toAdmissionReview, withWarnings } from '../../../src/admission/review.ts'
-import { add } from '../../../src/admission/patch.ts'
+import { add } from '../../../src/kube/json-patch.ts'
 import { deployment, patchOf, review } from './fixtures.ts'
 
 function reasonOf(body: string): string {

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { Registry } from 'prom-client'
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH } from '../../../src/admission/server.ts'
-import { admissionMetrics } from '../../../src/admission/metrics.ts'
+import { admissionMetrics } from '../../../src/admission/admission-metrics.ts'
 import { allowWithPatch, deny } from '../../../src/admission/review.ts'
-import { setAnnotation } from '../../../src/admission/patch.ts'
+import { setAnnotation } from '../../../src/kube/json-patch.ts'
 import { deployment, patchOf, review, server } from './fixtures.ts'
 
 const unhandled: unknown[] = []

@@ -3,8 +3,8 @@
 import type { V1Deployment } from '@kubernetes/client-node'
 import t from 'tap'
 import { generation, isGenerated } from '../../../src/controller/generate.ts'
-import { resolve } from '../../../src/spec/resolve.ts'
-import type { Canary, DeliveryPolicy } from '../../../src/spec/types.ts'
+import { resolve } from '../../../src/api/resolve.ts'
+import type { Canary, DeliveryPolicy } from '../../../src/api/types.ts'
 
 const ANNOTATIONS = {
   'sluice.dev/strategy': 'canary',

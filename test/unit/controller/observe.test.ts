@@ -4,8 +4,8 @@ import type { V1Deployment } from '@kubernetes/client-node'
 import t from 'tap'
 import type { Caches, ConfigSummary } from '../../../src/controller/caches.ts'
 import { desiredReplicas, requestsOf, revisionOf, trackedConfigs } from '../../../src/controller/observe.ts'
-import { templateRevision } from '../../../src/spec/revision.ts'
-import type { Canary } from '../../../src/spec/types.ts'
+import { templateRevision } from '../../../src/kube/revision.ts'
+import type { Canary } from '../../../src/api/types.ts'
 
 function deployment(options: { replicas?: number; annotations?: Record<string, string>; image?: string } = {}): V1Deployment {
   return {

@@ -3,7 +3,7 @@
 import type { V1ConfigMap, V1Deployment, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import t from 'tap'
 import { podSelectorOf, primaryAutoscaler, primaryConfig, primaryDeployment, primaryName, type PrimaryInput } from '../../../src/deployer/primary.ts'
-import type { AutoscalerReference, Canary, CanarySpec } from '../../../src/spec/types.ts'
+import type { AutoscalerReference, Canary, CanarySpec } from '../../../src/api/types.ts'
 
 function canary(spec: Partial<CanarySpec> = {}): Canary {
   return {

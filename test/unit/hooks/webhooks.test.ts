@@ -7,7 +7,7 @@ import { transportFailure } from '../../../src/hooks/http.ts'
 import {
   callWebhook, canaryChecksum, eventPayload, hookPayload, hookTimeoutMs, insecureDispatcher, postEvent, requestInit, runHooks,
 } from '../../../src/hooks/webhooks.ts'
-import type { Canary, CanaryWebhook, HookType } from '../../../src/spec/types.ts'
+import type { Canary, CanaryWebhook, HookType } from '../../../src/api/types.ts'
 
 interface Seen { method: string; path: string; url: string; headers: IncomingMessage['headers']; body: string }
 type Reply = (res: ServerResponse, seen: Seen) => void

@@ -2,7 +2,7 @@ import t from 'tap'
 import { analyseMetrics, queryTimeoutMs, type AnalysisDeps } from '../../../src/metrics/analysis.ts'
 import type { PrometheusOptions } from '../../../src/metrics/prometheus.ts'
 import { NoValuesError, QueryError, type MetricProvider } from '../../../src/metrics/provider.ts'
-import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/spec/types.ts'
+import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/api/types.ts'
 
 function canary(metrics: CanaryMetric[], extra: Partial<Canary['spec']> = {}, interval = '1m'): Canary {
   return {

@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import type { AnalysisDeps } from '../../../src/metrics/analysis.ts'
 import { createHealthCheck, HEALTH_TTL_MS } from '../../../src/metrics/health.ts'
 import type { PrometheusOptions } from '../../../src/metrics/prometheus.ts'
-import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/spec/types.ts'
+import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/api/types.ts'
 
 function canary(metrics: CanaryMetric[], extra: Partial<Canary['spec']> = {}, name = 'cart'): Canary {
   return {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { MultipleValuesError, NoValuesError, QueryError } from '../../../src/metrics/provider.ts'
 import { effectiveRange, metricVerdict, outcomeOfError } from '../../../src/metrics/verdict.ts'
-import type { CanaryMetric } from '../../../src/spec/types.ts'
+import type { CanaryMetric } from '../../../src/api/types.ts'
 
 const time = new Date('2026-01-01T00:00:00Z')
 const rate: CanaryMetric = { name: 'request-success-rate', interval: '1m', thresholdRange: { min: 99 } }

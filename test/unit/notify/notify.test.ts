@@ -4,7 +4,7 @@ import t from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { admits, alertAddress, createNotifier, NotifyError, sendAlerts } from '../../../src/notify/index.ts'
 import type { AlertDeps } from '../../../src/notify/index.ts'
-import type { AlertProvider, AlertProviderSpec, AlertSeverity, Canary, CanaryAlert } from '../../../src/spec/types.ts'
+import type { AlertProvider, AlertProviderSpec, AlertSeverity, Canary, CanaryAlert } from '../../../src/api/types.ts'
 
 interface Seen { method: string; path: string; url: string; headers: IncomingMessage['headers']; body: string }
 type Reply = (res: ServerResponse) => void

@@ -1,5 +1,5 @@
 // A Canary as the API returns it (with a uid), for the router builders.
-import type { Canary, CanarySpec } from '../../../src/spec/types.ts'
+import type { Canary, CanarySpec } from '../../../src/api/types.ts'
 
 export function canary(spec: Partial<CanarySpec> = {}): Canary {
   return {

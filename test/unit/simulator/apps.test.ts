@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node'
-import type { Canary } from '../../../src/spec/types.ts'
+import type { Canary } from '../../../src/api/types.ts'
 import {
   appInputs, behaviourOf, deploymentOfPod, indexPods, isApp, podReady, routingOf, type ClusterView,
 } from '../../simulator/apps.ts'

@@ -2,7 +2,7 @@ import t from 'tap'
 import { canaryIngress } from '../../../src/router/nginx.ts'
 import { httpRoute } from '../../../src/router/gatewayapi.ts'
 import { apexService, selectorLabel } from '../../../src/router/services.ts'
-import type { Canary, CanarySpec } from '../../../src/spec/types.ts'
+import type { Canary, CanarySpec } from '../../../src/api/types.ts'
 import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares } from '../../simulator/routing.ts'
 
 const P = 'nginx.ingress.kubernetes.io'

@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { createCA, createLeaf } from '../../../src/certs/pki.ts'
-import { createControllerMetrics } from '../../../src/telemetry/metrics.ts'
+import { createControllerMetrics } from '../../../src/telemetry/controller-metrics.ts'
 import { startTelemetryServer } from '../../../src/telemetry/server.ts'
 import type { TelemetryServerOptions } from '../../../src/telemetry/server.ts'
 

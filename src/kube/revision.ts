@@ -1,0 +1,182 @@
+// The revision of a Deployment: a hash of its pod template as the user wrote it. Fields the API server
+// fills in are removed before hashing, so a server-defaulted template hashes like the submitted one and a
+// Kubernetes or sluice upgrade does not start canaries (Flagger hashed a struct dump: #1201, #1673).
+// In kube/, not api/: it encodes the API server's defaults for pod templates, not the sluice.dev API.
+import { createHash } from 'node:crypto'
+import { isPlainObject } from '../util/merge.ts'
+import { canonicalQuantity } from './quantity.ts'
+
+type Json = Record<string, unknown>
+
+const POD_DEFAULTS: Json = {
+  restartPolicy: 'Always',
+  dnsPolicy: 'ClusterFirst',
+  schedulerName: 'default-scheduler',
+  terminationGracePeriodSeconds: 30,
+  enableServiceLinks: true,
+}
+
+const CONTAINER_DEFAULTS: Json = {
+  terminationMessagePath: '/dev/termination-log',
+  terminationMessagePolicy: 'File',
+}
+
+const PROBE_DEFAULTS: Json = { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 }
+
+const DEFAULT_MODE = 420 // 0644, the API server's default for configMap, secret, downwardAPI and projected volumes
+
+// Keys whose value is a map of quantities, and keys whose value is one quantity.
+const QUANTITY_MAPS = new Set(['limits', 'requests', 'overhead'])
+const QUANTITY_KEYS = new Set(['sizeLimit', 'divisor'])
+
+// An empty object that still means something: `emptyDir: {}` selects the volume type.
+const MEANINGFUL_EMPTY = new Set(['emptyDir'])
+
+function withoutDefaults(object: unknown, defaults: Json): unknown {
+  if (!isPlainObject(object)) return object
+  return Object.fromEntries(Object.entries(object).filter(([k, v]) => defaults[k] === undefined || defaults[k] !== v))
+}
+
+/** Always for :latest or an untagged image, IfNotPresent otherwise (the API server's rule). */
+export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  if (image.includes('@')) return 'IfNotPresent'
+  const lastPart = image.slice(image.lastIndexOf('/') + 1)
+  const colon = lastPart.lastIndexOf(':')
+  return colon < 0 || lastPart.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent'
+}
+
+function normalizeHandler(handler: unknown): unknown {
+  if (!isPlainObject(handler) || !isPlainObject(handler.httpGet)) return handler
+  return { ...handler, httpGet: withoutDefaults(handler.httpGet, { scheme: 'HTTP' }) }
+}
+
+function normalizeProbe(probe: unknown): unknown {
+  return normalizeHandler(withoutDefaults(probe, PROBE_DEFAULTS))
+}
+
+function normalizeLifecycle(lifecycle: unknown): unknown {
+  if (!isPlainObject(lifecycle)) return lifecycle
+  return Object.fromEntries(Object.entries(lifecycle).map(([k, v]) => [k, normalizeHandler(v)]))
+}
+
+function normalizeEnv(env: unknown): unknown {
+  if (!Array.isArray(env)) return env
+  return env.map((entry: unknown) => {
+    if (!isPlainObject(entry) || !isPlainObject(entry.valueFrom) || !isPlainObject(entry.valueFrom.fieldRef)) return entry
+    return { ...entry, valueFrom: { ...entry.valueFrom, fieldRef: withoutDefaults(entry.valueFrom.fieldRef, { apiVersion: 'v1' }) } }
+  })
+}
+
+function normalizePorts(ports: unknown, hostNetwork: boolean): unknown {
+  if (!Array.isArray(ports)) return ports
+  return ports.map((port: unknown) => {
+    if (!isPlainObject(port)) return port
+    const stripped = withoutDefaults(port, { protocol: 'TCP' }) as Json
+    // With hostNetwork the server copies containerPort into hostPort.
+    if (hostNetwork && stripped.hostPort === stripped.containerPort) delete stripped.hostPort
+    return stripped
+  })
+}
+
+function normalizeContainer(container: unknown, hostNetwork: boolean): unknown {
+  if (!isPlainObject(container)) return container
+  const c = withoutDefaults(container, CONTAINER_DEFAULTS) as Json
+  if (typeof c.image === 'string' && c.imagePullPolicy === defaultPullPolicy(c.image)) delete c.imagePullPolicy
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    if (c[probe] !== undefined) c[probe] = normalizeProbe(c[probe])
+  }
+  if (c.lifecycle !== undefined) c.lifecycle = normalizeLifecycle(c.lifecycle)
+  if (c.env !== undefined) c.env = normalizeEnv(c.env)
+  if (c.ports !== undefined) c.ports = normalizePorts(c.ports, hostNetwork)
+  return c
+}
+
+function normalizeVolume(volume: unknown): unknown {
+  if (!isPlainObject(volume)) return volume
+  const v: Json = { ...volume }
+  for (const source of ['configMap', 'secret', 'downwardAPI', 'projected']) {
+    if (isPlainObject(v[source])) v[source] = withoutDefaults(v[source], { defaultMode: DEFAULT_MODE })
+  }
+  if (isPlainObject(v.hostPath)) v.hostPath = withoutDefaults(v.hostPath, { type: '' })
+  if (isPlainObject(v.projected) && Array.isArray(v.projected.sources)) {
+    v.projected = {
+      ...v.projected,
+      sources: v.projected.sources.map((s: unknown) => isPlainObject(s) && isPlainObject(s.serviceAccountToken)
+        ? { ...s, serviceAccountToken: withoutDefaults(s.serviceAccountToken, { expirationSeconds: 3600 }) }
+        : s),
+    }
+  }
+  return v
+}
+
+function normalizeServiceAccount(spec: Json): void {
+  // The server mirrors serviceAccountName into the deprecated serviceAccount field (and back).
+  const name = spec.serviceAccountName ?? spec.serviceAccount
+  delete spec.serviceAccount
+  if (name !== undefined) spec.serviceAccountName = name
+}
+
+function normalizePodSpec(podSpec: unknown): unknown {
+  if (!isPlainObject(podSpec)) return podSpec
+  const spec = withoutDefaults(podSpec, POD_DEFAULTS) as Json
+  const hostNetwork = spec.hostNetwork === true
+  for (const key of ['containers', 'initContainers', 'ephemeralContainers']) {
+    if (Array.isArray(spec[key])) spec[key] = (spec[key] as unknown[]).map(c => normalizeContainer(c, hostNetwork))
+  }
+  if (Array.isArray(spec.volumes)) spec.volumes = spec.volumes.map(normalizeVolume)
+  normalizeServiceAccount(spec)
+  return spec
+}
+
+function normalizeQuantity(value: unknown): unknown {
+  if (typeof value !== 'string' && typeof value !== 'number') return value
+  const canonical = canonicalQuantity(value)
+  return canonical === undefined ? value : `${canonical}n`
+}
+
+// Maps whose string values are kept verbatim: an empty label value is still a label.
+const STRING_MAPS = new Set(['labels', 'annotations', 'nodeSelector', 'matchLabels'])
+
+/**
+ * Sorted keys; nulls, empty strings, empty lists and empty objects dropped (the server omits them);
+ * quantities canonical.
+ */
+export function canonicalize(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(v => canonicalize(v)).filter(v => v !== undefined)
+    return items.length === 0 ? undefined : items
+  }
+  if (!isPlainObject(value)) {
+    if (value === null || value === '') return undefined
+    return QUANTITY_KEYS.has(key) ? normalizeQuantity(value) : value
+  }
+  const entries = Object.keys(value).sort().flatMap(k => {
+    const child = QUANTITY_MAPS.has(key) ? normalizeQuantity(value[k])
+      : STRING_MAPS.has(key) ? value[k] : canonicalize(value[k], k)
+    return child === undefined || child === null ? [] : [[k, child] as const]
+  })
+  if (entries.length === 0 && !MEANINGFUL_EMPTY.has(key)) return undefined
+  return Object.fromEntries(entries)
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonicalize(value) ?? null)
+}
+
+/** The pod template without the fields the API server defaults. */
+export function normalizeTemplate(template: unknown): unknown {
+  if (!isPlainObject(template)) return template
+  return { ...template, spec: normalizePodSpec(template.spec) }
+}
+
+export const REVISION_LENGTH = 16
+
+/** sha256 of the canonical, default-free pod template, truncated; the same before and after the API server. */
+export function templateRevision(template: unknown): string {
+  return createHash('sha256').update(canonicalJson(normalizeTemplate(template))).digest('hex').slice(0, REVISION_LENGTH)
+}
+
+/** The hash of a ConfigMap's or Secret's data, as status.trackedConfigs records it: sha256(json(data))[:8]. */
+export function configHash(data: unknown): string {
+  return createHash('sha256').update(canonicalJson(data ?? {})).digest('hex').slice(0, 8)
+}

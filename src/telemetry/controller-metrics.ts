@@ -1,0 +1,170 @@
+// The controller's Prometheus metrics, named and shaped after Flagger's recorder (pkg/metrics/recorder.go)
+// so that its dashboards and alerts carry over with the prefix changed from flagger_ to sluice_.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { PHASES } from '../api/types.ts'
+import type { CanaryPhase } from '../api/types.ts'
+
+export type RunOutcome = 'succeeded' | 'failed'
+
+export interface ControllerMetrics {
+  /** Sluice's own registry (never prom-client's global one), with the process and Node.js defaults. */
+  readonly registry: Registry
+  /** Sets `sluice_canary_status` (see {@link canaryStatusValue}) and moves `sluice_canary_phase` to `phase`. */
+  observePhase(name: string, namespace: string, phase: CanaryPhase): void
+  /**
+   * Sets `sluice_canary_weight` for the primary and the canary workloads. `canary` names the Canary that
+   * owns them, so that forget() can drop them; it defaults to the canary workload's name, which is the
+   * Canary's name when sluice generated it from the Deployment.
+   */
+  observeWeights(
+    namespace: string, primaryWorkload: string, canaryWorkload: string,
+    primaryWeight: number, canaryWeight: number, canary?: string,
+  ): void
+  /** The last value of one metric check (NaN is exposed as such, e.g. for "no values"). */
+  observeMetric(name: string, namespace: string, metric: string, value: number): void
+  /** A run ended: counts it and observes its length from the new revision's detection to Succeeded/Failed. */
+  runFinished(name: string, namespace: string, outcome: RunOutcome, seconds: number): void
+  setQueueDepth(depth: number): void
+  /** One pass of the reconciler over one work item; `ok: false` also counts an error. */
+  observeReconcile(seconds: number, ok: boolean): void
+  /** Drops every series of a deleted Canary, so that label cardinality follows the live Canaries. */
+  forget(name: string, namespace: string): void
+}
+
+/**
+ * Flagger's `canary_status` values, kept so that its alert `flagger_canary_status > 1` works unchanged
+ * as `sluice_canary_status > 1`: 0 while the analysis runs (Progressing), 2 after a rollback (Failed),
+ * 1 in every other phase. `sluice_canary_phase` tells the other phases apart.
+ */
+export function canaryStatusValue(phase: CanaryPhase): 0 | 1 | 2 {
+  if (phase === 'Progressing') return 0
+  if (phase === 'Failed') return 2
+  return 1
+}
+
+// 1 ms to 10 s: a reconcile is mostly cache reads and a few API writes; the tail is API-server latency.
+export const RECONCILE_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+// A run lasts from seconds (skipAnalysis) to hours (many steps, a long interval, waiting for approval).
+export const RUN_DURATION_BUCKETS: readonly number[] = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200]
+
+interface Tracked {
+  readonly metrics: Set<string>
+  /** In the Canary's namespace: a Canary routes only between workloads of its own namespace. */
+  workloads: readonly string[]
+}
+
+// Several components of `sluice serve` may share one registry; the defaults can be registered only once.
+function ensureDefaultMetrics(registry: Registry): void {
+  if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry })
+}
+
+export function createControllerMetrics(registry: Registry = new Registry()): ControllerMetrics {
+  ensureDefaultMetrics(registry)
+  const registers = [registry]
+  const status = new Gauge({
+    name: 'sluice_canary_status',
+    help: 'Canary status as in Flagger: 0 = Progressing (analysis running), 1 = any other phase, 2 = Failed',
+    labelNames: ['name', 'namespace'] as const, registers,
+  })
+  const phaseGauge = new Gauge({
+    name: 'sluice_canary_phase',
+    help: 'Current phase of the canary: 1 on the series of the current phase; other phases have no series',
+    labelNames: ['name', 'namespace', 'phase'] as const, registers,
+  })
+  const weight = new Gauge({
+    name: 'sluice_canary_weight',
+    help: 'Traffic weight (percent) routed to a workload: <target>-primary and <target>',
+    labelNames: ['workload', 'namespace'] as const, registers,
+  })
+  const duration = new Histogram({
+    name: 'sluice_canary_duration_seconds',
+    help: 'Length of finished canary runs (succeeded or failed), from the new revision to the final phase',
+    labelNames: ['name', 'namespace'] as const, buckets: [...RUN_DURATION_BUCKETS], registers,
+  })
+  const analysis = new Gauge({
+    name: 'sluice_canary_metric_analysis',
+    help: 'Last value of each metric check of the canary analysis',
+    labelNames: ['name', 'namespace', 'metric'] as const, registers,
+  })
+  const successes = new Counter({
+    name: 'sluice_canary_successes_total',
+    help: 'Canary runs that ended Succeeded',
+    labelNames: ['name', 'namespace'] as const, registers,
+  })
+  const failures = new Counter({
+    name: 'sluice_canary_failures_total',
+    help: 'Canary runs that ended Failed (rolled back)',
+    labelNames: ['name', 'namespace'] as const, registers,
+  })
+  const queueDepth = new Gauge({ name: 'sluice_workqueue_depth', help: 'Canaries waiting in the work queue', registers })
+  const reconcile = new Histogram({
+    name: 'sluice_reconcile_duration_seconds',
+    help: 'Time taken by one reconcile of one canary',
+    buckets: [...RECONCILE_BUCKETS], registers,
+  })
+  const reconcileErrors = new Counter({ name: 'sluice_reconcile_errors_total', help: 'Reconciles that ended in an error', registers })
+
+  // What exact-match removal needs to know about each Canary's series: prom-client removes by full label set.
+  const tracked = new Map<string, Tracked>()
+  const keyOf = (name: string, namespace: string) => `${namespace}/${name}`
+  const trackOf = (name: string, namespace: string): Tracked => {
+    const key = keyOf(name, namespace)
+    let entry = tracked.get(key)
+    if (entry === undefined) {
+      entry = { metrics: new Set(), workloads: [] }
+      tracked.set(key, entry)
+    }
+    return entry
+  }
+  const removeWorkloads = (entry: Tracked, namespace: string) => {
+    for (const workload of entry.workloads) weight.remove({ workload, namespace })
+    entry.workloads = []
+  }
+
+  return {
+    registry,
+    observePhase(name, namespace, phase) {
+      status.set({ name, namespace }, canaryStatusValue(phase))
+      for (const other of PHASES) if (other !== phase) phaseGauge.remove({ name, namespace, phase: other })
+      phaseGauge.set({ name, namespace, phase }, 1)
+    },
+    observeWeights(namespace, primaryWorkload, canaryWorkload, primaryWeight, canaryWeight, canary = canaryWorkload) {
+      const entry = trackOf(canary, namespace)
+      const names = [primaryWorkload, canaryWorkload]
+      // A renamed target leaves the old pair behind; drop it rather than keep exporting stale weights.
+      if (entry.workloads.some(n => !names.includes(n))) removeWorkloads(entry, namespace)
+      entry.workloads = names
+      weight.set({ workload: primaryWorkload, namespace }, primaryWeight)
+      weight.set({ workload: canaryWorkload, namespace }, canaryWeight)
+    },
+    observeMetric(name, namespace, metric, value) {
+      trackOf(name, namespace).metrics.add(metric)
+      analysis.set({ name, namespace, metric }, value)
+    },
+    runFinished(name, namespace, outcome, seconds) {
+      duration.observe({ name, namespace }, seconds)
+      if (outcome === 'succeeded') successes.inc({ name, namespace })
+      else failures.inc({ name, namespace })
+    },
+    setQueueDepth(depth) {
+      queueDepth.set(depth)
+    },
+    observeReconcile(seconds, ok) {
+      reconcile.observe(seconds)
+      if (!ok) reconcileErrors.inc()
+    },
+    forget(name, namespace) {
+      const labels = { name, namespace }
+      status.remove(labels)
+      for (const phase of PHASES) phaseGauge.remove({ ...labels, phase })
+      duration.remove(labels)
+      successes.remove(labels)
+      failures.remove(labels)
+      const entry = tracked.get(keyOf(name, namespace))
+      if (entry === undefined) return
+      for (const metric of entry.metrics) analysis.remove({ ...labels, metric })
+      removeWorkloads(entry, namespace)
+      tracked.delete(keyOf(name, namespace))
+    },
+  }
+}

@@ -1,0 +1,30 @@
+// Durations as Flagger writes them (Go's time.ParseDuration subset: integer amounts of h, m, s, ms).
+// In util/: used by the CLI flags, hooks, notifiers and metrics as much as by the API.
+
+export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$'
+
+const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 }
+const DURATION_RE = new RegExp(DURATION_PATTERN)
+const PART_RE = /([0-9]+)(ms|s|m|h)/g
+
+/** Milliseconds, or undefined when the text is not a duration such as "30s", "1m30s" or "500ms". */
+export function parseDuration(text: string): number | undefined {
+  if (!DURATION_RE.test(text)) return undefined
+  let total = 0
+  for (const [, amount, unit] of text.matchAll(PART_RE)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0)
+  return total
+}
+
+/** The shortest readable form: 90000 → "1m30s", 3600000 → "1h", 500 → "500ms", 0 → "0s". */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0s'
+  let rest = Math.round(ms)
+  let text = ''
+  for (const unit of ['h', 'm', 's', 'ms']) {
+    const size = UNIT_MS[unit] ?? 1
+    const amount = Math.floor(rest / size)
+    if (amount > 0) text += `${amount}${unit}`
+    rest -= amount * size
+  }
+  return text
+}

@@ -1,0 +1,134 @@
+import t from 'tap'
+import { canonicalQuantity } from '../../../src/kube/quantity.ts'
+import { canonicalJson, configHash, defaultPullPolicy, templateRevision } from '../../../src/kube/revision.ts'
+
+// What a user applies.
+const submitted = () => ({
+  metadata: { labels: { app: 'podinfo' }, annotations: { 'prometheus.io/scrape': 'true' } },
+  spec: {
+    serviceAccountName: 'podinfo',
+    containers: [
+      {
+        name: 'podinfo',
+        image: 'ghcr.io/stefanprodan/podinfo:6.5.0',
+        ports: [{ name: 'http', containerPort: 9898 }],
+        env: [
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'EMPTY', value: '' },
+        ],
+        readinessProbe: { httpGet: { path: '/readyz', port: 9898 } },
+        livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 5 },
+        resources: { requests: { cpu: 0.1, memory: '64Mi' }, limits: { cpu: '1', memory: '1024Mi' } },
+        volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'config', mountPath: '/config' }],
+      },
+      { name: 'sidecar', image: 'busybox', command: ['sh', '-c', 'sleep infinity'] },
+    ],
+    volumes: [{ name: 'data', emptyDir: {} }, { name: 'config', configMap: { name: 'podinfo-config' } }],
+  },
+})
+
+// The same template as the API server returns it: defaults filled in, quantities canonical, keys reordered.
+const serverDefaulted = {
+  metadata: { creationTimestamp: null, annotations: { 'prometheus.io/scrape': 'true' }, labels: { app: 'podinfo' } },
+  spec: {
+    containers: [
+      {
+        env: [
+          { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+          { name: 'EMPTY' },
+        ],
+        image: 'ghcr.io/stefanprodan/podinfo:6.5.0',
+        imagePullPolicy: 'IfNotPresent',
+        livenessProbe: {
+          failureThreshold: 3, httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' }, initialDelaySeconds: 5,
+          periodSeconds: 10, successThreshold: 1, timeoutSeconds: 1,
+        },
+        name: 'podinfo',
+        ports: [{ containerPort: 9898, name: 'http', protocol: 'TCP' }],
+        readinessProbe: {
+          failureThreshold: 3, httpGet: { path: '/readyz', port: 9898, scheme: 'HTTP' }, periodSeconds: 10,
+          successThreshold: 1, timeoutSeconds: 1,
+        },
+        resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '100m', memory: '64Mi' } },
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        volumeMounts: [{ mountPath: '/data', name: 'data' }, { mountPath: '/config', name: 'config' }],
+      },
+      {
+        command: ['sh', '-c', 'sleep infinity'],
+        image: 'busybox',
+        imagePullPolicy: 'Always',
+        name: 'sidecar',
+        resources: {},
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+      },
+    ],
+    dnsPolicy: 'ClusterFirst',
+    restartPolicy: 'Always',
+    schedulerName: 'default-scheduler',
+    securityContext: {},
+    serviceAccount: 'podinfo',
+    serviceAccountName: 'podinfo',
+    terminationGracePeriodSeconds: 30,
+    volumes: [{ emptyDir: {}, name: 'data' }, { configMap: { defaultMode: 420, name: 'podinfo-config' }, name: 'config' }],
+  },
+}
+
+t.test('a server-defaulted template hashes like the submitted one', async t => {
+  t.equal(templateRevision(serverDefaulted), templateRevision(submitted()))
+  t.match(templateRevision(submitted()), /^[0-9a-f]{16}$/)
+})
+
+t.test('the revision of a fixed template never changes (a change would restart every canary)', async t => {
+  t.equal(templateRevision(submitted()), '25f3d10b54148994')
+})
+
+t.test('real changes change the revision', async t => {
+  const base = templateRevision(submitted())
+  const changed = (edit: (s: ReturnType<typeof submitted>) => void, what: string): void => {
+    const template = submitted()
+    edit(template)
+    t.not(templateRevision(template), base, what)
+  }
+  const podinfo = (s: ReturnType<typeof submitted>) => s.spec.containers[0] as Record<string, unknown> & ReturnType<typeof submitted>['spec']['containers'][0]
+  changed(s => { podinfo(s).image = 'ghcr.io/stefanprodan/podinfo:6.5.1' }, 'a new image')
+  changed(s => { Object.assign(s.metadata.annotations, { 'kubectl.kubernetes.io/restartedAt': '2025-01-01T00:00:00Z' }) }, 'a pod annotation (kubectl rollout restart)')
+  changed(s => { podinfo(s).env = [{ name: 'EMPTY', value: 'set' }] }, 'an env value')
+  changed(s => { podinfo(s).imagePullPolicy = 'Always' }, 'a pull policy that is not the default for a tagged image')
+  changed(s => { Object.assign(podinfo(s).resources?.requests ?? {}, { cpu: '200m' }) }, 'a cpu request')
+  changed(s => { Object.assign(s.spec, { terminationGracePeriodSeconds: 60 }) }, 'a grace period other than the default')
+  changed(s => { s.spec.volumes[0] = { name: 'data', emptyDir: { medium: 'Memory' } } }, 'an emptyDir medium')
+  changed(s => { s.spec.volumes.splice(0, 1) }, 'a removed volume')
+  changed(s => { s.metadata.labels.app = 'podinfo2' }, 'a label')
+  changed(s => { Object.assign(s.spec, { serviceAccountName: 'other' }) }, 'another service account')
+})
+
+t.test('quantities compare by value', async t => {
+  t.equal(canonicalQuantity('0.5'), canonicalQuantity('500m'))
+  t.equal(canonicalQuantity('1Gi'), canonicalQuantity('1024Mi'))
+  t.equal(canonicalQuantity(1), canonicalQuantity('1000m'))
+  t.equal(canonicalQuantity('1e3'), canonicalQuantity('1k'))
+  t.not(canonicalQuantity('1G'), canonicalQuantity('1Gi'))
+  t.equal(canonicalQuantity('100m'), '100000000')
+  t.equal(canonicalQuantity('lots'), undefined)
+})
+
+t.test('the default pull policy follows the image tag', async t => {
+  t.equal(defaultPullPolicy('busybox'), 'Always')
+  t.equal(defaultPullPolicy('busybox:latest'), 'Always')
+  t.equal(defaultPullPolicy('registry:5000/busybox'), 'Always', 'a registry port is not a tag')
+  t.equal(defaultPullPolicy('busybox:1.36'), 'IfNotPresent')
+  t.equal(defaultPullPolicy('busybox@sha256:abc'), 'IfNotPresent')
+})
+
+t.test('canonical JSON sorts keys and drops what the server omits', async t => {
+  t.equal(canonicalJson({ b: 1, a: { d: [], c: null, e: '' }, f: { g: '' } }), '{"b":1}')
+  t.equal(canonicalJson({ labels: { tier: '' } }), '{"labels":{"tier":""}}', 'an empty label value is kept')
+})
+
+t.test('config hashes ignore key order and see every change', async t => {
+  t.equal(configHash({ a: '1', b: '2' }), configHash({ b: '2', a: '1' }))
+  t.not(configHash({ a: '1' }), configHash({ a: '2' }))
+  t.match(configHash({ a: '1' }), /^[0-9a-f]{8}$/)
+})
