@@ -15,7 +15,9 @@ const leases = admin.makeApiClient(CoordinationV1Api)
 /** When the controller's Lease (in sluice-system, named by startController) stops protecting its holder. */
 async function leaseExpiresAt(name: string): Promise<number> {
   const spec = (await leases.readNamespacedLease({ name, namespace: 'sluice-system' })).spec
-  return Date.parse(String(spec?.renewTime ?? spec?.acquireTime)) + (spec?.leaseDurationSeconds ?? 0) * 1000
+  // client-node may hand MicroTime back as a Date or as a string: new Date() keeps the milliseconds of both.
+  const renewed = new Date(spec?.renewTime ?? spec?.acquireTime ?? '').getTime()
+  return renewed + (spec?.leaseDurationSeconds ?? 0) * 1000
 }
 
 /** The last time the analysis acted on the Canary: its newest condition update or check record. */
