@@ -21,9 +21,10 @@ t.test('a failed release is retried with the same template by annotating the Can
   await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: nginxCanary() }))
   const failed = await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
   const failedAt = failed.status?.lastTransitionTime ?? ''
-  // An RFC 3339 time a second later than the failure, so that it is newer than the last transition.
-  await new Promise(r => setTimeout(r, 1100))
-  await kubectlOk(['-n', ns, 'annotate', 'canary', 'podinfo', `sluice.dev/retry=${now()}`, '--overwrite'])
+  // A request counts when its time is newer than the last transition; both are whole seconds, so wait (on
+  // the clock, not a fixed sleep) until the current second is past the failure's.
+  const requestedAt = await until(async () => now(), time => time > failedAt, 'a second later than the failure', 5_000)
+  await kubectlOk(['-n', ns, 'annotate', 'canary', 'podinfo', `sluice.dev/retry=${requestedAt}`, '--overwrite'])
   const again = await until(() => canary(ns, 'podinfo'), c => c?.status?.phase === 'Progressing' && (c.status.lastTransitionTime ?? '') > failedAt,
     'a second run of the same revision', 60_000)
   t.equal(again?.status?.lastAppliedSpec, failed.status?.lastAppliedSpec, 'the same revision runs again')

@@ -1,18 +1,37 @@
 // What a rollout does when things go wrong around it: the controller dies mid-analysis, the canary never
 // becomes ready, Prometheus goes away.
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { CoordinationV1Api } from '@kubernetes/client-node'
 import { startPrometheus } from '../cluster/prometheus.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
-import { canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
+import { admin, canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
+import type { Canary } from '../../src/api/types.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
+const leases = admin.makeApiClient(CoordinationV1Api)
+
+/** When the controller's Lease (in sluice-system, named by startController) stops protecting its holder. */
+async function leaseExpiresAt(name: string): Promise<number> {
+  const spec = (await leases.readNamespacedLease({ name, namespace: 'sluice-system' })).spec
+  // client-node may hand MicroTime back as a Date or as a string: new Date() keeps the milliseconds of both.
+  const renewed = new Date(spec?.renewTime ?? spec?.acquireTime ?? '').getTime()
+  return renewed + (spec?.leaseDurationSeconds ?? 0) * 1000
+}
+
+/** The last time the analysis acted on the Canary: its newest condition update or check record. */
+function lastTickMs(c: Canary | undefined): number | undefined {
+  const times = [...(c?.status?.conditions ?? []).map(x => x.lastUpdateTime), c?.status?.checks?.at(-1)?.time].map(x => Date.parse(String(x)))
+  const known = times.filter(x => !Number.isNaN(x))
+  return known.length > 0 ? Math.max(...known) : undefined
+}
+
+const INTERVAL_MS = 3_000
 
 t.test('7. a controller killed mid-Progressing resumes at the same weight', async t => {
   const { ns, controller } = await testNamespace(t, { metricsServer: shared.prometheus.url })
-  const annotations = nginxCanary({ interval: '3s', step: 10, max: 50 })
+  const annotations = nginxCanary({ interval: `${INTERVAL_MS / 1000}s`, step: 10, max: 50 })
   await apply(ingressYaml(ns))
   await apply(deploymentYaml({ ns, sluice: annotations }))
   await phase(ns, 'podinfo', 'Initialized')
@@ -24,8 +43,12 @@ t.test('7. a controller killed mid-Progressing resumes at the same weight', asyn
   const routedAtKill = Number(await canaryWeightAnnotation(ns))
   t.ok(routedAtKill === weightAtKill || routedAtKill === weightAtKill - 10, `the router shows the status weight ${weightAtKill} or the step before (${routedAtKill})`)
   const weights = recorder(() => canaryWeightAnnotation(ns))
-  // Three intervals with nobody acting: the rollout must stand still, not drift or reset.
-  await sleep(9_000)
+  // Nobody acting must mean standing still, not drifting or resetting. Instead of sleeping a few intervals,
+  // wait until the API server's own records show that a tick was due and nobody took it: the dead leader's
+  // Lease has expired (a successor could lead) and the last analysis tick is more than an interval old.
+  await until(async () => ({ lease: await leaseExpiresAt(`sluice-${ns}`), tick: lastTickMs(await canary(ns, 'podinfo')) }),
+    ({ lease, tick }) => lease < Date.now() && tick !== undefined && tick + INTERVAL_MS < Date.now(),
+    'the lease expired and an analysis tick overdue', 60_000)
   t.same(weights.values, [String(routedAtKill)], 'nothing moved while no controller ran')
   t.equal((await canary(ns, 'podinfo'))?.status?.phase, 'Progressing')
   await controller.restart()

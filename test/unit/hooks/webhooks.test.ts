@@ -1,6 +1,5 @@
 // Analysis webhooks and gates against a local HTTP server whose answer is chosen by the request path.
 import t from 'tap'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { createCA, createLeaf } from '../../../src/certs/pki.ts'
 import { transportFailure } from '../../../src/hooks/http.ts'
@@ -8,11 +7,9 @@ import {
   callWebhook, canaryChecksum, eventPayload, hookPayload, hookTimeoutMs, insecureDispatcher, postEvent, requestInit, runHooks,
 } from '../../../src/hooks/webhooks.ts'
 import type { Canary, CanaryWebhook, HookType } from '../../../src/api/types.ts'
+import { freePort } from '../../cluster/process.ts'
+import { startHttpServer, type Reply } from '../../helpers/http-server.ts'
 
-interface Seen { method: string; path: string; url: string; headers: IncomingMessage['headers']; body: string }
-type Reply = (res: ServerResponse, seen: Seen) => void
-
-const seen: Seen[] = []
 const counts = new Map<string, number>()
 const replies: Record<string, Reply> = {
   '/ok': res => { res.writeHead(200).end('fine') },
@@ -32,28 +29,10 @@ const replies: Record<string, Reply> = {
     else res.writeHead(200).end()
   },
 }
-const server = createServer((req, res) => {
-  let body = ''
-  req.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => {
-    const url = req.url ?? ''
-    const s: Seen = { method: req.method ?? '', path: url.split('?')[0] ?? '', url, headers: req.headers, body }
-    seen.push(s)
-    const reply = replies[s.path]
-    if (reply) reply(res, s)
-    else res.writeHead(404).end('no such case')
-  })
-})
-await new Promise<void>(res => server.listen(0, '127.0.0.1', res))
-t.teardown(() => new Promise<void>(res => { server.closeAllConnections(); server.close(() => res()) }))
-const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
-
-const closedPort = await (async () => {
-  const s = createServer()
-  await new Promise<void>(res => s.listen(0, '127.0.0.1', res))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>(res => s.close(() => res()))
-  return port
-})()
+const server = await startHttpServer(t, replies)
+const { base, since } = server
+// A port nothing listens on: connections to it are refused.
+const closedPort = await freePort()
 
 function canary(webhooks: CanaryWebhook[], status: Canary['status'] = {}): Canary {
   return {
@@ -67,10 +46,6 @@ function canary(webhooks: CanaryWebhook[], status: Canary['status'] = {}): Canar
 const hook = (name: string, path: string, type: HookType | '' | undefined = 'rollout', extra: Partial<CanaryWebhook> = {}): CanaryWebhook =>
   ({ name, url: `${base}${path}`, ...(type !== undefined && { type }), ...extra })
 
-const since = (): (() => Seen[]) => {
-  const start = seen.length
-  return () => seen.slice(start)
-}
 
 t.test('the payload is Flagger\'s: name, namespace, phase, checksum, metadata, POSTed as JSON', async t => {
   const calls = since()

@@ -1,13 +1,11 @@
 // The Prometheus client against a tiny in-process server that speaks the HTTP API: one case per API shape.
 import t from 'tap'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { MultipleValuesError, NoValuesError, QueryError } from '../../../src/metrics/provider.ts'
 import {
   createPrometheusProvider, decodeSecretData, parsePrometheusAddress, prometheusAuthFromSecret,
 } from '../../../src/metrics/prometheus.ts'
-
-interface Seen { method: string; url: string; headers: IncomingMessage['headers']; form: URLSearchParams }
-type Reply = (res: ServerResponse, seen: Seen) => void
+import { freePort } from '../../cluster/process.ts'
+import { startHttpServer, type Reply } from '../../helpers/http-server.ts'
 
 const json = (status: number, body: unknown): Reply => res => {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body))
@@ -17,21 +15,10 @@ const sample = (v: string, metric: Record<string, string> = {}) => ({ metric, va
 
 // Replies are chosen by the query text, so each test names its own case.
 const replies = new Map<string, Reply>()
-const seen: Seen[] = []
-const server = createServer((req, res) => {
-  let body = ''
-  req.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => {
-    const form = new URLSearchParams(body)
-    const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, form }
-    seen.push(s)
-    const reply = replies.get(form.get('query') ?? '')
-    if (reply) reply(res, s)
-    else res.writeHead(404).end('no such case')
-  })
-})
-await new Promise<void>(res => server.listen(0, '127.0.0.1', res))
-t.teardown(() => new Promise<void>(res => { server.closeAllConnections(); server.close(() => res()) }))
-const address = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+const queryOf = (body: string): string => new URLSearchParams(body).get('query') ?? ''
+const server = await startHttpServer(t, s => replies.get(queryOf(s.body)))
+const { seen } = server
+const address = server.base
 const prom = createPrometheusProvider({ address, timeoutMs: 1000 })
 
 replies.set('one', ok('vector', [sample('99.5', { job: 'a' })]))
@@ -50,7 +37,7 @@ replies.set('busy', json(503, { status: 'error', errorType: 'timeout', error: 'q
 replies.set('proxy', (res) => { res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html>Bad Gateway</html>') })
 replies.set('html200', (res) => { res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>login</html>') })
 replies.set('denied', (res) => { res.writeHead(401).end('Unauthorized') })
-replies.set('slow', (res) => { setTimeout(() => ok('vector', [sample('1')])(res, seen[0]!), 3000).unref() })
+replies.set('slow', (res, seen) => { setTimeout(() => ok('vector', [sample('1')])(res, seen), 3000).unref() })
 replies.set('vector(1)', ok('vector', [sample('1')]))
 
 t.test('one vector series is its value', async t => {
@@ -62,7 +49,7 @@ t.test('the query is POSTed as a form to /api/v1/query with the timeout', async 
   const s = seen.at(-1)!
   t.equal(s.method, 'POST')
   t.equal(s.url, '/api/v1/query')
-  t.equal(s.form.get('timeout'), '1s')
+  t.equal(new URLSearchParams(s.body).get('timeout'), '1s')
   t.equal(s.headers.authorization, undefined, 'no credentials unless given')
 })
 
@@ -128,10 +115,7 @@ t.test('a slow answer is a timeout after the configured time', async t => {
 })
 
 t.test('connection refused is unreachable', async t => {
-  const closed = createServer()
-  await new Promise<void>(res => closed.listen(0, '127.0.0.1', res))
-  const port = (closed.address() as { port: number }).port
-  await new Promise<void>(res => closed.close(() => res()))
+  const port = await freePort()
   const gone = createPrometheusProvider({ address: `http://127.0.0.1:${port}`, timeoutMs: 1000 })
   await t.rejects(gone.query('one'), { kind: 'unreachable', message: `Prometheus at http://127.0.0.1:${port} is unreachable (ECONNREFUSED)` })
   t.equal(await gone.isOnline(), false)
@@ -139,7 +123,7 @@ t.test('connection refused is unreachable', async t => {
 
 t.test('isOnline runs vector(1)', async t => {
   t.equal(await prom.isOnline(), true)
-  t.equal(seen.at(-1)!.form.get('query'), 'vector(1)')
+  t.equal(queryOf(seen.at(-1)!.body), 'vector(1)')
   replies.set('vector(1)', json(503, { status: 'error', error: 'starting' }))
   t.equal(await prom.isOnline(), false)
   replies.set('vector(1)', ok('vector', [sample('1')]))

@@ -1,15 +1,12 @@
 // Alert providers against a local HTTP server: each service's body format, where the address comes from,
 // severity filtering, and that sending never throws nor logs an address.
 import t from 'tap'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { admits, alertAddress, createNotifier, NotifyError, sendAlerts } from '../../../src/notify/index.ts'
 import type { AlertDeps } from '../../../src/notify/index.ts'
 import type { AlertProvider, AlertProviderSpec, AlertSeverity, Canary, CanaryAlert } from '../../../src/api/types.ts'
+import { freePort } from '../../cluster/process.ts'
+import { startHttpServer, type Reply } from '../../helpers/http-server.ts'
 
-interface Seen { method: string; path: string; url: string; headers: IncomingMessage['headers']; body: string }
-type Reply = (res: ServerResponse) => void
-
-const seen: Seen[] = []
 const replies: Record<string, Reply> = {
   '/fail': res => { res.writeHead(500).end('internal error') },
   '/gone': res => { res.writeHead(404).end('no_service') },
@@ -18,33 +15,12 @@ const replies: Record<string, Reply> = {
   '/workflow': res => { res.writeHead(202).end() },
   '/slow': res => { setTimeout(() => res.writeHead(200).end(), 2000).unref() },
 }
-const server = createServer((req, res) => {
-  let body = ''
-  req.setEncoding('utf8').on('data', (d: string) => { body += d }).on('end', () => {
-    const url = req.url ?? ''
-    const path = url.startsWith('http://') ? new URL(url).pathname : url.split('?')[0] ?? ''
-    seen.push({ method: req.method ?? '', path, url, headers: req.headers, body })
-    const reply = replies[path]
-    if (reply) reply(res)
-    else res.writeHead(200).end('ok')
-  })
-})
-await new Promise<void>(res => server.listen(0, '127.0.0.1', res))
-t.teardown(() => new Promise<void>(res => { server.closeAllConnections(); server.close(() => res()) }))
-const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+// Anything else is accepted with 200, as a service that takes the alert.
+const server = await startHttpServer(t, replies, res => { res.writeHead(200).end('ok') })
+const { base, seen, since } = server
+// A port nothing listens on: connections to it are refused.
+const closedPort = await freePort()
 
-const closedPort = await (async () => {
-  const s = createServer()
-  await new Promise<void>(res => s.listen(0, '127.0.0.1', res))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>(res => s.close(() => res()))
-  return port
-})()
-
-const since = (): (() => Seen[]) => {
-  const start = seen.length
-  return () => seen.slice(start)
-}
 const lastBody = (): unknown => JSON.parse(seen.at(-1)?.body ?? 'null')
 
 function provider(name: string, spec: Partial<AlertProviderSpec> & Pick<AlertProviderSpec, 'type'>, namespace = 'test'): AlertProvider {
