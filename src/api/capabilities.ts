@@ -8,8 +8,9 @@ import { PROVIDERS, METRIC_PROVIDER_TYPES, type Provider, type MetricProviderTyp
 export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1'] as const satisfies readonly Provider[]
 export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 
-/** MetricTemplate provider types with a client (src/metrics). */
+/** MetricTemplate provider types with a client (src/metrics/registry.ts registers exactly these). */
 export const IMPLEMENTED_METRIC_PROVIDERS = ['prometheus'] as const satisfies readonly MetricProviderType[]
+export type ImplementedMetricProvider = typeof IMPLEMENTED_METRIC_PROVIDERS[number]
 
 /** autoscalerRef kinds sluice copies to <name>-primary. */
 export const IMPLEMENTED_AUTOSCALER_KINDS = ['HorizontalPodAutoscaler'] as const
@@ -18,7 +19,7 @@ export function isImplementedProvider(p: unknown): p is ImplementedProvider {
   return (IMPLEMENTED_PROVIDERS as readonly unknown[]).includes(p)
 }
 
-export function isImplementedMetricProvider(t: unknown): boolean {
+export function isImplementedMetricProvider(t: unknown): t is ImplementedMetricProvider {
   return (IMPLEMENTED_METRIC_PROVIDERS as readonly unknown[]).includes(t)
 }
 

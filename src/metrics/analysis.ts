@@ -5,8 +5,8 @@ import { isImplementedMetricProvider, metricProviderUnavailable } from '../api/c
 import { intervalMs } from '../api/defaults.ts'
 import type { Canary, CanaryMetric, CheckRecord, MetricTemplate } from '../api/types.ts'
 import { builtinQuery, isBuiltinMetric } from './builtin.ts'
-import { createPrometheusProvider, prometheusAuthFromSecret, type PrometheusOptions } from './prometheus.ts'
-import type { MetricProvider } from './provider.ts'
+import type { MetricProvider, MetricProviderSpec } from './provider.ts'
+import { DEFAULT_METRIC_PROVIDER, metricProviderFor } from './registry.ts'
 import { renderQuery, type TemplateVars } from './template.ts'
 import { metricVerdict, outcomeOfError } from './verdict.ts'
 
@@ -19,8 +19,8 @@ export interface AnalysisDeps {
   getTemplate(namespace: string, name: string): Promise<MetricTemplate | undefined>
   /** A Secret's data, already base64-decoded, or undefined when it does not exist. */
   getSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>
-  /** Builds a provider; tests inject one. Defaults to the Prometheus client. */
-  providerFor?(options: PrometheusOptions): MetricProvider
+  /** Builds a provider; tests inject one. Defaults to the registry's (src/metrics/registry.ts). */
+  providerFor?(spec: MetricProviderSpec): MetricProvider
   /** spec.metricsServer overrides it; builtin and inline queries need one of the two. */
   readonly defaultMetricsServer?: string
   readonly timeoutMs?: number
@@ -47,7 +47,7 @@ export function templateVars(canary: Canary, metric: CanaryMetric): TemplateVars
 }
 
 /** Where one metric is queried, and the query text before rendering. */
-interface Source { readonly options: PrometheusOptions; readonly query: string }
+interface Source { readonly spec: MetricProviderSpec; readonly query: string }
 
 class SetupError extends Error {}
 
@@ -63,21 +63,24 @@ async function templateSource(canary: Canary, metric: CanaryMetric, deps: Analys
   }
   const address = spec.address ?? canary.spec.metricsServer ?? deps.defaultMetricsServer
   if (!address) throw new SetupError(`MetricTemplate ${namespace}/${ref.name} has no provider.address and no metrics server is configured`)
-  let auth: PrometheusOptions['auth']
+  let secret: MetricProviderSpec['secret']
   if (spec.secretRef) {
     // Flagger reads the Secret from the template's namespace, not the canary's.
     const data = await deps.getSecret(namespace, spec.secretRef.name)
     if (!data) throw new SetupError(`Secret ${namespace}/${spec.secretRef.name} (secretRef of MetricTemplate ${ref.name}) does not exist`)
-    auth = prometheusAuthFromSecret(data, `Secret ${namespace}/${spec.secretRef.name}`)
+    secret = { name: `Secret ${namespace}/${spec.secretRef.name}`, data }
   }
-  const options: PrometheusOptions = { address, timeoutMs, ...(auth ? { auth } : {}), ...(spec.headers ? { headers: spec.headers } : {}) }
-  return { options, query: template.spec.query }
+  const provider: MetricProviderSpec = {
+    type: spec.type ?? DEFAULT_METRIC_PROVIDER, address, timeoutMs,
+    ...(secret ? { secret } : {}), ...(spec.headers ? { headers: spec.headers } : {}),
+  }
+  return { spec: provider, query: template.spec.query }
 }
 
 function defaultServerSource(canary: Canary, deps: AnalysisDeps, timeoutMs: number, query: string): Source {
   const address = canary.spec.metricsServer ?? deps.defaultMetricsServer
   if (!address) throw new SetupError('no metrics server is configured (spec.metricsServer or the controller flag)')
-  return { options: { address, timeoutMs }, query }
+  return { spec: { type: DEFAULT_METRIC_PROVIDER, address, timeoutMs }, query }
 }
 
 /** templateRef wins over a builtin name (Flagger would run both for request-success-rate). */
@@ -88,20 +91,21 @@ async function source(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, 
   throw new SetupError('it is not a builtin metric and has no templateRef')
 }
 
-export function providerOf(options: PrometheusOptions, deps: Pick<AnalysisDeps, 'providerFor'>): MetricProvider {
-  return (deps.providerFor ?? createPrometheusProvider)(options)
+/** The provider for `spec`: the injected one, else the registry's; throws when the provider refuses the spec. */
+export function providerOf(spec: MetricProviderSpec, deps: Pick<AnalysisDeps, 'providerFor'>): MetricProvider {
+  return (deps.providerFor ?? metricProviderFor)(spec)
 }
 
 /**
  * The servers the canary's metrics are queried on, each once (same address, credentials and headers).
  * A metric whose server cannot be resolved (a missing template or Secret) is left out: its own check says why.
  */
-export async function metricServers(canary: Canary, deps: AnalysisDeps, timeoutMs = queryTimeoutMs(canary)): Promise<PrometheusOptions[]> {
-  const servers = new Map<string, PrometheusOptions>()
+export async function metricServers(canary: Canary, deps: AnalysisDeps, timeoutMs = queryTimeoutMs(canary)): Promise<MetricProviderSpec[]> {
+  const servers = new Map<string, MetricProviderSpec>()
   for (const metric of canary.spec.analysis?.metrics ?? []) {
     try {
-      const { options } = await source(canary, metric, deps, timeoutMs)
-      servers.set(serverKey(options), options)
+      const { spec } = await source(canary, metric, deps, timeoutMs)
+      servers.set(serverKey(spec), spec)
     } catch {
       // Reported by the metric's own check.
     }
@@ -110,16 +114,16 @@ export async function metricServers(canary: Canary, deps: AnalysisDeps, timeoutM
 }
 
 /** Identifies a server with the credentials used on it; a digest, so that no secret is kept as a key. */
-export function serverKey(options: PrometheusOptions): string {
-  const secrets = JSON.stringify([options.auth ?? null, options.headers ?? null])
-  return `${options.address} ${createHash('sha256').update(secrets).digest('hex').slice(0, 16)}`
+export function serverKey(spec: MetricProviderSpec): string {
+  const secrets = JSON.stringify([spec.secret?.data ?? null, spec.headers ?? null])
+  return `${spec.type} ${spec.address} ${createHash('sha256').update(secrets).digest('hex').slice(0, 16)}`
 }
 
 async function checkMetric(canary: Canary, metric: CanaryMetric, deps: AnalysisDeps, timeoutMs: number): Promise<CheckRecord> {
   const time = (deps.now ?? (() => new Date()))()
   try {
-    const { options, query } = await source(canary, metric, deps, timeoutMs)
-    const value = await providerOf(options, deps).query(renderQuery(query, templateVars(canary, metric)))
+    const { spec, query } = await source(canary, metric, deps, timeoutMs)
+    const value = await providerOf(spec, deps).query(renderQuery(query, templateVars(canary, metric)))
     return metricVerdict(metric, { kind: 'value', value }, { time })
   } catch (e) {
     return metricVerdict(metric, outcomeOfError(e), { time })

@@ -2,12 +2,13 @@
 // templates rendered by template.ts. request-duration is the p99 everywhere, already in milliseconds.
 import { DEFAULTS } from '../api/defaults.ts'
 import type { Provider } from '../api/types.ts'
+import { BUILTIN_METRICS } from '../api/validate.ts'
 
-export const BUILTIN_METRIC_NAMES = ['request-success-rate', 'request-duration'] as const
-export type BuiltinMetricName = typeof BUILTIN_METRIC_NAMES[number]
+// The names are the api's (validation admits exactly these); the queries behind them are here.
+export type BuiltinMetricName = typeof BUILTIN_METRICS[number]
 
 export function isBuiltinMetric(name: string): name is BuiltinMetricName {
-  return (BUILTIN_METRIC_NAMES as readonly string[]).includes(name)
+  return (BUILTIN_METRICS as readonly string[]).includes(name)
 }
 
 export interface BuiltinQueries {

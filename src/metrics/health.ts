@@ -3,7 +3,7 @@
 // Prometheus ask it once, not a thousand times, and concurrent askers share the answer in flight.
 import type { Canary } from '../api/types.ts'
 import { metricServers, providerOf, queryTimeoutMs, serverKey, type AnalysisDeps } from './analysis.ts'
-import { displayAddress, parsePrometheusAddress } from './prometheus.ts'
+import { displayAddress } from './provider.ts'
 
 /** How long an answer stands for every canary on that server. */
 export const HEALTH_TTL_MS = 5000
@@ -32,7 +32,7 @@ interface Entry { readonly at: number; readonly online: Promise<boolean> }
 
 function printable(address: string): string {
   try {
-    return displayAddress(parsePrometheusAddress(address))
+    return displayAddress(new URL(address))
   } catch {
     return '(an unusable address)'
   }
@@ -54,14 +54,14 @@ export function createHealthCheck(o: HealthOptions = {}): HealthCheck {
       if (servers.length === 0) return undefined
       const at = now()
       prune(at)
-      const answers = await Promise.all(servers.map(async options => {
-        const key = serverKey(options)
+      const answers = await Promise.all(servers.map(async spec => {
+        const key = serverKey(spec)
         let entry = cache.get(key)
         if (!entry) {
           let online: Promise<boolean>
           try {
             // isOnline never throws; the catch guards an injected provider that does.
-            online = providerOf(options, deps).isOnline().catch(() => false)
+            online = providerOf(spec, deps).isOnline().catch(() => false)
           } catch {
             // An address no client accepts is not a server that is down: the metric's own check says what is wrong.
             return undefined
@@ -69,7 +69,7 @@ export function createHealthCheck(o: HealthOptions = {}): HealthCheck {
           entry = { at, online }
           cache.set(key, entry)
         }
-        return { address: printable(options.address), online: await entry.online }
+        return { address: printable(spec.address), online: await entry.online }
       }))
       const asked = answers.filter(a => a !== undefined)
       if (asked.length === 0) return undefined

@@ -2,7 +2,7 @@
 // Every failure mode is named: timeout, unreachable, HTTP status with Prometheus' own error text,
 // empty or NaN, several series, or a body we cannot read.
 import { formatDuration } from '../util/duration.ts'
-import { MultipleValuesError, NoValuesError, QueryError, type MetricProvider } from './provider.ts'
+import { displayAddress, MultipleValuesError, NoValuesError, QueryError, type MetricProvider, type MetricProviderSpec } from './provider.ts'
 
 export type PrometheusAuth =
   | { readonly type: 'bearer'; readonly token: string }
@@ -36,18 +36,6 @@ export function prometheusAuthFromSecret(data: Readonly<Record<string, string>>,
   }
   const keys = Object.keys(data).sort().join(', ') || 'no keys'
   throw new Error(`${secretName} has neither token nor username+password (it has ${keys})`)
-}
-
-/** Kubernetes Secret `data` is base64; this decodes it for prometheusAuthFromSecret. */
-export function decodeSecretData(data: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8')
-  return out
-}
-
-/** The address as shown in messages: scheme, host and path only (no credentials, no query string). */
-export function displayAddress(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
 }
 
 export function parsePrometheusAddress(address: string): URL {
@@ -194,4 +182,12 @@ export class PrometheusProvider implements MetricProvider {
 
 export function createPrometheusProvider(options: PrometheusOptions): PrometheusProvider {
   return new PrometheusProvider(options)
+}
+
+/** The registry's factory: a template's provider spec, its Secret read as bearer or basic credentials. */
+export function prometheusProvider(spec: MetricProviderSpec): PrometheusProvider {
+  const auth = spec.secret ? prometheusAuthFromSecret(spec.secret.data, spec.secret.name) : undefined
+  return createPrometheusProvider({
+    address: spec.address, timeoutMs: spec.timeoutMs, ...(auth ? { auth } : {}), ...(spec.headers ? { headers: spec.headers } : {}),
+  })
 }

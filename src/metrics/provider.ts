@@ -1,10 +1,26 @@
 // The seam between the analysis and a metrics backend, and the result taxonomy every provider reports:
 // a number, or one of three errors that the verdict tells apart (no silent pass, no mystery failure).
+import type { ImplementedMetricProvider } from '../api/capabilities.ts'
 
 export interface MetricProvider {
   /** One number, or throws NoValuesError, MultipleValuesError or QueryError. */
   query(q: string): Promise<number>
   isOnline(): Promise<boolean>
+}
+
+/**
+ * What a provider is built from: a MetricTemplate's provider (or the default server for builtin and inline
+ * queries), resolved. Each provider reads its own credentials out of the Secret's data.
+ */
+export interface MetricProviderSpec {
+  readonly type: ImplementedMetricProvider
+  /** The server, as the user wrote it; the provider parses and checks it. */
+  readonly address: string
+  readonly timeoutMs: number
+  /** Extra request headers, as a MetricTemplate's provider.headers. */
+  readonly headers?: Readonly<Record<string, readonly string[]>>
+  /** The template's secretRef: a name for messages (never its values), and its data, base64-decoded. */
+  readonly secret?: { readonly name: string; readonly data: Readonly<Record<string, string>> }
 }
 
 /** The query ran and matched nothing, or gave NaN (0/0 when there is no traffic). */
@@ -40,6 +56,11 @@ export class QueryError extends Error {
     this.kind = kind
     this.status = options?.status
   }
+}
+
+/** A server's address as shown in messages: scheme, host and path only (no credentials, no query string). */
+export function displayAddress(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
 }
 
 function formatLabels(labels: Record<string, string>): string {

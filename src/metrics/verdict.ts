@@ -3,14 +3,15 @@
 import type { CanaryMetric, CheckRecord, ThresholdRange } from '../api/types.ts'
 import { MultipleValuesError, NoValuesError } from './provider.ts'
 
-export type MetricOutcome =
+/** What one query gave, before it is judged (the machine's MetricOutcome is the judged check). */
+export type QueryOutcome =
   | { readonly kind: 'value'; readonly value: number }
   | { readonly kind: 'no-values'; readonly error?: NoValuesError }
   | { readonly kind: 'multiple-values'; readonly error: MultipleValuesError }
   | { readonly kind: 'error'; readonly error: Error }
 
 /** Classifies whatever a provider threw; anything that is not a no-values or multiple-values error is an error. */
-export function outcomeOfError(e: unknown): MetricOutcome {
+export function outcomeOfError(e: unknown): QueryOutcome {
   if (e instanceof NoValuesError) return { kind: 'no-values', error: e }
   if (e instanceof MultipleValuesError) return { kind: 'multiple-values', error: e }
   return { kind: 'error', error: e instanceof Error ? e : new Error(String(e)) }
@@ -69,7 +70,7 @@ export interface VerdictOptions {
   readonly time?: Date
 }
 
-export function metricVerdict(metric: CanaryMetric, outcome: MetricOutcome, options: VerdictOptions = {}): CheckRecord {
+export function metricVerdict(metric: CanaryMetric, outcome: QueryOutcome, options: VerdictOptions = {}): CheckRecord {
   const window = options.window ?? metric.interval ?? '1m'
   const range = effectiveRange(metric)
   const base = { name: metric.name, window, time: (options.time ?? new Date()).toISOString(), ...(range ? { range } : {}) }

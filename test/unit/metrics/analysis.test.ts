@@ -1,7 +1,6 @@
 import t from 'tap'
 import { analyseMetrics, queryTimeoutMs, type AnalysisDeps } from '../../../src/metrics/analysis.ts'
-import type { PrometheusOptions } from '../../../src/metrics/prometheus.ts'
-import { NoValuesError, QueryError, type MetricProvider } from '../../../src/metrics/provider.ts'
+import { NoValuesError, QueryError, type MetricProvider, type MetricProviderSpec } from '../../../src/metrics/provider.ts'
 import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/api/types.ts'
 
 function canary(metrics: CanaryMetric[], extra: Partial<Canary['spec']> = {}, interval = '1m'): Canary {
@@ -15,7 +14,7 @@ function template(name: string, query: string, provider: MetricTemplate['spec'][
   return { apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name, namespace: 'obs' }, spec: { provider, query } }
 }
 
-interface Call { options: PrometheusOptions; query: string }
+interface Call { options: MetricProviderSpec; query: string }
 
 /** A provider per options, answering from a function of the query; records every call. */
 function deps(answer: (q: string) => number | Error, more: Partial<AnalysisDeps> = {}): AnalysisDeps & { calls: Call[] } {
@@ -69,7 +68,7 @@ t.test('a templateRef uses the template\'s address, its namespace\'s Secret and 
     { name: 'errors', templateRef: { name: 'errors', namespace: 'obs' }, templateVariables: { app: 'cart' }, thresholdRange: { max: 5 } },
   ]), d)
   t.equal(r!.verdict, 'pass')
-  t.same(d.calls[0], { options: { address: 'http://tenant-prom:9090', timeoutMs: 10_000, auth: { type: 'bearer', token: 'tok' } }, query: 'sum(errors{ns="shop",app="cart"})' })
+  t.same(d.calls[0], { options: { type: 'prometheus', address: 'http://tenant-prom:9090', timeoutMs: 10_000, secret: { name: 'Secret obs/prom-auth', data: { token: 'tok' } } }, query: 'sum(errors{ns="shop",app="cart"})' })
 })
 
 t.test('setup problems are error records naming what to fix, never exceptions', async t => {

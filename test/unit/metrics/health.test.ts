@@ -4,7 +4,7 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AnalysisDeps } from '../../../src/metrics/analysis.ts'
 import { createHealthCheck, HEALTH_TTL_MS } from '../../../src/metrics/health.ts'
-import type { PrometheusOptions } from '../../../src/metrics/prometheus.ts'
+import type { MetricProviderSpec } from '../../../src/metrics/provider.ts'
 import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/api/types.ts'
 
 function canary(metrics: CanaryMetric[], extra: Partial<Canary['spec']> = {}, name = 'cart'): Canary {
@@ -20,8 +20,8 @@ const tenant: MetricTemplate = {
 }
 
 /** Servers answer isOnline from `up`; every question is counted per address. */
-function deps(up: (address: string) => boolean | Promise<boolean>, more: Partial<AnalysisDeps> = {}): AnalysisDeps & { asked: PrometheusOptions[] } {
-  const asked: PrometheusOptions[] = []
+function deps(up: (address: string) => boolean | Promise<boolean>, more: Partial<AnalysisDeps> = {}): AnalysisDeps & { asked: MetricProviderSpec[] } {
+  const asked: MetricProviderSpec[] = []
   return {
     asked,
     defaultMetricsServer: 'http://prom:9090',
@@ -46,7 +46,7 @@ t.test('every server the metrics use is asked once; the offline ones are named w
   const health = await createHealthCheck().check(canary([builtin, { name: 'request-duration' }, templated]), d)
   t.same(health, { online: false, offline: ['https://tenant-prom.example/prom'] })
   t.same(d.asked.map(o => o.address).sort(), ['http://prom:9090', 'https://tenant-prom.example/prom?org=1'])
-  t.same(d.asked.find(o => o.address.includes('tenant'))?.auth, { type: 'bearer', token: 'tok' }, 'asked with the credentials the queries use')
+  t.same(d.asked.find(o => o.address.includes('tenant'))?.secret?.data, { token: 'tok' }, 'asked with the credentials the queries use')
   t.ok(d.asked.every(o => (o.timeoutMs ?? 0) <= 5000), 'bounded by 5s')
 })
 

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { MultipleValuesError, NoValuesError, QueryError } from '../../../src/metrics/provider.ts'
 import {
-  createPrometheusProvider, decodeSecretData, parsePrometheusAddress, prometheusAuthFromSecret,
+  createPrometheusProvider, parsePrometheusAddress, prometheusAuthFromSecret,
 } from '../../../src/metrics/prometheus.ts'
 import { freePort } from '../../cluster/process.ts'
 import { startHttpServer, type Reply } from '../../helpers/http-server.ts'
@@ -163,5 +163,4 @@ t.test('Secret data becomes auth; errors name keys, never values', async t => {
   t.same(prometheusAuthFromSecret({ username: 'u', password: 'p' }), { type: 'basic', username: 'u', password: 'p' })
   t.throws(() => prometheusAuthFromSecret({ username: 'u' }, 'Secret ns/prom'), { message: 'Secret ns/prom has username but no password; basic auth needs both' })
   t.throws(() => prometheusAuthFromSecret({ apikey: 'zzz' }, 'Secret ns/prom'), { message: 'Secret ns/prom has neither token nor username+password (it has apikey)' })
-  t.same(decodeSecretData({ token: Buffer.from('t0k').toString('base64') }), { token: 't0k' })
 })
