@@ -63,7 +63,8 @@ export function createHealthCheck(o: HealthOptions = {}): HealthCheck {
             // isOnline never throws; the catch guards an injected provider that does.
             online = providerOf(spec, deps).isOnline().catch(() => false)
           } catch {
-            // An address no client accepts is not a server that is down: the metric's own check says what is wrong.
+            // A spec the provider refuses (its address, its Secret) is not a server that is down: the metric's
+            // own check says what is wrong.
             return undefined
           }
           entry = { at, online }
