@@ -15,6 +15,7 @@ import { lintCanary } from '../api/lint.ts'
 import { intervalMs } from '../api/defaults.ts'
 import { formatDuration } from '../util/duration.ts'
 import { canonicalJson } from '../kube/revision.ts'
+import { escapeSegment } from '../kube/json-patch.ts'
 import { GROUP, VERSION, type AlertSeverity, type Canary, type CanaryPhase, type CanaryStatus, type HookType } from '../api/types.ts'
 import type { Caches } from './caches.ts'
 import type { Action, CheckOutcome, HookOutcome, MetricOutcome, Observed } from './machine/types.ts'
@@ -213,7 +214,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   /** sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean. */
   async function removeStateAnnotations(target: V1Deployment): Promise<void> {
     const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
-      .map(k => ({ op: 'remove', path: `/metadata/annotations/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` }))
+      .map(k => ({ op: 'remove', path: `/metadata/annotations/${escapeSegment(k)}` }))
     if (ops.length === 0) return
     await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
   }

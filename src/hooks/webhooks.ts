@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent } from 'undici'
-import { DEFAULTS } from '../api/defaults.ts'
+import { DEFAULTS, hooksOfType } from '../api/defaults.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
 import type { Canary, CanaryWebhook, HookType } from '../api/types.ts'
 import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from './http.ts'
@@ -64,15 +64,6 @@ export interface CallResult {
 
 const DEFAULT_TIMEOUT_MS = parseDuration(DEFAULTS.webhookTimeout) ?? 10_000
 const MAX_RETRY_DELAY_MS = 30_000
-
-/** A webhook's type, '' and absent meaning rollout as in Flagger. */
-export function webhookType(w: CanaryWebhook): HookType {
-  return w.type === undefined || w.type === '' ? DEFAULTS.webhookType : w.type
-}
-
-export function hooksOfType(canary: Canary, type: HookType): CanaryWebhook[] {
-  return (canary.spec.analysis?.webhooks ?? []).filter(w => webhookType(w) === type)
-}
 
 /** The per-attempt timeout: the hook's own, or 10s when absent, unreadable or zero. */
 export function hookTimeoutMs(w: CanaryWebhook): number {
@@ -225,7 +216,7 @@ export async function callWebhook(w: CanaryWebhook, payload: HookPayload, option
 export async function runHooks(canary: Canary, type: HookType, options: HookOptions = {}): Promise<HookOutcome[]> {
   const outcomes: HookOutcome[] = []
   const stopOn = type === 'rollback' ? 'pass' : 'fail'
-  for (const w of hooksOfType(canary, type)) {
+  for (const w of hooksOfType(canary.spec.analysis?.webhooks, type)) {
     const result = await callWebhook(w, hookPayload(canary, w, options), options)
     const verdict = result.ok ? 'pass' : 'fail'
     outcomes.push({ kind: 'hook', type, name: w.name, verdict, message: result.message })
@@ -255,7 +246,7 @@ export function eventPayload(canary: Canary, w: CanaryWebhook, event: CanaryEven
  */
 export async function postEvent(canary: Canary, event: CanaryEvent, options: EventOptions = {}): Promise<void> {
   try {
-    await Promise.all(hooksOfType(canary, 'event').map(w => postOneEvent(canary, w, event, options)))
+    await Promise.all(hooksOfType(canary.spec.analysis?.webhooks, 'event').map(w => postOneEvent(canary, w, event, options)))
   } catch {
     // Only a malformed Canary gets here; an event is never worth an exception in the caller.
   }

@@ -2,11 +2,12 @@
 // own router: Services before the provider's objects on reconcile, after them on finalize (so no
 // route ever points at a Service that is gone).
 import type { Canary } from '../api/types.ts'
+import { selectorLabel, type PodSelector } from '../api/selector.ts'
 import { namespaceOf, serviceName } from './meta.ts'
 import type { Router, RouterKube } from './router.ts'
 import {
   apexService, apexSide, canaryService, canaryServiceName, primaryService, primaryServiceName, releasedApexService,
-  selectorLabel, type PodSelector, type ServiceSide,
+  type ServiceSide,
 } from './services.ts'
 
 function ref(c: Canary, name: string): { apiVersion: string; kind: string; namespace: string; name: string } {
