@@ -13,7 +13,7 @@ import { MANAGED_BY_LABEL, resolve, type ResolveContext } from '../api/resolve.t
 import { templateRevision } from '../kube/revision.ts'
 import type { Canary } from '../api/types.ts'
 import type { Caches, ConfigSummary } from './caches.ts'
-import type { OperatorRequests, Weights } from './machine/types.ts'
+import type { OperatorRequests, TrafficSplit } from './machine/types.ts'
 import { isGenerated } from './generate.ts'
 
 export { REQUEST_ANNOTATIONS }
@@ -86,7 +86,7 @@ export function primaryOf(caches: Caches, c: Canary): V1Deployment | undefined {
  * The split as stored: undefined until the apex Service selects sluice's pods and the provider's objects
  * exist (then the phase machine routes), never a guess from memory.
  */
-export async function readWeights(kube: RouterKube, router: Router, c: Canary, target: V1Deployment, mirrorWeight: number): Promise<Weights | undefined> {
+export async function readWeights(kube: RouterKube, router: Router, c: Canary, target: V1Deployment, mirrorWeight: number): Promise<TrafficSplit | undefined> {
   const sel = selectorLabel(target.spec?.selector.matchLabels)
   if (!sel) return undefined
   const apex = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: c.metadata.namespace ?? '', name: serviceName(c) })

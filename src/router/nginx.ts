@@ -3,7 +3,7 @@
 // Ingress is only read, never written.
 import type { Canary, HttpMatch } from '../api/types.ts'
 import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
-import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
+import type { KubeObject, ObjectRef, Router, RouterKube, RouteWeights } from './router.ts'
 import { canaryServiceName } from './services.ts'
 
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io'
@@ -89,7 +89,7 @@ function copiedAnnotations(from: Readonly<Record<string, string>> | undefined): 
 }
 
 /** The canary Ingress for weights `w`: a clone of `user` whose apex backends go to `<svc>-canary`. */
-export function canaryIngress(c: Canary, user: IngressObject, w: Weights): IngressObject {
+export function canaryIngress(c: Canary, user: IngressObject, w: RouteWeights): IngressObject {
   const apex = serviceName(c)
   const canary = canaryServiceName(c)
   let hits = 0
@@ -122,7 +122,7 @@ export function canaryIngress(c: Canary, user: IngressObject, w: Weights): Ingre
 }
 
 /** Weights from a stored canary Ingress: header/cookie routing means the canary takes all matching traffic. */
-export function ingressWeights(annotations: Readonly<Record<string, string>> | undefined): Weights {
+export function ingressWeights(annotations: Readonly<Record<string, string>> | undefined): RouteWeights {
   const a = annotations ?? {}
   if (a[CANARY] !== 'true') return { primary: 100, canary: 0 }
   if (a[CANARY_BY_HEADER] || a[CANARY_BY_COOKIE]) return { primary: 0, canary: 100 }

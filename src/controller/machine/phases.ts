@@ -34,7 +34,7 @@ import type { Advance, CanaryInput, Observed } from './types.ts'
 
 export type {
   Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, OperatorRequests,
-  Weights, WorkloadState,
+  TrafficSplit, WorkloadState,
 } from './types.ts'
 
 const HANDLERS: Readonly<Record<CanaryPhase, (ctx: Ctx) => Advance>> = {
