@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent } from 'undici'
 import { DEFAULTS, hooksOfType } from '../api/defaults.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
+import { backoffDelay } from '../util/backoff.ts'
 import type { Canary, CanaryWebhook, HookType } from '../api/types.ts'
 import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from './http.ts'
 import type { Target } from './http.ts'
@@ -204,7 +205,7 @@ export async function callWebhook(w: CanaryWebhook, payload: HookPayload, option
   for (let n = 1; ; n++) {
     const a = await attempt(target, body, w, options)
     if (a.ok || !a.retry || n >= attempts) return { ok: a.ok, message: describeAttempt(target, a, n) }
-    await sleep(Math.min(baseDelay * 2 ** (n - 1), MAX_RETRY_DELAY_MS))
+    await sleep(backoffDelay({ initialMs: baseDelay, factor: 2, maxMs: MAX_RETRY_DELAY_MS }, n))
   }
 }
 
