@@ -9,7 +9,8 @@ import { createHealthCheck } from '../metrics/health.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
 import { conditionally, decideOnLatest, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
 import { revertRouterFor } from '../router/registry.ts'
-import type { Router, RouterKube } from '../router/router.ts'
+import type { Router } from '../router/router.ts'
+import type { ApplyClient } from '../kube/apply.ts'
 import { STATE_PREFIX } from '../api/annotations.ts'
 import { lintCanary } from '../api/lint.ts'
 import { intervalMs } from '../api/defaults.ts'
@@ -77,7 +78,7 @@ export interface Hooks {
 export interface ReconcileDeps {
   readonly kc: KubeConfig
   readonly caches: Caches
-  readonly kube: RouterKube
+  readonly kube: ApplyClient
   readonly deployer: Deployer
   readonly recorder: Recorder
   readonly telemetry: Telemetry

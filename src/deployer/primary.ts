@@ -1,7 +1,7 @@
 // Pure builders for the objects the deployer owns: `<target>-primary` (a copy of the target at one
 // revision, selecting `<value>-primary` pods), `-primary` copies of tracked configs, and `<hpa>-primary`.
 import type { V1ConfigMap, V1Deployment, V1DeploymentSpec, V1HorizontalPodAutoscaler, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
-import { generatedMeta } from '../router/meta.ts'
+import { generatedMeta } from '../kube/generated.ts'
 import { SELECTOR_LABELS, selectorLabel, type PodSelector } from '../api/selector.ts'
 import { STATE_ANNOTATIONS, isStateKey, isUserKey } from '../api/annotations.ts'
 import type { Canary } from '../api/types.ts'

@@ -2,8 +2,10 @@
 // the weighted primary/canary backendRefs; for A/B it carries analysis.match and a last rule sends
 // everything else to the primary.
 import type { Canary, HeaderOperations, HttpMatch, HttpRewrite } from '../api/types.ts'
-import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
-import type { KubeObject, ObjectRef, Router, RouterKube, RouteWeights } from './router.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { serviceName } from './services.ts'
+import type { Router, RouteWeights } from './router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io'
@@ -185,7 +187,7 @@ export function routeWeights(c: Canary, route: KubeObject): RouteWeights {
   return w
 }
 
-export function gatewayApiRouter(kube: RouterKube, version: GatewayApiVersion): Router {
+export function gatewayApiRouter(kube: ApplyClient, version: GatewayApiVersion): Router {
   const ref = (c: Canary): ObjectRef => httpRouteRef(c, version)
   return {
     async reconcile(c) {

@@ -1,8 +1,9 @@
 // Flagger's kubernetes provider: no traffic split, blue-green only. Traffic moves by switching the
 // apex Service's selector between the primary's and the canary's pods; the stored selector is the truth.
 import type { Canary } from '../api/types.ts'
-import { namespaceOf } from './meta.ts'
-import type { Router, RouterKube, RouteWeights } from './router.ts'
+import { namespaceOf } from '../kube/generated.ts'
+import type { Router, RouteWeights } from './router.ts'
+import type { ApplyClient } from '../kube/apply.ts'
 import { finalizeServices, reconcileServices, storedApexSide, targetSelector } from './service-set.ts'
 import type { ServiceSide } from './services.ts'
 
@@ -18,7 +19,7 @@ export function weightsForSide(side: ServiceSide): RouteWeights {
   return side === 'canary' ? { primary: 0, canary: 100 } : { primary: 100, canary: 0 }
 }
 
-export function kubernetesRouter(kube: RouterKube): Router {
+export function kubernetesRouter(kube: ApplyClient): Router {
   return {
     async reconcile(c) {
       const sel = await targetSelector(kube, c)

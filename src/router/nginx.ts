@@ -2,8 +2,10 @@
 // its backends moved to `<svc>-canary`, the split carried by nginx's canary annotations. The user's
 // Ingress is only read, never written.
 import type { Canary, HttpMatch } from '../api/types.ts'
-import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
-import type { KubeObject, ObjectRef, Router, RouterKube, RouteWeights } from './router.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { serviceName } from './services.ts'
+import type { Router, RouteWeights } from './router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 import { canaryServiceName } from './services.ts'
 
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io'
@@ -131,7 +133,7 @@ export function ingressWeights(annotations: Readonly<Record<string, string>> | u
   return { primary: 100 - canary, canary }
 }
 
-export function nginxRouter(kube: RouterKube): Router {
+export function nginxRouter(kube: ApplyClient): Router {
   const userIngress = async (c: Canary): Promise<IngressObject> => {
     const ing = await kube.get(userIngressRef(c))
     if (!ing) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: spec.ingressRef: Ingress ${userIngressName(c)} not found`)

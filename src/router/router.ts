@@ -21,28 +21,3 @@ export interface Router {
   /** Restore what the user had: apex Service back on the target's pods, generated objects deleted. */
   finalize(c: Canary): Promise<void>
 }
-
-/** Enough of a Kubernetes object to address it. */
-export interface ObjectRef {
-  apiVersion: string
-  kind: string
-  namespace: string
-  name: string
-}
-
-export interface KubeObject {
-  apiVersion?: string
-  kind?: string
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-  [key: string]: unknown
-}
-
-/** The API calls routers make; kube.ts implements it with client-node (server-side apply). */
-export interface RouterKube {
-  /** Create or update: the object as given becomes the full set of fields sluice owns. */
-  apply(obj: KubeObject): Promise<void>
-  /** undefined when the object does not exist. */
-  get(ref: ObjectRef): Promise<KubeObject | undefined>
-  /** Deleting an object that is already gone is not an error. */
-  delete(ref: ObjectRef): Promise<void>
-}

@@ -3,7 +3,12 @@
 // switched it to the canary) and, after finalize, the target's own pods.
 import type { Canary, CustomMetadata } from '../api/types.ts'
 import type { PodSelector } from '../api/selector.ts'
-import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+
+/** The apex Service name: service.name, else the target's name (as in Flagger). */
+export function serviceName(c: Canary): string {
+  return c.spec.service.name ?? c.spec.targetRef.name
+}
 
 export type ServiceSide = 'primary' | 'canary'
 
