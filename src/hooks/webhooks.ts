@@ -12,8 +12,8 @@ import { DEFAULTS, hooksOfType } from '../api/defaults.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
 import { backoffDelay } from '../util/backoff.ts'
 import type { Canary, CanaryWebhook, HookType } from '../api/types.ts'
-import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from './http.ts'
-import type { Target } from './http.ts'
+import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from '../util/http.ts'
+import type { Target } from '../util/http.ts'
 
 /** One webhook call of this tick. Hooks of a type run in order and stop at the first failure. */
 export interface HookOutcome {
