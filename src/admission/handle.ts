@@ -1,6 +1,7 @@
 // Runs one admission handler and turns whatever it does into a verdict the API server accepts:
 // an exception or a malformed answer becomes a denial, so failurePolicy Fail holds without a 500.
 import { allow, deny } from './review.ts'
+import { isRecord } from '../util/records.ts'
 import type { AdmissionRequest, AdmissionVerdict, ResponseStatus } from './review.ts'
 
 /** Decides one request. Pure with respect to I/O: it may read informer caches, never call the API. */
@@ -35,10 +36,6 @@ function errorMessage(err: unknown): string {
 
 function internalError(route: AdmissionRoute, err: unknown): Outcome {
   return { kind: 'failed', error: err, verdict: deny(`sluice ${route.path}: internal error: ${errorMessage(err)}`, { code: 500 }) }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function status(v: unknown): ResponseStatus {

@@ -1,6 +1,7 @@
 // AdmissionReview admission.k8s.io/v1: the types (client-node has none), decoding that turns any body
 // into a request or a reason, and the builders of the verdicts handlers return.
 import type { PatchOperation } from '../kube/json-patch.ts'
+import { isRecord } from '../util/records.ts'
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1'
 export const ADMISSION_KIND = 'AdmissionReview'
@@ -102,10 +103,6 @@ export type DecodeResult =
 type Json = Record<string, unknown>
 
 class DecodeError extends Error {}
-
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function fail(field: string, what: string): never {
   throw new DecodeError(`${field} ${what}`)

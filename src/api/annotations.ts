@@ -1,7 +1,7 @@
 // The annotation keys a user writes on a Deployment, and the separate keys sluice writes for its own state.
 import { parse as parseYaml } from 'yaml'
 import { describeValue, type SpecError } from './errors.ts'
-import { isPlainObject } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import { STRATEGIES, type PartialCanarySpec, type Strategy } from './types.ts'
 
 export const USER_PREFIX = 'sluice.dev/'
@@ -100,7 +100,7 @@ function parseYamlMappingUncached(key: string, text: string): { value?: Record<s
     return { error: annotationError(key, `is not valid YAML: ${firstLine((err as Error).message)}`) }
   }
   if (value === null || value === undefined) return { value: {} }
-  if (!isPlainObject(value)) return { error: annotationError(key, `must be a YAML mapping of fields (got ${describeValue(value)})`) }
+  if (!isRecord(value)) return { error: annotationError(key, `must be a YAML mapping of fields (got ${describeValue(value)})`) }
   return { value }
 }
 

@@ -2,7 +2,7 @@
 // Flagger reads canaryAnalysis when analysis is absent (Canary.GetAnalysis); sluice does the same, once,
 // where a Canary is read (the controller's cache), and the webhook warns so that it gets renamed.
 import type { SpecError } from './errors.ts'
-import { isPlainObject } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 
 export const OLD_ANALYSIS = 'canaryAnalysis'
 
@@ -13,7 +13,7 @@ export function analysisField(spec: Record<string, unknown>): 'analysis' | typeo
 
 /** The spec with canaryAnalysis folded into analysis, so that nothing downstream sees two names. */
 export function withCurrentNames<T>(spec: T): T {
-  if (!isPlainObject(spec) || !(OLD_ANALYSIS in spec)) return spec
+  if (!isRecord(spec) || !(OLD_ANALYSIS in spec)) return spec
   const { [OLD_ANALYSIS]: old, ...rest } = spec
   return (rest.analysis === undefined && old !== undefined ? { ...rest, analysis: old } : rest) as T
 }

@@ -1,7 +1,7 @@
 // Flagger's defaults (pkg/apis/flagger/v1beta1), with one deliberate change: revertOnDeletion is on, so
 // deleting a Canary gives the app back instead of leaving the target at zero replicas (Flagger #686).
 import { parseDuration } from '../util/duration.ts'
-import type { CanaryAnalysis, CanarySpec, Provider, Strategy } from './types.ts'
+import type { CanaryAnalysis, CanarySpec, CanaryWebhook, HookType, Provider, Strategy } from './types.ts'
 
 // The router of a Canary without spec.provider: kubernetes unless the process was started with
 // --default-provider (Flagger's -mesh-provider). One value per process, set once at start, so that the
@@ -37,6 +37,16 @@ export const DEFAULTS = {
 export const MIN_INTERVAL_MS = 10_000
 
 /** The same rule as Flagger's DeploymentStrategy(): iterations with match is A/B, iterations alone blue/green. */
+/** A webhook's type, '' and absent meaning rollout as in Flagger. */
+export function webhookType(w: CanaryWebhook): HookType {
+  return w.type === undefined || w.type === '' ? DEFAULTS.webhookType : w.type
+}
+
+/** The webhooks of one type, in the order written: the controller's stages and the hook runner both pick them so. */
+export function hooksOfType(webhooks: readonly CanaryWebhook[] | undefined, type: HookType): CanaryWebhook[] {
+  return (webhooks ?? []).filter(w => webhookType(w) === type)
+}
+
 export function strategyOf(spec: Pick<CanarySpec, 'analysis'>): Strategy {
   const iterations = spec.analysis?.iterations ?? 0
   if (iterations > 0) return (spec.analysis?.match?.length ?? 0) > 0 ? 'ab' : 'blue-green'

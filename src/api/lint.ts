@@ -3,7 +3,7 @@
 import { ANNOTATIONS, homeAnnotationOf, isUserKey } from './annotations.ts'
 import { OLD_ANALYSIS } from './compat.ts'
 import { formatError, formatErrors, isWarning, subjectName, type SpecError, type Subject } from './errors.ts'
-import { isPlainObject } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import { checkConstraints } from './policy.ts'
 import { resolve, type DeploymentLike, type Resolution, type ResolveContext } from './resolve.ts'
 import type { DeliveryPolicy } from './types.ts'
@@ -73,8 +73,8 @@ export function lintDeployment(deployment: DeploymentLike, context: LintContext 
 
 /** A Canary written by hand (or generated): fields are reported as spec.<path>. */
 export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 'minIntervalMs'> = {}): CanaryReport {
-  const object = isPlainObject(canary) ? canary : {}
-  const meta = isPlainObject(object.metadata) ? object.metadata : {}
+  const object = isRecord(canary) ? canary : {}
+  const meta = isRecord(object.metadata) ? object.metadata : {}
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : ''
   const subject: Subject = { kind: 'Canary', name: typeof meta.name === 'string' ? meta.name : '', namespace }
   const errors: SpecError[] = object.spec === undefined
@@ -90,8 +90,8 @@ export function lintPolicy(policy: DeliveryPolicy): string[] {
 }
 
 function objectSubject(kind: string, object: unknown): { subject: Subject; spec: unknown } {
-  const o = isPlainObject(object) ? object : {}
-  const meta = isPlainObject(o.metadata) ? o.metadata : {}
+  const o = isRecord(object) ? object : {}
+  const meta = isRecord(o.metadata) ? o.metadata : {}
   const name = typeof meta.name === 'string' ? meta.name : ''
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined
   return { subject: { kind, name, ...(namespace && { namespace }) }, spec: o.spec }

@@ -2,7 +2,8 @@
 // The webhook validates it and the controller writes it as the Canary object, so both see the same spec.
 import { parseAnnotations, ANNOTATIONS } from './annotations.ts'
 import type { Source, SpecError } from './errors.ts'
-import { deepMerge, isPlainObject, parsePath, valueAt, type PathSegment } from '../util/merge.ts'
+import { deepMerge, parsePath, valueAt, type PathSegment } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import { choosePolicy } from './policy.ts'
 import { API_VERSION, type Canary, type CanarySpec, type DeliveryPolicy, type PartialCanarySpec, type Strategy } from './types.ts'
 
@@ -56,7 +57,7 @@ const PROGRESSION_FIELDS = ['stepWeight', 'stepWeights', 'iterations'] as const
 // stepWeight, stepWeights and iterations are alternatives: a layer that sets one replaces the others from
 // the layers under it, so a Deployment can choose stepWeights under a policy that defaults stepWeight.
 function withoutProgression(spec: unknown): unknown {
-  if (!isPlainObject(spec) || !isPlainObject(spec.analysis)) return spec
+  if (!isRecord(spec) || !isRecord(spec.analysis)) return spec
   const analysis = { ...spec.analysis }
   for (const key of PROGRESSION_FIELDS) delete analysis[key]
   return { ...spec, analysis }
@@ -71,7 +72,7 @@ function mergeLayers(layers: readonly Layer[]): Record<string, unknown> {
   let merged: unknown = {}
   for (const layer of layers) merged = deepMerge(setsProgression(layer.value) ? withoutProgression(merged) : merged, layer.value)
   // A copy, so that neither later edits nor the caller's ever touch a cached DeliveryPolicy.
-  return isPlainObject(merged) ? structuredClone(merged) : {}
+  return isRecord(merged) ? structuredClone(merged) : {}
 }
 
 // Fields a policy suggests for another strategy than the one chosen are dropped rather than reported:
@@ -83,7 +84,7 @@ const UNFIT_FOR: Record<Strategy, readonly string[]> = {
 }
 
 function dropUnfitPolicyFields(spec: Record<string, unknown>, strategy: Strategy | undefined, sourceOf: (f: string) => Source | undefined): void {
-  if (!strategy || !isPlainObject(spec.analysis)) return
+  if (!strategy || !isRecord(spec.analysis)) return
   for (const key of UNFIT_FOR[strategy]) {
     if (spec.analysis[key] !== undefined && sourceOf(`analysis.${key}`)?.kind === 'policy') delete spec.analysis[key]
   }

@@ -1,7 +1,8 @@
 // Checks a value against the subset of OpenAPI v3 used in schema.ts, with messages a user can act on.
 // Unknown fields are errors (kubectl's strict field validation does the same), with a did-you-mean.
 import { describeValue, type SpecError } from './errors.ts'
-import { formatPath, isPlainObject, type PathSegment } from '../util/merge.ts'
+import { formatPath, type PathSegment } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import { PATTERN_DESCRIPTIONS, type JSONSchema } from './schema.ts'
 
 export interface SchemaCheckOptions {
@@ -17,7 +18,7 @@ const TYPE_WORDS: Record<NonNullable<JSONSchema['type']>, string> = {
 function hasType(value: unknown, schema: JSONSchema): boolean {
   if (schema['x-kubernetes-int-or-string']) return typeof value === 'string' || Number.isInteger(value)
   switch (schema.type) {
-    case 'object': return isPlainObject(value)
+    case 'object': return isRecord(value)
     case 'array': return Array.isArray(value)
     case 'string': return typeof value === 'string'
     case 'integer': return Number.isInteger(value)
@@ -107,7 +108,7 @@ class Checker {
       const items = schema.items
       value.forEach((item, i) => this.check(item, items, [...path, i]))
     }
-    if (isPlainObject(value)) this.checkObject(value, schema, path)
+    if (isRecord(value)) this.checkObject(value, schema, path)
   }
 
   checkObject(value: Record<string, unknown>, schema: JSONSchema, path: PathSegment[]): void {

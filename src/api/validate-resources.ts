@@ -2,7 +2,7 @@
 // this version can run (capabilities.ts). Used by the webhook at apply time and by `sluice lint`.
 import { isImplementedMetricProvider, metricProviderUnavailable } from './capabilities.ts'
 import type { SpecError } from './errors.ts'
-import { isPlainObject } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import { checkSchema } from './schema-check.ts'
 import { alertProviderSpecSchema, metricTemplateSpecSchema } from './schema.ts'
 import type { AlertProviderSpec, AlertProviderType, MetricTemplateSpec } from './types.ts'
@@ -21,7 +21,7 @@ function urlError(field: string, value: unknown): SpecError[] {
 /** Problems of a MetricTemplate's spec, with fields relative to it. */
 export function validateMetricTemplate(spec: unknown): SpecError[] {
   const structural = checkSchema(spec, metricTemplateSpecSchema)
-  if (!isPlainObject(spec) || !isPlainObject(spec.provider)) return structural
+  if (!isRecord(spec) || !isRecord(spec.provider)) return structural
   const provider = spec.provider as MetricTemplateSpec['provider']
   const errors = [...structural, ...urlError('provider.address', provider.address)]
   if (typeof provider.type === 'string' && !isImplementedMetricProvider(provider.type)) {
@@ -42,7 +42,7 @@ const CHANNEL_TYPES: readonly AlertProviderType[] = ['slack', 'discord', 'rocket
 /** Problems of an AlertProvider's spec, with fields relative to it. */
 export function validateAlertProvider(spec: unknown): SpecError[] {
   const structural = checkSchema(spec, alertProviderSpecSchema)
-  if (!isPlainObject(spec)) return structural
+  if (!isRecord(spec)) return structural
   const typed = spec as unknown as AlertProviderSpec
   const errors = [...structural, ...urlError('address', typed.address), ...urlError('proxy', typed.proxy)]
   if (typeof typed.type === 'string' && !CHANNEL_TYPES.includes(typed.type)) {

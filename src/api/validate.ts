@@ -4,7 +4,7 @@ import { asWritten, oldNameWarnings, withCurrentNames } from './compat.ts'
 import { MIN_INTERVAL_MS, strategyOf, DEFAULTS } from './defaults.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
 import type { SpecError } from './errors.ts'
-import { isPlainObject } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import {
   isImplementedProvider, providerUnavailable, FIELD_VALUES, unavailableOptions,
 } from './capabilities.ts'
@@ -15,6 +15,7 @@ import type {
   CanaryAlert, CanaryAnalysis, CanaryMetric, CanarySpec, CanaryWebhook, DeliveryPolicy, Provider, Strategy,
 } from './types.ts'
 import { PROVIDERS } from './types.ts'
+import { SELECTOR_LABELS, selectorLabel } from './selector.ts'
 
 /** Answers from the caller's cache (the webhook's informers); no API calls happen here. */
 export interface RefLookup {
@@ -36,7 +37,6 @@ export interface ValidateOptions {
 }
 
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const
-export const SELECTOR_LABELS = ['app', 'name', 'app.kubernetes.io/name'] as const
 
 const REQUIRED_HINTS: Record<string, string> = {
   'service.port': 'the port the app serves on, between 1 and 65535, e.g. 9898',
@@ -128,7 +128,7 @@ function metricKindErrors(m: CanaryMetric, at: string): SpecError[] {
 
 function metricRangeErrors(m: CanaryMetric, at: string): SpecError[] {
   const range = m.thresholdRange
-  if (!isPlainObject(range)) {
+  if (!isRecord(range)) {
     return m.threshold === undefined ? [err(`${at}.thresholdRange`, `is required: the accepted values of ${m.name}, ${rangeHint(m.name)}`)] : []
   }
   if (range.min === undefined && range.max === undefined) {
@@ -142,7 +142,7 @@ function metricRangeErrors(m: CanaryMetric, at: string): SpecError[] {
 
 function metricRefErrors(m: CanaryMetric, at: string, namespace: string, refs: RefLookup | undefined): SpecError[] {
   const ref = m.templateRef
-  if (!refs || !isPlainObject(ref) || typeof ref.name !== 'string') return []
+  if (!refs || !isRecord(ref) || typeof ref.name !== 'string') return []
   const ns = ref.namespace ?? namespace
   if (refs.metricTemplate(ns, ref.name)) return []
   return [err(`${at}.templateRef`, `names MetricTemplate ${ns}/${ref.name}, which does not exist; create it or fix the name`)]
@@ -167,7 +167,7 @@ function webhookErrors(w: CanaryWebhook, i: number): SpecError[] {
 
 function alertErrors(a: CanaryAlert, i: number, namespace: string, refs: RefLookup | undefined): SpecError[] {
   const ref = a.providerRef
-  if (!refs || !isPlainObject(ref) || typeof ref.name !== 'string') return []
+  if (!refs || !isRecord(ref) || typeof ref.name !== 'string') return []
   const ns = ref.namespace ?? namespace
   if (refs.alertProvider(ns, ref.name)) return []
   return [err(`analysis.alerts[${i}].providerRef`, `names AlertProvider ${ns}/${ref.name}, which does not exist; create it or fix the name`)]
@@ -185,9 +185,9 @@ function duplicateNames(entries: { name?: unknown }[], at: string): SpecError[] 
 }
 
 function checkErrors(a: CanaryAnalysis, namespace: string, refs: RefLookup | undefined): SpecError[] {
-  const metrics = list(a.metrics).filter(isPlainObject)
-  const webhooks = list(a.webhooks).filter(isPlainObject)
-  const alerts = list(a.alerts).filter(isPlainObject)
+  const metrics = list(a.metrics).filter(isRecord)
+  const webhooks = list(a.webhooks).filter(isRecord)
+  const alerts = list(a.alerts).filter(isRecord)
   const affinity = a.sessionAffinity
   return [
     ...metrics.flatMap((m, i) => metricErrors(m, i, namespace, refs)),
@@ -253,20 +253,20 @@ function referenceErrors(spec: CanarySpec): SpecError[] {
     errors.push(err(path, `must be ${rule.values.join(' or ')} (got ${JSON.stringify(value)}): ${rule.why}`))
   }
   // targetRef.kind has its own message (targetErrors); another kind makes its apiVersion moot.
-  if (isPlainObject(spec.targetRef) && (spec.targetRef.kind ?? 'Deployment') === 'Deployment') check('targetRef.apiVersion', spec.targetRef.apiVersion)
+  if (isRecord(spec.targetRef) && (spec.targetRef.kind ?? 'Deployment') === 'Deployment') check('targetRef.apiVersion', spec.targetRef.apiVersion)
   for (const ref of ['autoscalerRef', 'ingressRef'] as const) {
     const r = spec[ref] as Record<string, unknown> | undefined
-    if (isPlainObject(r)) { check(`${ref}.apiVersion`, r.apiVersion); check(`${ref}.kind`, r.kind) }
+    if (isRecord(r)) { check(`${ref}.apiVersion`, r.apiVersion); check(`${ref}.kind`, r.kind) }
   }
-  if (isPlainObject(spec.service) && isPlainObject(spec.service.rewrite)) check('service.rewrite.type', spec.service.rewrite.type)
+  if (isRecord(spec.service) && isRecord(spec.service.rewrite)) check('service.rewrite.type', spec.service.rewrite.type)
   list(spec.analysis?.metrics).forEach((m, i) => {
-    if (isPlainObject(m) && isPlainObject(m.templateRef)) {
+    if (isRecord(m) && isRecord(m.templateRef)) {
       check(`analysis.metrics[${i}].templateRef.apiVersion`, m.templateRef.apiVersion)
       check(`analysis.metrics[${i}].templateRef.kind`, m.templateRef.kind)
     }
   })
   list(spec.analysis?.alerts).forEach((a, i) => {
-    if (isPlainObject(a) && isPlainObject(a.providerRef)) {
+    if (isRecord(a) && isRecord(a.providerRef)) {
       check(`analysis.alerts[${i}].providerRef.apiVersion`, a.providerRef.apiVersion)
       check(`analysis.alerts[${i}].providerRef.kind`, a.providerRef.kind)
     }
@@ -275,7 +275,7 @@ function referenceErrors(spec: CanarySpec): SpecError[] {
 }
 
 function targetErrors(spec: CanarySpec): SpecError[] {
-  const kind = isPlainObject(spec.targetRef) ? spec.targetRef.kind : undefined
+  const kind = isRecord(spec.targetRef) ? spec.targetRef.kind : undefined
   if (kind === undefined || kind === 'Deployment') return []
   if (kind === 'DaemonSet') {
     // Flagger scales a DaemonSet "to zero" with a nodeSelector; sluice runs a primary and a canary Deployment.
@@ -286,14 +286,14 @@ function targetErrors(spec: CanarySpec): SpecError[] {
 
 /** Errors about the Deployment's own selector, which sluice relabels for the primary's pods. */
 export function selectorErrors(matchLabels: Readonly<Record<string, string>>): SpecError[] {
-  const key = SELECTOR_LABELS.find(k => matchLabels[k] !== undefined)
-  if (key === undefined) {
+  const sel = selectorLabel(matchLabels)
+  if (sel === undefined) {
     return [{
       field: 'spec.selector.matchLabels', scope: 'deployment',
       message: `must contain one of the labels ${SELECTOR_LABELS.join(', ')}: sluice tells the primary's pods from the canary's by it (e.g. app: podinfo)`,
     }]
   }
-  const value = matchLabels[key] ?? ''
+  const { label: key, value } = sel
   if (`${value}-primary`.length > 63) {
     return [{
       field: `spec.selector.matchLabels.${key}`, scope: 'deployment',
@@ -318,12 +318,12 @@ function providerOf(spec: CanarySpec, structural: SpecError[]): { provider?: Pro
 export function validateSpec(spec: unknown, options: ValidateOptions = {}): SpecError[] {
   // Without a service block the useful message is about its one required field, service.port, which
   // a Deployment sets with sluice.dev/port.
-  const forSchema = isPlainObject(spec) && spec.service === undefined ? { ...spec, service: {} } : spec
+  const forSchema = isRecord(spec) && spec.service === undefined ? { ...spec, service: {} } : spec
   const structural = checkSchema(forSchema, canarySpecSchema, { requiredHints: REQUIRED_HINTS })
-  if (!isPlainObject(spec)) return structural
+  if (!isRecord(spec)) return structural
   // Flagger's old name canaryAnalysis is checked as analysis, and its findings named as the user wrote them.
   const typed = withCurrentNames(spec) as unknown as CanarySpec
-  const analysis: CanaryAnalysis = isPlainObject(typed.analysis) ? typed.analysis : {}
+  const analysis: CanaryAnalysis = isRecord(typed.analysis) ? typed.analysis : {}
   const strategy = options.strategy ?? strategyOf({ analysis })
   const skip = typed.skipAnalysis === true
   const { provider, structural: checked } = providerOf(typed, structural)
@@ -355,8 +355,8 @@ function policyCapabilityErrors(defaults: Record<string, unknown>): SpecError[] 
 /** Problems of a DeliveryPolicy itself, with fields relative to its spec. */
 export function validatePolicy(policy: DeliveryPolicy): SpecError[] {
   const errors = checkSchema(policy.spec, deliveryPolicySpecSchema)
-  const defaults = isPlainObject(policy.spec?.defaults) ? policy.spec.defaults : {}
-  const a = isPlainObject(defaults.analysis) ? defaults.analysis : {}
+  const defaults = isRecord(policy.spec?.defaults) ? policy.spec.defaults : {}
+  const a = isRecord(defaults.analysis) ? defaults.analysis : {}
   if (a.stepWeight !== undefined && a.stepWeights !== undefined) {
     errors.push(err('defaults.analysis.stepWeights', 'cannot be combined with stepWeight; keep one of them'))
   }

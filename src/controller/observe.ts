@@ -4,15 +4,17 @@ import type { V1Deployment } from '@kubernetes/client-node'
 import { createHash } from 'node:crypto'
 import { configKey, configRefs, CONFIG_TRACKING_ANNOTATION, type ConfigRef } from '../deployer/configs.ts'
 import { primaryName } from '../deployer/primary.ts'
-import { serviceName } from '../router/meta.ts'
-import type { Router, RouterKube } from '../router/router.ts'
-import { apexSide, selectorLabel } from '../router/services.ts'
+import { serviceName } from '../router/services.ts'
+import type { Router } from '../router/router.ts'
+import type { ApplyClient } from '../kube/apply.ts'
+import { apexSide } from '../router/services.ts'
+import { selectorLabel } from '../api/selector.ts'
 import { REQUEST_ANNOTATIONS, STATE_ANNOTATIONS } from '../api/annotations.ts'
 import { MANAGED_BY_LABEL, resolve, type ResolveContext } from '../api/resolve.ts'
 import { templateRevision } from '../kube/revision.ts'
 import type { Canary } from '../api/types.ts'
 import type { Caches, ConfigSummary } from './caches.ts'
-import type { OperatorRequests, Weights } from './machine/types.ts'
+import type { OperatorRequests, TrafficSplit } from './machine/types.ts'
 import { isGenerated } from './generate.ts'
 
 export { REQUEST_ANNOTATIONS }
@@ -85,7 +87,7 @@ export function primaryOf(caches: Caches, c: Canary): V1Deployment | undefined {
  * The split as stored: undefined until the apex Service selects sluice's pods and the provider's objects
  * exist (then the phase machine routes), never a guess from memory.
  */
-export async function readWeights(kube: RouterKube, router: Router, c: Canary, target: V1Deployment, mirrorWeight: number): Promise<Weights | undefined> {
+export async function readWeights(kube: ApplyClient, router: Router, c: Canary, target: V1Deployment, mirrorWeight: number): Promise<TrafficSplit | undefined> {
   const sel = selectorLabel(target.spec?.selector.matchLabels)
   if (!sel) return undefined
   const apex = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: c.metadata.namespace ?? '', name: serviceName(c) })

@@ -2,6 +2,8 @@
 // once (an add while it runs makes it run again afterwards), and the earliest requested time wins. Keys added
 // for "now" (watch events: a new revision) go ahead of keys whose timer fired (interval ticks, retries), so
 // that a controller behind on its ticks still reacts to an apply at once.
+import { backoffDelay } from '../util/backoff.ts'
+
 export interface WorkQueue {
   /** Queue `key` now, or at `at` (a time in the past means now). An earlier time replaces a later one. */
   add(key: string, at?: Date): void
@@ -73,7 +75,7 @@ export function createWorkQueue(o: QueueOptions): WorkQueue {
       o.onError?.(key, err)
       const n = (failures.get(key) ?? 0) + 1
       failures.set(key, n)
-      schedule(key, Date.now() + Math.min(maxBackoff, 1000 * 2 ** (n - 1)))
+      schedule(key, Date.now() + backoffDelay({ initialMs: 1000, factor: 2, maxMs: maxBackoff }, n))
     } finally {
       running.delete(key)
       if (dirty.delete(key)) enqueue(key, true)

@@ -9,12 +9,14 @@ import { createHealthCheck } from '../metrics/health.ts'
 import { describeError, isNotFound } from '../kube/errors.ts'
 import { conditionally, decideOnLatest, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
 import { revertRouterFor } from '../router/registry.ts'
-import type { Router, RouterKube } from '../router/router.ts'
+import type { Router } from '../router/router.ts'
+import type { ApplyClient } from '../kube/apply.ts'
 import { STATE_PREFIX } from '../api/annotations.ts'
 import { lintCanary } from '../api/lint.ts'
 import { intervalMs } from '../api/defaults.ts'
 import { formatDuration } from '../util/duration.ts'
 import { canonicalJson } from '../kube/revision.ts'
+import { escapeSegment } from '../kube/json-patch.ts'
 import { GROUP, VERSION, type AlertSeverity, type Canary, type CanaryPhase, type CanaryStatus, type HookType } from '../api/types.ts'
 import type { Caches } from './caches.ts'
 import type { Action, CheckOutcome, HookOutcome, MetricOutcome, Observed } from './machine/types.ts'
@@ -76,7 +78,7 @@ export interface Hooks {
 export interface ReconcileDeps {
   readonly kc: KubeConfig
   readonly caches: Caches
-  readonly kube: RouterKube
+  readonly kube: ApplyClient
   readonly deployer: Deployer
   readonly recorder: Recorder
   readonly telemetry: Telemetry
@@ -213,7 +215,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   /** sluice's bookkeeping leaves with the opt-out, so that a later opt-in starts clean. */
   async function removeStateAnnotations(target: V1Deployment): Promise<void> {
     const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
-      .map(k => ({ op: 'remove', path: `/metadata/annotations/${k.replaceAll('~', '~0').replaceAll('/', '~1')}` }))
+      .map(k => ({ op: 'remove', path: `/metadata/annotations/${escapeSegment(k)}` }))
     if (ops.length === 0) return
     await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
   }

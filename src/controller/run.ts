@@ -7,8 +7,8 @@ import type { Logger } from 'pino'
 import { createDeployer } from '../deployer/deployer.ts'
 import { configKey, configRefs } from '../deployer/configs.ts'
 import { describeError, readApiError } from '../kube/errors.ts'
-import { routerKube } from '../router/kube.ts'
-import type { KubeObject } from '../router/router.ts'
+import { applyClient } from '../kube/apply.ts'
+import type { KubeObject } from '../kube/apply.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import type { Canary } from '../api/types.ts'
 import { createHooks } from './hook-adapter.ts'
@@ -80,7 +80,7 @@ const isGeneratedObject = (d: V1Deployment): boolean => d.metadata?.labels?.[MAN
 export async function runController(o: ControllerOptions): Promise<RunningController> {
   const log = o.logger
   const caches = createCaches(o.kc, log, o.watchNamespace)
-  const kube = routerKube(o.kc)
+  const kube = applyClient(o.kc)
   const metrics = createControllerMetrics()
   const events = createEventRecorder({ kc: o.kc, logger: log })
   const recorder: Recorder = events

@@ -3,7 +3,7 @@
 // removed on revert. Reads come from the informer caches the controller passes in.
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { isNotFound } from '../kube/errors.ts'
-import type { KubeObject, RouterKube } from '../router/router.ts'
+import type { KubeObject, ApplyClient } from '../kube/apply.ts'
 import { canonicalJson } from '../kube/revision.ts'
 import type { Canary } from '../api/types.ts'
 import { configKey, primaryConfigName, type ConfigRef } from './configs.ts'
@@ -21,7 +21,7 @@ export interface Deployer {
   removeGenerated(canary: Canary, trackedKeys: readonly string[]): Promise<void>
 }
 
-export function createDeployer(kc: KubeConfig, kube: RouterKube): Deployer {
+export function createDeployer(kc: KubeConfig, kube: ApplyClient): Deployer {
   const apps = kc.makeApiClient(AppsV1Api)
   const core = kc.makeApiClient(CoreV1Api)
 

@@ -1,8 +1,8 @@
 // Pure builders for the objects the deployer owns: `<target>-primary` (a copy of the target at one
 // revision, selecting `<value>-primary` pods), `-primary` copies of tracked configs, and `<hpa>-primary`.
 import type { V1ConfigMap, V1Deployment, V1DeploymentSpec, V1HorizontalPodAutoscaler, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
-import { generatedMeta } from '../router/meta.ts'
-import { selectorLabel, type PodSelector } from '../router/services.ts'
+import { generatedMeta } from '../kube/generated.ts'
+import { SELECTOR_LABELS, selectorLabel, type PodSelector } from '../api/selector.ts'
 import { STATE_ANNOTATIONS, isStateKey, isUserKey } from '../api/annotations.ts'
 import type { Canary } from '../api/types.ts'
 import { primaryConfigName, withPrimaryConfigs } from './configs.ts'
@@ -22,7 +22,7 @@ function copiedAnnotations(annotations: Record<string, string> | undefined): Rec
 export function podSelectorOf(target: V1Deployment): PodSelector {
   const sel = selectorLabel(target.spec?.selector.matchLabels)
   if (!sel) {
-    throw new Error(`Deployment ${target.metadata?.namespace ?? ''}/${target.metadata?.name ?? ''}: spec.selector.matchLabels has none of app, name, app.kubernetes.io/name; add one so sluice can tell primary from canary pods`)
+    throw new Error(`Deployment ${target.metadata?.namespace ?? ''}/${target.metadata?.name ?? ''}: spec.selector.matchLabels has none of ${SELECTOR_LABELS.join(', ')}; add one so sluice can tell primary from canary pods`)
   }
   return sel
 }

@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent } from 'undici'
-import { DEFAULTS } from '../api/defaults.ts'
+import { DEFAULTS, hooksOfType } from '../api/defaults.ts'
 import { formatDuration, parseDuration } from '../util/duration.ts'
+import { backoffDelay } from '../util/backoff.ts'
 import type { Canary, CanaryWebhook, HookType } from '../api/types.ts'
-import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from './http.ts'
-import type { Target } from './http.ts'
+import { bodySnippet, discardBody, parseTarget, transportFailure, UrlError } from '../util/http.ts'
+import type { Target } from '../util/http.ts'
 
 /** One webhook call of this tick. Hooks of a type run in order and stop at the first failure. */
 export interface HookOutcome {
@@ -64,15 +65,6 @@ export interface CallResult {
 
 const DEFAULT_TIMEOUT_MS = parseDuration(DEFAULTS.webhookTimeout) ?? 10_000
 const MAX_RETRY_DELAY_MS = 30_000
-
-/** A webhook's type, '' and absent meaning rollout as in Flagger. */
-export function webhookType(w: CanaryWebhook): HookType {
-  return w.type === undefined || w.type === '' ? DEFAULTS.webhookType : w.type
-}
-
-export function hooksOfType(canary: Canary, type: HookType): CanaryWebhook[] {
-  return (canary.spec.analysis?.webhooks ?? []).filter(w => webhookType(w) === type)
-}
 
 /** The per-attempt timeout: the hook's own, or 10s when absent, unreadable or zero. */
 export function hookTimeoutMs(w: CanaryWebhook): number {
@@ -213,7 +205,7 @@ export async function callWebhook(w: CanaryWebhook, payload: HookPayload, option
   for (let n = 1; ; n++) {
     const a = await attempt(target, body, w, options)
     if (a.ok || !a.retry || n >= attempts) return { ok: a.ok, message: describeAttempt(target, a, n) }
-    await sleep(Math.min(baseDelay * 2 ** (n - 1), MAX_RETRY_DELAY_MS))
+    await sleep(backoffDelay({ initialMs: baseDelay, factor: 2, maxMs: MAX_RETRY_DELAY_MS }, n))
   }
 }
 
@@ -225,7 +217,7 @@ export async function callWebhook(w: CanaryWebhook, payload: HookPayload, option
 export async function runHooks(canary: Canary, type: HookType, options: HookOptions = {}): Promise<HookOutcome[]> {
   const outcomes: HookOutcome[] = []
   const stopOn = type === 'rollback' ? 'pass' : 'fail'
-  for (const w of hooksOfType(canary, type)) {
+  for (const w of hooksOfType(canary.spec.analysis?.webhooks, type)) {
     const result = await callWebhook(w, hookPayload(canary, w, options), options)
     const verdict = result.ok ? 'pass' : 'fail'
     outcomes.push({ kind: 'hook', type, name: w.name, verdict, message: result.message })
@@ -255,7 +247,7 @@ export function eventPayload(canary: Canary, w: CanaryWebhook, event: CanaryEven
  */
 export async function postEvent(canary: Canary, event: CanaryEvent, options: EventOptions = {}): Promise<void> {
   try {
-    await Promise.all(hooksOfType(canary, 'event').map(w => postOneEvent(canary, w, event, options)))
+    await Promise.all(hooksOfType(canary.spec.analysis?.webhooks, 'event').map(w => postOneEvent(canary, w, event, options)))
   } catch {
     // Only a malformed Canary gets here; an event is never worth an exception in the caller.
   }

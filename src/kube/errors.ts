@@ -1,6 +1,8 @@
 // Reads the API server's answer out of a client-node ApiException. In 2.x the typed APIs put the raw
 // response text in `body`, and the exception's own message embeds headers too, so it is not logged.
 
+import { isRecord } from '../util/records.ts'
+
 export interface ApiError {
   readonly code: number
   readonly reason: string
@@ -8,10 +10,6 @@ export interface ApiError {
 }
 
 const MAX_MESSAGE = 500
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function statusOf(body: unknown): Record<string, unknown> | undefined {
   if (isRecord(body)) return body

@@ -3,6 +3,7 @@
 // missed while a stream was silently dead.
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { backoffDelay, type Backoff } from '../util/backoff.ts'
 
 export type InformerEvent = 'add' | 'update' | 'delete'
 export type Handler<T> = (obj: T, event: InformerEvent) => void
@@ -31,12 +32,8 @@ export function objectKey(o: KubernetesObject): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`
 }
 
-const MAX_BACKOFF_MS = 30_000
-
 // 1 s, doubling, at most 30 s.
-function nextBackoff(current: number): number {
-  return Math.min(current > 0 ? current * 2 : 1000, MAX_BACKOFF_MS)
-}
+const RECONNECT_BACKOFF: Backoff = { initialMs: 1000, factor: 2, maxMs: 30_000 }
 
 export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts: InformerOptions<T>): Informer<T> {
   const store = new Map<string, T>()
@@ -50,7 +47,7 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
   let request: { abort(): void } | undefined
   let lastActivity = Date.now()
   let lastList = 0
-  let backoffMs = 0
+  let failures = 0                                // in a row, since the last event or list: sets the wait
   let generation = 0                              // bumps on every (re)connect so stale callbacks are ignored
   let watchdog: NodeJS.Timeout | undefined
 
@@ -100,7 +97,7 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
       const req = await watch.watch(opts.path, query, (phase: string, obj: T & { code?: number }) => {
         if (gen !== generation) return
         lastActivity = Date.now()
-        backoffMs = 0
+        failures = 0
         if (phase === 'ERROR') {
           if (obj.code === 410) resourceVersion = ''    // expired: the next connect relists
           return
@@ -127,11 +124,11 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
       if (code === 410) resourceVersion = ''
       else if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') {
         opts.onError?.(err)
-        backoffMs = nextBackoff(backoffMs)
+        failures++
       }
     }
     const gen = generation
-    if (backoffMs > 0) await sleep(backoffMs)
+    if (failures > 0) await sleep(backoffDelay(RECONNECT_BACKOFF, failures))
     if (gen === generation) await connect()
   }
 
@@ -151,11 +148,11 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
         try { await relist(); break } catch (e) {
           opts.onError?.(e)
           if (stopped) return
-          backoffMs = nextBackoff(backoffMs)
-          await sleep(backoffMs)
+          failures++
+          await sleep(backoffDelay(RECONNECT_BACKOFF, failures))
         }
       }
-      backoffMs = 0
+      failures = 0
       void connect()
       watchdog = setInterval(() => {
         const quiet = Date.now() - lastActivity >= silenceMs

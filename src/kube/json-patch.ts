@@ -3,6 +3,8 @@
 // In kube/, not admission/: admission responses and the certificate manager's writes to webhook
 // configurations both use it.
 
+import { isRecord } from '../util/records.ts'
+
 export type PathSegment = string | number
 export type Path = readonly PathSegment[]
 
@@ -64,10 +66,6 @@ export function append(arrayPath: Path, value: unknown): PatchOperation {
 }
 
 // ---- operations that look at the document --------------------------------------------------------
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function child(container: unknown, segment: PathSegment): unknown {
   if (Array.isArray(container)) return typeof segment === 'number' ? container[segment] : undefined

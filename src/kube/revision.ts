@@ -3,7 +3,7 @@
 // Kubernetes or sluice upgrade does not start canaries (Flagger hashed a struct dump: #1201, #1673).
 // In kube/, not api/: it encodes the API server's defaults for pod templates, not the sluice.dev API.
 import { createHash } from 'node:crypto'
-import { isPlainObject } from '../util/merge.ts'
+import { isRecord } from '../util/records.ts'
 import { canonicalQuantity } from './quantity.ts'
 
 type Json = Record<string, unknown>
@@ -33,7 +33,7 @@ const QUANTITY_KEYS = new Set(['sizeLimit', 'divisor'])
 const MEANINGFUL_EMPTY = new Set(['emptyDir'])
 
 function withoutDefaults(object: unknown, defaults: Json): unknown {
-  if (!isPlainObject(object)) return object
+  if (!isRecord(object)) return object
   return Object.fromEntries(Object.entries(object).filter(([k, v]) => defaults[k] === undefined || defaults[k] !== v))
 }
 
@@ -46,7 +46,7 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
 }
 
 function normalizeHandler(handler: unknown): unknown {
-  if (!isPlainObject(handler) || !isPlainObject(handler.httpGet)) return handler
+  if (!isRecord(handler) || !isRecord(handler.httpGet)) return handler
   return { ...handler, httpGet: withoutDefaults(handler.httpGet, { scheme: 'HTTP' }) }
 }
 
@@ -55,14 +55,14 @@ function normalizeProbe(probe: unknown): unknown {
 }
 
 function normalizeLifecycle(lifecycle: unknown): unknown {
-  if (!isPlainObject(lifecycle)) return lifecycle
+  if (!isRecord(lifecycle)) return lifecycle
   return Object.fromEntries(Object.entries(lifecycle).map(([k, v]) => [k, normalizeHandler(v)]))
 }
 
 function normalizeEnv(env: unknown): unknown {
   if (!Array.isArray(env)) return env
   return env.map((entry: unknown) => {
-    if (!isPlainObject(entry) || !isPlainObject(entry.valueFrom) || !isPlainObject(entry.valueFrom.fieldRef)) return entry
+    if (!isRecord(entry) || !isRecord(entry.valueFrom) || !isRecord(entry.valueFrom.fieldRef)) return entry
     return { ...entry, valueFrom: { ...entry.valueFrom, fieldRef: withoutDefaults(entry.valueFrom.fieldRef, { apiVersion: 'v1' }) } }
   })
 }
@@ -70,7 +70,7 @@ function normalizeEnv(env: unknown): unknown {
 function normalizePorts(ports: unknown, hostNetwork: boolean): unknown {
   if (!Array.isArray(ports)) return ports
   return ports.map((port: unknown) => {
-    if (!isPlainObject(port)) return port
+    if (!isRecord(port)) return port
     const stripped = withoutDefaults(port, { protocol: 'TCP' }) as Json
     // With hostNetwork the server copies containerPort into hostPort.
     if (hostNetwork && stripped.hostPort === stripped.containerPort) delete stripped.hostPort
@@ -79,7 +79,7 @@ function normalizePorts(ports: unknown, hostNetwork: boolean): unknown {
 }
 
 function normalizeContainer(container: unknown, hostNetwork: boolean): unknown {
-  if (!isPlainObject(container)) return container
+  if (!isRecord(container)) return container
   const c = withoutDefaults(container, CONTAINER_DEFAULTS) as Json
   if (typeof c.image === 'string' && c.imagePullPolicy === defaultPullPolicy(c.image)) delete c.imagePullPolicy
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
@@ -92,16 +92,16 @@ function normalizeContainer(container: unknown, hostNetwork: boolean): unknown {
 }
 
 function normalizeVolume(volume: unknown): unknown {
-  if (!isPlainObject(volume)) return volume
+  if (!isRecord(volume)) return volume
   const v: Json = { ...volume }
   for (const source of ['configMap', 'secret', 'downwardAPI', 'projected']) {
-    if (isPlainObject(v[source])) v[source] = withoutDefaults(v[source], { defaultMode: DEFAULT_MODE })
+    if (isRecord(v[source])) v[source] = withoutDefaults(v[source], { defaultMode: DEFAULT_MODE })
   }
-  if (isPlainObject(v.hostPath)) v.hostPath = withoutDefaults(v.hostPath, { type: '' })
-  if (isPlainObject(v.projected) && Array.isArray(v.projected.sources)) {
+  if (isRecord(v.hostPath)) v.hostPath = withoutDefaults(v.hostPath, { type: '' })
+  if (isRecord(v.projected) && Array.isArray(v.projected.sources)) {
     v.projected = {
       ...v.projected,
-      sources: v.projected.sources.map((s: unknown) => isPlainObject(s) && isPlainObject(s.serviceAccountToken)
+      sources: v.projected.sources.map((s: unknown) => isRecord(s) && isRecord(s.serviceAccountToken)
         ? { ...s, serviceAccountToken: withoutDefaults(s.serviceAccountToken, { expirationSeconds: 3600 }) }
         : s),
     }
@@ -117,7 +117,7 @@ function normalizeServiceAccount(spec: Json): void {
 }
 
 function normalizePodSpec(podSpec: unknown): unknown {
-  if (!isPlainObject(podSpec)) return podSpec
+  if (!isRecord(podSpec)) return podSpec
   const spec = withoutDefaults(podSpec, POD_DEFAULTS) as Json
   const hostNetwork = spec.hostNetwork === true
   for (const key of ['containers', 'initContainers', 'ephemeralContainers']) {
@@ -146,7 +146,7 @@ export function canonicalize(value: unknown, key = ''): unknown {
     const items = value.map(v => canonicalize(v)).filter(v => v !== undefined)
     return items.length === 0 ? undefined : items
   }
-  if (!isPlainObject(value)) {
+  if (!isRecord(value)) {
     if (value === null || value === '') return undefined
     return QUANTITY_KEYS.has(key) ? normalizeQuantity(value) : value
   }
@@ -165,7 +165,7 @@ export function canonicalJson(value: unknown): string {
 
 /** The pod template without the fields the API server defaults. */
 export function normalizeTemplate(template: unknown): unknown {
-  if (!isPlainObject(template)) return template
+  if (!isRecord(template)) return template
   return { ...template, spec: normalizePodSpec(template.spec) }
 }
 

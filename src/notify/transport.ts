@@ -3,8 +3,8 @@
 // Errors carry the failure only: an alert address (Slack, Teams, Google Chat) is a secret in itself.
 import http from 'node:http'
 import https from 'node:https'
-import { bodySnippet, parseTarget, transportFailure, UrlError } from '../hooks/http.ts'
-import type { Target } from '../hooks/http.ts'
+import { bodySnippet, parseTarget, transportFailure, UrlError } from '../util/http.ts'
+import type { Target } from '../util/http.ts'
 import { formatDuration } from '../util/duration.ts'
 import { NotifyError } from './types.ts'
 

@@ -2,8 +2,10 @@
 // the weighted primary/canary backendRefs; for A/B it carries analysis.match and a last rule sends
 // everything else to the primary.
 import type { Canary, HeaderOperations, HttpMatch, HttpRewrite } from '../api/types.ts'
-import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
-import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { serviceName } from './services.ts'
+import type { Router, RouteWeights } from './router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io'
@@ -128,7 +130,7 @@ function urlRewrite(rw: HttpRewrite | undefined): Record<string, unknown> | unde
   return { type: 'URLRewrite', urlRewrite: out }
 }
 
-function filters(c: Canary, w: Weights, port: number): Record<string, unknown>[] {
+function filters(c: Canary, w: RouteWeights, port: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = []
   const headers = c.spec.service.headers
   for (const f of [
@@ -148,7 +150,7 @@ function rule(c: Canary, matches: HTTPRouteMatch[], backendRefs: HTTPBackendRef[
 }
 
 /** The HTTPRoute `<svc>` for weights `w`. */
-export function httpRoute(c: Canary, w: Weights, version: GatewayApiVersion = 'v1'): HTTPRouteObject {
+export function httpRoute(c: Canary, w: RouteWeights, version: GatewayApiVersion = 'v1'): HTTPRouteObject {
   const s = c.spec.service
   if (!s.gatewayRefs?.length) {
     throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: provider gatewayapi needs spec.service.gatewayRefs (the Gateway the HTTPRoute attaches to)`)
@@ -168,7 +170,7 @@ export function httpRoute(c: Canary, w: Weights, version: GatewayApiVersion = 'v
 }
 
 /** Weights from a stored HTTPRoute: rules[0]'s primary and canary backendRefs (a missing weight is 1, as the API defines). */
-export function routeWeights(c: Canary, route: KubeObject): Weights {
+export function routeWeights(c: Canary, route: KubeObject): RouteWeights {
   const rules = (route.spec as { rules?: { backendRefs?: { name?: string; weight?: number }[]; filters?: { type?: string }[] }[] } | undefined)?.rules
   const first = rules?.[0]
   const weightOf = (name: string): number | undefined => {
@@ -180,18 +182,18 @@ export function routeWeights(c: Canary, route: KubeObject): Weights {
   if (primary === undefined || canary === undefined) {
     throw new Error(`HTTPRoute ${namespaceOf(c)}/${serviceName(c)}: rules[0] does not route to both ${primaryServiceName(c)} and ${canaryServiceName(c)}`)
   }
-  const w: Weights = { primary, canary }
+  const w: RouteWeights = { primary, canary }
   if (first?.filters?.some(f => f.type === 'RequestMirror')) w.mirror = true
   return w
 }
 
-export function gatewayApiRouter(kube: RouterKube, version: GatewayApiVersion): Router {
+export function gatewayApiRouter(kube: ApplyClient, version: GatewayApiVersion): Router {
   const ref = (c: Canary): ObjectRef => httpRouteRef(c, version)
   return {
     async reconcile(c) {
       const existing = await kube.get(ref(c))
       // Keep the weights already routed: a reconcile between steps must not reset traffic.
-      let w: Weights = { primary: 100, canary: 0 }
+      let w: RouteWeights = { primary: 100, canary: 0 }
       if (existing) {
         try { w = routeWeights(c, existing) } catch { /* not ours yet: start at 100/0 */ }
       }

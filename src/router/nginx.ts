@@ -2,8 +2,10 @@
 // its backends moved to `<svc>-canary`, the split carried by nginx's canary annotations. The user's
 // Ingress is only read, never written.
 import type { Canary, HttpMatch } from '../api/types.ts'
-import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
-import type { KubeObject, ObjectRef, Router, RouterKube, Weights } from './router.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { serviceName } from './services.ts'
+import type { Router, RouteWeights } from './router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 import { canaryServiceName } from './services.ts'
 
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io'
@@ -89,7 +91,7 @@ function copiedAnnotations(from: Readonly<Record<string, string>> | undefined): 
 }
 
 /** The canary Ingress for weights `w`: a clone of `user` whose apex backends go to `<svc>-canary`. */
-export function canaryIngress(c: Canary, user: IngressObject, w: Weights): IngressObject {
+export function canaryIngress(c: Canary, user: IngressObject, w: RouteWeights): IngressObject {
   const apex = serviceName(c)
   const canary = canaryServiceName(c)
   let hits = 0
@@ -122,7 +124,7 @@ export function canaryIngress(c: Canary, user: IngressObject, w: Weights): Ingre
 }
 
 /** Weights from a stored canary Ingress: header/cookie routing means the canary takes all matching traffic. */
-export function ingressWeights(annotations: Readonly<Record<string, string>> | undefined): Weights {
+export function ingressWeights(annotations: Readonly<Record<string, string>> | undefined): RouteWeights {
   const a = annotations ?? {}
   if (a[CANARY] !== 'true') return { primary: 100, canary: 0 }
   if (a[CANARY_BY_HEADER] || a[CANARY_BY_COOKIE]) return { primary: 0, canary: 100 }
@@ -131,7 +133,7 @@ export function ingressWeights(annotations: Readonly<Record<string, string>> | u
   return { primary: 100 - canary, canary }
 }
 
-export function nginxRouter(kube: RouterKube): Router {
+export function nginxRouter(kube: ApplyClient): Router {
   const userIngress = async (c: Canary): Promise<IngressObject> => {
     const ing = await kube.get(userIngressRef(c))
     if (!ing) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: spec.ingressRef: Ingress ${userIngressName(c)} not found`)

@@ -6,14 +6,16 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import type { Provider } from '../api/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { kubernetesRouter } from './kubernetes.ts'
-import { namespaceOf, serviceName } from './meta.ts'
+import { namespaceOf } from '../kube/generated.ts'
+import { serviceName } from './services.ts'
 import { nginxRouter } from './nginx.ts'
-import type { Router, RouterKube } from './router.ts'
+import type { Router } from './router.ts'
+import type { ApplyClient } from '../kube/apply.ts'
 import { withServices } from './service-set.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'
 
 // One line per router; the key type makes this registry and the capability table list the same providers.
-const ROUTERS: Readonly<Record<ImplementedProvider, (kube: RouterKube) => Router>> = {
+const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Router>> = {
   'kubernetes': kube => kubernetesRouter(kube),
   'nginx': kube => withServices(kube, nginxRouter(kube)),
   'gatewayapi': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
@@ -24,7 +26,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: RouterKube) => Router
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]
 
 /** The router of an implemented provider; throws for any other (validation refuses them at apply). */
-export function routerFor(provider: Provider | undefined, kube: RouterKube): Router {
+export function routerFor(provider: Provider | undefined, kube: ApplyClient): Router {
   // A Canary without spec.provider gets the process's default (--default-provider), as the webhook validated it.
   const p = provider ?? DEFAULTS.provider
   if (!isImplementedProvider(p)) throw new Error(`provider ${p}: ${providerUnavailable(p)}`)
@@ -36,7 +38,7 @@ export function routerFor(provider: Provider | undefined, kube: RouterKube): Rou
  * upgrade, or written by hand): such a Canary never got provider objects, only the Services, so giving the
  * apex back to the target and deleting the side Services is the whole revert.
  */
-export function revertRouterFor(provider: Provider | undefined, kube: RouterKube): Router {
+export function revertRouterFor(provider: Provider | undefined, kube: ApplyClient): Router {
   if (isImplementedProvider(provider ?? DEFAULTS.provider)) return routerFor(provider, kube)
   const services = kubernetesRouter(kube)
   return {

@@ -2,7 +2,11 @@
 // plug in without touching it. registry.ts picks the implementation for a Canary's provider.
 import type { Canary } from '../api/types.ts'
 
-export interface Weights {
+/**
+ * The routes as a router writes them and reads them back from the stored objects: mirror is on or off.
+ * The machine's TrafficSplit (controller/machine/types.ts) is what it wants, mirror as a percentage.
+ */
+export interface RouteWeights {
   primary: number
   canary: number
   mirror?: boolean
@@ -11,34 +15,9 @@ export interface Weights {
 export interface Router {
   /** Create or update the Services and the provider's objects; weights already set are kept. */
   reconcile(c: Canary): Promise<void>
-  setRoutes(c: Canary, w: Weights): Promise<void>
+  setRoutes(c: Canary, w: RouteWeights): Promise<void>
   /** The weights read back from the stored objects, never from memory. */
-  getRoutes(c: Canary): Promise<Weights>
+  getRoutes(c: Canary): Promise<RouteWeights>
   /** Restore what the user had: apex Service back on the target's pods, generated objects deleted. */
   finalize(c: Canary): Promise<void>
-}
-
-/** Enough of a Kubernetes object to address it. */
-export interface ObjectRef {
-  apiVersion: string
-  kind: string
-  namespace: string
-  name: string
-}
-
-export interface KubeObject {
-  apiVersion?: string
-  kind?: string
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-  [key: string]: unknown
-}
-
-/** The API calls routers make; kube.ts implements it with client-node (server-side apply). */
-export interface RouterKube {
-  /** Create or update: the object as given becomes the full set of fields sluice owns. */
-  apply(obj: KubeObject): Promise<void>
-  /** undefined when the object does not exist. */
-  get(ref: ObjectRef): Promise<KubeObject | undefined>
-  /** Deleting an object that is already gone is not an error. */
-  delete(ref: ObjectRef): Promise<void>
 }

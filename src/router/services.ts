@@ -2,23 +2,12 @@
 // side's pods, the apex `<svc>` selects one side (the primary, except while the kubernetes router has
 // switched it to the canary) and, after finalize, the target's own pods.
 import type { Canary, CustomMetadata } from '../api/types.ts'
-import { generatedMeta, namespaceOf, serviceName, type GeneratedMeta } from './meta.ts'
+import type { PodSelector } from '../api/selector.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 
-/** The pod label whose value tells primary from canary pods. */
-export interface PodSelector {
-  label: string
-  value: string
-}
-
-// Only one label is used, the first present, so a selector never mixes two of them (Flagger #1312).
-export const SELECTOR_LABELS = ['app', 'name', 'app.kubernetes.io/name'] as const
-
-export function selectorLabel(matchLabels: Readonly<Record<string, string>> | undefined): PodSelector | undefined {
-  for (const label of SELECTOR_LABELS) {
-    const value = matchLabels?.[label]
-    if (value) return { label, value }
-  }
-  return undefined
+/** The apex Service name: service.name, else the target's name (as in Flagger). */
+export function serviceName(c: Canary): string {
+  return c.spec.service.name ?? c.spec.targetRef.name
 }
 
 export type ServiceSide = 'primary' | 'canary'

@@ -2,14 +2,12 @@
 // (so a Deployment can drop a policy default, as in a JSON merge patch).
 // In util/: generic over any JSON value; the api module layers specs with it, the schema check names paths.
 
+import { isRecord } from './records.ts'
+
 export type PathSegment = string | number
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === null ? undefined : over
+  if (!isRecord(base) || !isRecord(over)) return over === null ? undefined : over
   const merged: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue
@@ -39,7 +37,7 @@ export function formatPath(segments: readonly PathSegment[]): string {
 export function valueAt(value: unknown, segments: readonly PathSegment[]): unknown {
   let current = value
   for (const segment of segments) {
-    if (typeof segment === 'number' ? !Array.isArray(current) : !isPlainObject(current)) return undefined
+    if (typeof segment === 'number' ? !Array.isArray(current) : !isRecord(current)) return undefined
     current = (current as Record<PathSegment, unknown>)[segment]
   }
   return current
@@ -49,6 +47,6 @@ export function valueAt(value: unknown, segments: readonly PathSegment[]): unkno
 export function withValueAt(value: unknown, segments: readonly PathSegment[], leaf: unknown): unknown {
   const [head, ...rest] = segments
   if (head === undefined) return leaf
-  const base = isPlainObject(value) ? value : {}
+  const base = isRecord(value) ? value : {}
   return { ...base, [head]: withValueAt(base[String(head)], rest, leaf) }
 }

@@ -1,7 +1,8 @@
 // How an app's requests split between primary and canary: the routed share read from the router
 // objects as sluice stored them, then readiness (a side without ready pods serves nothing). Pure.
 import { CANARY, CANARY_BY_COOKIE, CANARY_BY_HEADER, CANARY_WEIGHT, NGINX_PREFIX } from '../../src/router/nginx.ts'
-import { apexSide, selectorLabel } from '../../src/router/services.ts'
+import { apexSide } from '../../src/router/services.ts'
+import { selectorLabel } from '../../src/api/selector.ts'
 
 /** The fraction of requests that carry the A/B header (or cookie) when a router routes by it. */
 export const DEFAULT_AB_FRACTION = 0.1

@@ -1,12 +1,9 @@
 // Check stages (webhooks of one type, or the metrics), the verdict of a set of outcomes, and the words and
 // status records that explain them.
-import type { CanaryWebhook, CheckRecord, HookType } from '../../api/types.ts'
+import type { CheckRecord, HookType } from '../../api/types.ts'
+import { hooksOfType } from '../../api/defaults.ts'
 import type { Ctx } from './context.ts'
 import type { CheckOutcome, CheckStage, HookOutcome, MetricOutcome } from './types.ts'
-
-export function hooksOf(ctx: Ctx, type: HookType): CanaryWebhook[] {
-  return (ctx.analysis.webhooks ?? []).filter(w => (w.type === undefined || w.type === '' ? 'rollout' : w.type) === type)
-}
 
 export type StageResult = { readonly need: CheckStage } | { readonly outcomes: readonly CheckOutcome[] }
 
@@ -45,7 +42,7 @@ export function stageOutcomes(ctx: Ctx, stage: CheckStage): StageResult {
     const found = checks.filter(c => c.kind === 'metric')
     return found.length > 0 ? { outcomes: found } : { need: stage }
   }
-  if (hooksOf(ctx, stage).length === 0) return { outcomes: [] }
+  if (hooksOfType(ctx.analysis.webhooks, stage).length === 0) return { outcomes: [] }
   const found = checks.filter(c => c.kind === 'hook' && c.type === stage)
   return found.length > 0 ? { outcomes: found } : { need: stage }
 }
@@ -121,5 +118,5 @@ export function toRecord(o: CheckOutcome, time: string): CheckRecord {
 /** A webhook marked muteAlert keeps its gate's "waiting for approval" alert quiet. */
 export function muted(ctx: Ctx, o: CheckOutcome | undefined): boolean {
   if (o?.kind !== 'hook') return false
-  return hooksOf(ctx, o.type).some(w => w.name === o.name && w.muteAlert === true)
+  return hooksOfType(ctx.analysis.webhooks, o.type).some(w => w.name === o.name && w.muteAlert === true)
 }

@@ -4,7 +4,7 @@ import { intervalMs, strategyOf, withDefaults } from '../../api/defaults.ts'
 import { formatDuration } from '../../util/duration.ts'
 import type { AlertSeverity, CanaryAnalysis, CanarySpec, CanaryStatus, Strategy } from '../../api/types.ts'
 import { iterationsOf, lastProgressMs, lastTickMs, weightOf } from './status.ts'
-import type { Action, Advance, CanaryInput, CheckStage, Observed, Weights } from './types.ts'
+import type { Action, Advance, CanaryInput, CheckStage, Observed, TrafficSplit } from './types.ts'
 
 export interface Ctx {
   readonly spec: CanarySpec
@@ -87,18 +87,18 @@ export function update(ctx: Ctx, patch: Partial<CanaryStatus>): void {
   ctx.status = { ...ctx.status, ...patch }
 }
 
-export const ALL_PRIMARY: Weights = { primary: 100, canary: 0 }
+export const ALL_PRIMARY: TrafficSplit = { primary: 100, canary: 0 }
 
 const ROUTED: ReadonlySet<string> = new Set(['Progressing', 'WaitingPromotion', 'Promoting'])
 const UNROUTED: ReadonlySet<string | undefined> = new Set([undefined, 'Initializing', 'Terminating', 'Terminated'])
 
 /** The traffic split the status stands for, so that a restarted controller restores exactly that. */
-export function expectedRoute(ctx: Ctx, status: CanaryStatus = ctx.status): Weights | undefined {
+export function expectedRoute(ctx: Ctx, status: CanaryStatus = ctx.status): TrafficSplit | undefined {
   if (UNROUTED.has(status.phase)) return undefined
   return ROUTED.has(status.phase ?? '') ? routeOfRun(ctx, status) : ALL_PRIMARY
 }
 
-function routeOfRun(ctx: Ctx, status: CanaryStatus): Weights {
+function routeOfRun(ctx: Ctx, status: CanaryStatus): TrafficSplit {
   const weight = weightOf(status)
   const iterations = iterationsOf(status)
   // A/B sends the requests that match to the canary and keeps the weight at 0 in status, as Flagger does.
@@ -110,16 +110,16 @@ function routeOfRun(ctx: Ctx, status: CanaryStatus): Weights {
   return { primary: 100 - weight, canary: weight }
 }
 
-export function sameWeights(a: Weights | undefined, b: Weights): boolean {
+export function sameWeights(a: TrafficSplit | undefined, b: TrafficSplit): boolean {
   return a !== undefined && a.primary === b.primary && a.canary === b.canary && (a.mirror ?? 0) === (b.mirror ?? 0)
 }
 
-export function describeWeights(w: Weights): string {
+export function describeWeights(w: TrafficSplit): string {
   return `primary ${w.primary}% / canary ${w.canary}%${w.mirror ? ` (mirroring ${w.mirror}%)` : ''}`
 }
 
 /** Emits a route when the router does not show `weights`; true when it already does. */
-export function ensureRoute(ctx: Ctx, weights: Weights): boolean {
+export function ensureRoute(ctx: Ctx, weights: TrafficSplit): boolean {
   if (sameWeights(ctx.seen.weights, weights)) return true
   ctx.actions.push({ kind: 'route', weights })
   return false

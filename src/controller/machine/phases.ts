@@ -25,7 +25,8 @@ import {
   appendChecks, enterPhase, failedChecksOf, isPending, iterationsOf, lastTickMs, markProgress, weightOf, withMessage,
 } from './status.ts'
 import { restart, rollback, rollbackHooks, settleReverted, startPromotion, startRun } from './transitions.ts'
-import { hooksOf, offlineServers } from './checks.ts'
+import { offlineServers } from './checks.ts'
+import { hooksOfType } from '../../api/defaults.ts'
 import { intervalMs } from '../../api/defaults.ts'
 import { formatDuration } from '../../util/duration.ts'
 import type { CanaryPhase } from '../../api/types.ts'
@@ -33,7 +34,7 @@ import type { Advance, CanaryInput, Observed } from './types.ts'
 
 export type {
   Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, OperatorRequests,
-  Weights, WorkloadState,
+  TrafficSplit, WorkloadState,
 } from './types.ts'
 
 const HANDLERS: Readonly<Record<CanaryPhase, (ctx: Ctx) => Advance>> = {
@@ -271,7 +272,7 @@ function finalising(ctx: Ctx): Advance {
   if (!ensureRoute(ctx, ALL_PRIMARY) || !isDue(ctx)) return result(ctx)
   dropActions(ctx, isCanaryScale)
   ctx.actions.push({ kind: 'scale', workload: 'canary', replicas: 0 })
-  if (hooksOf(ctx, 'post-rollout').length > 0) ctx.actions.push({ kind: 'run-hooks', type: 'post-rollout' })
+  if (hooksOfType(ctx.analysis.webhooks, 'post-rollout').length > 0) ctx.actions.push({ kind: 'run-hooks', type: 'post-rollout' })
   ctx.status = enterPhase({
     ...ctx.status, canaryWeight: 0, iterations: 0, lastPromotedSpec: ctx.status.lastAppliedSpec,
   }, 'Succeeded', ctx.now, ctx.kind)

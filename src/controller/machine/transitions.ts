@@ -1,7 +1,8 @@
 // Transitions shared by several phases: starting a run, restarting it, promoting, rolling back, and settling
 // when the target went back to the revision the primary already runs.
 import { formatDuration } from '../../util/duration.ts'
-import { describe, hookRecordName, hooksOf, muted, stageOutcomes, summarize, toRecord } from './checks.ts'
+import { hooksOfType } from '../../api/defaults.ts'
+import { describe, hookRecordName, muted, stageOutcomes, summarize, toRecord } from './checks.ts'
 import type { Summary } from './checks.ts'
 import {
   ALL_PRIMARY, alert, canaryReplicas, dropActions, ensureReplicas, ensureRoute, event, isCanaryScale, requestCheck,
@@ -109,7 +110,7 @@ export function rollback(ctx: Ctx, cause: RollbackCause): Advance {
   const text = rollbackText(ctx, cause)
   dropActions(ctx, a => a.kind === 'route' || isCanaryScale(a))
   ctx.actions.push({ kind: 'route', weights: ALL_PRIMARY }, { kind: 'scale', workload: 'canary', replicas: 0 })
-  if (hooksOf(ctx, 'post-rollout').length > 0) ctx.actions.push({ kind: 'run-hooks', type: 'post-rollout' })
+  if (hooksOfType(ctx.analysis.webhooks, 'post-rollout').length > 0) ctx.actions.push({ kind: 'run-hooks', type: 'post-rollout' })
   ctx.status = enterPhase({ ...ctx.status, canaryWeight: 0, iterations: 0 }, 'Failed', ctx.now, ctx.kind)
   event(ctx, 'Warning', 'RolledBack', `Canary failed! Scaling down ${ctx.name}: ${text.why}`)
   alert(ctx, text.severity, text.alert)

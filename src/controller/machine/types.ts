@@ -10,8 +10,11 @@ import type { HookOutcome } from '../../hooks/webhooks.ts'
 // so that neither imports the controller; re-exported here as part of the machine's vocabulary.
 export type { HookOutcome, WorkloadState }
 
-/** Traffic split as the router applies it; with strategy ab, `canary: 100` means "matching requests go to the canary". */
-export interface Weights {
+/**
+ * The traffic split the machine wants and observes, mirror as a percentage; with strategy ab, `canary: 100`
+ * means "matching requests go to the canary". A router stores it as RouteWeights (router/router.ts).
+ */
+export interface TrafficSplit {
   readonly primary: number
   readonly canary: number
   /** Percentage of the primary's requests mirrored to the canary; absent when not mirroring. */
@@ -57,7 +60,7 @@ export interface Observed {
   readonly canary: WorkloadState
   readonly primary: WorkloadState
   /** What the router reports; undefined until the apex Service and router objects point at the primary. */
-  readonly weights?: Weights
+  readonly weights?: TrafficSplit
   /** Outcomes of the checks run for this tick, as asked for by `check` actions. */
   readonly checks?: readonly CheckOutcome[]
   /** false: a metrics server of the Canary did not answer its health query; metrics are not run and count as errors. */
@@ -86,7 +89,7 @@ export type Action =
   | { readonly kind: 'initialize'; readonly replicas: number }
   | { readonly kind: 'scale'; readonly workload: 'canary' | 'primary'; readonly replicas: number }
   /** Ensure the apex Service and router objects exist and send traffic as given. */
-  | { readonly kind: 'route'; readonly weights: Weights }
+  | { readonly kind: 'route'; readonly weights: TrafficSplit }
   /** Copy the target's template (and tracked configs) to the primary, stamped with `revision`. */
   | { readonly kind: 'promote'; readonly revision: string }
   /** Give the app back to the target: apex Service to its pods, router objects restored, generated objects deleted. */

@@ -14,7 +14,7 @@ import { createHooks } from '../../../src/controller/hook-adapter.ts'
 import { createReconciler, type Reconciler, type Recorder } from '../../../src/controller/reconcile.ts'
 import { createDeployer } from '../../../src/deployer/deployer.ts'
 import { createInformer } from '../../../src/kube/informer.ts'
-import { routerKube } from '../../../src/router/kube.ts'
+import { applyClient } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryStatus } from '../../../src/api/types.ts'
 import { createControllerMetrics } from '../../../src/telemetry/controller-metrics.ts'
 import { kubeConfig, namespace, sluiceKubeConfig, type TestLike } from '../../helpers/kube.ts'
@@ -106,7 +106,7 @@ function reconciler(kc: KubeConfig, caches: Caches, now: () => Date): Controller
   const log = pino({ level: 'debug' }, { write: (line: string) => { logs.push(JSON.parse(line) as { msg?: string }) } })
   const events: { type: string; reason: string }[] = []
   const recorder: Recorder = { record: async (_o, type, reason) => { events.push({ type, reason }) } }
-  const kube = routerKube(kc)
+  const kube = applyClient(kc)
   const hooks = createHooks({ caches, core: kc.makeApiClient(CoreV1Api), logger: log })
   return {
     events, logs,

@@ -7,7 +7,7 @@ import { AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, type V1Deploy
 import type { ConfigRef } from '../../../src/deployer/configs.ts'
 import { createDeployer } from '../../../src/deployer/deployer.ts'
 import { isNotFound } from '../../../src/kube/errors.ts'
-import { routerKube } from '../../../src/router/kube.ts'
+import { applyClient } from '../../../src/kube/apply.ts'
 import { STATE_ANNOTATIONS } from '../../../src/api/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../../src/api/resolve.ts'
 import type { Canary, CanarySpec } from '../../../src/api/types.ts'
@@ -21,7 +21,7 @@ const autoscaling = admin.makeApiClient(AutoscalingV2Api)
 const custom = admin.makeApiClient(CustomObjectsApi)
 
 const sluice = sluiceKubeConfig()
-const deployer = createDeployer(sluice, routerKube(sluice))
+const deployer = createDeployer(sluice, applyClient(sluice))
 
 const TRACKED: readonly ConfigRef[] = [{ kind: 'configmap', name: 'podinfo-config' }, { kind: 'secret', name: 'podinfo-secret' }]
 const TRACKED_KEYS = TRACKED.map(r => `${r.kind}/${r.name}`)

@@ -2,7 +2,7 @@
 // sluice write generated objects), while the admin plays the user and checks what is stored.
 import t from 'tap'
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node'
-import { routerKube } from '../../../src/router/kube.ts'
+import { applyClient } from '../../../src/kube/apply.ts'
 import { routerFor } from '../../../src/router/registry.ts'
 import { MANAGED_BY_LABEL } from '../../../src/api/resolve.ts'
 import type { Canary, CanaryAnalysis, CanarySpec } from '../../../src/api/types.ts'
@@ -15,8 +15,8 @@ const apps = admin.makeApiClient(AppsV1Api)
 const net = admin.makeApiClient(NetworkingV1Api)
 const custom = admin.makeApiClient(CustomObjectsApi)
 
-function sluiceKube(): ReturnType<typeof routerKube> {
-  return routerKube(sluiceKubeConfig())
+function sluiceKube(): ReturnType<typeof applyClient> {
+  return applyClient(sluiceKubeConfig())
 }
 
 t.before(async () => { await installGatewayApiCrds(kubeconfigPath()) })

@@ -10,7 +10,7 @@ import { runHooks, hookTimeoutMs } from '../../../src/hooks/webhooks.ts'
 import { analyseMetrics } from '../../../src/metrics/analysis.ts'
 import { sendAlerts } from '../../../src/notify/index.ts'
 import { routerFor } from '../../../src/router/registry.ts'
-import type { KubeObject, ObjectRef, RouterKube } from '../../../src/router/router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../../../src/kube/apply.ts'
 import {
   FIELD_VALUES, IMPLEMENTED_AUTOSCALER_KINDS, IMPLEMENTED_METRIC_PROVIDERS, IMPLEMENTED_PROVIDERS, readersOf, SPEC_OPTIONS,
   type ImplementedProvider,
@@ -38,7 +38,7 @@ t.test('every field of the Canary schema has an entry in the capability table, a
 })
 
 t.test('every provider the schema admits is implemented (a router) or refused, naming what is available', async t => {
-  const kube: RouterKube = { apply: async () => {}, get: async () => undefined, delete: async () => {} }
+  const kube: ApplyClient = { apply: async () => {}, get: async () => undefined, delete: async () => {} }
   for (const p of PROVIDERS) {
     if ((IMPLEMENTED_PROVIDERS as readonly string[]).includes(p)) {
       t.ok(routerFor(p, kube), `${p} has a router`)
@@ -133,7 +133,7 @@ function canaryOf(spec: CanarySpec): Canary {
   return { apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop', uid: 'u1', generation: 1 }, spec }
 }
 
-function memoryKube(objects: KubeObject[]): RouterKube & { log: unknown[] } {
+function memoryKube(objects: KubeObject[]): ApplyClient & { log: unknown[] } {
   const store = new Map(objects.map(o => [`${o.kind}/${o.metadata?.name}`, o]))
   const log: unknown[] = []
   return {

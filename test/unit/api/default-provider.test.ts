@@ -2,7 +2,7 @@
 import t from 'tap'
 import { builtinQuery } from '../../../src/metrics/builtin.ts'
 import { routerFor } from '../../../src/router/registry.ts'
-import type { KubeObject, ObjectRef, RouterKube } from '../../../src/router/router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../../../src/kube/apply.ts'
 import { DEFAULTS, setDefaultProvider, withDefaults } from '../../../src/api/defaults.ts'
 import { lintCanary } from '../../../src/api/lint.ts'
 import type { Canary } from '../../../src/api/types.ts'
@@ -10,7 +10,7 @@ import type { Canary } from '../../../src/api/types.ts'
 t.teardown(() => setDefaultProvider('kubernetes'))
 
 // Records what a router writes; it finds the target and the user's Ingress.
-function kubeWith(): RouterKube & { written: string[] } {
+function kubeWith(): ApplyClient & { written: string[] } {
   const objects: KubeObject[] = [
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'podinfo' } } } },
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'podinfo', namespace: 'shop' }, spec: { rules: [{ http: { paths: [

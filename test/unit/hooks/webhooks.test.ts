@@ -2,7 +2,7 @@
 import t from 'tap'
 import { createServer as createHttpsServer } from 'node:https'
 import { createCA, createLeaf } from '../../../src/certs/pki.ts'
-import { transportFailure } from '../../../src/hooks/http.ts'
+import { transportFailure } from '../../../src/util/http.ts'
 import {
   callWebhook, canaryChecksum, eventPayload, hookPayload, hookTimeoutMs, insecureDispatcher, postEvent, requestInit, runHooks,
 } from '../../../src/hooks/webhooks.ts'

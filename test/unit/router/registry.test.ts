@@ -1,11 +1,11 @@
 import t from 'tap'
 import { IMPLEMENTED_PROVIDERS } from '../../../src/api/capabilities.ts'
 import { revertRouterFor, ROUTER_PROVIDERS, routerFor } from '../../../src/router/registry.ts'
-import type { KubeObject, ObjectRef, RouterKube } from '../../../src/router/router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../../../src/kube/apply.ts'
 import { canary } from './fixtures.ts'
 
 // Records calls only: the routers' behaviour against a real API server is in the integration tests.
-function recorder(objects: KubeObject[] = []): RouterKube & { applied: KubeObject[]; deleted: string[] } {
+function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObject[]; deleted: string[] } {
   const applied: KubeObject[] = []
   const deleted: string[] = []
   return {

@@ -1,7 +1,8 @@
 import t from 'tap'
 import {
-  apexService, apexSide, canaryService, primaryService, releasedApexService, selectorLabel,
+  apexService, apexSide, canaryService, primaryService, releasedApexService,
 } from '../../../src/router/services.ts'
+import { selectorLabel } from '../../../src/api/selector.ts'
 import { canary } from './fixtures.ts'
 
 const sel = { label: 'app', value: 'podinfo' }

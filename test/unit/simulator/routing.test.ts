@@ -1,7 +1,8 @@
 import t from 'tap'
 import { canaryIngress } from '../../../src/router/nginx.ts'
 import { httpRoute } from '../../../src/router/gatewayapi.ts'
-import { apexService, selectorLabel } from '../../../src/router/services.ts'
+import { apexService } from '../../../src/router/services.ts'
+import { selectorLabel } from '../../../src/api/selector.ts'
 import type { Canary, CanarySpec } from '../../../src/api/types.ts'
 import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares } from '../../simulator/routing.ts'
 

@@ -3,7 +3,7 @@
 import type { Test } from 'tap'
 import { advance } from '../../../../src/controller/machine/phases.ts'
 import type {
-  Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, Weights, WorkloadState,
+  Action, Advance, CanaryInput, CheckOutcome, CheckStage, HookOutcome, MetricOutcome, Observed, TrafficSplit, WorkloadState,
 } from '../../../../src/controller/machine/phases.ts'
 import type { CanaryAnalysis, CanaryPhase, CanarySpec, CanaryStatus, HookType, ThresholdRange } from '../../../../src/api/types.ts'
 
@@ -80,7 +80,7 @@ export function workload(overrides: Partial<WorkloadState> = {}): WorkloadState 
   }
 }
 
-export const routes = (canary: number, mirror?: number): Weights =>
+export const routes = (canary: number, mirror?: number): TrafficSplit =>
   ({ primary: 100 - canary, canary, ...(mirror !== undefined && { mirror }) })
 
 /** The target carries NEW, the primary runs OLD, the canary is up and ready, traffic is 100/0. */
@@ -159,7 +159,7 @@ export interface World {
   replicas: number
   canaryReplicas: number
   primary: { exists: boolean; replicas: number; revision?: string }
-  weights?: Weights
+  weights?: TrafficSplit
 }
 
 export function world(overrides: Partial<World> = {}): World {
@@ -199,7 +199,7 @@ export interface Trace {
   status: CanaryStatus
   world: World
   /** Every route applied, in order. */
-  routes: Weights[]
+  routes: TrafficSplit[]
   phases: CanaryPhase[]
   actions: Action[]
 }

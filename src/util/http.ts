@@ -1,5 +1,6 @@
-// Small HTTP helpers shared by analysis webhooks and alert providers: URL checks that keep credentials out of
-// every message, a bounded read of an answer's body, and failure reasons a person on call can act on.
+// Small HTTP helpers shared by analysis webhooks (hooks/) and alert providers (notify/): URL checks that
+// keep credentials out of every message, a bounded read of an answer's body, and failure reasons a person
+// on call can act on.
 
 /** A target URL ready for fetch, with what may be printed about it. */
 export interface Target {

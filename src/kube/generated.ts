@@ -1,4 +1,4 @@
-// Metadata every generated router object carries: the managed-by label (the guard keys on it), a
+// Metadata every object sluice generates for a Canary carries (router objects, the primary Deployment): the managed-by label (the guard keys on it), a
 // controller owner reference to the Canary (garbage collection), and the GitOps opt-outs.
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import { API_VERSION, type Canary, type OwnerReference } from '../api/types.ts'
@@ -26,11 +26,6 @@ export function ownerReference(c: Canary): OwnerReference {
   // Without a uid the reference would be rejected, or worse, point at nothing and be collected at once.
   if (!uid) throw new Error(`Canary ${namespaceOf(c)}/${canaryName(c)}: metadata.uid is empty; read the Canary from the API before routing`)
   return { apiVersion: API_VERSION, kind: 'Canary', name: canaryName(c), uid, controller: true, blockOwnerDeletion: true }
-}
-
-/** The apex Service name: service.name, else the target's name (as in Flagger). */
-export function serviceName(c: Canary): string {
-  return c.spec.service.name ?? c.spec.targetRef.name
 }
 
 export interface GeneratedMeta {

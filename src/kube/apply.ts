@@ -1,9 +1,33 @@
-// RouterKube on client-node 2.x: server-side apply (field manager `sluice`, forced, so sluice takes
+// The generic object API of routers and the deployer, on client-node 2.x: server-side apply (field manager `sluice`, forced, so sluice takes
 // over the fields it generates), reads and deletes through the generic object API, which resolves
 // built-in kinds and CRDs alike from discovery.
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
-import { readApiError } from '../kube/errors.ts'
-import type { KubeObject, ObjectRef, RouterKube } from './router.ts'
+import { readApiError } from './errors.ts'
+
+/** Enough of a Kubernetes object to address it. */
+export interface ObjectRef {
+  apiVersion: string
+  kind: string
+  namespace: string
+  name: string
+}
+
+export interface KubeObject {
+  apiVersion?: string
+  kind?: string
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  [key: string]: unknown
+}
+
+/** The object API routers and the deployer use; applyClient below implements it with client-node. */
+export interface ApplyClient {
+  /** Create or update: the object as given becomes the full set of fields sluice owns. */
+  apply(obj: KubeObject): Promise<void>
+  /** undefined when the object does not exist. */
+  get(ref: ObjectRef): Promise<KubeObject | undefined>
+  /** Deleting an object that is already gone is not an error. */
+  delete(ref: ObjectRef): Promise<void>
+}
 
 export const FIELD_MANAGER = 'sluice'
 
@@ -11,7 +35,7 @@ function spec(ref: ObjectRef): KubernetesObject & { metadata: { name: string; na
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }
 }
 
-export function routerKube(kc: KubeConfig): RouterKube {
+export function applyClient(kc: KubeConfig): ApplyClient {
   const api = KubernetesObjectApi.makeApiClient(kc)
   return {
     async apply(obj) {
