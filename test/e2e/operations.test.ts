@@ -23,9 +23,10 @@ t.test('a failed release is retried with the same template by annotating the Can
   const failedAt = failed.status?.lastTransitionTime ?? ''
   // A request counts when its time is newer than the last transition; both are whole seconds, so wait (on
   // the clock, not a fixed sleep) until the current second is past the failure's.
-  const requestedAt = await until(async () => now(), time => time > failedAt, 'a second later than the failure', 5_000)
+  // Compared as times: as text, "…:27Z" sorts after "…:27.492Z" though it is the earlier instant.
+  const requestedAt = await until(async () => now(), time => Date.parse(time) > Date.parse(failedAt), 'a second later than the failure', 5_000)
   await kubectlOk(['-n', ns, 'annotate', 'canary', 'podinfo', `sluice.dev/retry=${requestedAt}`, '--overwrite'])
-  const again = await until(() => canary(ns, 'podinfo'), c => c?.status?.phase === 'Progressing' && (c.status.lastTransitionTime ?? '') > failedAt,
+  const again = await until(() => canary(ns, 'podinfo'), c => c?.status?.phase === 'Progressing' && Date.parse(c.status.lastTransitionTime ?? '') > Date.parse(failedAt),
     'a second run of the same revision', 60_000)
   t.equal(again?.status?.lastAppliedSpec, failed.status?.lastAppliedSpec, 'the same revision runs again')
   t.equal(again?.status?.failedChecks, 0, 'with its failed checks reset')
