@@ -67,7 +67,7 @@ async function setup(ns: string, spec: Partial<CanarySpec> = {}): Promise<{ cana
 /** What sluice's apply of a Deployment can change, without the status other controllers write. */
 // What sluice writes, without what the cluster's own controllers add in between (the Deployment controller's
 // deployment.kubernetes.io/revision annotation, status): those change the object, not sluice's part of it.
-function written(d: { metadata?: V1Deployment['metadata'] }): unknown {
+function sluicePart(d: { metadata?: V1Deployment['metadata'] }): unknown {
   const m = d.metadata
   const annotations = Object.fromEntries(Object.entries(m?.annotations ?? {}).filter(([k]) => !k.startsWith('deployment.kubernetes.io/')))
   return { generation: m?.generation, labels: m?.labels, annotations, owners: m?.ownerReferences, sluice: m?.managedFields?.find(f => f.manager === 'sluice') }
@@ -122,12 +122,12 @@ t.test('ensurePrimary writes <target>-primary by server-side apply, with the con
   // The controller calls this on every reconcile: the same input must not write anything. The copies'
   // resourceVersions show it; the Deployment's also moves with the status the deployment controller
   // writes, so for it what sluice writes is compared: its generation (any spec change bumps it), metadata.
-  const before = { cm: cm.metadata?.resourceVersion, secret: secret.metadata?.resourceVersion, primary: written(primary) }
+  const before = { cm: cm.metadata?.resourceVersion, secret: secret.metadata?.resourceVersion, primary: sluicePart(primary) }
   await deployer.ensurePrimary(canary, target, 'rev-1', 2, TRACKED)
   t.same({
     cm: (await core.readNamespacedConfigMap({ name: 'podinfo-config-primary', namespace: ns })).metadata?.resourceVersion,
     secret: (await core.readNamespacedSecret({ name: 'podinfo-secret-primary', namespace: ns })).metadata?.resourceVersion,
-    primary: written(await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns })),
+    primary: sluicePart(await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns })),
   }, before, 'a second ensurePrimary with the same input changed nothing')
 })
 
@@ -187,7 +187,7 @@ t.test('syncAutoscaler keeps <hpa>-primary on the primary and deletes it with th
   // As the controller calls it on every reconcile, with the stored copy as `existing`: no write.
   // Compared by sluice's part of the object: the HPA controller writes its status, which moves resourceVersion.
   await deployer.syncAutoscaler(canary, source, written)
-  t.same(written(await readPrimary()), written(written), 'an unchanged source writes nothing')
+  t.same(sluicePart(await readPrimary()), sluicePart(written), 'an unchanged source writes nothing')
 
   await autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: 'podinfo', namespace: ns })
   await deployer.syncAutoscaler(canary, undefined, written)
