@@ -73,16 +73,21 @@ function sluicePart(d: { metadata?: V1Deployment['metadata'] }): unknown {
   return { generation: m?.generation, labels: m?.labels, annotations, owners: m?.ownerReferences, sluice: m?.managedFields?.find(f => f.manager === 'sluice') }
 }
 
-async function gone(read: () => Promise<unknown>, what: string): Promise<void> {
-  await until(async () => {
-    try {
-      await read()
-      return false
-    } catch (e) {
-      if (isNotFound(e)) return true
-      throw e
-    }
-  }, absent => absent, `${what} deleted`, 30_000)
+/** Whether the object `read` reads is absent (404); any other error is thrown. */
+async function absent(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read()
+    return false
+  } catch (e) {
+    if (isNotFound(e)) return true
+    throw e
+  }
+}
+
+/** Waits until the object is deleted, then reads it once more: the answer is what the test asserts. */
+async function gone(read: () => Promise<unknown>, what: string): Promise<boolean> {
+  await until(() => absent(read), a => a, `${what} deleted`, 30_000)
+  return absent(read)
 }
 
 t.test('ensurePrimary writes <target>-primary by server-side apply, with the configs it uses copied', async t => {
@@ -191,8 +196,7 @@ t.test('syncAutoscaler keeps <hpa>-primary on the primary and deletes it with th
 
   await autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: 'podinfo', namespace: ns })
   await deployer.syncAutoscaler(canary, undefined, written)
-  await gone(readPrimary, 'podinfo-primary HPA')
-  t.pass('the primary autoscaler went with the source')
+  t.ok(await gone(readPrimary, 'podinfo-primary HPA'), 'the primary autoscaler went with the source')
 })
 
 t.test('removeGenerated deletes the primary, its config copies and its autoscaler; the user\'s objects stay', async t => {
@@ -209,11 +213,10 @@ t.test('removeGenerated deletes the primary, its config copies and its autoscale
   t.ok(await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: 'podinfo-primary', namespace: ns }), 'the primary autoscaler exists')
 
   await deployer.removeGenerated(canary, TRACKED_KEYS)
-  await gone(() => apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns }), 'podinfo-primary Deployment')
-  await gone(() => core.readNamespacedConfigMap({ name: 'podinfo-config-primary', namespace: ns }), 'podinfo-config-primary')
-  await gone(() => core.readNamespacedSecret({ name: 'podinfo-secret-primary', namespace: ns }), 'podinfo-secret-primary')
-  await gone(() => autoscaling.readNamespacedHorizontalPodAutoscaler({ name: 'podinfo-primary', namespace: ns }), 'podinfo-primary HPA')
-  t.pass('every generated object is gone')
+  t.ok(await gone(() => apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns }), 'podinfo-primary Deployment'), 'the primary is gone')
+  t.ok(await gone(() => core.readNamespacedConfigMap({ name: 'podinfo-config-primary', namespace: ns }), 'podinfo-config-primary'), 'the ConfigMap copy is gone')
+  t.ok(await gone(() => core.readNamespacedSecret({ name: 'podinfo-secret-primary', namespace: ns }), 'podinfo-secret-primary'), 'the Secret copy is gone')
+  t.ok(await gone(() => autoscaling.readNamespacedHorizontalPodAutoscaler({ name: 'podinfo-primary', namespace: ns }), 'podinfo-primary HPA'), 'the autoscaler copy is gone')
   t.ok(await apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns }), 'the user\'s Deployment stays')
   t.ok(await core.readNamespacedConfigMap({ name: 'podinfo-config', namespace: ns }), 'and its ConfigMap')
   t.ok(await core.readNamespacedSecret({ name: 'podinfo-secret', namespace: ns }), 'and its Secret')
