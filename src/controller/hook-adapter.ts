@@ -7,7 +7,7 @@ import { isNotFound } from '../kube/errors.ts'
 import { decodeSecretData } from '../kube/secrets.ts'
 import { sendAlerts } from '../notify/index.ts'
 import type { Caches } from './caches.ts'
-import type { Hooks } from './reconcile.ts'
+import type { Hooks } from './ports.ts'
 
 export interface HookDeps {
   readonly caches: Caches

@@ -19,7 +19,8 @@ import { createCaches } from './caches.ts'
 import { generation } from './generate.ts'
 import { createLeaderElector } from './leader.ts'
 import { createWorkQueue, type WorkQueue } from './queue.ts'
-import { createReconciler, type Reconciler, type Recorder } from './reconcile.ts'
+import { createReconciler, type Reconciler } from './reconcile.ts'
+import type { Recorder } from './ports.ts'
 
 export interface ControllerOptions {
   readonly kc: KubeConfig

@@ -1,0 +1,77 @@
+// The reconcile's writes to the Canary and its target: JSON patches, conditional on the resourceVersion the
+// decision was made from wherever a stale read must not win (status, the finalizer's addition).
+import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node'
+import { isNotFound } from '../kube/errors.ts'
+import { conditionally, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
+import { escapeSegment } from '../kube/json-patch.ts'
+import { STATE_PREFIX } from '../api/annotations.ts'
+import { GROUP, VERSION, type Canary, type CanaryStatus } from '../api/types.ts'
+
+export const FINALIZER = 'sluice.dev/finalizer'
+
+export interface CanaryClient {
+  /** The Canary from the API server (not the cache), or undefined when it is gone. */
+  read(namespace: string, name: string): Promise<Canary | undefined>
+  /** Writes the status onto the Canary as read: refused (StaleRead) when it changed since; a deleted Canary is no error. */
+  writeStatus(c: Canary, status: CanaryStatus): Promise<void>
+  /** The Canary as read plus the finalizer: conditional, so that its resourceVersion still stands for that read. */
+  ensureFinalizer(c: Canary): Promise<Canary>
+  removeFinalizer(c: Canary): Promise<void>
+  delete(c: Canary): Promise<void>
+  /** sluice's bookkeeping leaves the target with the opt-out, so that a later opt-in starts clean. */
+  removeStateAnnotations(target: V1Deployment): Promise<void>
+}
+
+const ignoreNotFound = (e: unknown): void => { if (!isNotFound(e)) throw e }
+
+export function createCanaryClient(kc: KubeConfig): CanaryClient {
+  const custom = kc.makeApiClient(CustomObjectsApi)
+  const apps = kc.makeApiClient(AppsV1Api)
+  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)
+  const path = (c: Canary) => ({ group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '' })
+
+  async function patch(c: Canary, ops: readonly JsonPatchOp[], status = false): Promise<Canary> {
+    const params = { ...path(c), body: ops }
+    return (status ? await custom.patchNamespacedCustomObjectStatus(params, jsonPatch) : await custom.patchNamespacedCustomObject(params, jsonPatch)) as Canary
+  }
+
+  /** A patch computed from `c` as read: refused (StaleRead) when the Canary has changed since. */
+  function patchAsRead(c: Canary, ops: readonly JsonPatchOp[], status = false): Promise<Canary> {
+    const rv = c.metadata.resourceVersion ?? ''
+    return conditionally(`Canary ${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`, rv, () => patch(c, ifUnchanged(rv, ops), status))
+  }
+
+  return {
+    async read(namespace, name) {
+      try {
+        return await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries', name }) as Canary
+      } catch (e) {
+        if (isNotFound(e)) return undefined
+        throw e
+      }
+    },
+    async writeStatus(c, status) {
+      await patchAsRead(c, [{ op: 'add', path: '/status', value: status }], true).catch(ignoreNotFound)
+    },
+    async ensureFinalizer(c) {
+      const finalizers = c.metadata.finalizers
+      if (finalizers?.includes(FINALIZER)) return c
+      const written = await patchAsRead(c, finalizers ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }] : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }])
+      return { ...c, metadata: { ...c.metadata, finalizers: written.metadata.finalizers ?? [FINALIZER], resourceVersion: written.metadata.resourceVersion } }
+    },
+    async removeFinalizer(c) {
+      const i = c.metadata.finalizers?.indexOf(FINALIZER) ?? -1
+      if (i < 0) return
+      await patch(c, [{ op: 'test', path: `/metadata/finalizers/${i}`, value: FINALIZER }, { op: 'remove', path: `/metadata/finalizers/${i}` }]).catch(ignoreNotFound)
+    },
+    async delete(c) {
+      await custom.deleteNamespacedCustomObject(path(c)).catch(ignoreNotFound)
+    },
+    async removeStateAnnotations(target) {
+      const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
+        .map(k => ({ op: 'remove', path: `/metadata/annotations/${escapeSegment(k)}` }))
+      if (ops.length === 0) return
+      await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
+    },
+  }
+}

@@ -1,0 +1,98 @@
+// The pure rules around one decision of the phase machine: what the machine sees (the interval floor),
+// whether it may decide at all (a spec this version cannot run), the status written after it, whether the
+// router is rebuilt or only re-weighted, and when the Canary is looked at again. The reconciler only acts.
+import { lintCanary } from '../../api/lint.ts'
+import { intervalMs } from '../../api/defaults.ts'
+import { formatDuration } from '../../util/duration.ts'
+import { canonicalJson } from '../../kube/revision.ts'
+import type { Canary, CanaryPhase, CanaryStatus } from '../../api/types.ts'
+import type { Action } from './types.ts'
+import { nextTickAt } from './phases.ts'
+
+/** Pause after acting before looking again: routes and Services are not watched. */
+export const SETTLE_MS = 500
+/** The longest a Canary goes unlooked-at, whatever its schedule. */
+export const RESYNC_MS = 5 * 60_000
+/** Actions after which nothing needs settling. */
+const QUIET: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'check', 'run-hooks'])
+const RUNNING: ReadonlySet<CanaryPhase | undefined> = new Set(['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])
+
+/** The Canary as the phase machine should see it: an interval shorter than the floor is raised to it. */
+export function withIntervalFloor(c: Canary, minIntervalMs: number): Canary {
+  if (intervalMs(c.spec.analysis) >= minIntervalMs) return c
+  return { ...c, spec: { ...c.spec, analysis: { ...c.spec.analysis, interval: formatDuration(minIntervalMs) } } }
+}
+
+/**
+ * Why the Canary cannot be acted on, or undefined when it can. Only rejections stop the controller: warnings
+ * (an ignored field, an old name) were the webhook's to give; references are left to the checks that use them.
+ * `idle` says the target runs no pods while it waits (replicas 0 and no primary yet).
+ */
+export function invalidSpecMessage(c: Canary, idle: boolean): string | undefined {
+  const problems = lintCanary(c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 }).rejections
+  if (problems.length === 0) return undefined
+  const waiting = idle ? `; ${c.spec.targetRef.name} runs no pods until then (or until sluice.dev/strategy is removed)` : ''
+  return `${problems.join('; ')}; nothing is done until the Canary is fixed${waiting}`
+}
+
+/** The status with an InvalidSpec condition saying why the Canary is not acted on (kept as is when unchanged). */
+export function withInvalidSpec(status: CanaryStatus, message: string, now: Date): CanaryStatus {
+  const others = (status.conditions ?? []).filter(c => c.type !== 'InvalidSpec')
+  const before = status.conditions?.find(c => c.type === 'InvalidSpec')
+  if (before?.message === message) return status
+  return { ...status, conditions: [...others, { type: 'InvalidSpec', status: 'True', reason: 'InvalidSpec', message, lastTransitionTime: before?.lastTransitionTime ?? now.toISOString() }] }
+}
+
+/** The status without the InvalidSpec condition, once the spec can run again. */
+export function withoutInvalidSpec(status: CanaryStatus): CanaryStatus {
+  if (!status.conditions?.some(c => c.type === 'InvalidSpec')) return status
+  const conditions = status.conditions.filter(c => c.type !== 'InvalidSpec')
+  const { conditions: _all, ...rest } = status
+  return conditions.length > 0 ? { ...rest, conditions } : rest
+}
+
+/**
+ * The status to write after the machine decided: without InvalidSpec, with the generation it was decided
+ * from, and trackedConfigs set afresh to what the target uses now (a config no longer used leaves it).
+ */
+export function statusAfterDecision(decided: CanaryStatus, generation: number | undefined, trackedHashes: Readonly<Record<string, string>>): CanaryStatus {
+  const { trackedConfigs: _recorded, ...rest } = decided
+  return {
+    ...withoutInvalidSpec(rest),
+    ...(generation !== undefined && { observedGeneration: generation }),
+    ...(Object.keys(trackedHashes).length > 0 && { trackedConfigs: { ...trackedHashes } }),
+  }
+}
+
+/**
+ * Whether the status is written: when it changed, and also when there are actions to confirm (the API server
+ * stores no no-op, but the conditional write refuses a decision made from a stale read before anything acts).
+ */
+export function mustWriteStatus(before: CanaryStatus, after: CanaryStatus, actions: readonly Action[]): boolean {
+  return actions.length > 0 || canonicalJson(after) !== canonicalJson(before)
+}
+
+/**
+ * Whether a route action rebuilds the Services and router objects, or only sets the weights (a few API calls
+ * instead of ten): rebuilt when they were not found, or when the spec changed since this process built them.
+ */
+export function needsRouterRebuild(routed: boolean, builtGeneration: number | undefined, generation: number | undefined): boolean {
+  return !routed || builtGeneration !== generation
+}
+
+/** The next look: the next interval, soon after acting, or a resync, whichever comes first. */
+export function nextLookAt(now: Date, c: Canary, actions: readonly Action[]): Date {
+  const at = now.getTime()
+  const tick = nextTickAt(c)?.getTime() ?? Infinity
+  const soon = actions.some(a => !QUIET.has(a.kind)) ? at + SETTLE_MS : Infinity
+  return new Date(Math.min(tick, soon, at + RESYNC_MS))
+}
+
+/** Whether a phase change starts a run (into a running phase) or ends one (into Succeeded or Failed). */
+export function runTransition(before: CanaryPhase | undefined, after: CanaryPhase | undefined): 'start' | 'succeeded' | 'failed' | undefined {
+  if (!RUNNING.has(before) && RUNNING.has(after)) return 'start'
+  if (after === before) return undefined
+  if (after === 'Succeeded') return 'succeeded'
+  if (after === 'Failed') return 'failed'
+  return undefined
+}

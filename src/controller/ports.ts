@@ -1,0 +1,32 @@
+// The seams the reconcile acts through, implemented by adapters (Events, telemetry, webhooks and alerts),
+// so that it knows none of their transports.
+import type { AlertSeverity, Canary, CanaryPhase, HookType } from '../api/types.ts'
+import type { HookOutcome } from './machine/types.ts'
+
+export interface ObjectReference {
+  readonly apiVersion: string
+  readonly kind: string
+  readonly name: string
+  readonly namespace: string
+  readonly uid?: string
+}
+
+export interface Recorder {
+  record(object: ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>
+}
+
+/** The parts of the telemetry the reconcile feeds. */
+export interface Telemetry {
+  observePhase(name: string, namespace: string, phase: CanaryPhase): void
+  observeWeights(namespace: string, primary: string, canary: string, primaryWeight: number, canaryWeight: number): void
+  observeMetric(name: string, namespace: string, metric: string, value: number): void
+  runFinished(name: string, namespace: string, outcome: 'succeeded' | 'failed', seconds: number): void
+  forget(name: string, namespace: string): void
+}
+
+/** Webhooks and alerts. */
+export interface Hooks {
+  run(canary: Canary, type: HookType, phase: string): Promise<HookOutcome[]>
+  event(canary: Canary, type: 'Normal' | 'Warning', reason: string, message: string): void
+  alert(canary: Canary, severity: AlertSeverity, message: string): Promise<void>
+}
