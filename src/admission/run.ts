@@ -126,6 +126,29 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   const port = (server.server.address() as { port: number }).port
   server.setCachesSynced(true)
 
+  const registrar = keepRegistered(o, admissionApi, certs, policies, log)
+  await registrar.registered()
+  certs.start()
+  log.info({ port, url: o.url }, 'sluice webhook serving')
+
+  return {
+    server, certs, port,
+    async stop() {
+      registrar.stop()
+      certs.stop()
+      for (const i of informers) i.stop()
+      await server.close()
+    },
+  }
+}
+
+/**
+ * Writes the webhook configurations (endpoint, CA bundle, the policies' namespace selectors) now and again
+ * whenever the policies change, debounced; a failure is logged and retried with the next change.
+ */
+function keepRegistered(
+  o: WebhookOptions, api: AdmissionregistrationV1Api, certs: CertificateManager, policies: Informer<DeliveryPolicy>, log: Logger,
+): { registered(): Promise<void>; stop(): void } {
   const endpoint: Endpoint = o.url ? { kind: 'url', base: o.url } : { kind: 'service', namespace: o.namespace, name: o.service }
   let registering: Promise<void> = Promise.resolve()
   const register = (): void => {
@@ -137,7 +160,7 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
         ...(current && { caBundle: Buffer.from(joinPemBundle(current.trusted)).toString('base64') }),
         ...(o.namespaceLabels && { namespaceLabels: o.namespaceLabels }),
       }
-      await applyConfigurations(admissionApi, registration)
+      await applyConfigurations(api, registration)
       log.info({ policies: registration.policies?.length ?? 0 }, 'webhook configurations registered')
     }).catch((err: unknown) => { log.error({ err: String(err) }, 'registering webhook configurations failed') })
   }
@@ -147,19 +170,7 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     clearTimeout(debounce)
     debounce = setTimeout(register, 200)
   })
-  await registering
-  certs.start()
-  log.info({ port, url: o.url }, 'sluice webhook serving')
-
-  return {
-    server, certs, port,
-    async stop() {
-      clearTimeout(debounce)
-      certs.stop()
-      for (const i of informers) i.stop()
-      await server.close()
-    },
-  }
+  return { registered: () => registering, stop: () => { clearTimeout(debounce) } }
 }
 
 // The configurations are created at install time (manifests/, or the local harness) by an administrator:

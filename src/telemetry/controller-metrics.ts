@@ -58,51 +58,51 @@ function ensureDefaultMetrics(registry: Registry): void {
   if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry })
 }
 
+/** The instruments, each registered in `registry` only. */
+function createSeries(registry: Registry) {
+  const registers = [registry]
+  const perCanary = ['name', 'namespace'] as const
+  return {
+    status: new Gauge({
+      name: 'sluice_canary_status',
+      help: 'Canary status as in Flagger: 0 = Progressing (analysis running), 1 = any other phase, 2 = Failed',
+      labelNames: perCanary, registers,
+    }),
+    phase: new Gauge({
+      name: 'sluice_canary_phase',
+      help: 'Current phase of the canary: 1 on the series of the current phase; other phases have no series',
+      labelNames: [...perCanary, 'phase'] as const, registers,
+    }),
+    weight: new Gauge({
+      name: 'sluice_canary_weight',
+      help: 'Traffic weight (percent) routed to a workload: <target>-primary and <target>',
+      labelNames: ['workload', 'namespace'] as const, registers,
+    }),
+    duration: new Histogram({
+      name: 'sluice_canary_duration_seconds',
+      help: 'Length of finished canary runs (succeeded or failed), from the new revision to the final phase',
+      labelNames: perCanary, buckets: [...RUN_DURATION_BUCKETS], registers,
+    }),
+    analysis: new Gauge({
+      name: 'sluice_canary_metric_analysis',
+      help: 'Last value of each metric check of the canary analysis',
+      labelNames: [...perCanary, 'metric'] as const, registers,
+    }),
+    successes: new Counter({ name: 'sluice_canary_successes_total', help: 'Canary runs that ended Succeeded', labelNames: perCanary, registers }),
+    failures: new Counter({ name: 'sluice_canary_failures_total', help: 'Canary runs that ended Failed (rolled back)', labelNames: perCanary, registers }),
+    queueDepth: new Gauge({ name: 'sluice_workqueue_depth', help: 'Canaries waiting in the work queue', registers }),
+    reconcile: new Histogram({
+      name: 'sluice_reconcile_duration_seconds',
+      help: 'Time taken by one reconcile of one canary',
+      buckets: [...RECONCILE_BUCKETS], registers,
+    }),
+    reconcileErrors: new Counter({ name: 'sluice_reconcile_errors_total', help: 'Reconciles that ended in an error', registers }),
+  }
+}
+
 export function createControllerMetrics(registry: Registry = new Registry()): ControllerMetrics {
   ensureDefaultMetrics(registry)
-  const registers = [registry]
-  const status = new Gauge({
-    name: 'sluice_canary_status',
-    help: 'Canary status as in Flagger: 0 = Progressing (analysis running), 1 = any other phase, 2 = Failed',
-    labelNames: ['name', 'namespace'] as const, registers,
-  })
-  const phaseGauge = new Gauge({
-    name: 'sluice_canary_phase',
-    help: 'Current phase of the canary: 1 on the series of the current phase; other phases have no series',
-    labelNames: ['name', 'namespace', 'phase'] as const, registers,
-  })
-  const weight = new Gauge({
-    name: 'sluice_canary_weight',
-    help: 'Traffic weight (percent) routed to a workload: <target>-primary and <target>',
-    labelNames: ['workload', 'namespace'] as const, registers,
-  })
-  const duration = new Histogram({
-    name: 'sluice_canary_duration_seconds',
-    help: 'Length of finished canary runs (succeeded or failed), from the new revision to the final phase',
-    labelNames: ['name', 'namespace'] as const, buckets: [...RUN_DURATION_BUCKETS], registers,
-  })
-  const analysis = new Gauge({
-    name: 'sluice_canary_metric_analysis',
-    help: 'Last value of each metric check of the canary analysis',
-    labelNames: ['name', 'namespace', 'metric'] as const, registers,
-  })
-  const successes = new Counter({
-    name: 'sluice_canary_successes_total',
-    help: 'Canary runs that ended Succeeded',
-    labelNames: ['name', 'namespace'] as const, registers,
-  })
-  const failures = new Counter({
-    name: 'sluice_canary_failures_total',
-    help: 'Canary runs that ended Failed (rolled back)',
-    labelNames: ['name', 'namespace'] as const, registers,
-  })
-  const queueDepth = new Gauge({ name: 'sluice_workqueue_depth', help: 'Canaries waiting in the work queue', registers })
-  const reconcile = new Histogram({
-    name: 'sluice_reconcile_duration_seconds',
-    help: 'Time taken by one reconcile of one canary',
-    buckets: [...RECONCILE_BUCKETS], registers,
-  })
-  const reconcileErrors = new Counter({ name: 'sluice_reconcile_errors_total', help: 'Reconciles that ended in an error', registers })
+  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, queueDepth, reconcile, reconcileErrors } = createSeries(registry)
 
   // What exact-match removal needs to know about each Canary's series: prom-client removes by full label set.
   const tracked = new Map<string, Tracked>()

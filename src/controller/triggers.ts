@@ -1,0 +1,79 @@
+// Which watch events call for which work. Keys are `c:<ns>/<name>` for a Canary's reconcile and
+// `d:<ns>/<name>` for the Canary generated from an annotated Deployment.
+import type { V1Deployment } from '@kubernetes/client-node'
+import { configKey, configRefs } from '../deployer/configs.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
+import type { Canary } from '../api/types.ts'
+import type { Caches } from './caches.ts'
+
+interface Triggers {
+  readonly generation?: number
+  readonly annotations: string
+  readonly deleting: boolean
+  readonly finalizers: string
+}
+
+// A Canary's own status writes come back as watch events; only changes a user (or GC) makes need a reconcile.
+function triggersOf(c: Canary): Triggers {
+  return {
+    ...(c.metadata.generation !== undefined && { generation: c.metadata.generation }),
+    annotations: JSON.stringify(c.metadata.annotations ?? {}),
+    deleting: c.metadata.deletionTimestamp !== undefined,
+    finalizers: JSON.stringify(c.metadata.finalizers ?? []),
+  }
+}
+
+function sameTriggers(a: Triggers | undefined, b: Triggers): boolean {
+  return a !== undefined && a.generation === b.generation && a.annotations === b.annotations && a.deleting === b.deleting && a.finalizers === b.finalizers
+}
+
+export const keyOf = (kind: 'c' | 'd', namespace: string | undefined, name: string | undefined): string => `${kind}:${namespace ?? ''}/${name ?? ''}`
+
+export function splitKey(key: string): { kind: string; namespace: string; name: string } {
+  const [kind, rest] = [key.slice(0, 1), key.slice(2)]
+  const slash = rest.indexOf('/')
+  return { kind, namespace: rest.slice(0, slash), name: rest.slice(slash + 1) }
+}
+
+export const isGeneratedObject = (d: V1Deployment): boolean => d.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
+
+/** Every key that needs work on a fresh start: each user Deployment and each Canary. */
+export function allKeys(caches: Caches): string[] {
+  const deployments = caches.deployments.list().filter(d => !isGeneratedObject(d)).map(d => keyOf('d', d.metadata?.namespace, d.metadata?.name))
+  return [...deployments, ...caches.canaries.list().map(c => keyOf('c', c.metadata.namespace, c.metadata.name))]
+}
+
+/** Feeds `enqueue` from the caches' watch events. */
+export function wireTriggers(caches: Caches, enqueue: (key: string) => void, watchNamespace: string | undefined): void {
+  const enqueueCanaries = (namespace: string | undefined, match: (canary: Canary) => boolean): void => {
+    for (const c of caches.canaries.list(namespace).filter(match)) enqueue(keyOf('c', c.metadata.namespace, c.metadata.name))
+  }
+  const seen = new Map<string, Triggers>()
+  caches.canaries.on((c, event) => {
+    const key = keyOf('c', c.metadata.namespace, c.metadata.name)
+    const triggers = triggersOf(c)
+    if (event === 'delete') seen.delete(key)
+    else if (event === 'update' && sameTriggers(seen.get(key), triggers)) return
+    else seen.set(key, triggers)
+    enqueue(key)
+  })
+  caches.deployments.on((d, event) => {
+    const namespace = d.metadata?.namespace
+    const name = d.metadata?.name ?? ''
+    if (!isGeneratedObject(d) && event !== 'delete') enqueue(keyOf('d', namespace, name))
+    // Readiness of either side moves a waiting Canary on at once.
+    enqueueCanaries(namespace, c => c.spec.targetRef.name === name || `${c.spec.targetRef.name}-primary` === name)
+  })
+  const onConfig = (kind: 'configmap' | 'secret') => (obj: { metadata?: { namespace?: string; name?: string } }): void => {
+    const key = configKey({ kind, name: obj.metadata?.name ?? '' })
+    const namespace = obj.metadata?.namespace
+    enqueueCanaries(namespace, c => {
+      const target = caches.deployments.get(c.spec.targetRef.name, namespace)
+      return configRefs(target?.spec?.template.spec).some(r => configKey(r) === key)
+    })
+  }
+  caches.configMaps.on(onConfig('configmap'))
+  caches.secrets.on(onConfig('secret'))
+  caches.autoscalers.on(h => { enqueueCanaries(h.metadata?.namespace, c => c.spec.autoscalerRef?.name === h.metadata?.name) })
+  caches.policies.on(() => { for (const d of caches.deployments.list(watchNamespace)) enqueue(keyOf('d', d.metadata?.namespace, d.metadata?.name)) })
+}
