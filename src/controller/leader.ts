@@ -1,3 +1,4 @@
+// Kept: client-node 2.0.1 ships no leader elector (only the generated Lease API, CoordinationV1Api), and @codedependant/kubernetes-leader-election 1.0.1 would bring in a second client-node (it depends on ^1.3.0).
 // Leader election through a coordination.k8s.io/v1 Lease, as client-go's leaderelection package does:
 // read the Lease, decide (a pure function), write it back guarded by resourceVersion. A leader that
 // cannot renew within renewDeadline, or sees another holder, stops at once and for good: the caller

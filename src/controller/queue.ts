@@ -1,3 +1,4 @@
+// Kept: client-node 2.0.1 has no work queue, and promise queues such as p-queue run every task added (no per-key dedup, no rerun of a key added while it runs, no delayed add where the earliest time wins).
 // A keyed work queue with delayed adds: a key is queued at most once, never worked on by two workers at
 // once (an add while it runs makes it run again afterwards), and the earliest requested time wins. Keys added
 // for "now" (watch events: a new revision) go ahead of keys whose timer fired (interval ticks, retries), so

@@ -1,6 +1,6 @@
-// A list-watch cache with the watchdog that client-node's own informer lacks: bookmarks, a restart
-// after errors (with backoff) or after silence, and a periodic relist that also notices deletions
-// missed while a stream was silently dead.
+// Kept over client-node 2.0.1's makeInformer/ListWatch: on a list or watch error other than 410 or a timeout it stops for good (no retry, no backoff), its start() resolves with an empty cache when the first list fails, and it asks for no bookmarks, never relists on a timer and has no transform.
+// This cache restarts with backoff after errors, and after silence (a watchdog besides the Watch's own
+// 30 s idle timeout), and relists periodically, which also notices deletions missed while a stream was dead.
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { backoffDelay, type Backoff } from '../util/backoff.ts'

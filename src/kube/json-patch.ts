@@ -1,3 +1,4 @@
+// Kept: npm's RFC 6902 libraries (rfc6902, fast-json-patch) apply patches or diff two whole documents (array elements by index); none builds the op for one path against the live object (add at the first missing ancestor, no whole-array writes, no prototype segments).
 // Minimal JSON Patch (RFC 6902) operations on known paths, with RFC 6901 pointers. Arrays are never
 // replaced whole: a stale index or a whole-array write would undo what other webhooks added.
 // In kube/, not admission/: admission responses and the certificate manager's writes to webhook
@@ -5,8 +6,8 @@
 
 import { isRecord } from '../util/records.ts'
 
-export type PathSegment = string | number
-export type Path = readonly PathSegment[]
+type PathSegment = string | number
+type Path = readonly PathSegment[]
 
 export type PatchOperation =
   | { readonly op: 'add'; readonly path: string; readonly value: unknown }
@@ -130,21 +131,15 @@ export function removeAt(doc: unknown, path: Path): PatchOperation[] {
 
 // ---- labels and annotations ----------------------------------------------------------------------
 
-type MapField = 'annotations' | 'labels'
-
-function setMapEntries(doc: unknown, field: MapField, entries: Readonly<Record<string, string>>): PatchOperation[] {
-  const keys = Object.keys(entries)
-  for (const key of keys) checkSegment(key)
-  const current = valueAt(doc, ['metadata', field])
-  if (!isRecord(current)) return keys.length === 0 ? [] : [setAt(doc, ['metadata', field], { ...entries })]
-  return keys
-    .filter(key => !Object.hasOwn(current, key) || current[key] !== entries[key])
-    .map(key => add(['metadata', field, key], entries[key]))
-}
-
 /** Sets annotations, leaving unchanged ones out of the patch. */
 export function setAnnotations(doc: unknown, entries: Readonly<Record<string, string>>): PatchOperation[] {
-  return setMapEntries(doc, 'annotations', entries)
+  const keys = Object.keys(entries)
+  for (const key of keys) checkSegment(key)
+  const current = valueAt(doc, ['metadata', 'annotations'])
+  if (!isRecord(current)) return keys.length === 0 ? [] : [setAt(doc, ['metadata', 'annotations'], { ...entries })]
+  return keys
+    .filter(key => !Object.hasOwn(current, key) || current[key] !== entries[key])
+    .map(key => add(['metadata', 'annotations', key], entries[key]))
 }
 
 /** `add /metadata/annotations {key: value}` when the map is absent, `add /metadata/annotations/<key>` otherwise. */
@@ -156,14 +151,6 @@ export function removeAnnotation(doc: unknown, key: string): PatchOperation[] {
   return removeAt(doc, ['metadata', 'annotations', key])
 }
 
-export function setLabels(doc: unknown, entries: Readonly<Record<string, string>>): PatchOperation[] {
-  return setMapEntries(doc, 'labels', entries)
-}
-
 export function setLabel(doc: unknown, key: string, value: string): PatchOperation {
   return setAt(doc, ['metadata', 'labels', key], value)
-}
-
-export function removeLabel(doc: unknown, key: string): PatchOperation[] {
-  return removeAt(doc, ['metadata', 'labels', key])
 }

@@ -1,3 +1,4 @@
+// Kept over client-node 2.0.1's quantityToScalar: it is not exported from the package root, throws on valid fractions with a large suffix ("1.5Gi", "1.5k": no BigInt of 1.5) and gives floats for m, u and n ("100n" is 1e-7), where the revision hash needs one exact value.
 // Kubernetes resource quantities in one canonical form, because the API server rewrites what the user
 // wrote ("0.5" comes back as "500m", "1024Mi" as "1Gi") and the revision must not see a change.
 // In kube/, not api/: a Kubernetes value format, read by revision.ts.

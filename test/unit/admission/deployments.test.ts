@@ -6,7 +6,7 @@ import type { AdmissionRequest, AdmissionVerdict, KubeObject, Operation } from '
 import { templateRevision } from '../../../src/kube/revision.ts'
 import type { DeliveryPolicy } from '../../../src/api/types.ts'
 import { canaryAnnotations, policy } from '../api/fixtures.ts'
-import { applyPatch } from './json-patch.ts'
+import { applyPatch } from '../../helpers/json-patch.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const D = 'Deployment shop/podinfo'

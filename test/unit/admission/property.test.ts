@@ -7,7 +7,7 @@ import { allow, allowWithPatch, deny } from '../../../src/admission/review.ts'
 import type { AdmissionRequest, AdmissionVerdict } from '../../../src/admission/review.ts'
 import { setAnnotation, valueAt } from '../../../src/kube/json-patch.ts'
 import type { PatchOperation } from '../../../src/kube/json-patch.ts'
-import { applyPatch } from './json-patch.ts'
+import { applyPatch } from '../../helpers/json-patch.ts'
 import { patchOf, server } from './fixtures.ts'
 
 const unhandled: unknown[] = []

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { AdmissionregistrationV1Api } from '@kubernetes/client-node'
 import { caBundlePatch, webhookConfigurationSink } from '../../../src/certs/webhooks.ts'
-import { applyPatch } from '../admission/json-patch.ts'
+import { applyPatch } from '../../helpers/json-patch.ts'
 
 const config = {
   metadata: { name: 'sluice' },
@@ -24,7 +24,7 @@ t.test('only webhooks whose caBundle differs are patched, each guarded by its na
   t.same(patched.webhooks.map(w => w.clientConfig.caBundle), ['bmV3', 'bmV3', 'bmV3'])
   t.same(caBundlePatch(patched, 'bmV3'), [], 'nothing when all match')
   t.same(caBundlePatch({}, 'bmV3'), [], 'nothing for a configuration without webhooks')
-  t.throws(() => applyPatch({ ...config, webhooks: [config.webhooks[1], config.webhooks[0], config.webhooks[2]] }, ops), /test failed/,
+  t.throws(() => applyPatch({ ...config, webhooks: [config.webhooks[1], config.webhooks[0], config.webhooks[2]] }, ops), { name: 'TestError' },
     'a reordered list fails the patch instead of changing the wrong webhook')
 })
 

@@ -3,7 +3,7 @@ import {
   add, append, escapeSegment, pointer, remove, removeAnnotation, removeAt, replace, setAnnotation, setAnnotations, setAt, setLabel,
   unescapeSegment, valueAt,
 } from '../../../src/kube/json-patch.ts'
-import { applyPatch } from '../admission/json-patch.ts'
+import { applyPatch } from '../../helpers/json-patch.ts'
 import { deployment } from '../admission/fixtures.ts'
 
 t.test('RFC 6901 escaping: ~ before /', async t => {
