@@ -23,10 +23,6 @@ export function escapeSegment(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1')
 }
 
-export function unescapeSegment(segment: string): string {
-  return segment.replaceAll('~1', '/').replaceAll('~0', '~')
-}
-
 function checkSegment(segment: PathSegment): string {
   if (typeof segment === 'number') {
     if (!Number.isSafeInteger(segment) || segment < 0) throw new Error(`JSON Patch: array index ${segment} is not a non-negative integer`)
@@ -37,7 +33,7 @@ function checkSegment(segment: PathSegment): string {
 }
 
 /** The JSON Pointer of a path; the empty path (the whole document) is refused. */
-export function pointer(path: Path): string {
+function pointer(path: Path): string {
   if (path.length === 0) throw new Error('JSON Patch: refusing to patch the whole document')
   return path.map(s => '/' + checkSegment(s)).join('')
 }
@@ -52,18 +48,9 @@ export function replace(path: Path, value: unknown): PatchOperation {
   return { op: 'replace', path: pointer(path), value }
 }
 
-export function remove(path: Path): PatchOperation {
-  return { op: 'remove', path: pointer(path) }
-}
-
 /** Makes the patch fail unless the value at `path` is still `value` (guards index-based paths). */
 export function test(path: Path, value: unknown): PatchOperation {
   return { op: 'test', path: pointer(path), value }
-}
-
-/** Appends to an existing array. */
-export function append(arrayPath: Path, value: unknown): PatchOperation {
-  return { op: 'add', path: pointer(arrayPath) + '/-', value }
 }
 
 // ---- operations that look at the document --------------------------------------------------------
@@ -124,12 +111,7 @@ export function setAt(doc: unknown, path: Path, value: unknown): PatchOperation 
   return add(path, value)
 }
 
-/** A `remove` when `path` holds a value, nothing otherwise (removing an absent path fails the whole patch). */
-export function removeAt(doc: unknown, path: Path): PatchOperation[] {
-  return valueAt(doc, path) === undefined ? [] : [remove(path)]
-}
-
-// ---- labels and annotations ----------------------------------------------------------------------
+// ---- annotations ----------------------------------------------------------------------
 
 /** Sets annotations, leaving unchanged ones out of the patch. */
 export function setAnnotations(doc: unknown, entries: Readonly<Record<string, string>>): PatchOperation[] {
@@ -147,10 +129,3 @@ export function setAnnotation(doc: unknown, key: string, value: string): PatchOp
   return setAt(doc, ['metadata', 'annotations', key], value)
 }
 
-export function removeAnnotation(doc: unknown, key: string): PatchOperation[] {
-  return removeAt(doc, ['metadata', 'annotations', key])
-}
-
-export function setLabel(doc: unknown, key: string, value: string): PatchOperation {
-  return setAt(doc, ['metadata', 'labels', key], value)
-}
