@@ -144,43 +144,21 @@ export interface LeaderElector {
 
 type State = 'idle' | 'candidate' | 'leading' | 'lost' | 'stopped'
 
-export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
-  const timings: Timings = {
-    leaseDurationMs: options.leaseDurationMs ?? 15_000,
-    renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
-    retryPeriodMs: options.retryPeriodMs ?? 2_000,
-  }
+/** The timings with client-go's defaults, checked. */
+function timingsOf(o: Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>): Timings {
+  const timings = { leaseDurationMs: o.leaseDurationMs ?? 15_000, renewDeadlineMs: o.renewDeadlineMs ?? 10_000, retryPeriodMs: o.retryPeriodMs ?? 2_000 }
   checkTimings(timings)
-  const { namespace, name, identity } = options
-  const now = options.now ?? ((): Date => new Date())
-  const log = options.logger.child({ lease: `${namespace}/${name}`, identity })
-  const api = options.kc.makeApiClient(CoordinationV1Api)
-  // Half the renew deadline per request, as kube-controller-manager configures its election client.
-  const callOptions = withTimeout(Math.max(500, Math.floor(timings.renewDeadlineMs / 2)))
+  return timings
+}
 
-  let state: State = 'idle'
-  let timer: NodeJS.Timeout | undefined
-  let deadline: NodeJS.Timeout | undefined
-  let inflight: Promise<void> | undefined
-  let stopping: Promise<void> | undefined
-  // The Lease as our last successful write left it; `held` says whether that write made us the holder.
-  let written: V1Lease | undefined
-  let held = false
+/**
+ * When this elector first saw the stored Lease as it is now (client-go's observedTime), for the expiry; a
+ * change of holder is logged once.
+ */
+function leaseObserver(identity: string, log: Logger): (lease: V1Lease | undefined, at: Date) => Date | undefined {
   let observed: { version: string; at: Date } | undefined
   let lastHolder: string | undefined
-
-  const active = (): boolean => state === 'candidate' || state === 'leading'
-
-  const read = async (): Promise<V1Lease | undefined> => {
-    try {
-      return await api.readNamespacedLease({ name, namespace }, callOptions)
-    } catch (err) {
-      if (isNotFound(err)) return undefined
-      throw err
-    }
-  }
-
-  const observe = (lease: V1Lease | undefined, at: Date): Date | undefined => {
+  return (lease, at) => {
     if (!lease) { observed = undefined; return undefined }
     const version = lease.metadata?.resourceVersion ?? ''
     if (observed?.version !== version) observed = { version, at }
@@ -191,6 +169,76 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     }
     return observed.at
   }
+}
+
+/** Reads, writes and releases the one Lease, every write guarded by the resourceVersion it was read at. */
+function leaseClient(api: CoordinationV1Api, namespace: string, name: string, callOptions: ReturnType<typeof withTimeout>, log: Logger) {
+  return {
+    async read(): Promise<V1Lease | undefined> {
+      try {
+        return await api.readNamespacedLease({ name, namespace }, callOptions)
+      } catch (err) {
+        if (isNotFound(err)) return undefined
+        throw err
+      }
+    },
+    write(stored: V1Lease | undefined, spec: LeaseSpecOut): Promise<V1Lease> {
+      // managedFields are the server's bookkeeping; sending them back would only risk overwriting them.
+      const { managedFields: _managed, ...meta } = stored?.metadata ?? {}
+      const body: V1Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: stored ? { ...meta, name, namespace } : { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+        spec: {
+          ...stored?.spec,
+          holderIdentity: spec.holderIdentity,
+          leaseDurationSeconds: spec.leaseDurationSeconds,
+          acquireTime: new V1MicroTime(spec.acquireTime.getTime()),
+          renewTime: new V1MicroTime(spec.renewTime.getTime()),
+          leaseTransitions: spec.leaseTransitions,
+        },
+      }
+      // A replace carries the read resourceVersion: if anyone wrote in between, the API server answers 409.
+      return stored
+        ? api.replaceNamespacedLease({ name, namespace, body }, callOptions)
+        : api.createNamespacedLease({ namespace, body }, callOptions)
+    },
+    /** client-go's release: no holder and a 1 s duration, so the next candidate acquires on its next round. */
+    async release(written: V1Lease, now: Date): Promise<void> {
+      if (!written.spec) return
+      const at = new V1MicroTime(now.getTime())
+      const body: V1Lease = { ...written, spec: { ...written.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: at, renewTime: at } }
+      try {
+        await api.replaceNamespacedLease({ name, namespace, body }, callOptions)
+        log.info('lease released')
+      } catch (err) {
+        // A conflict means someone else already wrote the Lease: there is nothing of ours left to release.
+        if (!isConflict(err)) log.warn({ err: describeError(err) }, 'lease release failed; a successor waits for it to expire')
+      }
+    },
+  }
+}
+
+export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
+  const timings = timingsOf(options)
+  const { namespace, name, identity } = options
+  const now = options.now ?? ((): Date => new Date())
+  const log = options.logger.child({ lease: `${namespace}/${name}`, identity })
+  // Half the renew deadline per request, as kube-controller-manager configures its election client.
+  const lease = leaseClient(options.kc.makeApiClient(CoordinationV1Api), namespace, name, withTimeout(Math.max(500, Math.floor(timings.renewDeadlineMs / 2))), log)
+
+  let state: State = 'idle'
+  let timer: NodeJS.Timeout | undefined
+  let deadline: NodeJS.Timeout | undefined
+  let inflight: Promise<void> | undefined
+  let stopping: Promise<void> | undefined
+  // The Lease as our last successful write left it; `held` says whether that write made us the holder.
+  let written: V1Lease | undefined
+  let held = false
+
+  const active = (): boolean => state === 'candidate' || state === 'leading'
+
+  const observe = leaseObserver(identity, log)
 
   const lose = (reason: string): void => {
     if (state !== 'leading') return
@@ -209,32 +257,10 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     deadline = setTimeout(() => lose(`no renewal for ${timings.renewDeadlineMs} ms`), Math.max(0, left))
   }
 
-  const write = async (stored: V1Lease | undefined, spec: LeaseSpecOut): Promise<V1Lease> => {
-    // managedFields are the server's bookkeeping; sending them back would only risk overwriting them.
-    const { managedFields: _managed, ...meta } = stored?.metadata ?? {}
-    const body: V1Lease = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: stored ? { ...meta, name, namespace } : { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
-      spec: {
-        ...stored?.spec,
-        holderIdentity: spec.holderIdentity,
-        leaseDurationSeconds: spec.leaseDurationSeconds,
-        acquireTime: new V1MicroTime(spec.acquireTime.getTime()),
-        renewTime: new V1MicroTime(spec.renewTime.getTime()),
-        leaseTransitions: spec.leaseTransitions,
-      },
-    }
-    // A replace carries the read resourceVersion: if anyone wrote in between, the API server answers 409.
-    return stored
-      ? api.replaceNamespacedLease({ name, namespace, body }, callOptions)
-      : api.createNamespacedLease({ namespace, body }, callOptions)
-  }
-
   /** One read-decide-write round; returns true when a conflict while leading calls for an immediate re-read. */
   const attempt = async (): Promise<boolean> => {
     const startedMs = Date.now()
-    const stored = await read()
+    const stored = await lease.read()
     if (!active()) return false
     const at = now()
     const decision = decide({
@@ -243,11 +269,8 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     })
     if (decision.action === 'lost') { lose(decision.reason); return false }
     if (decision.action === 'wait') return false
-    let result: V1Lease
-    try {
-      result = await write(stored, decision.spec)
-    } catch (err) {
-      if (!isConflict(err)) throw err
+    const result = await lease.write(stored, decision.spec).catch((err: unknown) => { if (isConflict(err)) return undefined; throw err })
+    if (!result) {
       // Someone else wrote the Lease first. A candidate has simply lost this round; a leader looks again now.
       log.debug('lease write conflicted')
       return state === 'leading'
@@ -259,7 +282,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     armDeadline(startedMs)
     if (state === 'candidate') {
       state = 'leading'
-      lastHolder = identity
       log.info({ takeover: decision.action === 'acquire' && decision.takeover, transitions: decision.spec.leaseTransitions }, 'became leader')
       try { options.onStartedLeading() } catch (err) { log.error({ err: describeError(err) }, 'onStartedLeading threw') }
     }
@@ -285,22 +307,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     }, ms)
   }
 
-  const release = async (): Promise<void> => {
-    const lease = written
-    if (!held || !lease?.spec) return
-    held = false
-    const at = new V1MicroTime(now().getTime())
-    // client-go's release: no holder and a 1 s duration, so the next candidate acquires on its next round.
-    const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: at, renewTime: at } }
-    try {
-      await api.replaceNamespacedLease({ name, namespace, body }, callOptions)
-      log.info('lease released')
-    } catch (err) {
-      // A conflict means someone else already wrote the Lease: there is nothing of ours left to release.
-      if (!isConflict(err)) log.warn({ err: describeError(err) }, 'lease release failed; a successor waits for it to expire')
-    }
-  }
-
   return {
     start(): void {
       if (state !== 'idle') return
@@ -316,7 +322,10 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         clearTimeout(deadline)
         if (inflight) await inflight
         // After a loss the Lease is not ours to touch, whatever our last write said.
-        if (!wasLost) await release()
+        if (!wasLost && held && written) {
+          held = false
+          await lease.release(written, now())
+        }
       })()
       return stopping
     },

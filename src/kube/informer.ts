@@ -35,9 +35,54 @@ export function objectKey(o: KubernetesObject): string {
 // 1 s, doubling, at most 30 s.
 const RECONNECT_BACKOFF: Backoff = { initialMs: 1000, factor: 2, maxMs: 30_000 }
 
-export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts: InformerOptions<T>): Informer<T> {
-  const store = new Map<string, T>()
+/** Why a watch ended: its resourceVersion expired (410: relist), it was closed on purpose, or it failed. */
+function watchEnd(err: unknown): 'expired' | 'closed' | 'failure' {
+  if (!err) return 'closed'
+  const code = (err as { code?: number; statusCode?: number }).code ?? (err as { statusCode?: number }).statusCode
+  if (code === 410) return 'expired'
+  return (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError' ? 'closed' : 'failure'
+}
+
+/** The cache itself: objects by namespace/name, and the handlers told of every change. */
+function createStore<T extends KubernetesObject>(transform: ((obj: T) => T) | undefined, onError: ((err: unknown) => void) | undefined) {
+  const objects = new Map<string, T>()
   const handlers: Handler<T>[] = []
+  const emit = (obj: T, event: InformerEvent): void => {
+    for (const h of handlers) {
+      try { h(obj, event) } catch (e) { onError?.(e) }
+    }
+  }
+  const upsert = (received: T): void => {
+    const obj = transform ? transform(received) : received
+    const key = objectKey(obj)
+    const had = objects.has(key)
+    objects.set(key, obj)
+    emit(obj, had ? 'update' : 'add')
+  }
+  return {
+    objects, handlers, upsert,
+    remove(obj: T): void {
+      if (objects.delete(objectKey(obj))) emit(obj, 'delete')
+    },
+    /** Replaces the contents with a full list: what it lacks was deleted meanwhile. */
+    replace(items: readonly T[]): void {
+      const seen = new Set<string>()
+      for (const item of items) {
+        seen.add(objectKey(item))
+        upsert(item)
+      }
+      for (const [key, obj] of objects) {
+        if (!seen.has(key)) {
+          objects.delete(key)
+          emit(obj, 'delete')
+        }
+      }
+    },
+  }
+}
+
+export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts: InformerOptions<T>): Informer<T> {
+  const store = createStore(opts.transform, opts.onError)
   const watch = new Watch(kc)
   const relistMs = opts.relistMs ?? 600_000
   const silenceMs = opts.silenceMs ?? 300_000
@@ -51,33 +96,9 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
   let generation = 0                              // bumps on every (re)connect so stale callbacks are ignored
   let watchdog: NodeJS.Timeout | undefined
 
-  const emit = (obj: T, event: InformerEvent): void => {
-    for (const h of handlers) {
-      try { h(obj, event) } catch (e) { opts.onError?.(e) }
-    }
-  }
-
-  const upsert = (received: T): void => {
-    const obj = opts.transform ? opts.transform(received) : received
-    const key = objectKey(obj)
-    const had = store.has(key)
-    store.set(key, obj)
-    emit(obj, had ? 'update' : 'add')
-  }
-
   async function relist(): Promise<void> {
     const result = await opts.list()
-    const seen = new Set<string>()
-    for (const item of result.items) {
-      seen.add(objectKey(item))
-      upsert(item)
-    }
-    for (const [key, obj] of store) {
-      if (!seen.has(key)) {
-        store.delete(key)
-        emit(obj, 'delete')
-      }
-    }
+    store.replace(result.items)
     resourceVersion = result.metadata?.resourceVersion ?? ''
     lastList = Date.now()
     synced = true
@@ -103,11 +124,8 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
           return
         }
         if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion
-        if (phase === 'ADDED' || phase === 'MODIFIED') upsert(obj)
-        else if (phase === 'DELETED') {
-          const key = objectKey(obj)
-          if (store.delete(key)) emit(obj, 'delete')
-        }
+        if (phase === 'ADDED' || phase === 'MODIFIED') store.upsert(obj)
+        else if (phase === 'DELETED') store.remove(obj)
       }, (err: unknown) => { if (gen === generation) void reconnect(err) })
       // stop() or a newer connect may have run while the watch was being opened.
       if (gen === generation) request = req
@@ -119,13 +137,11 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
 
   async function reconnect(err: unknown): Promise<void> {
     if (stopped) return
-    if (err) {
-      const code = (err as { code?: number; statusCode?: number }).code ?? (err as { statusCode?: number }).statusCode
-      if (code === 410) resourceVersion = ''
-      else if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'TimeoutError') {
-        opts.onError?.(err)
-        failures++
-      }
+    const kind = watchEnd(err)
+    if (kind === 'expired') resourceVersion = ''
+    if (kind === 'failure') {
+      opts.onError?.(err)
+      failures++
     }
     const gen = generation
     if (failures > 0) await sleep(backoffDelay(RECONNECT_BACKOFF, failures))
@@ -134,10 +150,10 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
 
   return {
     get synced() { return synced },
-    on(handler) { handlers.push(handler) },
-    get(name, namespace) { return store.get(`${namespace ?? ''}/${name}`) },
+    on(handler) { store.handlers.push(handler) },
+    get(name, namespace) { return store.objects.get(`${namespace ?? ''}/${name}`) },
     list(namespace) {
-      const all = [...store.values()]
+      const all = [...store.objects.values()]
       return namespace === undefined ? all : all.filter(o => o.metadata?.namespace === namespace)
     },
     async start() {
