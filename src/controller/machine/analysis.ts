@@ -159,15 +159,7 @@ function canaryStep(ctx: Ctx, first: boolean): Advance {
 function blueGreenStep(ctx: Ctx, first: boolean): Advance {
   const iterations = iterationsOf(ctx.status)
   const total = ctx.analysis.iterations ?? 0
-  if (iterations < total) {
-    started(ctx, first)
-    ctx.status = { ...ctx.status, iterations: iterations + 1 }
-    if (ctx.analysis.mirror === true && iterations === 0) event(ctx, 'Normal', 'Advanced', `Start traffic mirroring to ${ctx.name}`)
-    event(ctx, 'Normal', 'Advanced', `Advance ${ctx.name} canary iteration ${iterations + 1}/${total}`)
-    progressed(ctx)
-    routeToStatus(ctx)
-    return result(ctx)
-  }
+  if (iterations < total) return nextIteration(ctx, first, iterations, total, ctx.analysis.mirror === true)
   if (iterations > total) return startPromotion(ctx, 'analysis')
   // Flagger's blue/green: after the last iteration all traffic goes to the canary for one more checked tick.
   const waiting = promotionGate(ctx)
@@ -185,8 +177,14 @@ function abStep(ctx: Ctx, first: boolean): Advance {
   const iterations = iterationsOf(ctx.status)
   const total = ctx.analysis.iterations ?? 0
   if (iterations >= total) return promotionGate(ctx) ?? startPromotion(ctx, 'analysis')
+  return nextIteration(ctx, first, iterations, total, false)
+}
+
+/** One more checked iteration of blue/green or A/B; blue/green's mirroring starts with the first. */
+function nextIteration(ctx: Ctx, first: boolean, iterations: number, total: number, mirror: boolean): Advance {
   started(ctx, first)
   ctx.status = { ...ctx.status, iterations: iterations + 1 }
+  if (mirror && iterations === 0) event(ctx, 'Normal', 'Advanced', `Start traffic mirroring to ${ctx.name}`)
   event(ctx, 'Normal', 'Advanced', `Advance ${ctx.name} canary iteration ${iterations + 1}/${total}`)
   progressed(ctx)
   routeToStatus(ctx)
