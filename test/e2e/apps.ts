@@ -1,6 +1,7 @@
 // The apps the e2e tests deliver, written as data and applied with the real kubectl.
 import { stringify } from 'yaml'
 import { kubectl, kubectlOk } from '../helpers/kube.ts'
+import { watchRecorder } from './env.ts'
 
 export const IMAGE_V1 = 'ghcr.io/stefanprodan/podinfo:6.7.0'
 export const IMAGE_V2 = 'ghcr.io/stefanprodan/podinfo:6.7.1'
@@ -66,6 +67,13 @@ export async function apply(yaml: string): Promise<string> {
   const r = await kubectl(['apply', '-f', '-'], yaml)
   if (r.code !== 0) throw new Error(`kubectl apply failed (${r.code}): ${r.stderr}`)
   return r.stderr
+}
+
+const CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight'
+
+/** Every canary weight the canary Ingress is stored with, in order, from now until stop(). */
+export function canaryWeights(ns: string, name = 'podinfo'): ReturnType<typeof watchRecorder<string>> {
+  return watchRecorder(`/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, `${name}-canary`, o => o.metadata?.annotations?.[CANARY_WEIGHT] ?? '')
 }
 
 export async function canaryWeightAnnotation(ns: string, name = 'podinfo'): Promise<string> {

@@ -4,8 +4,8 @@ import t, { type Test } from 'tap'
 import { STATE_ANNOTATIONS } from '../../src/api/annotations.ts'
 import { kubectlOk } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
-import { canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
+import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
+import { canary, deployment, eventsOf, phase, sharedEnvironment, testNamespace } from './env.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
@@ -36,7 +36,7 @@ t.test('1. a new app is Initialized: primary, Services and router objects, no an
 
 t.test('2. a good version is promoted through the configured weights', async t => {
   const ns = await initialized(t)
-  const weights = recorder(() => canaryWeightAnnotation(ns))
+  const weights = await canaryWeights(ns)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: nginxCanary() }))
   await phase(ns, 'podinfo', 'Succeeded', 180_000, 'Failed')
   t.same(await weights.stop(), ['0', '20', '40', '60', '0'], 'the weights the router objects showed, in order')
@@ -69,7 +69,7 @@ t.test('6. a new revision in the middle of an analysis restarts it with that rev
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: nginxCanary({ interval: '3s', step: 10, max: 50 }) }))
   const during = await until(() => canary(ns, 'podinfo'), c => (c?.status?.canaryWeight ?? 0) >= 20, 'the analysis of v2 under way', 120_000)
   const v2 = during?.status?.lastAppliedSpec
-  const weights = recorder(() => canaryWeightAnnotation(ns))
+  const weights = await canaryWeights(ns)
   await apply(deploymentYaml({ ns, image: IMAGE_V3, sluice: nginxCanary({ interval: '3s', step: 10, max: 50 }) }))
   const v3Revision = (await deployment(ns, 'podinfo'))?.metadata?.annotations?.[STATE_ANNOTATIONS.revision]
   const restarted = await until(() => canary(ns, 'podinfo'), c => c?.status?.lastAppliedSpec !== v2, 'the analysis restarted', 60_000)

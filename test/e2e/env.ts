@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1Deployment } from '@kubernetes/client-node'
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node'
 import type { Canary } from '../../src/api/types.ts'
 import { startPrometheus, type RunningPrometheus } from '../cluster/prometheus.ts'
 import { freePort } from '../cluster/process.ts'
@@ -141,6 +141,29 @@ export async function readyEndpoints(ns: string, service: string): Promise<numbe
  * Polls `read` every `everyMs` until stopped, keeping the distinct consecutive values: the sequence of
  * weights, selectors or endpoint counts a test asserts on.
  */
+/**
+ * Like recorder(), fed by a watch on one object: every stored version is seen, however briefly it lasted,
+ * which polling on a loaded machine cannot promise. `collection` is the API path of its kind in its namespace.
+ */
+export async function watchRecorder<T>(collection: string, name: string, read: (obj: KubernetesObject) => T): Promise<{ values: T[]; stop(): Promise<T[]> }> {
+  const values: T[] = []
+  let failure: Error | undefined
+  const request = await new Watch(kubeConfig()).watch(collection, { fieldSelector: `metadata.name=${name}` }, (phase: string, obj: KubernetesObject) => {
+    if (phase !== 'ADDED' && phase !== 'MODIFIED') return
+    const v = read(obj)
+    if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) values.push(v)
+  }, (err: unknown) => { if (err instanceof Error && err.name !== 'AbortError') failure = err })
+  return {
+    values,
+    async stop() {
+      request.abort()
+      // A watch that ended on its own may have missed versions: the record would not be complete.
+      if (failure) throw new Error(`the watch on ${collection}/${name} failed: ${failure.message}`)
+      return values
+    },
+  }
+}
+
 export function recorder<T>(read: () => Promise<T>, everyMs = 100): { values: T[]; stop(): Promise<T[]> } {
   const values: T[] = []
   let running = true

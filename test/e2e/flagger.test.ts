@@ -11,8 +11,8 @@ import { stringify } from 'yaml'
 import type { Canary } from '../../src/api/types.ts'
 import { kubectlOk, sluiceKubeconfigPath } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, IMAGE_V1, IMAGE_V2 } from './apps.ts'
-import { canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
+import { apply, canaryWeightAnnotation, canaryWeights, IMAGE_V1, IMAGE_V2 } from './apps.ts'
+import { canary, deployment, eventsOf, phase, sharedEnvironment, testNamespace } from './env.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
@@ -195,7 +195,7 @@ async function release(t: Test, canaryYaml: (ns: string) => string): Promise<Rel
   await phase(ns, 'podinfo', 'Initialized', 120_000)
   await until(() => deployment(ns, 'podinfo'), d => d?.spec?.replicas === 0, 'the target scaled to 0 behind podinfo-primary', 60_000)
   t.equal(tester.calls.length, 0, 'no hook runs for the first deployment')
-  const weights = recorder(() => canaryWeightAnnotation(ns))
+  const weights = await canaryWeights(ns)
   await kubectlOk(['-n', ns, 'set', 'image', 'deployment/podinfo', `podinfod=${IMAGE_V2}`])
   const done = await phase(ns, 'podinfo', 'Succeeded', 240_000, 'Failed')
   return { ns, weights: await weights.stop(), calls: tester.calls, done }

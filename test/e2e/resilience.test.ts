@@ -4,7 +4,7 @@ import t from 'tap'
 import { CoordinationV1Api } from '@kubernetes/client-node'
 import { startPrometheus } from '../cluster/prometheus.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
 import { admin, canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
 import type { Canary } from '../../src/api/types.ts'
 
@@ -42,7 +42,7 @@ t.test('7. a controller killed mid-Progressing resumes at the same weight', asyn
   const weightAtKill = (await canary(ns, 'podinfo'))?.status?.canaryWeight ?? -1
   const routedAtKill = Number(await canaryWeightAnnotation(ns))
   t.ok(routedAtKill === weightAtKill || routedAtKill === weightAtKill - 10, `the router shows the status weight ${weightAtKill} or the step before (${routedAtKill})`)
-  const weights = recorder(() => canaryWeightAnnotation(ns))
+  const weights = await canaryWeights(ns)
   // Nobody acting must mean standing still, not drifting or resetting. Instead of sleeping a few intervals,
   // wait until the API server's own records show that a tick was due and nobody took it: the dead leader's
   // Lease has expired (a successor could lead) and the last analysis tick is more than an interval old.
