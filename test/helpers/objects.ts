@@ -1,0 +1,99 @@
+// One builder per kind of object the tests need, each shaped as the API server returns it (valid per its
+// schema, with the uid, generation and resourceVersion the server sets). A test states only what it is about,
+// as overrides: objects merge key by key, lists replace, null removes a default (src/util/merge.ts).
+// `manifest()` turns a stored object back into one a client may create.
+import type { V1DeploymentSpec, V1DeploymentStatus, V1IngressSpec, V1ObjectMeta, V2HorizontalPodAutoscalerSpec } from '@kubernetes/client-node'
+import { deepMerge } from '../../src/util/merge.ts'
+import type { Canary, MetricTemplate } from '../../src/api/types.ts'
+
+/** A partial object: every key optional at every depth, null to drop a default; lists are given whole. */
+export type Overrides<T> = T extends readonly unknown[] ? T
+  : T extends object ? { [K in keyof T]?: Overrides<T[K]> | null }
+  : T
+
+export const IMAGE = 'ghcr.io/stefanprodan/podinfo:6.7.0'
+
+function merged<T>(base: T, overrides: Overrides<T> | undefined): T {
+  return deepMerge(base, overrides ?? {}) as T
+}
+
+/** Name and namespace, with what the server sets on create: a uid (here one per kind and name), generation, resourceVersion. */
+function stored(kind: string, name: string, namespace: string | null | undefined): { name: string; namespace: string; uid: string; generation: number; resourceVersion: string } {
+  return { name, namespace: namespace ?? 'shop', uid: `${kind.toLowerCase()}-${name}`, generation: 1, resourceVersion: '1' }
+}
+
+/** A Canary `podinfo` in `shop` for the Deployment of the same name, port 9898, no provider (the default). */
+export function canary(overrides: Overrides<Canary> = {}): Canary {
+  const name = overrides.metadata?.name ?? 'podinfo'
+  return merged<Canary>({
+    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
+    metadata: stored('Canary', name, overrides.metadata?.namespace),
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, service: { port: 9898 } },
+  }, overrides)
+}
+
+/** A MetricTemplate `errors` in `shop`: a query on the default provider (prometheus, at the default address). */
+export function metricTemplate(overrides: Overrides<MetricTemplate> = {}): MetricTemplate {
+  const name = overrides.metadata?.name ?? 'errors'
+  return merged<MetricTemplate>({
+    apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate',
+    metadata: stored('MetricTemplate', name, overrides.metadata?.namespace),
+    spec: { provider: {}, query: 'sum(errors)' },
+  }, overrides)
+}
+
+// Type literals over the client's types rather than its classes, so that they also fit the routers' and the
+// apply client's object types (which take any key).
+export type Deployment = { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: V1ObjectMeta; spec: V1DeploymentSpec; status?: V1DeploymentStatus }
+export type HorizontalPodAutoscaler = { apiVersion: 'autoscaling/v2'; kind: 'HorizontalPodAutoscaler'; metadata: V1ObjectMeta; spec: V2HorizontalPodAutoscalerSpec }
+export type Ingress = { apiVersion: 'networking.k8s.io/v1'; kind: 'Ingress'; metadata: V1ObjectMeta; spec: V1IngressSpec }
+
+/**
+ * A Deployment `podinfo` in `shop`: one replica (the server's default), selecting `app: <name>`, one
+ * container `app` of podinfo serving port 9898.
+ */
+export function deployment(overrides: Overrides<Deployment> = {}): Deployment {
+  const name = overrides.metadata?.name ?? 'podinfo'
+  return merged<Deployment>({
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: stored('Deployment', name, overrides.metadata?.namespace),
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image: IMAGE, ports: [{ name: 'http', containerPort: 9898 }] }] },
+      },
+    },
+  }, overrides)
+}
+
+/** An autoscaler `podinfo` in `shop` scaling the Deployment of the same name between 1 and 3 replicas. */
+export function hpa(overrides: Overrides<HorizontalPodAutoscaler> = {}): HorizontalPodAutoscaler {
+  const name = overrides.metadata?.name ?? 'podinfo'
+  return merged<HorizontalPodAutoscaler>({
+    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
+    metadata: stored('HorizontalPodAutoscaler', name, overrides.metadata?.namespace),
+    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, minReplicas: 1, maxReplicas: 3 },
+  }, overrides)
+}
+
+/** The user's Ingress `podinfo` in `shop`: every path of one rule to the Service `backend` (default podinfo) on 9898. */
+export function ingress(overrides: Overrides<Ingress> = {}, backend = 'podinfo'): Ingress {
+  const name = overrides.metadata?.name ?? 'podinfo'
+  return merged<Ingress>({
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
+    metadata: stored('Ingress', name, overrides.metadata?.namespace),
+    spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: backend, port: { number: 9898 } } } }] } }] },
+  }, overrides)
+}
+
+// What the server sets and a create must leave out (a resourceVersion on create is an error).
+const SERVER_SET = ['uid', 'generation', 'resourceVersion', 'creationTimestamp', 'managedFields'] as const
+
+/** The object as a client writes it on create: without the fields the server sets, and without a status. */
+export function manifest<T extends { metadata?: object; status?: unknown }>(o: T): T {
+  const { status: _status, ...rest } = o
+  const metadata = Object.fromEntries(Object.entries(o.metadata ?? {}).filter(([k]) => !(SERVER_SET as readonly string[]).includes(k)))
+  return { ...rest, metadata } as T
+}
