@@ -78,13 +78,13 @@ export function hpa(overrides: Overrides<HorizontalPodAutoscaler> = {}): Horizon
   }, overrides)
 }
 
-/** The user's Ingress `podinfo` in `shop`: every path of one rule to the Service `backend` (default podinfo) on 9898. */
-export function ingress(overrides: Overrides<Ingress> = {}, backend = 'podinfo'): Ingress {
+/** The user's Ingress `podinfo` in `shop`: one rule, path `/` to port `port` of the Service `service` (the rules are a list: given whole). */
+export function ingress(overrides: Overrides<Ingress> = {}, service = 'podinfo', port = 9898): Ingress {
   const name = overrides.metadata?.name ?? 'podinfo'
   return merged<Ingress>({
     apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
     metadata: stored('Ingress', name, overrides.metadata?.namespace),
-    spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: backend, port: { number: 9898 } } } }] } }] },
+    spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } }] } }] },
   }, overrides)
 }
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { IMPLEMENTED_PROVIDERS } from '../../../src/api/capabilities.ts'
 import { revertRouterFor, ROUTER_PROVIDERS, routerFor } from '../../../src/router/registry.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../../../src/kube/apply.ts'
-import { canary } from '../../helpers/objects.ts'
+import { canary, deployment } from '../../helpers/objects.ts'
 
 // Records calls only: the routers' behaviour against a real API server is in the integration tests.
 function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObject[]; deleted: string[] } {
@@ -16,7 +16,7 @@ function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObje
   }
 }
 
-const target: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo' }, spec: { selector: { matchLabels: { app: 'podinfo' } } } }
+const target = deployment()
 
 t.test('unknown providers are an error, never a silent fallback', async t => {
   t.throws(() => routerFor('istio', recorder()), /provider istio: istio is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1/)
