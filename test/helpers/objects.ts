@@ -2,7 +2,7 @@
 // schema, with the uid, generation and resourceVersion the server sets). A test states only what it is about,
 // as overrides: objects merge key by key, lists replace, null removes a default (src/util/merge.ts).
 // `manifest()` turns a stored object back into one a client may create.
-import type { V1DeploymentSpec, V1DeploymentStatus, V1IngressSpec, V1ObjectMeta, V2HorizontalPodAutoscalerSpec } from '@kubernetes/client-node'
+import type { V1Container, V1DeploymentSpec, V1DeploymentStatus, V1IngressSpec, V1ObjectMeta, V2HorizontalPodAutoscalerSpec } from '@kubernetes/client-node'
 import { deepMerge } from '../../src/util/merge.ts'
 import type { Canary, MetricTemplate } from '../../src/api/types.ts'
 
@@ -48,6 +48,11 @@ export type Deployment = { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: 
 export type HorizontalPodAutoscaler = { apiVersion: 'autoscaling/v2'; kind: 'HorizontalPodAutoscaler'; metadata: V1ObjectMeta; spec: V2HorizontalPodAutoscalerSpec }
 export type Ingress = { apiVersion: 'networking.k8s.io/v1'; kind: 'Ingress'; metadata: V1ObjectMeta; spec: V1IngressSpec }
 
+/** The container `app` of podinfo, serving port 9898 (`http`): containers are a list, so an override of one is given whole. */
+export function container(overrides: Overrides<V1Container> = {}): V1Container {
+  return merged<V1Container>({ name: 'app', image: IMAGE, ports: [{ name: 'http', containerPort: 9898 }] }, overrides)
+}
+
 /**
  * A Deployment `podinfo` in `shop`: one replica (the server's default), selecting `app: <name>`, one
  * container `app` of podinfo serving port 9898.
@@ -62,7 +67,7 @@ export function deployment(overrides: Overrides<Deployment> = {}): Deployment {
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'app', image: IMAGE, ports: [{ name: 'http', containerPort: 9898 }] }] },
+        spec: { containers: [container()] },
       },
     },
   }, overrides)
@@ -78,13 +83,19 @@ export function hpa(overrides: Overrides<HorizontalPodAutoscaler> = {}): Horizon
   }, overrides)
 }
 
-/** The user's Ingress `podinfo` in `shop`: one rule, path `/` to port `port` of the Service `service` (the rules are a list: given whole). */
+/**
+ * The user's Ingress `podinfo` in `shop` for ingress-nginx: one rule for host app.example.com, path `/` to port
+ * `port` of the Service `service` (the rules are a list: an override gives them whole).
+ */
 export function ingress(overrides: Overrides<Ingress> = {}, service = 'podinfo', port = 9898): Ingress {
   const name = overrides.metadata?.name ?? 'podinfo'
   return merged<Ingress>({
     apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
     metadata: stored('Ingress', name, overrides.metadata?.namespace),
-    spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } }] } }] },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [{ host: 'app.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } }] } }],
+    },
   }, overrides)
 }
 

@@ -7,7 +7,7 @@ import { templateRevision } from '../../../src/kube/revision.ts'
 import type { DeliveryPolicy } from '../../../src/api/types.ts'
 import { canaryAnnotations, policy } from '../api/fixtures.ts'
 import { applyPatch } from './json-patch.ts'
-import { deployment, IMAGE, manifest } from '../../helpers/objects.ts'
+import { container, deployment, manifest } from '../../helpers/objects.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const D = 'Deployment shop/podinfo'
@@ -26,7 +26,7 @@ function sent(o: { annotations?: Record<string, string> | null; replicas?: numbe
     metadata: { labels: { app: 'podinfo', ...o.labels }, annotations: o.annotations === null ? null : o.annotations ?? canaryAnnotations() },
     spec: {
       replicas: o.replicas === null ? null : o.replicas ?? 3,
-      template: { spec: { containers: [{ name: 'app', image: o.image ?? IMAGE, ports: [{ name: 'http', containerPort: 9898 }] }] } },
+      template: { spec: { containers: [container({ image: o.image })] } },
     },
   })) as Deployment
 }
