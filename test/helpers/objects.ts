@@ -17,29 +17,31 @@ function merged<T>(base: T, overrides: Overrides<T> | undefined): T {
   return deepMerge(base, overrides ?? {}) as T
 }
 
-/** Name and namespace, with what the server sets on create: a uid (here one per kind and name), generation, resourceVersion. */
-function stored(kind: string, name: string, namespace: string | null | undefined): { name: string; namespace: string; uid: string; generation: number; resourceVersion: string } {
-  return { name, namespace: namespace ?? 'shop', uid: `${kind.toLowerCase()}-${name}`, generation: 1, resourceVersion: '1' }
+type Stored = { apiVersion: string; kind: string; metadata?: object }
+
+/**
+ * An object of `kind` named by the overrides (else `fallback`) in their namespace (else `shop`), with what the
+ * server sets on create: a uid (one per kind and name), generation and resourceVersion. `body` gives the rest
+ * from the name, so that what refers to it by name follows an overridden one.
+ */
+function stored<T extends Stored>(apiVersion: T['apiVersion'], kind: T['kind'], fallback: string, overrides: Overrides<T>,
+  body: (name: string) => Omit<T, keyof Stored>): T {
+  const meta = (overrides as { metadata?: { name?: string | null; namespace?: string | null } | null }).metadata
+  const name = meta?.name ?? fallback
+  const metadata = { name, namespace: meta?.namespace ?? 'shop', uid: `${kind.toLowerCase()}-${name}`, generation: 1, resourceVersion: '1' }
+  return merged({ apiVersion, kind, metadata, ...body(name) } as T, overrides)
 }
 
 /** A Canary `podinfo` in `shop` for the Deployment of the same name, port 9898, no provider (the default). */
 export function canary(overrides: Overrides<Canary> = {}): Canary {
-  const name = overrides.metadata?.name ?? 'podinfo'
-  return merged<Canary>({
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
-    metadata: stored('Canary', name, overrides.metadata?.namespace),
+  return stored<Canary>('sluice.dev/v1beta1', 'Canary', 'podinfo', overrides, name => ({
     spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, service: { port: 9898 } },
-  }, overrides)
+  }))
 }
 
 /** A MetricTemplate `errors` in `shop`: a query on the default provider (prometheus, at the default address). */
 export function metricTemplate(overrides: Overrides<MetricTemplate> = {}): MetricTemplate {
-  const name = overrides.metadata?.name ?? 'errors'
-  return merged<MetricTemplate>({
-    apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate',
-    metadata: stored('MetricTemplate', name, overrides.metadata?.namespace),
-    spec: { provider: {}, query: 'sum(errors)' },
-  }, overrides)
+  return stored<MetricTemplate>('sluice.dev/v1beta1', 'MetricTemplate', 'errors', overrides, () => ({ spec: { provider: {}, query: 'sum(errors)' } }))
 }
 
 // Type literals over the client's types rather than its classes, so that they also fit the routers' and the
@@ -58,29 +60,20 @@ export function container(overrides: Overrides<V1Container> = {}): V1Container {
  * container `app` of podinfo serving port 9898.
  */
 export function deployment(overrides: Overrides<Deployment> = {}): Deployment {
-  const name = overrides.metadata?.name ?? 'podinfo'
-  return merged<Deployment>({
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: stored('Deployment', name, overrides.metadata?.namespace),
+  return stored<Deployment>('apps/v1', 'Deployment', 'podinfo', overrides, name => ({
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [container()] },
-      },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [container()] } },
     },
-  }, overrides)
+  }))
 }
 
 /** An autoscaler `podinfo` in `shop` scaling the Deployment of the same name between 1 and 3 replicas. */
 export function hpa(overrides: Overrides<HorizontalPodAutoscaler> = {}): HorizontalPodAutoscaler {
-  const name = overrides.metadata?.name ?? 'podinfo'
-  return merged<HorizontalPodAutoscaler>({
-    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
-    metadata: stored('HorizontalPodAutoscaler', name, overrides.metadata?.namespace),
+  return stored<HorizontalPodAutoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', 'podinfo', overrides, name => ({
     spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, minReplicas: 1, maxReplicas: 3 },
-  }, overrides)
+  }))
 }
 
 /**
@@ -88,15 +81,12 @@ export function hpa(overrides: Overrides<HorizontalPodAutoscaler> = {}): Horizon
  * `port` of the Service `service` (the rules are a list: an override gives them whole).
  */
 export function ingress(overrides: Overrides<Ingress> = {}, service = 'podinfo', port = 9898): Ingress {
-  const name = overrides.metadata?.name ?? 'podinfo'
-  return merged<Ingress>({
-    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
-    metadata: stored('Ingress', name, overrides.metadata?.namespace),
+  return stored<Ingress>('networking.k8s.io/v1', 'Ingress', 'podinfo', overrides, () => ({
     spec: {
       ingressClassName: 'nginx',
       rules: [{ host: 'app.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } }] } }],
     },
-  }, overrides)
+  }))
 }
 
 // What the server sets and a create must leave out (a resourceVersion on create is an error).
