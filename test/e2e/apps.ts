@@ -2,6 +2,7 @@
 import { stringify } from 'yaml'
 import { kubectl, kubectlOk } from '../helpers/kube.ts'
 import { watchRecorder } from './env.ts'
+import { app } from '../helpers/manifests.ts'
 
 export const IMAGE_V1 = 'ghcr.io/stefanprodan/podinfo:6.7.0'
 export const IMAGE_V2 = 'ghcr.io/stefanprodan/podinfo:6.7.1'
@@ -21,22 +22,11 @@ export interface AppSpec {
   readonly containerExtra?: Record<string, unknown>
 }
 
+/** The app's Deployment as kubectl applies it: 2 replicas of IMAGE_V1 unless told otherwise. */
 export function deploymentYaml(a: AppSpec): string {
-  const name = a.name ?? 'podinfo'
-  return stringify({
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name, namespace: a.ns, ...(a.sluice && { annotations: a.sluice }) },
-    spec: {
-      replicas: a.replicas ?? 2,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, ...(a.pod && { annotations: a.pod }) },
-        spec: {
-          containers: [{ name: 'app', image: a.image ?? IMAGE_V1, ports: [{ name: 'http', containerPort: 9898 }], ...a.containerExtra }],
-          ...a.podSpec,
-        },
-      },
-    },
+  return app({
+    namespace: a.ns, name: a.name, image: a.image ?? IMAGE_V1, replicas: a.replicas ?? 2,
+    annotations: a.sluice, podAnnotations: a.pod, podSpec: a.podSpec, containerExtra: a.containerExtra,
   })
 }
 

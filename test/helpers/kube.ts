@@ -4,6 +4,8 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
+import { isNotFound } from '../../src/kube/errors.ts'
+import { until } from './wait.ts'
 
 export interface TestLike {
   readonly name: string
@@ -72,4 +74,21 @@ export async function namespace(t: TestLike): Promise<string> {
   await core.createNamespace({ body: { metadata: { name, labels: { 'sluice.dev/test': 'true' } } } })
   t.teardown(async () => { await core.deleteNamespace({ name }).catch(() => undefined) })
   return name
+}
+
+/** Whether the object `read` reads is absent (404); any other error is thrown. */
+export async function absent(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read()
+    return false
+  } catch (e) {
+    if (isNotFound(e)) return true
+    throw e
+  }
+}
+
+/** Waits until the object is deleted (by a garbage collector, say), then reads it once more: the answer is what the test asserts. */
+export async function gone(read: () => Promise<unknown>, what: string): Promise<boolean> {
+  await until(() => absent(read), a => a, `${what} deleted`, 30_000)
+  return absent(read)
 }

@@ -1,32 +1,40 @@
 // Manifests the tests apply with kubectl, written as data.
 import { stringify } from 'yaml'
+import { container, deployment, manifest } from './objects.ts'
 
 export interface AppOptions {
   readonly namespace: string
   readonly name?: string
+  /** Left out by default, so that the server's default (1) applies. */
   readonly replicas?: number
   readonly image?: string
   readonly annotations?: Record<string, string>
   readonly labels?: Record<string, string>
+  /** The selector's (and pods') label key, `app` by default. */
   readonly selectorLabel?: string
   readonly podAnnotations?: Record<string, string>
+  /** Extra pod spec fields (env, volumes, nodeSelector). */
+  readonly podSpec?: Record<string, unknown>
+  readonly containerExtra?: Record<string, unknown>
 }
 
+/** The Deployment of an app (podinfo, port 9898) as kubectl applies it. */
 export function app(o: AppOptions): string {
   const name = o.name ?? 'podinfo'
   const key = o.selectorLabel ?? 'app'
-  return stringify({
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name, namespace: o.namespace, ...(o.labels && { labels: o.labels }), ...(o.annotations && { annotations: o.annotations }) },
+  // Labels merge key by key: another selector key replaces the default `app` rather than joining it.
+  const labels = { app: key === 'app' ? name : null, [key]: name }
+  return yamlOf(manifest(deployment({
+    metadata: { name, namespace: o.namespace, labels: o.labels, annotations: o.annotations },
     spec: {
-      ...(o.replicas !== undefined && { replicas: o.replicas }),
-      selector: { matchLabels: { [key]: name } },
+      replicas: o.replicas ?? null,
+      selector: { matchLabels: labels },
       template: {
-        metadata: { labels: { [key]: name }, ...(o.podAnnotations && { annotations: o.podAnnotations }) },
-        spec: { containers: [{ name: 'app', image: o.image ?? 'ghcr.io/stefanprodan/podinfo:6.7.0', ports: [{ name: 'http', containerPort: 9898 }] }] },
+        metadata: { labels, annotations: o.podAnnotations },
+        spec: { containers: [container({ image: o.image, ...o.containerExtra })], ...o.podSpec },
       },
     },
-  })
+  })))
 }
 
 export function yamlOf(obj: unknown): string {

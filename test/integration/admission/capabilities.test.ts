@@ -5,6 +5,8 @@ import t from 'tap'
 import { CustomObjectsApi } from '@kubernetes/client-node'
 import { kubeConfig, kubectl, namespace } from '../../helpers/kube.ts'
 import { app, yamlOf } from '../../helpers/manifests.ts'
+import { canary, manifest, metricTemplate, type Overrides } from '../../helpers/objects.ts'
+import type { CanarySpec, MetricProviderType } from '../../../src/api/types.ts'
 
 const custom = kubeConfig().makeApiClient(CustomObjectsApi)
 const AVAILABLE = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1'
@@ -16,10 +18,7 @@ async function stored(plural: string, ns?: string): Promise<number> {
   return list.items.length
 }
 
-const canary = (ns: string, spec: Record<string, unknown>): string => yamlOf({
-  apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
-  spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, ...spec },
-})
+const canaryYaml = (ns: string, spec: Overrides<CanarySpec>): string => yamlOf(manifest(canary({ metadata: { namespace: ns }, spec })))
 
 t.test('a Deployment naming a provider sluice does not run yet is refused, listing what it runs', async t => {
   const ns = await namespace(t)
@@ -43,27 +42,26 @@ t.test('an option no router of this version reads is refused, not ignored', asyn
 
 t.test('a hand-written Canary is validated at apply like a Deployment\'s annotations', async t => {
   const ns = await namespace(t)
-  const istio = await kubectl(['apply', '-f', '-'], canary(ns, { provider: 'istio', analysis: { interval: '1m', stepWeight: 10 } }))
+  const istio = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'istio', analysis: { interval: '1m', stepWeight: 10 } }))
   t.not(istio.code, 0)
   t.match(istio.stderr, /admission webhook "resources\.sluice\.dev" denied the request/)
   t.match(istio.stderr, `Canary ${ns}/podinfo: spec.provider istio is not available yet in this version of sluice; ${AVAILABLE}`)
-  const daemonSet = await kubectl(['apply', '-f', '-'], canary(ns, { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
+  const daemonSet = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
   t.match(daemonSet.stderr, `Canary ${ns}/podinfo: spec.targetRef.kind is DaemonSet, which sluice does not release`)
-  const scaledObject = await kubectl(['apply', '-f', '-'], canary(ns, { provider: 'kubernetes', autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
+  const scaledObject = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'kubernetes', autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
   t.match(scaledObject.stderr, 'spec.autoscalerRef.kind must be HorizontalPodAutoscaler (got "ScaledObject"): KEDA ScaledObjects are not available yet in this version of sluice')
   t.equal(await stored('canaries', ns), 0, 'nothing stored')
   // What runs is admitted, so the webhook is not simply refusing every Canary.
-  const ok = await kubectl(['apply', '-f', '-'], canary(ns, { provider: 'kubernetes', analysis: { interval: '1m', iterations: 2 } }))
+  const ok = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'kubernetes', analysis: { interval: '1m', iterations: 2 } }))
   t.equal(ok.code, 0, ok.stderr)
   t.equal(await stored('canaries', ns), 1)
 })
 
 t.test('a MetricTemplate of a provider type sluice has no client for is refused', async t => {
   const ns = await namespace(t)
-  const template = (type: string): string => yamlOf({
-    apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name: 'errors', namespace: ns },
-    spec: { provider: { type, address: 'https://api.datadoghq.com' }, query: 'sum:errors{*}' },
-  })
+  const template = (type: MetricProviderType): string => yamlOf(manifest(metricTemplate({
+    metadata: { namespace: ns }, spec: { provider: { type, address: 'https://api.datadoghq.com' }, query: 'sum:errors{*}' },
+  })))
   const r = await kubectl(['apply', '-f', '-'], template('datadog'))
   t.not(r.code, 0)
   t.match(r.stderr, `MetricTemplate ${ns}/errors: spec.provider.type datadog is not available yet in this version of sluice; available: prometheus`)

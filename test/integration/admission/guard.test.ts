@@ -3,6 +3,7 @@ import t from 'tap'
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node'
 import { kubeConfig, kubectl, kubectlOk, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { yamlOf } from '../../helpers/manifests.ts'
+import { container, deployment, hpa, manifest } from '../../helpers/objects.ts'
 import { until } from '../../helpers/wait.ts'
 
 function asSluice(): CoreV1Api {
@@ -36,11 +37,10 @@ t.test('a generated Service is changed only by sluice', async t => {
 })
 
 function deploymentBody(name: string, replicas: number, labels: Record<string, string> = {}): V1Deployment {
-  return {
-    metadata: { name, labels },
-    spec: { replicas, selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }] } } },
-  }
+  return manifest(deployment({
+    metadata: { name, namespace: null, labels },
+    spec: { replicas, template: { spec: { containers: [container({ image: 'example.invalid/app:1' })] } } },
+  }))
 }
 
 /** `podinfo-primary` as sluice creates it: by sluice's own identity, with the managed-by label. */
@@ -114,11 +114,10 @@ t.test('the autoscaler may scale a generated primary', async t => {
     t.equal(await replicasOf(ns, 'podinfo-primary'), replicas, `scaled ${as.join(' ')}`)
   }
   // And the real controller: below minReplicas an HPA scales up without metrics.
-  await kubeConfig().makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: {
-    metadata: { name: 'podinfo-primary' },
-    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo-primary' }, minReplicas: 4, maxReplicas: 5,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] },
-  } })
+  await kubeConfig().makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: manifest(hpa({
+    metadata: { name: 'podinfo-primary', namespace: ns },
+    spec: { minReplicas: 4, maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }] },
+  })) })
   t.equal(await until(() => replicasOf(ns, 'podinfo-primary'), n => n === 4, 'the HPA to scale podinfo-primary to its minReplicas', 120_000), 4)
 })
 

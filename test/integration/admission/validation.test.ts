@@ -4,6 +4,7 @@ import t from 'tap'
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import { kubeConfig, kubectl, namespace } from '../../helpers/kube.ts'
 import { app } from '../../helpers/manifests.ts'
+import { manifest, metricTemplate } from '../../helpers/objects.ts'
 
 const gateway = 'service:\n  gatewayRefs:\n  - {name: public, namespace: gateways}'
 const base = { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'gatewayapi', 'sluice.dev/port': '9898', 'sluice.dev/spec': gateway }
@@ -56,16 +57,16 @@ t.test('stepWeight and maxWeight beside stepWeights (a Flagger shape) are admitt
 
 t.test('a templateRef is accepted once the MetricTemplate exists (read from the webhook\'s cache)', async t => {
   const ns = await namespace(t)
-  const manifest = app({ namespace: ns, replicas: 2, annotations: analysis('interval: 1m\nstepWeight: 10\nmetrics:\n- {name: latency, templateRef: {name: latency}, thresholdRange: {max: 500}}') })
-  t.match((await kubectl(['apply', '-f', '-'], manifest)).stderr, /MetricTemplate .*latency.* does not exist/)
+  const deploymentYaml = app({ namespace: ns, replicas: 2, annotations: analysis('interval: 1m\nstepWeight: 10\nmetrics:\n- {name: latency, templateRef: {name: latency}, thresholdRange: {max: 500}}') })
+  t.match((await kubectl(['apply', '-f', '-'], deploymentYaml)).stderr, /MetricTemplate .*latency.* does not exist/)
   await kubeConfig().makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'metrictemplates',
-    body: { apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name: 'latency' },
-      spec: { provider: { type: 'prometheus', address: 'http://prometheus:9090' }, query: 'histogram_quantile(0.99, sum(rate(x[{{ interval }}])) by (le))' } },
+    body: manifest(metricTemplate({ metadata: { name: 'latency', namespace: ns },
+      spec: { provider: { type: 'prometheus', address: 'http://prometheus:9090' }, query: 'histogram_quantile(0.99, sum(rate(x[{{ interval }}])) by (le))' } })),
   })
   let last = ''
   for (let i = 0; i < 50; i++) {
-    const r = await kubectl(['apply', '-f', '-'], manifest)
+    const r = await kubectl(['apply', '-f', '-'], deploymentYaml)
     last = r.stderr
     if (r.code === 0) break
     await new Promise(res => setTimeout(res, 200))

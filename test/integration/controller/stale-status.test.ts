@@ -19,6 +19,7 @@ import { applyClient } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryStatus } from '../../../src/api/types.ts'
 import { createControllerMetrics } from '../../../src/telemetry/controller-metrics.ts'
 import { kubeConfig, namespace, sluiceKubeConfig, type TestLike } from '../../helpers/kube.ts'
+import { container, canary, deployment, ingress, manifest } from '../../helpers/objects.ts'
 import { until } from '../../helpers/wait.ts'
 
 const admin = kubeConfig()
@@ -38,25 +39,14 @@ async function gate(t: TestLike): Promise<string> {
 }
 
 async function setup(ns: string, gateUrl: string): Promise<void> {
-  await apps.createNamespacedDeployment({ namespace: ns, body: {
-    metadata: { name: NAME },
-    spec: { replicas: 1, selector: { matchLabels: { app: NAME } },
-      template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: 'app', image: 'example.invalid/podinfo:1' }] } } },
-  } })
-  await net.createNamespacedIngress({ namespace: ns, body: {
-    metadata: { name: 'web' },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [
-      { path: '/', pathType: 'Prefix', backend: { service: { name: NAME, port: { number: 9898 } } } },
-    ] } }] },
-  } })
-  const body: Canary = {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: NAME, namespace: ns },
-    spec: {
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: NAME }, service: { port: 9898 }, provider: 'nginx',
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+  await apps.createNamespacedDeployment({ namespace: ns, body: manifest(deployment({
+    metadata: { name: NAME, namespace: ns }, spec: { template: { spec: { containers: [container({ image: 'example.invalid/podinfo:1' })] } } },
+  })) })
+  await net.createNamespacedIngress({ namespace: ns, body: manifest(ingress({ metadata: { name: 'web', namespace: ns } }, NAME)) })
+  const body = manifest(canary({ metadata: { name: NAME, namespace: ns }, spec: {
+    provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
       analysis: { interval: '10s', threshold: 5, maxWeight: 50, stepWeight: 10, webhooks: [{ name: 'gate', type: 'rollout', url: gateUrl }] },
-    },
-  }
+  } }))
   await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body })
 }
 

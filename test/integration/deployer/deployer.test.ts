@@ -6,13 +6,12 @@ import t from 'tap'
 import { AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, type V1Deployment, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import type { ConfigRef } from '../../../src/deployer/configs.ts'
 import { createDeployer } from '../../../src/deployer/deployer.ts'
-import { isNotFound } from '../../../src/kube/errors.ts'
 import { applyClient } from '../../../src/kube/apply.ts'
 import { STATE_ANNOTATIONS } from '../../../src/api/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../../src/api/resolve.ts'
 import type { Canary, CanarySpec } from '../../../src/api/types.ts'
-import { kubeConfig, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
-import { until } from '../../helpers/wait.ts'
+import { gone, kubeConfig, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
+import { canary, container, deployment, hpa, manifest, type Overrides } from '../../helpers/objects.ts'
 
 const admin = kubeConfig()
 const core = admin.makeApiClient(CoreV1Api)
@@ -31,37 +30,30 @@ const TRACKED_KEYS = TRACKED.map(r => `${r.kind}/${r.name}`)
  * a Secret in its template, and a Canary for it (provider kubernetes, valid for the resources webhook),
  * both read back from the API as the controller would see them.
  */
-async function setup(ns: string, spec: Partial<CanarySpec> = {}): Promise<{ canary: Canary; target: V1Deployment }> {
+async function setup(ns: string, spec: Overrides<CanarySpec> = {}): Promise<{ canary: Canary; target: V1Deployment }> {
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'podinfo-config', labels: { team: 'shop' } }, data: { 'greeting.txt': 'hello' } } })
   await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'podinfo-secret' }, type: 'Opaque', stringData: { token: 's3cr3t' } } })
-  await apps.createNamespacedDeployment({ namespace: ns, body: {
-    metadata: { name: 'podinfo', labels: { app: 'podinfo', team: 'shop' }, annotations: { 'example.com/owner': 'shop' } },
+  await apps.createNamespacedDeployment({ namespace: ns, body: manifest(deployment({
+    metadata: { namespace: ns, labels: { app: 'podinfo', team: 'shop' }, annotations: { 'example.com/owner': 'shop' } },
     spec: {
-      replicas: 0, selector: { matchLabels: { app: 'podinfo' } },
+      replicas: 0,
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '50%', maxUnavailable: 0 } },
       minReadySeconds: 7, revisionHistoryLimit: 4, progressDeadlineSeconds: 90,
       template: {
-        metadata: { labels: { app: 'podinfo' } },
         spec: {
-          containers: [{
-            name: 'app', image: 'example.invalid/podinfo:1',
+          containers: [container({
+            image: 'example.invalid/podinfo:1',
             env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'podinfo-secret', key: 'token' } } }],
             volumeMounts: [{ name: 'config', mountPath: '/etc/podinfo' }],
-          }],
+          })],
           volumes: [{ name: 'config', configMap: { name: 'podinfo-config' } }],
         },
       },
     },
-  } })
-  const body: Canary = {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
-    spec: {
-      provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
-      analysis: { interval: '1m', threshold: 5, iterations: 2 }, ...spec,
-    },
-  }
-  const canary = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body }) as Canary
-  return { canary, target: await apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns }) }
+  })) })
+  const body = manifest(canary({ metadata: { namespace: ns }, spec: { provider: 'kubernetes', analysis: { interval: '1m', threshold: 5, iterations: 2 }, ...spec } }))
+  const created = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body }) as Canary
+  return { canary: created, target: await apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns }) }
 }
 
 /** What sluice's apply of a Deployment can change, without the status other controllers write. */
@@ -71,23 +63,6 @@ function sluicePart(d: { metadata?: V1Deployment['metadata'] }): unknown {
   const m = d.metadata
   const annotations = Object.fromEntries(Object.entries(m?.annotations ?? {}).filter(([k]) => !k.startsWith('deployment.kubernetes.io/')))
   return { generation: m?.generation, labels: m?.labels, annotations, owners: m?.ownerReferences, sluice: m?.managedFields?.find(f => f.manager === 'sluice') }
-}
-
-/** Whether the object `read` reads is absent (404); any other error is thrown. */
-async function absent(read: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await read()
-    return false
-  } catch (e) {
-    if (isNotFound(e)) return true
-    throw e
-  }
-}
-
-/** Waits until the object is deleted, then reads it once more: the answer is what the test asserts. */
-async function gone(read: () => Promise<unknown>, what: string): Promise<boolean> {
-  await until(() => absent(read), a => a, `${what} deleted`, 30_000)
-  return absent(read)
 }
 
 t.test('ensurePrimary writes <target>-primary by server-side apply, with the configs it uses copied', async t => {
@@ -172,10 +147,9 @@ t.test('syncAutoscaler keeps <hpa>-primary on the primary and deletes it with th
     autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo', primaryScalerReplicas: { minReplicas: 3, maxReplicas: 6 } },
   })
   const metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]
-  const source = await autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: {
-    metadata: { name: 'podinfo', labels: { team: 'shop' } },
-    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 2, maxReplicas: 4, metrics },
-  } })
+  const source = await autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: manifest(hpa({
+    metadata: { namespace: ns, labels: { team: 'shop' } }, spec: { minReplicas: 2, maxReplicas: 4, metrics },
+  })) })
   await deployer.ensurePrimary(canary, target, 'rev-1', 1, [])
   const readPrimary = (): Promise<V2HorizontalPodAutoscaler> => autoscaling.readNamespacedHorizontalPodAutoscaler({ name: 'podinfo-primary', namespace: ns })
 
@@ -204,10 +178,7 @@ t.test('removeGenerated deletes the primary, its config copies and its autoscale
   const { canary, target } = await setup(ns, {
     autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' },
   })
-  const source = await autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: {
-    metadata: { name: 'podinfo' },
-    spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, minReplicas: 1, maxReplicas: 3 },
-  } })
+  const source = await autoscaling.createNamespacedHorizontalPodAutoscaler({ namespace: ns, body: manifest(hpa({ metadata: { namespace: ns } })) })
   await deployer.ensurePrimary(canary, target, 'rev-1', 1, TRACKED)
   await deployer.syncAutoscaler(canary, source, undefined)
   t.ok(await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: 'podinfo-primary', namespace: ns }), 'the primary autoscaler exists')

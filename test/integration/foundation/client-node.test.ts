@@ -3,19 +3,17 @@
 import t from 'tap'
 import { AppsV1Api, PatchStrategy, Watch, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node'
 import { kubeConfig, namespace } from '../../helpers/kube.ts'
+import { container, deployment, manifest } from '../../helpers/objects.ts'
 import { until } from '../../helpers/wait.ts'
 
 const kc = kubeConfig()
 const apps = kc.makeApiClient(AppsV1Api)
 
-function deployment(ns: string, name: string): V1Deployment {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, labels: { app: name } },
-    spec: {
-      replicas: 1, selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }] } },
-    },
-  }
+function body(ns: string, name: string, replicas = 1): V1Deployment {
+  return manifest(deployment({
+    metadata: { name, namespace: ns, labels: { app: name } },
+    spec: { replicas, template: { spec: { containers: [container({ image: 'example.invalid/app:1' })] } } },
+  }))
 }
 
 t.test('list and watch Deployments', async t => {
@@ -26,8 +24,8 @@ t.test('list and watch Deployments', async t => {
     seen.push(`${type} ${obj.metadata?.name}`)
   }, () => undefined)
   t.teardown(() => req.abort())
-  await apps.createNamespacedDeployment({ namespace: ns, body: deployment(ns, 'one') })
-  await apps.createNamespacedDeployment({ namespace: ns, body: deployment(ns, 'two') })
+  await apps.createNamespacedDeployment({ namespace: ns, body: body(ns, 'one') })
+  await apps.createNamespacedDeployment({ namespace: ns, body: body(ns, 'two') })
   const list = await apps.listNamespacedDeployment({ namespace: ns })
   t.same(list.items.map(d => d.metadata?.name).sort(), ['one', 'two'])
   await until(async () => seen, s => s.includes('ADDED one') && s.includes('ADDED two'), 'watch ADDED events')
@@ -37,7 +35,7 @@ t.test('list and watch Deployments', async t => {
 
 t.test('JSON patch, merge patch and server-side apply', async t => {
   const ns = await namespace(t)
-  await apps.createNamespacedDeployment({ namespace: ns, body: deployment(ns, 'app') })
+  await apps.createNamespacedDeployment({ namespace: ns, body: body(ns, 'app') })
 
   await apps.patchNamespacedDeployment({ name: 'app', namespace: ns, body: [
     { op: 'add', path: '/metadata/annotations', value: {} },
@@ -53,7 +51,7 @@ t.test('JSON patch, merge patch and server-side apply', async t => {
   d = await apps.readNamespacedDeployment({ name: 'app', namespace: ns })
   t.equal(d.spec?.replicas, 3, 'merge patch set replicas')
 
-  const applied = { ...deployment(ns, 'app'), spec: { ...deployment(ns, 'app').spec!, replicas: 4 } }
+  const applied = body(ns, 'app', 4)
   await apps.patchNamespacedDeployment({ name: 'app', namespace: ns, body: applied, fieldManager: 'sluice-test', force: true },
     setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply))
   d = await apps.readNamespacedDeployment({ name: 'app', namespace: ns })

@@ -3,25 +3,12 @@
 import t from 'tap'
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node'
 import { kubeConfig, kubectlOk, namespace } from '../../helpers/kube.ts'
+import { app } from '../../helpers/manifests.ts'
 import { until } from '../../helpers/wait.ts'
-
-const deployment = (ns: string): string => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: podinfo, namespace: ${ns}}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: podinfo}}
-  template:
-    metadata: {labels: {app: podinfo}}
-    spec:
-      containers:
-      - {name: podinfo, image: ghcr.io/stefanprodan/podinfo:6.7.0, ports: [{containerPort: 9898}]}
-`
 
 t.test('kubectl apply of a 3-replica Deployment yields 3 Ready pods', async t => {
   const ns = await namespace(t)
-  const out = await kubectlOk(['apply', '-f', '-'], deployment(ns))
+  const out = await kubectlOk(['apply', '-f', '-'], app({ namespace: ns, replicas: 3 }))
   t.match(out, /deployment.apps\/podinfo created/)
   const apps = kubeConfig().makeApiClient(AppsV1Api)
   const d = await until(() => apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns }),
@@ -42,7 +29,7 @@ t.test('kubectl apply of a 3-replica Deployment yields 3 Ready pods', async t =>
 
 t.test('deleted pods go away and are replaced', async t => {
   const ns = await namespace(t)
-  await kubectlOk(['apply', '-f', '-'], deployment(ns))
+  await kubectlOk(['apply', '-f', '-'], app({ namespace: ns, replicas: 3 }))
   const core = kubeConfig().makeApiClient(CoreV1Api)
   const first = await until(() => core.listNamespacedPod({ namespace: ns }), l => l.items.length === 3 &&
     l.items.every(p => p.status?.phase === 'Running'), '3 running pods')

@@ -6,6 +6,7 @@ import { readApiError } from '../../../src/kube/errors.ts'
 import { conditionally, ifUnchanged, StaleRead, type JsonPatchOp } from '../../../src/kube/precondition.ts'
 import type { Canary } from '../../../src/api/types.ts'
 import { kubeConfig, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
+import { canary, manifest } from '../../helpers/objects.ts'
 
 const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)
 const admin = kubeConfig().makeApiClient(CustomObjectsApi)
@@ -13,10 +14,9 @@ const sluice = sluiceKubeConfig().makeApiClient(CustomObjectsApi)
 const ref = (namespace: string) => ({ group: 'sluice.dev', version: 'v1beta1', namespace, plural: 'canaries', name: 'podinfo' })
 
 async function create(ns: string): Promise<Canary> {
-  const body: Canary = {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
-    spec: { provider: 'nginx', ingressRef: { name: 'podinfo' }, targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 } },
-  }
+  const body = manifest(canary({ metadata: { namespace: ns }, spec: {
+    provider: 'nginx', ingressRef: { name: 'podinfo' }, analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 },
+  } }))
   return await admin.createNamespacedCustomObject({ ...ref(ns), body }) as Canary
 }
 

@@ -1,13 +1,18 @@
-// The routers against the real API server: they write as sluice's ServiceAccount (the guard lets only
-// sluice write generated objects), while the admin plays the user and checks what is stored.
-import t from 'tap'
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node'
+// The routers' writes on the real API server, action by action: reconcile, setRoutes, getRoutes and
+// finalize. They write and read back as sluice's ServiceAccount (so a rule missing from manifests/rbac.yaml
+// fails here, and the guard lets only sluice write generated objects), while the admin plays the user and
+// reads each stored object again to check what the API server kept.
+import t, { type Test } from 'tap'
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Service } from '@kubernetes/client-node'
 import { applyClient } from '../../../src/kube/apply.ts'
+import { GITOPS_ANNOTATIONS } from '../../../src/kube/generated.ts'
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../../src/api/resolve.ts'
+import type { Canary, CanaryAnalysis, CanarySpec, HttpMatch } from '../../../src/api/types.ts'
+import type { Router } from '../../../src/router/router.ts'
 import { routerFor } from '../../../src/router/registry.ts'
-import { MANAGED_BY_LABEL } from '../../../src/api/resolve.ts'
-import type { Canary, CanaryAnalysis, CanarySpec } from '../../../src/api/types.ts'
 import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
-import { kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
+import { absent, kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
+import { canary, container, deployment, ingress, manifest, type Overrides } from '../../helpers/objects.ts'
 
 const admin = kubeConfig()
 const core = admin.makeApiClient(CoreV1Api)
@@ -15,172 +20,239 @@ const apps = admin.makeApiClient(AppsV1Api)
 const net = admin.makeApiClient(NetworkingV1Api)
 const custom = admin.makeApiClient(CustomObjectsApi)
 
-function sluiceKube(): ReturnType<typeof applyClient> {
-  return applyClient(sluiceKubeConfig())
-}
-
 t.before(async () => { await installGatewayApiCrds(kubeconfigPath()) })
 
-/** The user's side: a Deployment `podinfo` (selector app: podinfo) and a Canary for it, read back with its uid. */
-async function setup(ns: string, spec: Partial<CanarySpec>, analysis: CanaryAnalysis = { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 }): Promise<Canary> {
-  await apps.createNamespacedDeployment({ namespace: ns, body: {
-    metadata: { name: 'podinfo' },
-    spec: { replicas: 0, selector: { matchLabels: { app: 'podinfo' } },
-      template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', image: 'example.invalid/podinfo:1' }] } } },
-  } })
-  const body: Canary = {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis, ...spec },
-  }
+/** The router of `provider` as the controller builds it, on sluice's own identity. */
+function routerAsSluice(provider: CanarySpec['provider']): Router {
+  return routerFor(provider, applyClient(sluiceKubeConfig()))
+}
+
+/**
+ * The user's side: the Deployment `podinfo` (selector app: podinfo, held at 0 replicas as the webhook holds
+ * an opted-in target) and a Canary for it, read back with its uid as the controller sees it.
+ */
+async function setup(ns: string, spec: Overrides<CanarySpec>, analysis: CanaryAnalysis = { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 }): Promise<Canary> {
+  await apps.createNamespacedDeployment({ namespace: ns, body: manifest(deployment({
+    metadata: { namespace: ns }, spec: { replicas: 0, template: { spec: { containers: [container({ image: 'example.invalid/podinfo:1' })] } } },
+  })) })
+  const body = manifest(canary({ metadata: { namespace: ns }, spec: { ...spec, analysis } }))
   return await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body }) as Canary
 }
 
-async function serviceNames(ns: string): Promise<string[]> {
-  return (await core.listNamespacedService({ namespace: ns })).items.map(s => s.metadata?.name ?? '').sort()
+/** The same Canary with A/B routing (analysis.match) instead of weights. */
+function abTesting(c: Canary, match: HttpMatch[]): Canary {
+  return { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, match } } }
 }
 
-async function apexSelector(ns: string): Promise<Record<string, string> | undefined> {
-  return (await core.readNamespacedService({ name: 'podinfo', namespace: ns })).spec?.selector
-}
-
-t.test('kubernetes: Services created, blue-green switch of the apex selector, finalize hands the apex back', async t => {
-  const ns = await namespace(t)
-  const c = await setup(ns, { provider: 'kubernetes' }, { interval: '1m', threshold: 5, iterations: 3 })
-  const router = routerFor('kubernetes', sluiceKube())
-  await router.reconcile(c)
-  t.same(await serviceNames(ns), ['podinfo', 'podinfo-canary', 'podinfo-primary'])
-  const primary = await core.readNamespacedService({ name: 'podinfo-primary', namespace: ns })
-  t.same(primary.spec?.selector, { app: 'podinfo-primary' })
-  t.equal(primary.metadata?.labels?.[MANAGED_BY_LABEL], 'sluice')
-  t.equal(primary.metadata?.ownerReferences?.[0]?.uid, c.metadata.uid, 'owned by the Canary')
-  t.same((await core.readNamespacedService({ name: 'podinfo-canary', namespace: ns })).spec?.selector, { app: 'podinfo' })
-  t.same(await apexSelector(ns), { app: 'podinfo-primary' })
-  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
-
-  await router.setRoutes(c, { primary: 0, canary: 100 })
-  t.same(await apexSelector(ns), { app: 'podinfo' }, 'the apex selects the canary pods')
-  t.same(await router.getRoutes(c), { primary: 0, canary: 100 })
-  await router.reconcile(c)
-  t.same(await router.getRoutes(c), { primary: 0, canary: 100 }, 'a reconcile keeps the switched side')
-  await t.rejects(router.setRoutes(c, { primary: 80, canary: 20 }), /blue-green/, 'a split is refused, not approximated')
-
-  await router.finalize(c)
-  t.same(await serviceNames(ns), ['podinfo'], 'the side Services are gone')
-  const apex = await core.readNamespacedService({ name: 'podinfo', namespace: ns })
-  t.same(apex.spec?.selector, { app: 'podinfo' }, 'the apex selects the target pods')
-  t.notOk(apex.metadata?.labels?.[MANAGED_BY_LABEL], 'the apex is no longer marked as generated')
-  t.same(apex.metadata?.ownerReferences ?? [], [], 'deleting the Canary no longer deletes the apex')
-})
-
-function userIngress(): V1Ingress {
+/** The metadata every object generated for `c` carries: the managed-by label, the controller reference, the GitOps opt-outs. */
+function generated(c: Canary): Record<string, unknown> {
   return {
-    metadata: { name: 'web', annotations: { 'example.com/team': 'shop' } },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [
-      { path: '/', pathType: 'Prefix', backend: { service: { name: 'podinfo', port: { number: 9898 } } } },
-    ] } }] },
+    labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    annotations: GITOPS_ANNOTATIONS,
+    ownerReferences: [{ apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', name: c.metadata.name, uid: c.metadata.uid, controller: true, blockOwnerDeletion: true }],
   }
 }
 
-async function annotations(ns: string, name: string): Promise<Record<string, string>> {
+const readService = (ns: string, name: string): Promise<V1Service> => core.readNamespacedService({ name, namespace: ns })
+
+/** The three Services as stored: each side's selector, the apex on `apexOn`, the port, generated for `c`. */
+async function servicesWritten(t: Test, ns: string, c: Canary, apexOn: 'primary' | 'canary'): Promise<void> {
+  const selects = { primary: 'podinfo-primary', canary: 'podinfo' }
+  for (const [name, value] of [['podinfo-primary', selects.primary], ['podinfo-canary', selects.canary], ['podinfo', selects[apexOn]]] as const) {
+    const s = await readService(ns, name)
+    t.same(s.spec?.selector, { app: value }, `${name} selects app: ${value}`)
+    t.same(s.spec?.ports?.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: p.protocol })),
+      [{ name: 'http', port: 9898, targetPort: 9898, protocol: 'TCP' }], `${name}: the Canary's port`)
+    t.equal(s.spec?.type, 'ClusterIP')
+    t.match(s.metadata, generated(c), `${name} is generated for the Canary`)
+    t.same(s.metadata?.ownerReferences?.length, 1, `${name} has one owner`)
+  }
+}
+
+/** After finalize: the side Services read as 404, the apex selects the target's pods again and is the user's. */
+async function servicesReleased(t: Test, ns: string): Promise<V1Service> {
+  t.ok(await absent(() => readService(ns, 'podinfo-primary')), 'podinfo-primary is deleted')
+  t.ok(await absent(() => readService(ns, 'podinfo-canary')), 'podinfo-canary is deleted')
+  const apex = await readService(ns, 'podinfo')
+  t.same(apex.spec?.selector, { app: 'podinfo' }, 'the apex selects the target\'s pods')
+  t.notOk(apex.metadata?.labels?.[MANAGED_BY_LABEL], 'the apex is no longer marked as generated')
+  t.same(apex.metadata?.ownerReferences ?? [], [], 'deleting the Canary no longer deletes the apex')
+  return apex
+}
+
+const BLUE_GREEN: CanaryAnalysis = { interval: '1m', threshold: 5, iterations: 3 }
+
+t.test('kubernetes: the Services, a blue-green switch there and back, finalize hands the apex back', async t => {
+  const ns = await namespace(t)
+  const c = await setup(ns, { provider: 'kubernetes' }, BLUE_GREEN)
+  const router = routerAsSluice('kubernetes')
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'primary')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
+
+  await router.setRoutes(c, { primary: 0, canary: 100 })
+  t.same((await readService(ns, 'podinfo')).spec?.selector, { app: 'podinfo' }, 'stored: the apex selects the canary pods')
+  t.same(await router.getRoutes(c), { primary: 0, canary: 100 })
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'canary')
+  t.same(await router.getRoutes(c), { primary: 0, canary: 100 }, 'a reconcile keeps the switched side')
+  const before = (await readService(ns, 'podinfo')).metadata?.resourceVersion
+  await t.rejects(router.setRoutes(c, { primary: 80, canary: 20 }), /blue-green/, 'a split is refused, not approximated')
+  t.equal((await readService(ns, 'podinfo')).metadata?.resourceVersion, before, 'and nothing is written')
+
+  await router.setRoutes(c, { primary: 100, canary: 0 })
+  t.same((await readService(ns, 'podinfo')).spec?.selector, { app: 'podinfo-primary' }, 'stored: the apex is back on the primary')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
+
+  await router.finalize(c)
+  await servicesReleased(t, ns)
+})
+
+t.test('kubernetes: an apex Service the user already had is taken over, then given back with the user\'s own fields', async t => {
+  const ns = await namespace(t)
+  await core.createNamespacedService({ namespace: ns, body: {
+    metadata: { name: 'podinfo', labels: { team: 'shop' }, annotations: { 'example.com/owner': 'shop' } },
+    spec: { selector: { app: 'podinfo' }, ports: [{ name: 'http', port: 9898, targetPort: 9898 }] },
+  } })
+  const c = await setup(ns, { provider: 'kubernetes' }, BLUE_GREEN)
+  const router = routerAsSluice('kubernetes')
+  // A reconcile keeps the side the apex selects, and the user's selects the target's pods: no traffic moves
+  // until the controller routes, which it does right after (the route action is reconcile, then setRoutes).
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'canary')
+  await router.setRoutes(c, { primary: 100, canary: 0 })
+  await servicesWritten(t, ns, c, 'primary')
+  const taken = await readService(ns, 'podinfo')
+  t.equal(taken.metadata?.labels?.team, 'shop', 'the user\'s label stays')
+
+  await router.finalize(c)
+  const apex = await servicesReleased(t, ns)
+  t.same(apex.metadata?.labels, { team: 'shop' }, 'the user\'s labels, without sluice\'s')
+  t.equal(apex.metadata?.annotations?.['example.com/owner'], 'shop', 'the user\'s annotation')
+  t.equal(apex.spec?.clusterIP, taken.spec?.clusterIP, 'the same Service, never recreated')
+})
+
+const P = 'nginx.ingress.kubernetes.io'
+
+async function ingressAnnotations(ns: string, name: string): Promise<Record<string, string>> {
   return (await net.readNamespacedIngress({ name, namespace: ns })).metadata?.annotations ?? {}
 }
 
-t.test('nginx: canary Ingress weights and A/B annotations; the user Ingress is never written', async t => {
+/** The routing annotations nginx reads on the stored canary Ingress. */
+async function nginxRouting(ns: string): Promise<Record<string, string>> {
+  return Object.fromEntries(Object.entries(await ingressAnnotations(ns, 'web-canary')).filter(([k]) => k.startsWith(`${P}/`)))
+}
+
+t.test('nginx: the canary Ingress, weights 80/20 then 100/0, A/B by header and cookie; the user Ingress is never written', async t => {
   const ns = await namespace(t)
-  const created = await net.createNamespacedIngress({ namespace: ns, body: userIngress() })
+  const user = await net.createNamespacedIngress({ namespace: ns, body: manifest(ingress({
+    metadata: { name: 'web', namespace: ns, labels: { team: 'shop' }, annotations: { 'example.com/team': 'shop', [`${P}/proxy-body-size`]: '8m' } },
+  })) })
   const c = await setup(ns, { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } })
-  const router = routerFor('nginx', sluiceKube())
+  const router = routerAsSluice('nginx')
   await router.reconcile(c)
-  t.same(await serviceNames(ns), ['podinfo', 'podinfo-canary', 'podinfo-primary'])
-  const canary = await net.readNamespacedIngress({ name: 'web-canary', namespace: ns })
-  const [rule] = canary.spec?.rules ?? []
-  t.equal(rule?.http?.paths[0]?.backend.service?.name, 'podinfo-canary')
-  t.equal(rule?.host, 'app.example.com')
-  t.same(canary.metadata?.ownerReferences?.map(o => o.uid), [c.metadata.uid])
-  let a = await annotations(ns, 'web-canary')
-  t.equal(a['nginx.ingress.kubernetes.io/canary'], 'true')
-  t.equal(a['nginx.ingress.kubernetes.io/canary-weight'], '0')
-  t.equal(a['example.com/team'], 'shop', 'the user annotations are carried over')
+  await servicesWritten(t, ns, c, 'primary')
+  const written = await net.readNamespacedIngress({ name: 'web-canary', namespace: ns })
+  t.match(written.metadata, generated(c), 'generated for the Canary')
+  t.equal(written.metadata?.labels?.team, 'shop', 'the user\'s labels are carried over')
+  t.equal(written.metadata?.annotations?.['example.com/team'], 'shop', 'and the user\'s annotations')
+  t.same(written.spec?.ingressClassName, 'nginx')
+  t.same(written.spec?.rules, [{ host: 'app.example.com', http: { paths: [
+    { path: '/', pathType: 'Prefix', backend: { service: { name: 'podinfo-canary', port: { number: 9898 } } } },
+  ] } }], 'the user\'s rules, to the canary Service')
+  t.same(await nginxRouting(ns), { [`${P}/proxy-body-size`]: '8m', [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '0' }, 'a canary at weight 0')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
 
   await router.setRoutes(c, { primary: 80, canary: 20 })
-  t.equal((await annotations(ns, 'web-canary'))['nginx.ingress.kubernetes.io/canary-weight'], '20')
+  t.equal((await nginxRouting(ns))[`${P}/canary-weight`], '20', 'stored: canary-weight 20')
   t.same(await router.getRoutes(c), { primary: 80, canary: 20 })
   await router.reconcile(c)
   t.same(await router.getRoutes(c), { primary: 80, canary: 20 }, 'a reconcile keeps the weight')
+  await router.setRoutes(c, { primary: 100, canary: 0 })
+  t.equal((await nginxRouting(ns))[`${P}/canary-weight`], '0', 'stored: canary-weight 0')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
 
-  const ab = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3,
-    match: [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { exact: 'canary' } } }] } } }
+  const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { exact: 'canary' } } }])
   await router.setRoutes(ab, { primary: 0, canary: 100 })
-  a = await annotations(ns, 'web-canary')
-  t.equal(a['nginx.ingress.kubernetes.io/canary-by-header'], 'x-canary')
-  t.equal(a['nginx.ingress.kubernetes.io/canary-by-header-value'], 'insider')
-  t.equal(a['nginx.ingress.kubernetes.io/canary-by-cookie'], 'canary')
-  t.notOk(a['nginx.ingress.kubernetes.io/canary-weight'], 'A/B routes by header, not by weight')
+  t.same(await nginxRouting(ns), {
+    [`${P}/proxy-body-size`]: '8m', [`${P}/canary`]: 'true',
+    [`${P}/canary-by-header`]: 'x-canary', [`${P}/canary-by-header-value`]: 'insider', [`${P}/canary-by-cookie`]: 'canary',
+  }, 'stored: routing by header and cookie, no weight')
   t.same(await router.getRoutes(ab), { primary: 0, canary: 100 })
   await router.setRoutes(ab, { primary: 100, canary: 0 })
-  const back = await annotations(ns, 'web-canary')
-  t.notOk(back['nginx.ingress.kubernetes.io/canary-by-header'], 'header routing removed at weight 0')
+  t.same(await nginxRouting(ns), { [`${P}/proxy-body-size`]: '8m', [`${P}/canary`]: 'true', [`${P}/canary-weight`]: '0' },
+    'stored: the header and cookie routes removed at weight 0')
   t.same(await router.getRoutes(ab), { primary: 100, canary: 0 })
 
   await router.finalize(c)
-  t.same((await net.listNamespacedIngress({ namespace: ns })).items.map(i => i.metadata?.name), ['web'], 'only the user Ingress is left')
-  const user = await net.readNamespacedIngress({ name: 'web', namespace: ns })
-  t.equal(user.metadata?.resourceVersion, created.metadata?.resourceVersion, 'the user Ingress was never written')
-  t.same(await serviceNames(ns), ['podinfo'])
+  t.ok(await absent(() => net.readNamespacedIngress({ name: 'web-canary', namespace: ns })), 'the canary Ingress is deleted')
+  t.equal((await net.readNamespacedIngress({ name: 'web', namespace: ns })).metadata?.resourceVersion, user.metadata?.resourceVersion,
+    'the user Ingress was never written')
+  await servicesReleased(t, ns)
 })
 
-interface StoredRule { matches: unknown[]; backendRefs: { name: string; weight: number }[]; timeouts?: { request: string } }
-interface StoredRoute { spec: { parentRefs: unknown[]; hostnames: string[]; rules: StoredRule[] } }
-
-function ruleOf(route: StoredRoute, i: number): StoredRule {
-  const r = route.spec.rules[i]
-  if (!r) throw new Error(`HTTPRoute has no rules[${i}]: ${JSON.stringify(route.spec.rules)}`)
-  return r
+interface StoredRule {
+  matches: unknown[]
+  backendRefs: { group: string; kind: string; name: string; port: number; weight: number }[]
+  filters?: unknown[]
+  timeouts?: { request: string }
 }
+interface StoredRoute { metadata: Record<string, unknown>; spec: { parentRefs: unknown[]; hostnames: string[]; rules: StoredRule[] } }
 
-const weightsOf = (r: StoredRule): [string, number][] => r.backendRefs.map(b => [b.name, b.weight])
+const weightsOf = (r: StoredRule | undefined): [string, number][] => (r?.backendRefs ?? []).map(b => [b.name, b.weight])
 
 for (const version of ['v1', 'v1beta1'] as const) {
   const provider = version === 'v1' ? 'gatewayapi' : 'gatewayapi:v1beta1'
-  t.test(`${provider}: HTTPRoute weights and A/B rules`, async t => {
+  t.test(`${provider}: the HTTPRoute, weights 80/20 then 100/0, mirroring, A/B by header, cookie and query`, async t => {
     const ns = await namespace(t)
-    const c = await setup(ns, { provider, service: { port: 9898, hosts: ['app.example.com'], timeout: '30s',
-      gatewayRefs: [{ name: 'public', namespace: 'gateways' }] } })
-    const router = routerFor(provider, sluiceKube())
-    const read = async (): Promise<StoredRoute> =>
-      await custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version, namespace: ns, plural: 'httproutes', name: 'podinfo' }) as never
+    const c = await setup(ns, { provider, service: { hosts: ['app.example.com'], timeout: '30s', gatewayRefs: [{ name: 'public', namespace: 'gateways' }] } })
+    const router = routerAsSluice(provider)
+    const route = { group: 'gateway.networking.k8s.io', version, namespace: ns, plural: 'httproutes', name: 'podinfo' }
+    const read = async (): Promise<StoredRoute> => await custom.getNamespacedCustomObject(route) as StoredRoute
+
     await router.reconcile(c)
-    let route = await read()
-    t.same(route.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateways' }])
-    t.same(route.spec.hostnames, ['app.example.com'])
-    t.equal(route.spec.rules.length, 1)
-    t.same(ruleOf(route, 0).matches, [{ path: { type: 'PathPrefix', value: '/' } }])
-    t.same(weightsOf(ruleOf(route, 0)), [['podinfo-primary', 100], ['podinfo-canary', 0]])
-    t.same(ruleOf(route, 0).timeouts, { request: '30s' })
+    await servicesWritten(t, ns, c, 'primary')
+    let stored = await read()
+    t.match(stored.metadata, generated(c), 'generated for the Canary')
+    t.same(stored.spec.parentRefs, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'public', namespace: 'gateways' }])
+    t.same(stored.spec.hostnames, ['app.example.com'])
+    t.same(stored.spec.rules.map(r => r.matches), [[{ path: { type: 'PathPrefix', value: '/' } }]])
+    t.same(stored.spec.rules[0]?.backendRefs, [
+      { group: '', kind: 'Service', name: 'podinfo-primary', port: 9898, weight: 100 },
+      { group: '', kind: 'Service', name: 'podinfo-canary', port: 9898, weight: 0 },
+    ])
+    t.same(stored.spec.rules[0]?.timeouts, { request: '30s' })
+    t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
 
     await router.setRoutes(c, { primary: 80, canary: 20 })
-    route = await read()
-    t.same(weightsOf(ruleOf(route, 0)), [['podinfo-primary', 80], ['podinfo-canary', 20]])
+    t.same(weightsOf((await read()).spec.rules[0]), [['podinfo-primary', 80], ['podinfo-canary', 20]], 'stored: 80/20')
     t.same(await router.getRoutes(c), { primary: 80, canary: 20 })
     await router.reconcile(c)
     t.same(await router.getRoutes(c), { primary: 80, canary: 20 }, 'a reconcile keeps the weights')
+    await router.setRoutes(c, { primary: 100, canary: 0 })
+    t.same(weightsOf((await read()).spec.rules[0]), [['podinfo-primary', 100], ['podinfo-canary', 0]], 'stored: 100/0')
+    t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
 
-    const ab = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3,
-      match: [{ headers: { 'x-canary': { exact: 'insider' } }, queryParams: { beta: { exact: 'on' } } }, { headers: { cookie: { exact: 'canary' } } }] } } }
+    await router.setRoutes(c, { primary: 100, canary: 0, mirror: true })
+    // Matched, not compared whole: the CRD defaults the mirror's backendRef (group, kind).
+    t.match((await read()).spec.rules[0]?.filters, [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'podinfo-canary', port: 9898 } } }],
+      'stored: the canary Service mirrors the traffic')
+    t.equal((await read()).spec.rules[0]?.filters?.length, 1)
+    t.same(await router.getRoutes(c), { primary: 100, canary: 0, mirror: true })
+
+    const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } }, queryParams: { beta: { exact: 'on' } } }, { headers: { cookie: { exact: 'canary' } } }])
     await router.setRoutes(ab, { primary: 0, canary: 100 })
-    route = await read()
-    t.equal(route.spec.rules.length, 2)
-    t.same(ruleOf(route, 0).matches, [
+    stored = await read()
+    t.same(stored.spec.rules.map(r => r.matches), [[
       { path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'x-canary', value: 'insider' }], queryParams: [{ type: 'Exact', name: 'beta', value: 'on' }] },
       { path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'RegularExpression', name: 'Cookie', value: '^(.*?;\\s*)?canary=always(;.*)?$' }] },
-    ])
-    t.same(weightsOf(ruleOf(route, 0)), [['podinfo-primary', 0], ['podinfo-canary', 100]])
-    t.same(weightsOf(ruleOf(route, 1)), [['podinfo-primary', 100]], 'everything else stays on the primary')
+    ], [{ path: { type: 'PathPrefix', value: '/' } }]], 'stored: the A/B matches first, then everything else')
+    t.same(stored.spec.rules.map(weightsOf), [[['podinfo-primary', 0], ['podinfo-canary', 100]], [['podinfo-primary', 100]]],
+      'the matching requests to the canary, the rest to the primary')
     t.same(await router.getRoutes(ab), { primary: 0, canary: 100 })
 
     await router.finalize(c)
-    const left = await custom.listNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version, namespace: ns, plural: 'httproutes' }) as { items: unknown[] }
-    t.equal(left.items.length, 0, 'the HTTPRoute is deleted')
-    t.same(await serviceNames(ns), ['podinfo'])
+    t.ok(await absent(() => custom.getNamespacedCustomObject(route)), 'the HTTPRoute is deleted')
+    await servicesReleased(t, ns)
   })
 }

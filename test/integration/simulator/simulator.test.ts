@@ -10,6 +10,7 @@ import type { Canary } from '../../../src/api/types.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
+import { canary, deployment, ingress, manifest } from '../../helpers/objects.ts'
 import { until } from '../../helpers/wait.ts'
 import { startSimulator } from '../../simulator/simulator.ts'
 
@@ -23,23 +24,13 @@ const prom = await startPrometheus([{ job_name: 'simulator', static_configs: [{ 
 t.teardown(() => prom.stop())
 const provider = createPrometheusProvider({ address: prom.url, timeoutMs: 5000 })
 
-function deployment(ns: string, name: string, replicas: number, annotations: Record<string, string>, template: Record<string, string> = {}): string {
-  return JSON.stringify({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, annotations },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: {
-      metadata: { labels: { app: name }, annotations: template },
-      spec: { containers: [{ name: 'app', image: 'ghcr.io/stefanprodan/podinfo:6.7.0', ports: [{ containerPort: 9898 }] }] },
-    } },
-  })
+/** `name` with `replicas`, its sluice annotations and its pod template's (the simulator's behaviour), as kubectl applies it. */
+function deploymentJson(ns: string, name: string, replicas: number, annotations: Record<string, string>, template: Record<string, string> = {}): string {
+  return JSON.stringify(manifest(deployment({ metadata: { name, namespace: ns, annotations }, spec: { replicas, template: { metadata: { annotations: template } } } })))
 }
 
-function ingress(ns: string, name: string, backend: string, annotations: Record<string, string> = {}): string {
-  return JSON.stringify({
-    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: ns, annotations },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [
-      { path: '/', pathType: 'Prefix', backend: { service: { name: backend, port: { number: 9898 } } } },
-    ] } }] },
-  })
+function ingressJson(ns: string, name: string, backend: string, annotations: Record<string, string> = {}): string {
+  return JSON.stringify(manifest(ingress({ metadata: { name, namespace: ns, annotations } }, backend)))
 }
 
 async function ready(ns: string, name: string, replicas: number): Promise<void> {
@@ -62,24 +53,23 @@ t.test('nginx at canary-weight 50 with a canary failing half its requests: succe
   const failing = { 'simulator.sluice.dev/error-rate': '0.5' }
   // Created first without the opt-in: the webhook holds a new app's target at 0 replicas, whereas an
   // app opted in while live keeps its replicas, which the canary side needs here.
-  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'podinfo', 1, {}, failing))
-  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'podinfo', 1, strategy, failing))
-  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'podinfo-primary', 2, {}))
-  await kubectlOk(['apply', '-f', '-'], ingress(ns, 'podinfo', 'podinfo'))
-  await kubectlOk(['apply', '-f', '-'], ingress(ns, 'podinfo-canary', 'podinfo-canary', {
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, failing))
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, strategy, failing))
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo-primary', 2, {}))
+  await kubectlOk(['apply', '-f', '-'], ingressJson(ns, 'podinfo', 'podinfo'))
+  await kubectlOk(['apply', '-f', '-'], ingressJson(ns, 'podinfo-canary', 'podinfo-canary', {
     'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '50',
   }))
-  const canary = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
-    spec: { provider: 'nginx', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, analysis: { interval: '1m', stepWeight: 50 } },
-  } }) as Canary
+  const stored = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
+    metadata: { namespace: ns },
+    spec: { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, analysis: { interval: '1m', stepWeight: 50 } },
+  })) }) as Canary
   const held = await apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns })
   t.equal(held.spec?.replicas, 1, 'opting in a live app kept its replica')
   await ready(ns, 'podinfo', 1)
   await ready(ns, 'podinfo-primary', 2)
 
-  const vars = templateVars(canary, { name: 'request-success-rate', interval: '10s' })
+  const vars = templateVars(stored, { name: 'request-success-rate', interval: '10s' })
   t.equal(vars.ingress, 'podinfo')
   const nginx = await settlesNear(renderQuery(builtinQuery('nginx', 'request-success-rate'), vars), 50)
   t.ok(Math.abs(nginx - 50) < 2, `nginx request-success-rate ≈ 50 (got ${nginx})`)
@@ -95,10 +85,10 @@ t.test('nginx at canary-weight 50 with a canary failing half its requests: succe
 t.test('kubernetes: the apex Service switched to a healthy canary gives success rate 100', async t => {
   const ns = await namespace(t)
   const strategy = { 'sluice.dev/strategy': 'blue-green', 'sluice.dev/port': '9898', 'sluice.dev/analysis': '{interval: 1m, threshold: 5, iterations: 10}' }
-  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'backend', 2, {}, { 'simulator.sluice.dev/latency-ms': '30' }))
-  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'backend', 2, strategy, { 'simulator.sluice.dev/latency-ms': '30' }))
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'backend', 2, {}, { 'simulator.sluice.dev/latency-ms': '30' }))
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'backend', 2, strategy, { 'simulator.sluice.dev/latency-ms': '30' }))
   // The primary fails everything: any of its requests in the canary's query would show.
-  await kubectlOk(['apply', '-f', '-'], deployment(ns, 'backend-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'backend-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
   await kubectlOk(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'v1', kind: 'Service', metadata: { name: 'backend', namespace: ns },
     spec: { selector: { app: 'backend' }, ports: [{ name: 'http', port: 9898 }] },

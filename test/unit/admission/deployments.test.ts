@@ -7,6 +7,7 @@ import { templateRevision } from '../../../src/kube/revision.ts'
 import type { DeliveryPolicy } from '../../../src/api/types.ts'
 import { canaryAnnotations, policy } from '../api/fixtures.ts'
 import { applyPatch } from '../../helpers/json-patch.ts'
+import { container, deployment, manifest } from '../../helpers/objects.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const D = 'Deployment shop/podinfo'
@@ -19,20 +20,15 @@ interface Deployment extends KubeObject {
   spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: unknown } }
 }
 
-function deployment(o: { annotations?: Record<string, string> | null; replicas?: number | null; image?: string; labels?: Record<string, string> } = {}): Deployment {
-  const annotations = o.annotations === null ? undefined : o.annotations ?? canaryAnnotations()
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'podinfo', namespace: 'shop', labels: { app: 'podinfo', ...o.labels }, ...(annotations && { annotations }) },
+/** podinfo as a client sends it: opted in (canaryAnnotations) with 3 replicas unless told; null leaves the field out. */
+function sent(o: { annotations?: Record<string, string> | null; replicas?: number | null; image?: string; labels?: Record<string, string> } = {}): Deployment {
+  return manifest(deployment({
+    metadata: { labels: { app: 'podinfo', ...o.labels }, annotations: o.annotations === null ? null : o.annotations ?? canaryAnnotations() },
     spec: {
-      ...(o.replicas !== null && { replicas: o.replicas ?? 3 }),
-      selector: { matchLabels: { app: 'podinfo' } },
-      template: {
-        metadata: { labels: { app: 'podinfo' } },
-        spec: { containers: [{ name: 'app', image: o.image ?? 'ghcr.io/stefanprodan/podinfo:6.7.0', ports: [{ name: 'http', containerPort: 9898 }] }] },
+      replicas: o.replicas === null ? null : o.replicas ?? 3,
+      template: { spec: { containers: [container({ image: o.image })] } },
       },
-    },
-  }
+  })) as Deployment
 }
 
 function context(o: { policies?: DeliveryPolicy[]; namespaceLabels?: Record<string, string>; templates?: string[] } = {}): DeploymentContext {
@@ -74,13 +70,13 @@ function decide(req: AdmissionRequest, ctx: DeploymentContext = context()): { ve
 }
 
 // The object as stored after an opted-in CREATE: the starting point of every UPDATE case.
-function created(o: Parameters<typeof deployment>[0] = {}): Deployment {
-  return decide(request('CREATE', deployment(o))).stored
+function created(o: Parameters<typeof sent>[0] = {}): Deployment {
+  return decide(request('CREATE', sent(o))).stored
 }
 
 t.test('CREATE of an opted-in Deployment', async t => {
   t.test('records desired replicas and revision, holds the target at 0, and shows the plan', async t => {
-    const object = deployment({ replicas: 3 })
+    const object = sent({ replicas: 3 })
     const { verdict, ops, stored } = decide(request('CREATE', object))
     t.equal(verdict.allowed, true)
     t.equal(stored.spec.replicas, 0, 'the primary serves; the target stays at zero')
@@ -95,28 +91,28 @@ t.test('CREATE of an opted-in Deployment', async t => {
   })
 
   t.test('adds spec.replicas when the object has none, recording the default of 1', async t => {
-    const { ops, stored } = decide(request('CREATE', deployment({ replicas: null })))
+    const { ops, stored } = decide(request('CREATE', sent({ replicas: null })))
     t.same(ops.find(o => o.path === '/spec/replicas'), { op: 'add', path: '/spec/replicas', value: 0 })
     t.equal(stored.spec.replicas, 0)
     t.equal(stored.metadata.annotations?.[DESIRED], '1')
   })
 
   t.test('sends no replicas operation when the user asked for 0', async t => {
-    const { ops, stored } = decide(request('CREATE', deployment({ replicas: 0 })))
+    const { ops, stored } = decide(request('CREATE', sent({ replicas: 0 })))
     t.notOk(ops.some(o => o.path === '/spec/replicas'))
     t.equal(stored.metadata.annotations?.[DESIRED], '0')
   })
 
   t.test('a dry run gets the same answer (the decision has no side effects to skip)', async t => {
-    const wet = decideDeployment(request('CREATE', deployment()), context())
-    const dry = decideDeployment(request('CREATE', deployment(), undefined, { dryRun: true }), context())
+    const wet = decideDeployment(request('CREATE', sent()), context())
+    const dry = decideDeployment(request('CREATE', sent(), undefined, { dryRun: true }), context())
     t.same(dry, wet)
   })
 })
 
 t.test('UPDATE that opts a live app in leaves its replicas alone', async t => {
-  const live = deployment({ annotations: null, replicas: 3 })
-  const object = deployment({ replicas: 3 })
+  const live = sent({ annotations: null, replicas: 3 })
+  const object = sent({ replicas: 3 })
   const { verdict, ops, stored } = decide(request('UPDATE', object, live))
   t.equal(verdict.allowed, true)
   t.notOk(ops.some(o => o.path === '/spec/replicas'), 'no replicas operation')
@@ -128,7 +124,7 @@ t.test('UPDATE that opts a live app in leaves its replicas alone', async t => {
 
 t.test('UPDATE with a new revision keeps the live replicas, records the user\'s, and shows the plan', async t => {
   const old = created({ replicas: 3 })
-  const object = deployment({ replicas: 4, image: 'ghcr.io/stefanprodan/podinfo:6.7.1' })
+  const object = sent({ replicas: 4, image: 'ghcr.io/stefanprodan/podinfo:6.7.1' })
   const revision = templateRevision(object.spec.template)
   t.not(revision, old.metadata.annotations?.[REVISION], 'the image change is a new revision')
   const { verdict, stored } = decide(request('UPDATE', object, old))
@@ -140,7 +136,7 @@ t.test('UPDATE with a new revision keeps the live replicas, records the user\'s,
 
   t.test('the live value is whatever sluice last scaled the target to', async t => {
     const scaled = { ...old, spec: { ...old.spec, replicas: 2 } }
-    const { stored } = decide(request('UPDATE', deployment({ replicas: 3, image: 'ghcr.io/stefanprodan/podinfo:6.7.1' }), scaled))
+    const { stored } = decide(request('UPDATE', sent({ replicas: 3, image: 'ghcr.io/stefanprodan/podinfo:6.7.1' }), scaled))
     t.equal(stored.spec.replicas, 2)
     t.equal(stored.metadata.annotations?.[DESIRED], '3')
   })
@@ -171,13 +167,13 @@ t.test('writes that carry the held replicas over keep the recorded count', async
 
 t.test('the decision is idempotent: a second call on its own output changes nothing', async t => {
   // Several policy webhooks can send the same request; each sees the previous patch applied.
-  const first = decide(request('CREATE', deployment({ replicas: 3 })))
+  const first = decide(request('CREATE', sent({ replicas: 3 })))
   const again = decide(request('CREATE', first.stored))
   t.same(again.stored, first.stored)
   t.equal(again.stored.metadata.annotations?.[DESIRED], '3')
 
   const old = created({ replicas: 3 })
-  const update = decide(request('UPDATE', deployment({ replicas: 5, image: 'ghcr.io/stefanprodan/podinfo:6.7.1' }), old))
+  const update = decide(request('UPDATE', sent({ replicas: 5, image: 'ghcr.io/stefanprodan/podinfo:6.7.1' }), old))
   const twice = decide(request('UPDATE', update.stored, old))
   t.same(twice.stored, update.stored)
   t.equal(twice.stored.metadata.annotations?.[DESIRED], '5')
@@ -185,7 +181,7 @@ t.test('the decision is idempotent: a second call on its own output changes noth
 
 t.test('UPDATE of replicas only records them without a revision warning', async t => {
   const old = created({ replicas: 3 })
-  const { verdict, stored } = decide(request('UPDATE', deployment({ replicas: 5 }), old))
+  const { verdict, stored } = decide(request('UPDATE', sent({ replicas: 5 }), old))
   t.equal(verdict.allowed, true)
   t.equal(stored.spec.replicas, 0, 'the live target is not scaled')
   t.equal(stored.metadata.annotations?.[DESIRED], '5')
@@ -211,12 +207,12 @@ t.test('a re-apply of the same manifest is a plain admission', async t => {
 
 t.test('opt-out (sluice.dev/strategy removed) is admitted with a warning', async t => {
   const old = created({ replicas: 3 })
-  const { verdict, ops } = decide(request('UPDATE', deployment({ annotations: null, replicas: 3 }), old))
+  const { verdict, ops } = decide(request('UPDATE', sent({ annotations: null, replicas: 3 }), old))
   t.equal(verdict.allowed, true)
   t.same(ops, [], 'nothing is held or recorded')
   t.same(verdict.warnings, [`${D}: opted out of sluice; the Deployment is scaled back up and the generated objects are removed once it serves`])
 
-  const leftover = decide(request('UPDATE', deployment({ annotations: { 'sluice.dev/port': '9898' } }), old))
+  const leftover = decide(request('UPDATE', sent({ annotations: { 'sluice.dev/port': '9898' } }), old))
   t.equal(leftover.verdict.allowed, true)
   t.same(leftover.verdict.warnings, [
     `${D}: annotation sluice.dev/port has no effect without sluice.dev/strategy (canary, blue-green or ab)`,
@@ -235,8 +231,8 @@ t.test('an enforce DeliveryPolicy', async t => {
   const ctx = context({ policies: [enforce], namespaceLabels: PROD })
 
   t.test('refuses an opt-out, naming the policy', async t => {
-    const old = decide(request('CREATE', deployment()), ctx).stored
-    const { verdict } = decide(request('UPDATE', deployment({ annotations: null }), old), ctx)
+    const old = decide(request('CREATE', sent()), ctx).stored
+    const { verdict } = decide(request('UPDATE', sent({ annotations: null }), old), ctx)
     t.equal(verdict.allowed, false)
     t.equal(verdict.status?.code, 403)
     t.match(verdict.status?.message, /^Deployment shop\/podinfo: annotation sluice\.dev\/strategy cannot be removed: DeliveryPolicy prod-delivery \(enforce\) requires progressive delivery here/)
@@ -244,7 +240,7 @@ t.test('an enforce DeliveryPolicy', async t => {
   })
 
   t.test('opts an unannotated Deployment in with its defaults', async t => {
-    const object = deployment({ annotations: null, replicas: 2 })
+    const object = sent({ annotations: null, replicas: 2 })
     const { verdict, stored } = decide(request('CREATE', object), ctx)
     t.equal(verdict.allowed, true)
     t.equal(stored.spec.replicas, 0)
@@ -257,9 +253,9 @@ t.test('an enforce DeliveryPolicy', async t => {
 
   t.test('leaves Deployments in namespaces it does not select alone', async t => {
     const elsewhere = context({ policies: [enforce] })
-    t.same(decideDeployment(request('CREATE', deployment({ annotations: null })), elsewhere), { allowed: true })
+    t.same(decideDeployment(request('CREATE', sent({ annotations: null })), elsewhere), { allowed: true })
     const opted = created()
-    t.equal(decide(request('UPDATE', deployment({ annotations: null }), opted), elsewhere).verdict.allowed, true, 'an opt-out is fine there')
+    t.equal(decide(request('UPDATE', sent({ annotations: null }), opted), elsewhere).verdict.allowed, true, 'an opt-out is fine there')
   })
 })
 
@@ -270,13 +266,13 @@ t.test('policy constraints: audit warns, enforce denies, both name the policy', 
   })
   const violation = `${D}: annotation sluice.dev/analysis: stepWeight must be at most 10 under DeliveryPolicy max-step-10 (got 20)`
 
-  const audit = decide(request('CREATE', deployment({ replicas: 3 })), limit('audit'))
+  const audit = decide(request('CREATE', sent({ replicas: 3 })), limit('audit'))
   t.equal(audit.verdict.allowed, true)
   t.equal(audit.stored.spec.replicas, 0, 'still intercepted')
   t.equal(audit.verdict.warnings?.[0], violation)
   t.match(audit.verdict.warnings?.[1], /first deployment: 3 replica\(s\)/)
 
-  const enforce = decide(request('CREATE', deployment({ replicas: 3 })), limit('enforce'))
+  const enforce = decide(request('CREATE', sent({ replicas: 3 })), limit('enforce'))
   t.equal(enforce.verdict.allowed, false)
   t.same(enforce.verdict.status, { status: 'Failure', code: 422, reason: 'Invalid', message: violation })
   t.same(enforce.ops, [])
@@ -289,14 +285,14 @@ t.test('sluice\'s own writes pass unchanged', async t => {
   const asSluice = (op: Operation, object: KubeObject, previous?: KubeObject): AdmissionVerdict =>
     decideDeployment(request(op, object, previous, { userInfo: { username: SLUICE, groups: ['system:serviceaccounts'] } }), context())
   t.same(asSluice('UPDATE', scaled, old), { allowed: true }, 'scaling the target is not held')
-  t.same(asSluice('CREATE', deployment({ annotations: { 'sluice.dev/strategy': 'rolling' } })), { allowed: true }, 'not even validated')
+  t.same(asSluice('CREATE', sent({ annotations: { 'sluice.dev/strategy': 'rolling' } })), { allowed: true }, 'not even validated')
   t.equal(decideDeployment(request('UPDATE', scaled, old), context()).allowed, true)
   t.equal(decide(request('UPDATE', scaled, old)).stored.spec.replicas, 0, 'the same write by a user is held')
 })
 
 t.test('a bad configuration is denied with the field named', async t => {
   const denied = (annotations: Record<string, string | undefined>, ctx = context()): string | undefined => {
-    const verdict = decideDeployment(request('CREATE', deployment({ annotations: canaryAnnotations(annotations) })), ctx)
+    const verdict = decideDeployment(request('CREATE', sent({ annotations: canaryAnnotations(annotations) })), ctx)
     t.equal(verdict.allowed, false)
     t.equal(verdict.status?.code, 422)
     t.notOk(verdict.patch, 'no patch on a denial')
@@ -311,19 +307,19 @@ t.test('a bad configuration is denied with the field named', async t => {
 
   const withTemplate = 'interval: 1m\nstepWeight: 20\nmetrics: [{name: latency, templateRef: {name: latency}, thresholdRange: {max: 500}}]'
   t.match(denied({ 'sluice.dev/analysis': withTemplate }), /metrics\[0\]\.templateRef names MetricTemplate shop\/latency, which does not exist/)
-  t.equal(decideDeployment(request('CREATE', deployment({ annotations: canaryAnnotations({ 'sluice.dev/analysis': withTemplate }) })),
+  t.equal(decideDeployment(request('CREATE', sent({ annotations: canaryAnnotations({ 'sluice.dev/analysis': withTemplate }) })),
     context({ templates: ['shop/latency'] })).allowed, true, 'admitted once the MetricTemplate is in the cache')
 
   const two = denied({ 'sluice.dev/analysis': 'interval: 1m\nthreshold: 0\nstepWeights: [10, 5]' })
   t.match(two, /threshold must be at least 1 \(got 0\).*; Deployment shop\/podinfo: .*stepWeights\[1\] must be greater/, 'every problem, joined')
 
-  const update = decideDeployment(request('UPDATE', deployment({ annotations: canaryAnnotations({ 'sluice.dev/port': 'http' }) }), created()), context())
+  const update = decideDeployment(request('UPDATE', sent({ annotations: canaryAnnotations({ 'sluice.dev/port': 'http' }) }), created()), context())
   t.equal(update.allowed, false, 'an UPDATE is validated too')
   t.match(update.status?.message, /annotation sluice\.dev\/port must be a port number between 1 and 65535 \(got "http"\)/)
 })
 
 t.test('other operations and subresources are admitted untouched', async t => {
-  const bad = deployment({ annotations: { 'sluice.dev/strategy': 'rolling' } })
+  const bad = sent({ annotations: { 'sluice.dev/strategy': 'rolling' } })
   for (const op of ['DELETE', 'CONNECT'] as const) {
     t.same(decideDeployment(request(op, op === 'DELETE' ? undefined : bad, bad), context()), { allowed: true }, op)
   }
@@ -334,7 +330,7 @@ t.test('other operations and subresources are admitted untouched', async t => {
 })
 
 t.test('Deployments without sluice configuration', async t => {
-  t.same(decideDeployment(request('CREATE', deployment({ annotations: null })), context()), { allowed: true })
-  const stray = decideDeployment(request('CREATE', deployment({ annotations: { 'sluice.dev/analysis': 'stepWeight: 10' } })), context())
+  t.same(decideDeployment(request('CREATE', sent({ annotations: null })), context()), { allowed: true })
+  const stray = decideDeployment(request('CREATE', sent({ annotations: { 'sluice.dev/analysis': 'stepWeight: 10' } })), context())
   t.same(stray, { allowed: true, warnings: [`${D}: annotation sluice.dev/analysis has no effect without sluice.dev/strategy (canary, blue-green or ab)`] })
 })

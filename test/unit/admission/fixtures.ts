@@ -4,6 +4,7 @@ import { createCA, createLeaf } from '../../../src/certs/pki.ts'
 import type { KeyPairPem } from '../../../src/certs/pki.ts'
 import { buildAdmissionServer } from '../../../src/admission/server.ts'
 import type { AdmissionServer, AdmissionServerOptions } from '../../../src/admission/server.ts'
+import { deployment, manifest } from '../../helpers/objects.ts'
 
 export const silent = pino({ level: 'silent' })
 
@@ -21,17 +22,9 @@ export function server(opts: Partial<AdmissionServerOptions> = {}): AdmissionSer
   return buildAdmissionServer({ tls: localCertificate().leaf, logger: silent, ...opts })
 }
 
-export function deployment(name = 'podinfo', extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name, namespace: 'shop', labels: { app: name }, annotations: { 'sluice.dev/strategy': 'canary' } },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'ghcr.io/stefanprodan/podinfo:6.0.0' }] } },
-    },
-    ...extra,
-  }
+/** An opted-in Deployment with 3 replicas as a client sends it for review. */
+export function sentDeployment(name = 'podinfo'): Record<string, unknown> {
+  return manifest(deployment({ metadata: { name, labels: { app: name }, annotations: { 'sluice.dev/strategy': 'canary' } }, spec: { replicas: 3 } }))
 }
 
 export function review(request: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}): Record<string, unknown> {
@@ -43,7 +36,7 @@ export function review(request: Record<string, unknown> = {}, envelope: Record<s
       resource: { group: 'apps', version: 'v1', resource: 'deployments' },
       namespace: 'shop', name: 'podinfo', operation: 'CREATE',
       userInfo: { username: 'alice', groups: ['system:authenticated'] },
-      object: deployment(), oldObject: null, dryRun: false,
+      object: sentDeployment(), oldObject: null, dryRun: false,
       ...request,
     },
     ...envelope,

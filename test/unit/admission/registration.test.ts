@@ -9,6 +9,7 @@ import {
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH, VALIDATE_RESOURCES_PATH } from '../../../src/admission/server.ts'
 import type { DeliveryPolicy } from '../../../src/api/types.ts'
 import { policy } from '../api/fixtures.ts'
+import { deployment, manifest } from '../../helpers/objects.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const service: RegistrationOptions = {
@@ -169,14 +170,13 @@ function sends(webhook: { matchConditions?: V1MatchCondition[] }, r: Review): bo
   return (webhook.matchConditions ?? []).every(c => bool(evaluate(parseCel(c.expression), env(r))))
 }
 
-function deployment(annotations?: Record<string, string>): unknown {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo', namespace: 'shop', ...(annotations && { annotations }) }, spec: {} }
-}
+/** podinfo as a client sends it, with `annotations`. */
+const sent = (annotations?: Record<string, string>): unknown => manifest(deployment({ metadata: { annotations } }))
 
-const OPTED_IN = deployment({ 'sluice.dev/strategy': 'canary' })
-const PLAIN = deployment()
-const OTHER_ANNOTATIONS = deployment({ 'deployment.kubernetes.io/revision': '3' })
-const STATE_ONLY = deployment({ 'status.sluice.dev/revision': 'abc', 'status.sluice.dev/desired-replicas': '3' })
+const OPTED_IN = sent({ 'sluice.dev/strategy': 'canary' })
+const PLAIN = sent()
+const OTHER_ANNOTATIONS = sent({ 'deployment.kubernetes.io/revision': '3' })
+const STATE_ONLY = sent({ 'status.sluice.dev/revision': 'abc', 'status.sluice.dev/desired-replicas': '3' })
 
 t.test('the CEL subset itself', async t => {
   t.equal(evaluate(parseCel("a.b == 'x' && !(c != null)"), { a: { b: 'x' }, c: null }), true)
@@ -226,7 +226,7 @@ t.test('the Deployments webhook receives only Deployments with sluice annotation
   t.ok(sends(webhook, { username: 'alice', object: OPTED_IN, oldObject: null }), 'CREATE of an opted-in Deployment')
   t.ok(sends(webhook, { username: 'alice', object: OPTED_IN, oldObject: OPTED_IN }), 'a new revision')
   t.ok(sends(webhook, { username: 'alice', object: PLAIN, oldObject: OPTED_IN }), 'an opt-out (the annotation is only on the old object)')
-  t.ok(sends(webhook, { username: 'alice', object: deployment({ 'sluice.dev/analysis': 'x' }), oldObject: null }), 'any sluice.dev/ key, so a stray one is reported')
+  t.ok(sends(webhook, { username: 'alice', object: sent({ 'sluice.dev/analysis': 'x' }), oldObject: null }), 'any sluice.dev/ key, so a stray one is reported')
   t.notOk(sends(webhook, { username: 'alice', object: PLAIN, oldObject: null }), 'no annotations at all')
   t.notOk(sends(webhook, { username: 'alice', object: OTHER_ANNOTATIONS, oldObject: OTHER_ANNOTATIONS }), 'unrelated annotations')
   t.notOk(sends(webhook, { username: 'alice', object: STATE_ONLY, oldObject: STATE_ONLY }), 'sluice\'s state keys are not an opt-in')

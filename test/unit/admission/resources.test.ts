@@ -3,6 +3,8 @@
 import t from 'tap'
 import { decideResource } from '../../../src/admission/resources.ts'
 import type { AdmissionRequest, KubeObject, Operation } from '../../../src/admission/review.ts'
+import type { Canary, MetricTemplate } from '../../../src/api/types.ts'
+import { canary, manifest, metricTemplate } from '../../helpers/objects.ts'
 
 const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const PLURALS: Record<string, string> = { Canary: 'canaries', MetricTemplate: 'metrictemplates', AlertProvider: 'alertproviders', DeliveryPolicy: 'deliverypolicies' }
@@ -22,13 +24,11 @@ const ctx = (templates: string[] = []) => ({
   refs: { metricTemplate: (_ns: string, name: string) => templates.includes(name), alertProvider: () => true },
 })
 
-const canary = (spec: Record<string, unknown>): KubeObject => ({
-  apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop' },
-  spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, ...spec },
-})
+/** The object as a client sends it, decoded from JSON as the webhook reads it. */
+const sent = (o: Canary | MetricTemplate): KubeObject => JSON.parse(JSON.stringify(manifest(o))) as KubeObject
 
-const ISTIO = canary({ provider: 'istio', analysis: { interval: '1m', stepWeight: 10 } })
-const BLUE_GREEN = canary({ provider: 'kubernetes', analysis: { interval: '1m', iterations: 2 } })
+const ISTIO = sent(canary({ spec: { provider: 'istio', analysis: { interval: '1m', stepWeight: 10 } } }))
+const BLUE_GREEN = sent(canary({ spec: { provider: 'kubernetes', analysis: { interval: '1m', iterations: 2 } } }))
 
 t.test('a Canary with a provider this version has no router for is refused, naming the field', async t => {
   const v = decideResource(request('Canary', 'CREATE', ISTIO), ctx())
@@ -39,7 +39,9 @@ t.test('a Canary with a provider this version has no router for is refused, nami
 
 t.test('a Canary that runs is admitted; a template not in the cache yet is a warning, not a refusal', async t => {
   t.same(decideResource(request('Canary', 'CREATE', BLUE_GREEN), ctx()), { allowed: true })
-  const withTemplate = canary({ provider: 'kubernetes', analysis: { interval: '1m', iterations: 2, metrics: [{ name: 'errors', templateRef: { name: 'errors' }, thresholdRange: { max: 1 } }] } })
+  const withTemplate = sent(canary({ spec: {
+    provider: 'kubernetes', analysis: { interval: '1m', iterations: 2, metrics: [{ name: 'errors', templateRef: { name: 'errors' }, thresholdRange: { max: 1 } }] },
+  } }))
   const v = decideResource(request('Canary', 'CREATE', withTemplate), ctx())
   t.equal(v.allowed, true)
   t.match(v.warnings, [/MetricTemplate shop\/errors, which does not exist/])
@@ -58,7 +60,7 @@ t.test('sluice\'s own writes and subresources are not checked again', async t =>
 })
 
 t.test('MetricTemplate, AlertProvider and DeliveryPolicy are checked by their own rules', async t => {
-  const datadog = { apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name: 'errors', namespace: 'shop' }, spec: { provider: { type: 'datadog' }, query: 'q' } } as KubeObject
+  const datadog = sent(metricTemplate({ spec: { provider: { type: 'datadog' }, query: 'q' } }))
   t.equal(decideResource(request('MetricTemplate', 'CREATE', datadog), ctx()).status?.message,
     'MetricTemplate shop/errors: spec.provider.type datadog is not available yet in this version of sluice; available: prometheus')
   const teams = { apiVersion: 'sluice.dev/v1beta1', kind: 'AlertProvider', metadata: { name: 'teams', namespace: 'shop' }, spec: { type: 'msteams', username: 'bot' } } as KubeObject

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { allow, allowWithPatch, decodeAdmissionReview, decodeAdmissionReviewValue, deny, toAdmissionReview, withWarnings } from '../../../src/admission/review.ts'
 import { add } from '../../../src/kube/json-patch.ts'
-import { deployment, patchOf, review } from './fixtures.ts'
+import { patchOf, review, sentDeployment } from './fixtures.ts'
 
 function reasonOf(body: string): string {
   const r = decodeAdmissionReview(body)
@@ -59,7 +59,7 @@ t.test('objects and their metadata must have the shapes handlers rely on', async
 })
 
 t.test('a DELETE carries only oldObject, and kinds other than Deployment decode too', async t => {
-  const del = decodeAdmissionReviewValue(review({ operation: 'DELETE', object: null, oldObject: deployment() }))
+  const del = decodeAdmissionReviewValue(review({ operation: 'DELETE', object: null, oldObject: sentDeployment() }))
   t.ok(del.ok && del.request.object === undefined && del.request.oldObject?.kind === 'Deployment')
   const cm = decodeAdmissionReviewValue(review({
     kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' },

@@ -4,7 +4,7 @@ import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH } from '../../../src/admis
 import { admissionMetrics } from '../../../src/admission/admission-metrics.ts'
 import { allowWithPatch, deny } from '../../../src/admission/review.ts'
 import { setAnnotation } from '../../../src/kube/json-patch.ts'
-import { deployment, patchOf, review, server } from './fixtures.ts'
+import { patchOf, review, sentDeployment, server } from './fixtures.ts'
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', err => unhandled.push(err))
@@ -92,7 +92,7 @@ t.test('a 3 MiB UPDATE review (object and oldObject) is accepted; past the limit
   const app = server({ mutateDeployments: r => allowWithPatch([setAnnotation(r.object, 'size', String(JSON.stringify(r.object).length))]) })
   t.teardown(() => app.close())
   const big = 'x'.repeat(3 * 1024 * 1024 - 4096)
-  const object = deployment('big', { data: big })
+  const object = { ...sentDeployment('big'), data: big }
   const payload = JSON.stringify(review({ operation: 'UPDATE', object, oldObject: object }))
   t.ok(payload.length > 6_000_000, `the review is ${payload.length} bytes`)
   const res = await app.inject({ method: 'POST', url: MUTATE_DEPLOYMENTS_PATH, headers: { 'content-type': 'application/json' }, payload })
@@ -104,7 +104,7 @@ t.test('a 3 MiB UPDATE review (object and oldObject) is accepted; past the limit
   const tooBig = await small.inject({ method: 'POST', url: MUTATE_DEPLOYMENTS_PATH, headers: { 'content-type': 'application/json' }, payload })
   t.equal(tooBig.statusCode, 413)
   t.match(tooBig.json(), { statusCode: 413, message: /too large/i })
-  const over = JSON.stringify(review({ operation: 'UPDATE', object: deployment('big', { data: 'x'.repeat(9 * 1024 * 1024) }) }))
+  const over = JSON.stringify(review({ operation: 'UPDATE', object: { ...sentDeployment('big'), data: 'x'.repeat(9 * 1024 * 1024) } }))
   const defaultLimit = await app.inject({ method: 'POST', url: MUTATE_DEPLOYMENTS_PATH, headers: { 'content-type': 'application/json' }, payload: over })
   t.equal(defaultLimit.statusCode, 413, 'the default limit is finite')
 })

@@ -3,7 +3,6 @@
 // sluice does (the same release run with and without the option behaves differently), so an option can
 // never again be admitted and ignored.
 import t, { type Test } from 'tap'
-import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import { nextTickAt } from '../../../src/controller/machine/phases.ts'
 import { autoscalerNames, primaryAutoscaler, primaryDeployment } from '../../../src/deployer/primary.ts'
 import { runHooks, hookTimeoutMs } from '../../../src/hooks/webhooks.ts'
@@ -20,6 +19,7 @@ import { canarySpecSchema, type JSONSchema } from '../../../src/api/schema.ts'
 import { HOOK_TYPES, METRIC_PROVIDER_TYPES, PROVIDERS, type Canary, type CanarySpec } from '../../../src/api/types.ts'
 import { validateSpec } from '../../../src/api/validate.ts'
 import { allPass, failing, run, status, world, type Checker } from '../controller/machine/fixtures.ts'
+import { canary, deployment, hpa, ingress, metricTemplate } from '../../helpers/objects.ts'
 
 /** Every path the schema admits, down to leaves, maps and free-form objects; list items as `[]`-less paths. */
 function schemaPaths(schema: JSONSchema, path = ''): string[] {
@@ -129,10 +129,6 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
   }
 }
 
-function canaryOf(spec: CanarySpec): Canary {
-  return { apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop', uid: 'u1', generation: 1 }, spec }
-}
-
 function memoryKube(objects: KubeObject[]): ApplyClient & { log: unknown[] } {
   const store = new Map(objects.map(o => [`${o.kind}/${o.metadata?.name}`, o]))
   const log: unknown[] = []
@@ -144,18 +140,9 @@ function memoryKube(objects: KubeObject[]): ApplyClient & { log: unknown[] } {
   }
 }
 
-const target: V1Deployment = {
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo', namespace: 'shop', labels: { app: 'podinfo' } },
-  spec: { replicas: 2, selector: { matchLabels: { app: 'podinfo' } }, template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', image: 'podinfo:1' }] } } },
-}
-const ingress: KubeObject = {
-  apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'podinfo', namespace: 'shop' },
-  spec: { ingressClassName: 'nginx', rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'front', port: { number: 8080 } } } }] } }] },
-}
-const hpa: V2HorizontalPodAutoscaler = {
-  apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'podinfo', namespace: 'shop' },
-  spec: { minReplicas: 2, maxReplicas: 5, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' } },
-}
+const TARGET = deployment({ metadata: { labels: { app: 'podinfo' } }, spec: { replicas: 2, template: { spec: { containers: [{ name: 'app', image: 'podinfo:1' }] } } } })
+const INGRESS = ingress({ spec: { ingressClassName: 'nginx', rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'front', port: { number: 8080 } } } }] } }] } })
+const HPA = hpa({ spec: { minReplicas: 2, maxReplicas: 5 } })
 
 const addressOf = (url: string | URL | Request): string => (url instanceof Request ? url.url : url.toString())
 
@@ -166,11 +153,12 @@ const unchecked = { same: () => true, equal: () => true } as unknown as Test
 
 async function behaviour(spec: CanarySpec): Promise<string> {
   const tt = unchecked
-  const c = canaryOf(spec)
+  // The spec as given, whole: a default merged in would hide an option the comparison leaves out.
+  const c: Canary = { ...canary(), spec }
   const seen: unknown[] = []
   // The router's writes at a split with mirroring, and its revert.
   // An error is behaviour too (an option removed can make the router refuse): it is compared like the rest.
-  const kube = memoryKube([target as KubeObject, ingress])
+  const kube = memoryKube([TARGET, INGRESS])
   try {
     const router = routerFor(spec.provider, kube)
     await router.reconcile(c)
@@ -201,7 +189,9 @@ async function behaviour(spec: CanarySpec): Promise<string> {
   // The analysis: the queries and the servers they go to.
   const queries: unknown[] = []
   const records = await analyseMetrics(c, {
-    getTemplate: async (namespace, name) => ({ apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name, namespace }, spec: { provider: { type: 'prometheus' }, query: `sum(errors{template="${namespace}/${name}", q="{{ variables.q }}", ns="{{ namespace }}", w="{{ interval }}"})` } }),
+    getTemplate: async (namespace, name) => metricTemplate({ metadata: { name, namespace }, spec: {
+      provider: { type: 'prometheus' }, query: `sum(errors{template="${namespace}/${name}", q="{{ variables.q }}", ns="{{ namespace }}", w="{{ interval }}"})`,
+    } }),
     getSecret: async () => undefined,
     providerFor: options => ({ query: async q => { queries.push([options, q]); return 50 }, isOnline: async () => true }),
     defaultMetricsServer: 'http://default:9090',
@@ -232,8 +222,8 @@ async function behaviour(spec: CanarySpec): Promise<string> {
   seen.push(posted)
   // The primary and its autoscaler.
   const names = autoscalerNames(c)
-  const source = names && new Map([['podinfo', hpa]]).get(names.source)
-  seen.push(primaryDeployment({ canary: c, target, revision: 'r1', replicas: 3, tracked: new Set() }), names?.primary, source && primaryAutoscaler(c, source))
+  const source = names && new Map([['podinfo', HPA]]).get(names.source)
+  seen.push(primaryDeployment({ canary: c, target: TARGET, revision: 'r1', replicas: 3, tracked: new Set() }), names?.primary, source && primaryAutoscaler(c, source))
   // When the next look is due.
   seen.push(nextTickAt({ spec, status: status('Progressing') })?.toISOString())
   return JSON.stringify(seen)

@@ -1,21 +1,12 @@
 // Small builders shared by the spec tests: a Deployment with sluice annotations, and policies.
 import type { DeploymentLike } from '../../../src/api/resolve.ts'
+import { deployment } from '../../helpers/objects.ts'
 import type { DeliveryPolicy, DeliveryPolicySpec } from '../../../src/api/types.ts'
 
-export function deployment(annotations: Record<string, string>, options: {
-  name?: string
-  namespace?: string
-  labels?: Record<string, string>
-  matchLabels?: Record<string, string>
-} = {}): DeploymentLike {
-  const name = options.name ?? 'podinfo'
-  return {
-    metadata: {
-      name, namespace: options.namespace ?? 'shop', uid: 'uid-1234', annotations,
-      ...(options.labels && { labels: options.labels }),
-    },
-    spec: { selector: { matchLabels: options.matchLabels ?? { app: name } } },
-  }
+/** The Deployment podinfo (uid uid-1234) with `annotations`; `matchLabels`, when given, is its whole selector. */
+export function annotated(annotations: Record<string, string>, matchLabels?: Record<string, string>): DeploymentLike {
+  const selector = matchLabels && { matchLabels: { app: null, ...matchLabels } }
+  return deployment({ metadata: { uid: 'uid-1234', annotations }, spec: { selector } })
 }
 
 /** A valid canary configuration on nginx; tests override one key at a time. */

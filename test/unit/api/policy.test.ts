@@ -2,7 +2,7 @@ import t from 'tap'
 import { lintDeployment, lintPolicy } from '../../../src/api/lint.ts'
 import { choosePolicy, matchesSelector } from '../../../src/api/policy.ts'
 import type { DeliveryPolicySpec } from '../../../src/api/types.ts'
-import { canaryAnnotations, deployment, policy } from './fixtures.ts'
+import { annotated, canaryAnnotations, policy } from './fixtures.ts'
 
 const D = 'Deployment shop/podinfo'
 
@@ -35,7 +35,7 @@ t.test('the named policy supplies defaults; every selecting policy constrains', 
 const constraints = (mode: 'enforce' | 'audit', c: DeliveryPolicySpec['constraints']): DeliveryPolicySpec => ({ mode, constraints: c })
 
 function report(spec: DeliveryPolicySpec, overrides: Record<string, string | undefined> = {}) {
-  return lintDeployment(deployment(canaryAnnotations(overrides)), { policies: [policy('prod', spec)] })
+  return lintDeployment(annotated(canaryAnnotations(overrides)), { policies: [policy('prod', spec)] })
 }
 
 t.test('maxStepWeight limits stepWeight and every rise of stepWeights', async t => {
@@ -81,7 +81,7 @@ t.test('audit mode turns violations into warnings, other errors still reject', a
 
 t.test('policy defaults named in a message are blamed on the policy', async t => {
   const spec: DeliveryPolicySpec = { mode: 'audit', defaults: { analysis: { threshold: 0 } } }
-  const r = lintDeployment(deployment(canaryAnnotations({
+  const r = lintDeployment(annotated(canaryAnnotations({
     'sluice.dev/analysis': 'interval: 1m\nstepWeight: 20\nmetrics: [{name: request-success-rate, thresholdRange: {min: 99}}]',
   })), { policies: [policy('prod', spec)] })
   t.same(r.rejections, [`${D}: DeliveryPolicy prod defaults: analysis.threshold must be at least 1 (got 0)`])

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildCanary, resolve } from '../../../src/api/resolve.ts'
-import { deployment, policy } from './fixtures.ts'
+import { annotated, policy } from './fixtures.ts'
 
 const prod = policy('prod', {
   mode: 'audit',
@@ -16,7 +16,7 @@ const prod = policy('prod', {
 })
 
 t.test('policy defaults, then sluice.dev/spec, then the shorthands', async t => {
-  const r = resolve(deployment({
+  const r = resolve(annotated({
     'sluice.dev/strategy': 'canary',
     'sluice.dev/policy': 'prod',
     'sluice.dev/spec': 'provider: linkerd\nservice: {port: 8080}\nanalysis: {interval: 1m, threshold: 4}',
@@ -34,7 +34,7 @@ t.test('policy defaults, then sluice.dev/spec, then the shorthands', async t => 
 })
 
 t.test('lists replace instead of merging', async t => {
-  const r = resolve(deployment({
+  const r = resolve(annotated({
     'sluice.dev/strategy': 'canary', 'sluice.dev/policy': 'prod',
     'sluice.dev/analysis': 'metrics: [{name: request-duration, thresholdRange: {max: 500}}]',
   }), { policies: [prod] })
@@ -42,14 +42,14 @@ t.test('lists replace instead of merging', async t => {
 })
 
 t.test('null removes a default', async t => {
-  const r = resolve(deployment({
+  const r = resolve(annotated({
     'sluice.dev/strategy': 'canary', 'sluice.dev/policy': 'prod', 'sluice.dev/analysis': 'metrics: null',
   }), { policies: [prod] })
   t.notOk(r.spec.analysis && 'metrics' in r.spec.analysis)
 })
 
 t.test('stepWeights from an annotation replaces the policy\'s stepWeight', async t => {
-  const r = resolve(deployment({
+  const r = resolve(annotated({
     'sluice.dev/strategy': 'canary', 'sluice.dev/policy': 'prod', 'sluice.dev/analysis': 'stepWeights: [5, 50]',
   }), { policies: [prod] })
   t.same(r.spec.analysis?.stepWeights, [5, 50])
@@ -57,7 +57,7 @@ t.test('stepWeights from an annotation replaces the policy\'s stepWeight', async
 })
 
 t.test('policy fields meant for another strategy are dropped, the user\'s are kept', async t => {
-  const fromPolicy = resolve(deployment({
+  const fromPolicy = resolve(annotated({
     'sluice.dev/strategy': 'blue-green', 'sluice.dev/policy': 'prod',
     'sluice.dev/spec': 'analysis: {maxWeight: 50}',
   }), { policies: [prod] })
@@ -68,13 +68,13 @@ t.test('policy fields meant for another strategy are dropped, the user\'s are ke
 
 t.test('resolving never changes the cached policy', async t => {
   const before = structuredClone(prod)
-  const r = resolve(deployment({ 'sluice.dev/strategy': 'blue-green', 'sluice.dev/policy': 'prod' }), { policies: [prod] })
+  const r = resolve(annotated({ 'sluice.dev/strategy': 'blue-green', 'sluice.dev/policy': 'prod' }), { policies: [prod] })
   r.spec.service.port = 1
   t.same(prod, before)
 })
 
 t.test('sourceOf names the layer that supplied a field', async t => {
-  const r = resolve(deployment({
+  const r = resolve(annotated({
     'sluice.dev/strategy': 'canary', 'sluice.dev/policy': 'prod',
     'sluice.dev/spec': 'analysis: {webhooks: [{name: gate, url: "http://gate"}]}',
     'sluice.dev/analysis': 'threshold: 2', 'sluice.dev/port': '9898',
@@ -91,22 +91,22 @@ t.test('sourceOf names the layer that supplied a field', async t => {
 })
 
 t.test('without the strategy annotation a Deployment is not opted in, unless an enforce policy selects it', async t => {
-  t.notOk(resolve(deployment({})).optedIn)
-  t.notOk(resolve(deployment({}), { policies: [prod] }).optedIn, 'an audit policy does not opt in')
+  t.notOk(resolve(annotated({})).optedIn)
+  t.notOk(resolve(annotated({}), { policies: [prod] }).optedIn, 'an audit policy does not opt in')
   const enforce = policy('strict', {
     mode: 'enforce', namespaceSelector: { matchLabels: { tier: 'prod' } },
     defaults: { strategy: 'blue-green', analysis: { iterations: 5 } },
   })
-  const inProd = resolve(deployment({}), { policies: [enforce], namespaceLabels: { tier: 'prod' } })
+  const inProd = resolve(annotated({}), { policies: [enforce], namespaceLabels: { tier: 'prod' } })
   t.ok(inProd.optedIn)
   t.equal(inProd.strategy, 'blue-green')
   t.equal(inProd.spec.analysis?.iterations, 5)
   t.equal(inProd.policy?.metadata.name, 'strict')
-  t.notOk(resolve(deployment({}), { policies: [enforce], namespaceLabels: { tier: 'dev' } }).optedIn)
+  t.notOk(resolve(annotated({}), { policies: [enforce], namespaceLabels: { tier: 'dev' } }).optedIn)
 })
 
 t.test('a named policy that does not exist is an error on sluice.dev/policy', async t => {
-  const r = resolve(deployment({ 'sluice.dev/strategy': 'canary', 'sluice.dev/policy': 'gone' }), { policies: [prod] })
+  const r = resolve(annotated({ 'sluice.dev/strategy': 'canary', 'sluice.dev/policy': 'gone' }), { policies: [prod] })
   t.same(r.errors, [{
     field: 'sluice.dev/policy', scope: 'annotation',
     message: 'names DeliveryPolicy gone, which does not exist; create it or fix the name (kubectl get deliverypolicies)',
@@ -114,8 +114,8 @@ t.test('a named policy that does not exist is an error on sluice.dev/policy', as
 })
 
 t.test('the generated Canary is named after and owned by the Deployment', async t => {
-  const r = resolve(deployment({ 'sluice.dev/strategy': 'canary', 'sluice.dev/port': '9898' }))
-  const canary = buildCanary(deployment({}), r.spec)
+  const r = resolve(annotated({ 'sluice.dev/strategy': 'canary', 'sluice.dev/port': '9898' }))
+  const canary = buildCanary(annotated({}), r.spec)
   t.same(canary, {
     apiVersion: 'sluice.dev/v1beta1',
     kind: 'Canary',

@@ -1,12 +1,13 @@
 import t from 'tap'
 import { lintCanary, lintDeployment, type LintContext } from '../../../src/api/lint.ts'
 import { validateSpec } from '../../../src/api/validate.ts'
-import { canaryAnnotations, deployment } from './fixtures.ts'
+import { annotated, canaryAnnotations } from './fixtures.ts'
+import { canary } from '../../helpers/objects.ts'
 
 const D = 'Deployment shop/podinfo'
 
 function rejections(overrides: Record<string, string | undefined>, context: LintContext = {}, matchLabels?: Record<string, string>): readonly string[] {
-  return lintDeployment(deployment(canaryAnnotations(overrides), matchLabels ? { matchLabels } : {}), context).rejections
+  return lintDeployment(annotated(canaryAnnotations(overrides), matchLabels), context).rejections
 }
 
 const analysis = (yaml: string): Record<string, string> => ({ 'sluice.dev/analysis': yaml })
@@ -62,7 +63,7 @@ t.test('stepWeights must increase strictly and stay within 1..100', async t => {
 })
 
 function report(overrides: Record<string, string | undefined>): { rejections: readonly string[]; warnings: readonly string[] } {
-  const r = lintDeployment(deployment(canaryAnnotations(overrides)))
+  const r = lintDeployment(annotated(canaryAnnotations(overrides)))
   return { rejections: r.rejections, warnings: r.warnings }
 }
 
@@ -238,27 +239,18 @@ t.test('metric and webhook names are unique', async t => {
 })
 
 t.test('a Canary object is reported by its spec fields', async t => {
-  const canary = {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop' },
-    spec: {
-      provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 },
-      analysis: { interval: '1m', threshold: 1, stepWeight: 0, metrics: [] },
-    },
-  }
-  t.same(lintCanary(canary), { rejections: [
+  const c = canary({ spec: { provider: 'istio', analysis: { interval: '1m', threshold: 1, stepWeight: 0, metrics: [] } } })
+  t.same(lintCanary(c), { rejections: [
     'Canary shop/podinfo: spec.analysis.stepWeight must be between 1 and 100 (got 0)',
     'Canary shop/podinfo: spec.provider istio is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1',
   ], warnings: [] })
   t.same(lintCanary({ metadata: { name: 'x', namespace: 'shop' } }), { rejections: ['Canary shop/x: spec is required'], warnings: [] })
 })
 
-const flaggerCanary = (spec: Record<string, unknown>): unknown => ({
-  apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop' },
-  spec: {
-    provider: 'nginx', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 80, targetPort: 9898 },
-    ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, ...spec,
-  },
-})
+const flaggerCanary = (spec: Record<string, unknown>): unknown => canary({ spec: {
+  provider: 'nginx', service: { port: 80, targetPort: 9898 },
+  ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, ...spec,
+} })
 const GOOD = { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 50, metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }] }
 
 t.test('a DaemonSet target is refused with what to do instead', async t => {
@@ -309,7 +301,7 @@ t.test('skipAnalysis needs no steps or iterations', async t => {
 })
 
 t.test('sluice annotations without the opt-in are warnings, not errors', async t => {
-  const report = lintDeployment(deployment({ 'sluice.dev/analysis': 'stepWeight: 0' }))
+  const report = lintDeployment(annotated({ 'sluice.dev/analysis': 'stepWeight: 0' }))
   t.same(report.rejections, [])
   t.same(report.warnings, [`${D}: annotation sluice.dev/analysis has no effect without sluice.dev/strategy (canary, blue-green or ab)`])
 })

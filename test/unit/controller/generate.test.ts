@@ -5,6 +5,7 @@ import t from 'tap'
 import { generation, isGenerated } from '../../../src/controller/generate.ts'
 import { resolve } from '../../../src/api/resolve.ts'
 import type { Canary, DeliveryPolicy } from '../../../src/api/types.ts'
+import { canary, deployment } from '../../helpers/objects.ts'
 
 const ANNOTATIONS = {
   'sluice.dev/strategy': 'canary',
@@ -13,16 +14,12 @@ const ANNOTATIONS = {
   'sluice.dev/analysis': 'interval: 1m\nthreshold: 5\nstepWeight: 20',
 }
 
-function deployment(annotations: Record<string, string> = ANNOTATIONS, uid = 'dep-uid-1'): V1Deployment {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'podinfo', namespace: 'shop', uid, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', ...annotations } },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: 'podinfo' } },
-      template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', image: 'podinfo:6.0.0' }] } },
-    },
-  }
+/** The Deployment podinfo, applied with kubectl (so with its last-applied annotation besides `annotations`). */
+function target(annotations: Record<string, string> = ANNOTATIONS, uid = 'dep-uid-1'): V1Deployment {
+  return deployment({
+    metadata: { uid, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', ...annotations } },
+    spec: { replicas: 3, template: { spec: { containers: [{ name: 'app', image: 'podinfo:6.0.0' }] } } },
+  })
 }
 
 /** The Canary as the API returns it after an apply: a uid, a resourceVersion, a status. */
@@ -40,16 +37,10 @@ function applied(d: V1Deployment): Canary {
   return g.canary
 }
 
-function userCanary(): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'shop', uid: 'user-canary' },
-    spec: { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 80 } },
-  }
-}
+const userCanary = (): Canary => canary({ metadata: { uid: 'user-canary' }, spec: { provider: 'kubernetes', service: { port: 80 } } })
 
 t.test('an annotated Deployment without a Canary: apply the resolved spec, owned by the Deployment', async t => {
-  const d = deployment()
+  const d = target()
   const g = generation(d, undefined, {})
   t.equal(g.kind, 'apply')
   if (g.kind !== 'apply') return
@@ -71,7 +62,7 @@ t.test('an annotated Deployment without a Canary: apply the resolved spec, owned
 })
 
 t.test('the stored Canary matching the annotations is left unchanged', async t => {
-  const d = deployment()
+  const d = target()
   t.same(generation(d, stored(applied(d)), {}), { kind: 'unchanged' })
   const other = structuredClone(d)
   other.metadata!.annotations!['example.com/unrelated'] = 'x'
@@ -79,31 +70,31 @@ t.test('the stored Canary matching the annotations is left unchanged', async t =
 })
 
 t.test('changed annotations rewrite the Canary', async t => {
-  const before = stored(applied(deployment()))
-  const g = generation(deployment({ ...ANNOTATIONS, 'sluice.dev/analysis': 'interval: 1m\nthreshold: 5\nstepWeight: 10' }), before, {})
+  const before = stored(applied(target()))
+  const g = generation(target({ ...ANNOTATIONS, 'sluice.dev/analysis': 'interval: 1m\nthreshold: 5\nstepWeight: 10' }), before, {})
   t.equal(g.kind, 'apply')
   if (g.kind === 'apply') t.equal(g.canary.spec.analysis?.stepWeight, 10)
-  const port = generation(deployment({ ...ANNOTATIONS, 'sluice.dev/port': '8080' }), before, {})
+  const port = generation(target({ ...ANNOTATIONS, 'sluice.dev/port': '8080' }), before, {})
   t.equal(port.kind, 'apply', 'a shorthand counts too')
   if (port.kind === 'apply') t.equal(port.canary.spec.service.port, 8080)
 })
 
 t.test('a recreated Deployment (new uid) gets its Canary re-owned', async t => {
-  const before = stored(applied(deployment()))
-  const g = generation(deployment(ANNOTATIONS, 'dep-uid-2'), before, {})
+  const before = stored(applied(target()))
+  const g = generation(target(ANNOTATIONS, 'dep-uid-2'), before, {})
   t.equal(g.kind, 'apply')
   if (g.kind === 'apply') t.equal(g.canary.metadata.ownerReferences?.[0]?.uid, 'dep-uid-2')
 })
 
 t.test('removing the opt-in annotation with a generated Canary is an opt-out', async t => {
-  const existing = stored(applied(deployment()))
+  const existing = stored(applied(target()))
   const { 'sluice.dev/strategy': _strategy, ...rest } = ANNOTATIONS
-  t.same(generation(deployment(rest), existing, {}), { kind: 'opted-out' })
-  t.same(generation(deployment({}), existing, {}), { kind: 'opted-out' })
+  t.same(generation(target(rest), existing, {}), { kind: 'opted-out' })
+  t.same(generation(target({}), existing, {}), { kind: 'opted-out' })
 })
 
 t.test('a user-written Canary of the same name is a conflict naming it', async t => {
-  const g = generation(deployment(), userCanary(), {})
+  const g = generation(target(), userCanary(), {})
   t.equal(g.kind, 'conflict')
   if (g.kind === 'conflict') {
     t.match(g.message, /^Canary podinfo exists and was written by a user/)
@@ -116,17 +107,17 @@ t.test('a user Canary is never taken for a generated one', async t => {
   const labelled = userCanary()
   labelled.metadata.labels = { 'app.kubernetes.io/managed-by': 'sluice' }
   t.notOk(isGenerated(labelled), 'the label alone is not enough')
-  t.equal(generation(deployment(), labelled, {}).kind, 'conflict')
+  t.equal(generation(target(), labelled, {}).kind, 'conflict')
   const owned = userCanary()
   owned.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo', uid: 'dep-uid-1' }]
   t.notOk(isGenerated(owned), 'nor the owner reference alone')
-  t.same(generation(deployment({}), owned, {}), { kind: 'none' }, 'and removing annotations never deletes it')
+  t.same(generation(target({}), owned, {}), { kind: 'none' }, 'and removing annotations never deletes it')
 })
 
 t.test('a Deployment that is not opted in and has no Canary: nothing to do', async t => {
-  t.same(generation(deployment({}), undefined, {}), { kind: 'none' })
-  t.same(generation(deployment({ 'sluice.dev/provider': 'nginx' }), undefined, {}), { kind: 'none' }, 'a shorthand without the strategy is no opt-in')
-  t.same(generation(deployment({}), userCanary(), {}), { kind: 'none' }, 'a user Canary without annotations is the user\'s')
+  t.same(generation(target({}), undefined, {}), { kind: 'none' })
+  t.same(generation(target({ 'sluice.dev/provider': 'nginx' }), undefined, {}), { kind: 'none' }, 'a shorthand without the strategy is no opt-in')
+  t.same(generation(target({}), userCanary(), {}), { kind: 'none' }, 'a user Canary without annotations is the user\'s')
 })
 
 t.test('an enforce policy selecting the namespace opts a Deployment in without annotations', async t => {
@@ -137,8 +128,8 @@ t.test('an enforce policy selecting the namespace opts a Deployment in without a
       defaults: { strategy: 'blue-green', provider: 'kubernetes', service: { port: 80 }, analysis: { interval: '1m', threshold: 2, iterations: 5 } },
     },
   }
-  const g = generation(deployment({}), undefined, { policies: [strict], namespaceLabels: { tier: 'prod' } })
+  const g = generation(target({}), undefined, { policies: [strict], namespaceLabels: { tier: 'prod' } })
   t.equal(g.kind, 'apply')
   if (g.kind === 'apply') t.equal(g.canary.spec.analysis?.iterations, 5)
-  t.same(generation(deployment({}), undefined, { policies: [strict], namespaceLabels: { tier: 'dev' } }), { kind: 'none' })
+  t.same(generation(target({}), undefined, { policies: [strict], namespaceLabels: { tier: 'dev' } }), { kind: 'none' })
 })

@@ -5,17 +5,15 @@ import t from 'tap'
 import type { Caches, ConfigSummary } from '../../../src/controller/caches.ts'
 import { desiredReplicas, requestsOf, revisionOf, trackedConfigs } from '../../../src/controller/observe.ts'
 import { templateRevision } from '../../../src/kube/revision.ts'
-import type { Canary } from '../../../src/api/types.ts'
+import { canary, deployment } from '../../helpers/objects.ts'
 
-function deployment(options: { replicas?: number; annotations?: Record<string, string>; image?: string } = {}): V1Deployment {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'podinfo', namespace: 'shop', ...(options.annotations && { annotations: options.annotations }) },
+/** The target podinfo, reading configs four ways; without `replicas` it has none (the server's default applies). */
+function target(options: { replicas?: number; annotations?: Record<string, string>; image?: string } = {}): V1Deployment {
+  return deployment({
+    metadata: { annotations: options.annotations },
     spec: {
-      ...(options.replicas !== undefined && { replicas: options.replicas }),
-      selector: { matchLabels: { app: 'podinfo' } },
+      replicas: options.replicas ?? null,
       template: {
-        metadata: { labels: { app: 'podinfo' } },
         spec: {
           containers: [{
             name: 'app', image: options.image ?? 'podinfo:6.0.0',
@@ -26,13 +24,13 @@ function deployment(options: { replicas?: number; annotations?: Record<string, s
         },
       },
     },
-  }
+  })
 }
 
 const template = (d: V1Deployment): unknown => d.spec?.template
 
 t.test('revisionOf', async t => {
-  const d = deployment()
+  const d = target()
   t.equal(revisionOf(d, { refs: [], hashes: {} }), templateRevision(template(d)), 'without configs, the template revision')
   const withConfigs = revisionOf(d, { refs: [], hashes: { 'configmap/settings': 'aaaa1111', 'secret/token': 'bbbb2222' } })
   t.not(withConfigs, templateRevision(template(d)), 'tracked configs fold into the revision')
@@ -51,50 +49,42 @@ t.test('revisionOf', async t => {
     'so is a config no longer tracked',
   )
   t.not(
-    revisionOf(deployment({ image: 'podinfo:6.0.1' }), { refs: [], hashes: { 'configmap/settings': 'aaaa1111', 'secret/token': 'bbbb2222' } }),
+    revisionOf(target({ image: 'podinfo:6.0.1' }), { refs: [], hashes: { 'configmap/settings': 'aaaa1111', 'secret/token': 'bbbb2222' } }),
     withConfigs, 'and a changed template with the same configs',
   )
-  t.equal(revisionOf(deployment({ replicas: 7 }), { refs: [], hashes: {} }), revisionOf(d, { refs: [], hashes: {} }), 'replicas are not part of it')
+  t.equal(revisionOf(target({ replicas: 7 }), { refs: [], hashes: {} }), revisionOf(d, { refs: [], hashes: {} }), 'replicas are not part of it')
 })
 
 t.test('desiredReplicas', async t => {
-  const primary = deployment({ replicas: 4 })
-  t.equal(desiredReplicas(deployment({ replicas: 0, annotations: { 'status.sluice.dev/desired-replicas': '5' } }), primary), 5, 'the recorded annotation wins')
-  t.equal(desiredReplicas(deployment({ replicas: 2, annotations: { 'status.sluice.dev/desired-replicas': '0' } }), primary), 0, 'even when it records 0')
-  t.equal(desiredReplicas(deployment({ replicas: 2, annotations: { 'status.sluice.dev/desired-replicas': 'five' } }), primary), 2, 'an unreadable annotation is ignored')
-  t.equal(desiredReplicas(deployment({ replicas: 3 }), primary), 3, 'else the target\'s replicas')
-  t.equal(desiredReplicas(deployment({ replicas: 3 }), undefined), 3)
-  t.equal(desiredReplicas(deployment({ replicas: 0 }), primary), 4, 'a target scaled to 0 (by sluice): the primary\'s')
-  t.equal(desiredReplicas(deployment({ replicas: 0 }), undefined), 0, 'no primary yet: the target\'s 0 stands')
-  t.equal(desiredReplicas(deployment({ replicas: 0 }), deployment()), 1, 'a primary without replicas runs the default 1')
-  t.equal(desiredReplicas(deployment(), undefined), 1, 'a target without replicas: the default 1')
+  const primary = target({ replicas: 4 })
+  t.equal(desiredReplicas(target({ replicas: 0, annotations: { 'status.sluice.dev/desired-replicas': '5' } }), primary), 5, 'the recorded annotation wins')
+  t.equal(desiredReplicas(target({ replicas: 2, annotations: { 'status.sluice.dev/desired-replicas': '0' } }), primary), 0, 'even when it records 0')
+  t.equal(desiredReplicas(target({ replicas: 2, annotations: { 'status.sluice.dev/desired-replicas': 'five' } }), primary), 2, 'an unreadable annotation is ignored')
+  t.equal(desiredReplicas(target({ replicas: 3 }), primary), 3, 'else the target\'s replicas')
+  t.equal(desiredReplicas(target({ replicas: 3 }), undefined), 3)
+  t.equal(desiredReplicas(target({ replicas: 0 }), primary), 4, 'a target scaled to 0 (by sluice): the primary\'s')
+  t.equal(desiredReplicas(target({ replicas: 0 }), undefined), 0, 'no primary yet: the target\'s 0 stands')
+  t.equal(desiredReplicas(target({ replicas: 0 }), target()), 1, 'a primary without replicas runs the default 1')
+  t.equal(desiredReplicas(target(), undefined), 1, 'a target without replicas: the default 1')
 })
 
-function canary(annotations: Record<string, string>): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'shop', annotations },
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 } },
-  }
-}
-
 t.test('requestsOf reads RFC 3339 times', async t => {
-  const r = requestsOf(canary({
+  const r = requestsOf(canary({ metadata: { annotations: {
     'sluice.dev/retry': '2025-03-01T12:00:00Z',
     'sluice.dev/promote': '2025-03-01T13:30:00.250+01:00',
     'sluice.dev/abort': '2025-03-01t12:00:05z',
     'example.com/other': 'not a time',
-  }))
+  } } }))
   t.same(r.invalid, [])
   t.ok(r.requests.retry instanceof Date)
   t.equal(r.requests.retry?.toISOString(), '2025-03-01T12:00:00.000Z')
   t.equal(r.requests.promote?.toISOString(), '2025-03-01T12:30:00.250Z', 'the offset is applied')
   t.equal(r.requests.abort?.toISOString(), '2025-03-01T12:00:05.000Z', 'lower-case t and z are RFC 3339 too')
-  t.same(requestsOf(canary({})), { requests: {}, invalid: [] })
+  t.same(requestsOf(canary({ metadata: { annotations: {} } })), { requests: {}, invalid: [] })
 })
 
 t.test('requestsOf reports an invalid time with its annotation and leaves the request out', async t => {
-  const r = requestsOf(canary({ 'sluice.dev/retry': '2025-03-01T12:00:00Z', 'sluice.dev/promote': 'now' }))
+  const r = requestsOf(canary({ metadata: { annotations: { 'sluice.dev/retry': '2025-03-01T12:00:00Z', 'sluice.dev/promote': 'now' } } }))
   t.equal(r.requests.retry?.toISOString(), '2025-03-01T12:00:00.000Z', 'the valid one still counts')
   t.equal(r.requests.promote, undefined)
   t.equal(r.invalid.length, 1)
@@ -106,7 +96,7 @@ t.test('requestsOf reports values Date would read but that are no RFC 3339 time'
   // new Date('1') is 2001-01-01 and a zone-less time is local time: either would be a silently ignored or
   // misdated request, where the user should be told.
   for (const text of ['1', 'true', '2025', '2025-03-01', '2025-03-01T12:00:00', 'March 1, 2025 12:00 UTC']) {
-    const r = requestsOf(canary({ 'sluice.dev/abort': text }))
+    const r = requestsOf(canary({ metadata: { annotations: { 'sluice.dev/abort': text } } }))
     t.equal(r.requests.abort, undefined, `${JSON.stringify(text)} is no request`)
     t.same(r.invalid.map(m => m.split(' is ')[0]), [`sluice.dev/abort: ${JSON.stringify(text)}`], `${JSON.stringify(text)} is reported`)
   }
@@ -141,15 +131,15 @@ t.test('trackedConfigs', async t => {
     ],
     [summary('Secret', 'token', 'se111111')],
   )
-  const tracked = trackedConfigs(c, deployment())
+  const tracked = trackedConfigs(c, target())
   t.same(tracked.refs, [{ kind: 'configmap', name: 'settings' }, { kind: 'secret', name: 'token' }],
     'missing (here: only in another namespace) and opted-out configs are skipped')
   t.same(tracked.hashes, { 'configmap/settings': 'cm111111', 'secret/token': 'se111111' })
 
-  const bySecretName = trackedConfigs(caches([], [summary('Secret', 'settings', 'se999999')]), deployment())
+  const bySecretName = trackedConfigs(caches([], [summary('Secret', 'settings', 'se999999')]), target())
   t.same(bySecretName.refs, [], 'a Secret does not stand in for a ConfigMap of the same name')
 
-  const enabled = trackedConfigs(caches([summary('ConfigMap', 'settings', 'cm111111', { annotations: { 'sluice.dev/config-tracking': 'enabled' } })], []), deployment())
+  const enabled = trackedConfigs(caches([summary('ConfigMap', 'settings', 'cm111111', { annotations: { 'sluice.dev/config-tracking': 'enabled' } })], []), target())
   t.same(enabled.hashes, { 'configmap/settings': 'cm111111' }, 'only "disabled" opts out')
 
   t.same(trackedConfigs(c, { metadata: { name: 'bare', namespace: 'shop' } }), { refs: [], hashes: {} }, 'a Deployment without a template tracks nothing')

@@ -3,23 +3,17 @@
 import type { V1ConfigMap, V1Deployment, V1Secret, V2HorizontalPodAutoscaler } from '@kubernetes/client-node'
 import t from 'tap'
 import { podSelectorOf, primaryAutoscaler, primaryConfig, primaryDeployment, primaryName, type PrimaryInput } from '../../../src/deployer/primary.ts'
-import type { AutoscalerReference, Canary, CanarySpec } from '../../../src/api/types.ts'
+import type { AutoscalerReference } from '../../../src/api/types.ts'
+import { canary, deployment, hpa } from '../../helpers/objects.ts'
 
-function canary(spec: Partial<CanarySpec> = {}): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'shop', uid: 'canary-uid' },
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, ...spec },
-  }
-}
+const CANARY_OWNER = { apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: canary().metadata.uid, controller: true, blockOwnerDeletion: true }
 
-const CANARY_OWNER = { apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'canary-uid', controller: true, blockOwnerDeletion: true }
-
+/** The user's Deployment as the API returns it, with rollout settings, labels and annotations the primary must (or must not) copy. */
 function target(matchLabels: Record<string, string> = { app: 'podinfo' }): V1Deployment {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
+  // The default selector label is removed unless matchLabels names it again: labels merge key by key.
+  const labels = { app: null, ...matchLabels }
+  return deployment({
     metadata: {
-      name: 'podinfo', namespace: 'shop', uid: 'dep-uid', resourceVersion: '17', generation: 4,
       labels: { ...matchLabels, team: 'checkout' },
       annotations: {
         'sluice.dev/strategy': 'canary',
@@ -33,13 +27,13 @@ function target(matchLabels: Record<string, string> = { app: 'podinfo' }): V1Dep
     },
     spec: {
       replicas: 0,
-      selector: { matchLabels },
+      selector: { matchLabels: labels },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
       minReadySeconds: 5,
       revisionHistoryLimit: 3,
       progressDeadlineSeconds: 120,
       template: {
-        metadata: { labels: { ...matchLabels, version: 'v2' }, annotations: { 'prometheus.io/scrape': 'true' } },
+        metadata: { labels: { ...labels, version: 'v2' }, annotations: { 'prometheus.io/scrape': 'true' } },
         spec: {
           containers: [{
             name: 'app', image: 'podinfo:6.0.1',
@@ -49,7 +43,7 @@ function target(matchLabels: Record<string, string> = { app: 'podinfo' }): V1Dep
         },
       },
     },
-  }
+  })
 }
 
 function input(overrides: Partial<PrimaryInput> = {}): PrimaryInput {
@@ -187,22 +181,19 @@ t.test('primaryConfig copies a Secret with its type', async t => {
   t.notOk('binaryData' in copy)
 })
 
-function hpa(): V2HorizontalPodAutoscaler {
-  return {
-    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
-    metadata: { name: 'podinfo-hpa', namespace: 'shop', uid: 'hpa-uid', labels: { app: 'podinfo' } },
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      minReplicas: 2, maxReplicas: 10,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
-    },
-  }
-}
+/** The target's autoscaler `podinfo-hpa`, 2 to 10 replicas on CPU. */
+const targetAutoscaler = (): V2HorizontalPodAutoscaler => hpa({
+  metadata: { name: 'podinfo-hpa', labels: { app: 'podinfo' } },
+  spec: {
+    scaleTargetRef: { name: 'podinfo' }, minReplicas: 2, maxReplicas: 10,
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+  },
+})
 
 t.test('primaryAutoscaler points the target\'s autoscaler at the primary', async t => {
-  const source = hpa()
+  const source = targetAutoscaler()
   const before = structuredClone(source)
-  const p = primaryAutoscaler(canary({ autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo-hpa' } }), source)
+  const p = primaryAutoscaler(canary({ spec: { autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo-hpa' } } }), source)
   t.equal(p.apiVersion, 'autoscaling/v2')
   t.equal(p.kind, 'HorizontalPodAutoscaler')
   t.equal(p.metadata?.name, 'podinfo-hpa-primary')
@@ -218,10 +209,10 @@ t.test('primaryAutoscaler points the target\'s autoscaler at the primary', async
 
 t.test('primaryAutoscaler applies primaryScalerReplicas', async t => {
   const ref: AutoscalerReference = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo-hpa' }
-  const both = primaryAutoscaler(canary({ autoscalerRef: { ...ref, primaryScalerReplicas: { minReplicas: 4, maxReplicas: 20 } } }), hpa())
+  const both = primaryAutoscaler(canary({ spec: { autoscalerRef: { ...ref, primaryScalerReplicas: { minReplicas: 4, maxReplicas: 20 } } } }), targetAutoscaler())
   t.equal(both.spec.minReplicas, 4)
   t.equal(both.spec.maxReplicas, 20)
-  const onlyMax = primaryAutoscaler(canary({ autoscalerRef: { ...ref, primaryScalerReplicas: { maxReplicas: 6 } } }), hpa())
+  const onlyMax = primaryAutoscaler(canary({ spec: { autoscalerRef: { ...ref, primaryScalerReplicas: { maxReplicas: 6 } } } }), targetAutoscaler())
   t.equal(onlyMax.spec.minReplicas, 2, 'an unset bound keeps the target\'s')
   t.equal(onlyMax.spec.maxReplicas, 6)
 })

@@ -2,14 +2,11 @@
 import type { V1Deployment } from '@kubernetes/client-node'
 import t from 'tap'
 import { ABSENT, workloadState } from '../../../src/deployer/workload.ts'
+import { deployment } from '../../helpers/objects.ts'
 
-function deployment(status: V1Deployment['status'], annotations?: Record<string, string>): V1Deployment {
-  return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
-    metadata: { name: 'podinfo-primary', namespace: 'shop', generation: 5, ...(annotations && { annotations }) },
-    spec: { replicas: 3, selector: { matchLabels: { app: 'podinfo-primary' } }, template: {} },
-    ...(status && { status }),
-  }
+/** podinfo-primary at generation 5 with 3 replicas, with `status` (none when undefined) and `annotations`. */
+function primary(status: V1Deployment['status'], annotations?: Record<string, string>): V1Deployment {
+  return deployment({ metadata: { name: 'podinfo-primary', generation: 5, annotations }, spec: { replicas: 3 }, status })
 }
 
 t.test('an absent Deployment', async t => {
@@ -18,37 +15,37 @@ t.test('an absent Deployment', async t => {
 })
 
 t.test('fields come from the metadata, spec and status', async t => {
-  const w = workloadState(deployment({ observedGeneration: 4, replicas: 4, updatedReplicas: 2, availableReplicas: 3 }))
+  const w = workloadState(primary({ observedGeneration: 4, replicas: 4, updatedReplicas: 2, availableReplicas: 3 }))
   t.same(w, { exists: true, generation: 5, observedGeneration: 4, replicas: 3, updatedReplicas: 2, availableReplicas: 3, totalReplicas: 4 })
 })
 
 t.test('a Deployment without a status yet counts nothing ready', async t => {
-  const w = workloadState(deployment(undefined))
+  const w = workloadState(primary(undefined))
   t.same(w, { exists: true, generation: 5, observedGeneration: 0, replicas: 3, updatedReplicas: 0, availableReplicas: 0, totalReplicas: 0 })
-  const noReplicas = deployment(undefined)
+  const noReplicas = primary(undefined)
   delete noReplicas.spec!.replicas
   t.equal(workloadState(noReplicas).replicas, 1, 'spec.replicas defaults to 1 as on the server')
 })
 
 t.test('the Progressing condition reports ProgressDeadlineExceeded', async t => {
-  const exceeded = workloadState(deployment({
+  const exceeded = workloadState(primary({
     conditions: [
       { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' },
       { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
     ],
   }))
   t.equal(exceeded.progressDeadlineExceeded, true)
-  const progressing = workloadState(deployment({
+  const progressing = workloadState(primary({
     conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }],
   }))
   t.notOk('progressDeadlineExceeded' in progressing, 'a healthy rollout says nothing')
-  const otherType = workloadState(deployment({
+  const otherType = workloadState(primary({
     conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'ProgressDeadlineExceeded' }],
   }))
   t.notOk('progressDeadlineExceeded' in otherType, 'only the Progressing condition counts')
 })
 
 t.test('the revision is the one sluice stamped', async t => {
-  t.equal(workloadState(deployment({}, { 'status.sluice.dev/revision': 'rev-abc', 'deployment.kubernetes.io/revision': '7' })).revision, 'rev-abc')
-  t.notOk('revision' in workloadState(deployment({}, { 'deployment.kubernetes.io/revision': '7' })), 'not the Deployment controller\'s')
+  t.equal(workloadState(primary({}, { 'status.sluice.dev/revision': 'rev-abc', 'deployment.kubernetes.io/revision': '7' })).revision, 'rev-abc')
+  t.notOk('revision' in workloadState(primary({}, { 'deployment.kubernetes.io/revision': '7' })), 'not the Deployment controller\'s')
 })

@@ -9,6 +9,7 @@ import {
 import type { Canary, CanaryWebhook, HookType } from '../../../src/api/types.ts'
 import { freePort } from '../../cluster/process.ts'
 import { startHttpServer, type Reply } from '../../helpers/http-server.ts'
+import { canary } from '../../helpers/objects.ts'
 
 const counts = new Map<string, number>()
 const replies: Record<string, Reply> = {
@@ -34,13 +35,12 @@ const { base, since } = server
 // A port nothing listens on: connections to it are refused.
 const closedPort = await freePort()
 
-function canary(webhooks: CanaryWebhook[], status: Canary['status'] = {}): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test' },
-    spec: { targetRef: { name: 'podinfo' }, service: { port: 9898 }, analysis: { webhooks } },
+/** The Canary podinfo in `test` with `webhooks`, progressing; `status` replaces fields of its status whole. */
+function withHooks(webhooks: CanaryWebhook[], status: Canary['status'] = {}): Canary {
+  return canary({
+    metadata: { namespace: 'test' }, spec: { analysis: { webhooks } },
     status: { phase: 'Progressing', lastAppliedSpec: 'abc123', trackedConfigs: { 'configmap/cfg': 'h1' }, ...status },
-  }
+  })
 }
 
 const hook = (name: string, path: string, type: HookType | '' | undefined = 'rollout', extra: Partial<CanaryWebhook> = {}): CanaryWebhook =>
@@ -49,7 +49,7 @@ const hook = (name: string, path: string, type: HookType | '' | undefined = 'rol
 
 t.test('the payload is Flagger\'s: name, namespace, phase, checksum, metadata, POSTed as JSON', async t => {
   const calls = since()
-  const c = canary([hook('load', '/ok', 'rollout', { metadata: { type: 'cmd', cmd: 'hey -z 1m http://podinfo-canary.test:9898/' } })])
+  const c = withHooks([hook('load', '/ok', 'rollout', { metadata: { type: 'cmd', cmd: 'hey -z 1m http://podinfo-canary.test:9898/' } })])
   const out = await runHooks(c, 'rollout', { phase: 'Progressing', checksum: 'sum-1' })
   t.same(out, [{ kind: 'hook', type: 'rollout', name: 'load', verdict: 'pass', message: `POST ${base}/ok answered HTTP 200` }])
   const [s] = calls()
@@ -62,18 +62,18 @@ t.test('the payload is Flagger\'s: name, namespace, phase, checksum, metadata, P
 })
 
 t.test('phase defaults to the status phase, checksum to the revision hash, metadata to {}', async t => {
-  const c = canary([hook('h', '/ok')], { phase: 'Waiting' })
+  const c = withHooks([hook('h', '/ok')], { phase: 'Waiting' })
   const p = hookPayload(c, c.spec.analysis!.webhooks![0]!)
   t.strictSame(p, { name: 'podinfo', namespace: 'test', phase: 'Waiting', checksum: canaryChecksum(c), metadata: {} })
   t.match(p.checksum, /^[0-9a-f]{10}$/)
-  t.not(canaryChecksum(canary([], { lastAppliedSpec: 'other' })), p.checksum, 'a new revision changes the checksum')
-  t.equal(canaryChecksum(canary([], { trackedConfigs: { b: '2', a: '1' } })), canaryChecksum(canary([], { trackedConfigs: { a: '1', b: '2' } })),
+  t.not(canaryChecksum(withHooks([], { lastAppliedSpec: 'other' })), p.checksum, 'a new revision changes the checksum')
+  t.equal(canaryChecksum(withHooks([], { trackedConfigs: { b: '2', a: '1' } })), canaryChecksum(withHooks([], { trackedConfigs: { a: '1', b: '2' } })),
     'key order does not matter')
 })
 
 t.test('type "" and an absent type are rollout hooks; other types are not called', async t => {
   const calls = since()
-  const c = canary([hook('empty', '/ok', ''), hook('absent', '/ok', undefined), hook('gate', '/ok', 'confirm-rollout')])
+  const c = withHooks([hook('empty', '/ok', ''), hook('absent', '/ok', undefined), hook('gate', '/ok', 'confirm-rollout')])
   const out = await runHooks(c, 'rollout')
   t.same(out.map(o => o.name), ['empty', 'absent'])
   t.equal(calls().length, 2)
@@ -82,32 +82,32 @@ t.test('type "" and an absent type are rollout hooks; other types are not called
 
 t.test('hooks run in order and stop at the first failure', async t => {
   const calls = since()
-  const c = canary([hook('a', '/ok'), hook('b', '/closed'), hook('c', '/ok')])
+  const c = withHooks([hook('a', '/ok'), hook('b', '/closed'), hook('c', '/ok')])
   const out = await runHooks(c, 'rollout')
   t.same(out.map(o => [o.name, o.verdict]), [['a', 'pass'], ['b', 'fail']])
   t.same(calls().map(s => s.path), ['/ok', '/closed'], 'c was never called')
 })
 
 t.test('a failure names the URL, the status and the first 200 characters of the body', async t => {
-  const [closed] = await runHooks(canary([hook('gate', '/closed')]), 'rollout')
+  const [closed] = await runHooks(withHooks([hook('gate', '/closed')]), 'rollout')
   t.equal(closed?.message, `POST ${base}/closed answered HTTP 403: gate closed for podinfo.test`)
-  const [busy] = await runHooks(canary([hook('busy', '/busy')]), 'rollout')
+  const [busy] = await runHooks(withHooks([hook('busy', '/busy')]), 'rollout')
   t.equal(busy?.message, `POST ${base}/busy answered HTTP 503: ${'x'.repeat(200)}`)
-  const [empty] = await runHooks(canary([hook('e', '/empty-error')]), 'rollout')
+  const [empty] = await runHooks(withHooks([hook('e', '/empty-error')]), 'rollout')
   t.equal(empty?.message, `POST ${base}/empty-error answered HTTP 500`)
 })
 
 t.test('200, 201 and 202 pass; another 2xx fails and says why (Flagger: StatusCode > 202 is an error)', async t => {
-  const out = await runHooks(canary([hook('a', '/ok'), hook('b', '/created'), hook('c', '/accepted'), hook('d', '/no-content')]), 'rollout')
+  const out = await runHooks(withHooks([hook('a', '/ok'), hook('b', '/created'), hook('c', '/accepted'), hook('d', '/no-content')]), 'rollout')
   t.same(out.map(o => o.verdict), ['pass', 'pass', 'pass', 'fail'])
   t.equal(out[3]?.message, `POST ${base}/no-content answered HTTP 204: only 200, 201 and 202 pass (as in Flagger)`)
-  const [rollback] = await runHooks(canary([hook('r', '/no-content', 'rollback')]), 'rollback')
+  const [rollback] = await runHooks(withHooks([hook('r', '/no-content', 'rollback')]), 'rollback')
   t.equal(rollback?.verdict, 'fail', 'a rollback hook answering 204 does not roll back')
 })
 
 t.test('a slow hook times out after its own timeout', async t => {
   const started = Date.now()
-  const [o] = await runHooks(canary([hook('slow', '/slow', 'rollout', { timeout: '200ms' })]), 'rollout')
+  const [o] = await runHooks(withHooks([hook('slow', '/slow', 'rollout', { timeout: '200ms' })]), 'rollout')
   t.equal(o?.verdict, 'fail')
   t.equal(o?.message, `POST ${base}/slow timed out after 200ms`)
   t.ok(Date.now() - started < 1500, 'did not wait for the answer')
@@ -123,14 +123,14 @@ t.test('the default timeout is 10s', async t => {
     signal = init.signal ?? undefined
     throw new DOMException('The operation was aborted due to timeout', 'TimeoutError')
   }) as unknown as typeof fetch
-  const [o] = await runHooks(canary([hook('h', '/ok')]), 'rollout', { fetch: fakeFetch })
+  const [o] = await runHooks(withHooks([hook('h', '/ok')]), 'rollout', { fetch: fakeFetch })
   t.ok(signal, 'a timeout signal is passed')
   t.equal(o?.message, `POST ${base}/ok timed out after 10s`)
 })
 
 t.test('retries: extra attempts on 5xx, then pass', async t => {
   const calls = since()
-  const [o] = await runHooks(canary([hook('flaky', '/flaky?case=pass', 'rollout', { retries: 2 })]), 'rollout', { retryDelayMs: 5 })
+  const [o] = await runHooks(withHooks([hook('flaky', '/flaky?case=pass', 'rollout', { retries: 2 })]), 'rollout', { retryDelayMs: 5 })
   t.equal(o?.verdict, 'pass')
   t.equal(calls().length, 3)
   t.equal(o?.message, `POST ${base}/flaky answered HTTP 200 (3 attempts)`)
@@ -138,7 +138,7 @@ t.test('retries: extra attempts on 5xx, then pass', async t => {
 
 t.test('retries: exhausted, the last answer is reported with the number of attempts', async t => {
   const calls = since()
-  const [o] = await runHooks(canary([hook('flaky', '/flaky?case=fail', 'rollout', { retries: 1 })]), 'rollout', { retryDelayMs: 5 })
+  const [o] = await runHooks(withHooks([hook('flaky', '/flaky?case=fail', 'rollout', { retries: 1 })]), 'rollout', { retryDelayMs: 5 })
   t.equal(o?.verdict, 'fail')
   t.equal(calls().length, 2)
   t.equal(o?.message, `POST ${base}/flaky answered HTTP 503 (2 attempts): warming up`)
@@ -146,7 +146,7 @@ t.test('retries: exhausted, the last answer is reported with the number of attem
 
 t.test('retries: a 4xx answer is final (a closed gate is not asked again)', async t => {
   const calls = since()
-  const [o] = await runHooks(canary([hook('gate', '/closed', 'confirm-promotion', { retries: 3 })]), 'confirm-promotion', { retryDelayMs: 5 })
+  const [o] = await runHooks(withHooks([hook('gate', '/closed', 'confirm-promotion', { retries: 3 })]), 'confirm-promotion', { retryDelayMs: 5 })
   t.equal(o?.verdict, 'fail')
   t.equal(calls().length, 1)
 })
@@ -155,11 +155,11 @@ t.test('retries: connection errors and timeouts are retried', async t => {
   let calls = 0
   const counting = ((...args: Parameters<typeof fetch>) => { calls++; return fetch(...args) }) as typeof fetch
   const w = { name: 'gone', url: `http://127.0.0.1:${closedPort}/hook`, retries: 2 }
-  const [o] = await runHooks(canary([w]), 'rollout', { fetch: counting, retryDelayMs: 5 })
+  const [o] = await runHooks(withHooks([w]), 'rollout', { fetch: counting, retryDelayMs: 5 })
   t.equal(calls, 3)
   t.equal(o?.message, `POST http://127.0.0.1:${closedPort}/hook got no answer (3 attempts): connection refused (ECONNREFUSED)`)
   const slow = since()
-  const [s] = await runHooks(canary([hook('slow', '/slow', 'rollout', { timeout: '100ms', retries: 1 })]), 'rollout', { retryDelayMs: 5 })
+  const [s] = await runHooks(withHooks([hook('slow', '/slow', 'rollout', { timeout: '100ms', retries: 1 })]), 'rollout', { retryDelayMs: 5 })
   t.equal(slow().length, 2)
   t.equal(s?.message, `POST ${base}/slow timed out after 100ms (2 attempts)`)
 })
@@ -168,7 +168,7 @@ t.test('credentials in the URL are sent but never printed', async t => {
   const calls = since()
   const port = base.split(':')[2]
   const w = { name: 'auth', url: `http://ci-user:s3cr3t@127.0.0.1:${port}/closed?token=t0k3n#frag` }
-  const [o] = await runHooks(canary([w]), 'rollout')
+  const [o] = await runHooks(withHooks([w]), 'rollout')
   const [s] = calls()
   t.equal(s?.headers.authorization, `Basic ${Buffer.from('ci-user:s3cr3t').toString('base64')}`)
   t.equal(s?.url, '/closed?token=t0k3n', 'the query string is sent')
@@ -177,7 +177,7 @@ t.test('credentials in the URL are sent but never printed', async t => {
 })
 
 t.test('a redirect fails, naming where to without its query string', async t => {
-  const [o] = await runHooks(canary([hook('r', '/redirect')]), 'rollout')
+  const [o] = await runHooks(withHooks([hook('r', '/redirect')]), 'rollout')
   t.equal(o?.verdict, 'fail')
   t.equal(o?.message, `POST ${base}/redirect answered HTTP 302: a redirect to http://elsewhere.example/final; sluice does not follow redirects, so give the hook its final URL`)
 })
@@ -185,9 +185,9 @@ t.test('a redirect fails, naming where to without its query string', async t => 
 t.test('only http and https URLs are called', async t => {
   let called = false
   const spy = (async () => { called = true; return new Response() }) as unknown as typeof fetch
-  const [ftp] = await runHooks(canary([{ name: 'f', url: 'ftp://user:pw@files.example/x' }]), 'rollout', { fetch: spy })
+  const [ftp] = await runHooks(withHooks([{ name: 'f', url: 'ftp://user:pw@files.example/x' }]), 'rollout', { fetch: spy })
   t.same(ftp, { kind: 'hook', type: 'rollout', name: 'f', verdict: 'fail', message: 'url must be an http:// or https:// URL, not ftp' })
-  const [junk] = await runHooks(canary([{ name: 'j', url: 'not a url' }]), 'rollout', { fetch: spy })
+  const [junk] = await runHooks(withHooks([{ name: 'j', url: 'not a url' }]), 'rollout', { fetch: spy })
   t.equal(junk?.message, 'url is not a URL; use http(s)://host[:port]/path')
   t.equal(called, false)
 })
@@ -205,21 +205,21 @@ t.test('disableTLS: only that hook skips certificate verification', async t => {
   const verified = { name: 'verified', url, type: 'confirm-rollout' as const }
   const insecure = { ...verified, name: 'insecure', disableTLS: true }
 
-  const [refused] = await runHooks(canary([{ ...verified, retries: 2 }]), 'confirm-rollout', { retryDelayMs: 1 })
+  const [refused] = await runHooks(withHooks([{ ...verified, retries: 2 }]), 'confirm-rollout', { retryDelayMs: 1 })
   t.equal(refused?.verdict, 'fail')
   // One attempt despite retries: a refused certificate is refused again (no "(3 attempts)").
   t.equal(refused?.message, `POST ${url} got no answer: TLS certificate not accepted (UNABLE_TO_VERIFY_LEAF_SIGNATURE); ` +
     'give the hook a certificate from a CA in NODE_EXTRA_CA_CERTS, or set disableTLS: true to skip verification for this hook')
 
-  const [skipped] = await runHooks(canary([insecure]), 'confirm-rollout')
+  const [skipped] = await runHooks(withHooks([insecure]), 'confirm-rollout')
   t.same(skipped, { kind: 'hook', type: 'confirm-rollout', name: 'insecure', verdict: 'pass', message: `POST ${url} answered HTTP 200` })
 
   // After the insecure call, in the same run and after it: the others still verify.
-  const both = await runHooks(canary([{ ...insecure, type: 'rollback' }, { ...verified, type: 'rollback' }]), 'rollback')
+  const both = await runHooks(withHooks([{ ...insecure, type: 'rollback' }, { ...verified, type: 'rollback' }]), 'rollback')
   t.same(both.map(o => [o.name, o.verdict]), [['insecure', 'pass']], 'a rollback run stops at its first pass')
-  const mixed = await runHooks(canary([{ ...insecure, type: 'rollout' }, { ...verified, type: 'rollout' }]), 'rollout')
+  const mixed = await runHooks(withHooks([{ ...insecure, type: 'rollout' }, { ...verified, type: 'rollout' }]), 'rollout')
   t.same(mixed.map(o => [o.name, o.verdict]), [['insecure', 'pass'], ['verified', 'fail']])
-  const [again] = await runHooks(canary([verified]), 'confirm-rollout')
+  const [again] = await runHooks(withHooks([verified]), 'confirm-rollout')
   t.match(again?.message, /TLS certificate not accepted/)
   const direct = await fetch(url, { method: 'POST', body: '{}' }).then(() => 'answered', (e: unknown) => transportFailure(e).kind)
   t.equal(direct, 'tls', 'the process-wide fetch still verifies')
@@ -234,36 +234,36 @@ t.test('only a disableTLS hook gets the dispatcher that skips verification', asy
 
 t.test('an unknown error never leaks the URL it quotes', async t => {
   const leaky = (async (url: string) => { throw new TypeError(`bad request to ${url}`) }) as unknown as typeof fetch
-  const [o] = await runHooks(canary([{ name: 'x', url: `${base}/ok?token=t0k3n` }]), 'rollout', { fetch: leaky })
+  const [o] = await runHooks(withHooks([{ name: 'x', url: `${base}/ok?token=t0k3n` }]), 'rollout', { fetch: leaky })
   t.equal(o?.message, `POST ${base}/ok got no answer: bad request to <url>`)
 })
 
 t.test('gates: 200-202 is open (pass), anything else is closed (fail)', async t => {
   for (const type of ['confirm-rollout', 'confirm-promotion', 'confirm-traffic-increase'] as const) {
-    const open = await runHooks(canary([hook('g', '/ok', type)]), type)
+    const open = await runHooks(withHooks([hook('g', '/ok', type)]), type)
     t.same(open.map(o => [o.type, o.verdict]), [[type, 'pass']], `${type} open`)
-    const accepted = await runHooks(canary([hook('g', '/accepted', type)]), type)
+    const accepted = await runHooks(withHooks([hook('g', '/accepted', type)]), type)
     t.equal(accepted[0]?.verdict, 'pass', `${type} 202 is open`)
-    const closed = await runHooks(canary([hook('g', '/closed', type), hook('h', '/ok', type)]), type)
+    const closed = await runHooks(withHooks([hook('g', '/closed', type), hook('h', '/ok', type)]), type)
     t.same(closed.map(o => [o.name, o.verdict]), [['g', 'fail']], `${type} closed stops there`)
   }
 })
 
 t.test('rollback hooks stop at the first open one; closed ones do not hide the next', async t => {
   const calls = since()
-  const out = await runHooks(canary([hook('a', '/closed', 'rollback'), hook('b', '/ok', 'rollback'), hook('c', '/ok', 'rollback')]), 'rollback')
+  const out = await runHooks(withHooks([hook('a', '/closed', 'rollback'), hook('b', '/ok', 'rollback'), hook('c', '/ok', 'rollback')]), 'rollback')
   t.same(out.map(o => [o.name, o.verdict]), [['a', 'fail'], ['b', 'pass']])
   t.equal(calls().length, 2)
 })
 
 t.test('callWebhook reports ok and a message', async t => {
   const w = hook('x', '/ok')
-  t.same(await callWebhook(w, hookPayload(canary([w]), w)), { ok: true, message: `POST ${base}/ok answered HTTP 200` })
+  t.same(await callWebhook(w, hookPayload(withHooks([w]), w)), { ok: true, message: `POST ${base}/ok answered HTTP 200` })
 })
 
 t.test('event hooks: Flagger\'s event payload to each event hook, the event\'s keys winning', async t => {
   const calls = since()
-  const c = canary([
+  const c = withHooks([
     hook('ev', '/ok', 'event', { metadata: { cluster: 'prod-eu', eventType: 'ignored' } }),
     hook('ev2', '/accepted', 'event'),
     hook('load', '/ok', 'rollout'),
@@ -286,7 +286,7 @@ t.test('event hooks never throw; failures are logged without credentials', async
   const logged: object[] = []
   const logger = { warn: (obj: object) => { logged.push(obj) } }
   const port = base.split(':')[2]
-  const c = canary([{ name: 'ev', type: 'event', url: `http://u:pw-s3cr3t@127.0.0.1:${port}/closed?key=k3y` }])
+  const c = withHooks([{ name: 'ev', type: 'event', url: `http://u:pw-s3cr3t@127.0.0.1:${port}/closed?key=k3y` }])
   await postEvent(c, { type: 'Normal', reason: 'Synced', message: 'hello' }, { logger })
   t.same(logged, [{ canary: 'test/podinfo', webhook: 'ev', error: `POST ${base}/closed answered HTTP 403: gate closed for podinfo.test` }])
   t.notMatch(JSON.stringify(logged), /s3cr3t|k3y/)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { add, escapeSegment, replace, setAnnotation, setAnnotations, setAt, test as testOp, valueAt } from '../../../src/kube/json-patch.ts'
 import { applyPatch } from '../../helpers/json-patch.ts'
-import { deployment } from '../admission/fixtures.ts'
+import { sentDeployment } from '../admission/fixtures.ts'
 
 t.test('RFC 6901 escaping: ~ before /', async t => {
   t.equal(escapeSegment('sluice.dev/strategy'), 'sluice.dev~1strategy')
@@ -16,7 +16,7 @@ t.test('RFC 6901 escaping: ~ before /', async t => {
 t.test('prototype segments, negative indexes and the whole document are refused', async t => {
   for (const bad of ['__proto__', 'constructor', 'prototype']) {
     t.throws(() => add(['metadata', bad, 'x'], 1), new RegExp(`path segment "${bad}" is not allowed`))
-    t.throws(() => setAnnotation(deployment(), bad, 'x'), /not allowed/)
+    t.throws(() => setAnnotation(sentDeployment(), bad, 'x'), /not allowed/)
   }
   t.throws(() => testOp(['spec', -1], 1), /not a non-negative integer/)
   t.throws(() => add([], 1), /whole document/)
@@ -24,12 +24,12 @@ t.test('prototype segments, negative indexes and the whole document are refused'
 
 t.test('whole arrays are never replaced', async t => {
   t.throws(() => replace(['spec', 'template', 'spec', 'containers'], []), /refusing to replace the array at \/spec\/template\/spec\/containers whole/)
-  t.throws(() => setAt(deployment(), ['spec', 'template', 'spec', 'containers'], [{ name: 'x' }]), /whole/)
+  t.throws(() => setAt(sentDeployment(), ['spec', 'template', 'spec', 'containers'], [{ name: 'x' }]), /whole/)
   t.same(replace(['spec', 'replicas'], 0), { op: 'replace', path: '/spec/replicas', value: 0 })
 })
 
 t.test('setting an annotation: the key when the map exists, the map when it does not', async t => {
-  const withMap = deployment()
+  const withMap = sentDeployment()
   t.same(setAnnotation(withMap, 'status.sluice.dev/replicas', '3'),
     { op: 'add', path: '/metadata/annotations/status.sluice.dev~1replicas', value: '3' })
   const withoutMap = { metadata: { name: 'x' } }
@@ -50,7 +50,7 @@ t.test('keys named like Object.prototype members are not taken as present', asyn
 })
 
 t.test('several annotations: one op per changed key, or one map', async t => {
-  const doc = deployment()
+  const doc = sentDeployment()
   const ops = setAnnotations(doc, { 'sluice.dev/strategy': 'canary', 'status.sluice.dev/replicas': '3', 'status.sluice.dev/revision': 'abc' })
   t.same(ops, [
     { op: 'add', path: '/metadata/annotations/status.sluice.dev~1replicas', value: '3' },
@@ -62,7 +62,7 @@ t.test('several annotations: one op per changed key, or one map', async t => {
 })
 
 t.test('nested paths', async t => {
-  const doc = deployment()
+  const doc = sentDeployment()
   t.same(setAt(doc, ['metadata', 'labels', 'app.kubernetes.io/managed-by'], 'sluice'), { op: 'add', path: '/metadata/labels/app.kubernetes.io~1managed-by', value: 'sluice' })
   t.same(setAt(doc, ['spec', 'template', 'spec', 'containers', 0, 'resources', 'limits', 'cpu'], '1'),
     { op: 'add', path: '/spec/template/spec/containers/0/resources', value: { limits: { cpu: '1' } } })

@@ -1,17 +1,17 @@
 import t from 'tap'
 import { analyseMetrics, queryTimeoutMs, type AnalysisDeps } from '../../../src/metrics/analysis.ts'
 import { NoValuesError, QueryError, type MetricProvider, type MetricProviderSpec } from '../../../src/metrics/provider.ts'
-import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/api/types.ts'
+import type { Canary, CanaryMetric, CanarySpec, MetricTemplate } from '../../../src/api/types.ts'
+import { canary, metricTemplate, type Overrides } from '../../helpers/objects.ts'
 
-function canary(metrics: CanaryMetric[], extra: Partial<Canary['spec']> = {}, interval = '1m'): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'cart', namespace: 'shop' },
-    spec: { targetRef: { name: 'cart' }, service: { port: 80 }, provider: 'kubernetes', analysis: { interval, metrics }, ...extra },
-  }
+/** The Canary `cart` in `shop` (port 80, provider kubernetes) with `metrics` every `interval`. */
+function withMetrics(metrics: CanaryMetric[], extra: Overrides<CanarySpec> = {}, interval = '1m'): Canary {
+  return canary({ metadata: { name: 'cart' }, spec: { service: { port: 80 }, provider: 'kubernetes', analysis: { interval, metrics }, ...extra } })
 }
 
+/** A template in `obs`. */
 function template(name: string, query: string, provider: MetricTemplate['spec']['provider'] = {}): MetricTemplate {
-  return { apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name, namespace: 'obs' }, spec: { provider, query } }
+  return metricTemplate({ metadata: { name, namespace: 'obs' }, spec: { provider, query } })
 }
 
 interface Call { options: MetricProviderSpec; query: string }
@@ -42,7 +42,7 @@ function deps(answer: (q: string) => number | Error, more: Partial<AnalysisDeps>
 
 t.test('builtin metrics go to the default server with the rendered builtin query, judged in order', async t => {
   const d = deps(q => (q.includes('histogram_quantile') ? 612 : 91.2))
-  const records = await analyseMetrics(canary([
+  const records = await analyseMetrics(withMetrics([
     { name: 'request-success-rate', interval: '1m', thresholdRange: { min: 99 } },
     { name: 'request-duration', interval: '30s', thresholdRange: { max: 500 } },
   ]), d)
@@ -58,13 +58,13 @@ t.test('builtin metrics go to the default server with the rendered builtin query
 
 t.test('spec.metricsServer overrides the default server', async t => {
   const d = deps(() => 100)
-  await analyseMetrics(canary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }], { metricsServer: 'http://own:9090' }), d)
+  await analyseMetrics(withMetrics([{ name: 'request-success-rate', thresholdRange: { min: 99 } }], { metricsServer: 'http://own:9090' }), d)
   t.equal(d.calls[0]!.options.address, 'http://own:9090')
 })
 
 t.test('a templateRef uses the template\'s address, its namespace\'s Secret and the variables', async t => {
   const d = deps(() => 3)
-  const [r] = await analyseMetrics(canary([
+  const [r] = await analyseMetrics(withMetrics([
     { name: 'errors', templateRef: { name: 'errors', namespace: 'obs' }, templateVariables: { app: 'cart' }, thresholdRange: { max: 5 } },
   ]), d)
   t.equal(r!.verdict, 'pass')
@@ -73,7 +73,7 @@ t.test('a templateRef uses the template\'s address, its namespace\'s Secret and 
 
 t.test('setup problems are error records naming what to fix, never exceptions', async t => {
   const d = deps(() => 1)
-  const records = await analyseMetrics(canary([
+  const records = await analyseMetrics(withMetrics([
     { name: 'gone', templateRef: { name: 'missing' } },
     { name: 'errors', templateRef: { name: 'errors', namespace: 'obs' }, templateVariables: {} },
     { name: 'mystery' },
@@ -87,13 +87,13 @@ t.test('setup problems are error records naming what to fix, never exceptions', 
 
 t.test('no metrics server configured is an error record', async t => {
   const { defaultMetricsServer: _d, ...d } = deps(() => 1)
-  const [r] = await analyseMetrics(canary([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]), d)
+  const [r] = await analyseMetrics(withMetrics([{ name: 'request-success-rate', thresholdRange: { min: 99 } }]), d)
   t.equal(r!.verdict, 'error')
   t.match(r!.message, /no metrics server is configured/)
 })
 
 t.test('a router without builtin queries is an error record', async t => {
-  const [r] = await analyseMetrics(canary([{ name: 'request-duration', thresholdRange: { max: 1 } }], { provider: 'contour' }), deps(() => 1))
+  const [r] = await analyseMetrics(withMetrics([{ name: 'request-duration', thresholdRange: { max: 1 } }], { provider: 'contour' }), deps(() => 1))
   t.equal(r!.verdict, 'error')
   t.match(r!.message, /use a MetricTemplate/)
 })
@@ -104,14 +104,14 @@ t.test('a missing Secret and unsupported template providers are error records', 
       ? template('dd', 'x', { type: 'datadog' })
       : template('t', 'x', { address: 'http://p:9090', secretRef: { name: 'nope' } })),
   })
-  const records = await analyseMetrics(canary([{ name: 'a', templateRef: { name: 'dd' } }, { name: 'b', templateRef: { name: 't' } }]), d)
+  const records = await analyseMetrics(withMetrics([{ name: 'a', templateRef: { name: 'dd' } }, { name: 'b', templateRef: { name: 't' } }]), d)
   t.match(records[0]!.message, /MetricTemplate .*: provider.type datadog is not available yet in this version of sluice; available: prometheus/)
   t.match(records[1]!.message, /Secret shop\/nope \(secretRef of MetricTemplate t\) does not exist/)
 })
 
 t.test('provider outcomes map to verdicts', async t => {
   const d = deps(q => (q === 'a' ? new NoValuesError('empty') : new QueryError('timeout', 'Prometheus at http://prom:9090 did not answer within 5s')))
-  const records = await analyseMetrics(canary([{ name: 'a', query: 'a' }, { name: 'b', query: 'b' }]), d)
+  const records = await analyseMetrics(withMetrics([{ name: 'a', query: 'a' }, { name: 'b', query: 'b' }]), d)
   t.same(records.map(r => [r.verdict, r.value]), [['no-data', null], ['error', null]])
   t.equal(records[1]!.message, 'b: Prometheus at http://prom:9090 did not answer within 5s: holding')
 })
@@ -130,12 +130,12 @@ t.test('queries run concurrently', async t => {
       async isOnline() { return true },
     }),
   })
-  await analyseMetrics(canary([{ name: 'a', query: 'a' }, { name: 'b', query: 'b' }, { name: 'c', query: 'c' }]), d)
+  await analyseMetrics(withMetrics([{ name: 'a', query: 'a' }, { name: 'b', query: 'b' }, { name: 'c', query: 'c' }]), d)
   t.equal(most, 3)
 })
 
 t.test('the query timeout is half the interval, at most 10s', async t => {
-  t.equal(queryTimeoutMs(canary([], {}, '10s')), 5000)
-  t.equal(queryTimeoutMs(canary([], {}, '15s')), 7500)
-  t.equal(queryTimeoutMs(canary([], {}, '5m')), 10_000)
+  t.equal(queryTimeoutMs(withMetrics([], {}, '10s')), 5000)
+  t.equal(queryTimeoutMs(withMetrics([], {}, '15s')), 7500)
+  t.equal(queryTimeoutMs(withMetrics([], {}, '5m')), 10_000)
 })

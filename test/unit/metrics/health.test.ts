@@ -5,19 +5,18 @@ import { createServer } from 'node:http'
 import type { AnalysisDeps } from '../../../src/metrics/analysis.ts'
 import { createHealthCheck, HEALTH_TTL_MS } from '../../../src/metrics/health.ts'
 import type { MetricProviderSpec } from '../../../src/metrics/provider.ts'
-import type { Canary, CanaryMetric, MetricTemplate } from '../../../src/api/types.ts'
+import type { Canary, CanaryMetric, CanarySpec } from '../../../src/api/types.ts'
+import { canary, metricTemplate, type Overrides } from '../../helpers/objects.ts'
 
-function canary(metrics: CanaryMetric[], extra: Partial<Canary['spec']> = {}, name = 'cart'): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'shop' },
-    spec: { targetRef: { name }, service: { port: 80 }, provider: 'kubernetes', analysis: { interval: '1m', metrics }, ...extra },
-  }
+/** The Canary `name` in `shop` (port 80, provider kubernetes) with `metrics` every minute. */
+function withMetrics(metrics: CanaryMetric[], extra: Overrides<CanarySpec> = {}, name = 'cart'): Canary {
+  return canary({ metadata: { name }, spec: { service: { port: 80 }, provider: 'kubernetes', analysis: { interval: '1m', metrics }, ...extra } })
 }
 
-const tenant: MetricTemplate = {
-  apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name: 'errors', namespace: 'obs' },
+const tenant = metricTemplate({
+  metadata: { name: 'errors', namespace: 'obs' },
   spec: { provider: { type: 'prometheus', address: 'https://tenant-prom.example/prom?org=1', secretRef: { name: 'prom-auth' } }, query: 'sum(errors)' },
-}
+})
 
 /** Servers answer isOnline from `up`; every question is counted per address. */
 function deps(up: (address: string) => boolean | Promise<boolean>, more: Partial<AnalysisDeps> = {}): AnalysisDeps & { asked: MetricProviderSpec[] } {
@@ -43,7 +42,7 @@ const templated: CanaryMetric = { name: 'errors', templateRef: { name: 'errors',
 
 t.test('every server the metrics use is asked once; the offline ones are named without query or credentials', async t => {
   const d = deps(address => !address.includes('tenant'))
-  const health = await createHealthCheck().check(canary([builtin, { name: 'request-duration' }, templated]), d)
+  const health = await createHealthCheck().check(withMetrics([builtin, { name: 'request-duration' }, templated]), d)
   t.same(health, { online: false, offline: ['https://tenant-prom.example/prom'] })
   t.same(d.asked.map(o => o.address).sort(), ['http://prom:9090', 'https://tenant-prom.example/prom?org=1'])
   t.same(d.asked.find(o => o.address.includes('tenant'))?.secret?.data, { token: 'tok' }, 'asked with the credentials the queries use')
@@ -51,21 +50,21 @@ t.test('every server the metrics use is asked once; the offline ones are named w
 })
 
 t.test('all online', async t => {
-  t.same(await createHealthCheck().check(canary([builtin]), deps(() => true)), { online: true, offline: [] })
+  t.same(await createHealthCheck().check(withMetrics([builtin]), deps(() => true)), { online: true, offline: [] })
 })
 
 t.test('spec.metricsServer is the server asked', async t => {
   const d = deps(() => false)
-  t.same(await createHealthCheck().check(canary([builtin], { metricsServer: 'http://other:9090/' }), d), { online: false, offline: ['http://other:9090'] })
+  t.same(await createHealthCheck().check(withMetrics([builtin], { metricsServer: 'http://other:9090/' }), d), { online: false, offline: ['http://other:9090'] })
 })
 
 t.test('nothing to ask: no metrics, or none whose server resolves', async t => {
   const d = deps(() => false)
   const check = createHealthCheck()
-  t.equal(await check.check(canary([]), d), undefined)
-  t.equal(await check.check(canary([{ name: 'errors', templateRef: { name: 'missing' } }]), d), undefined, 'a missing template is its own check\'s error')
-  t.equal(await check.check(canary([builtin]), deps(() => false, { defaultMetricsServer: undefined })), undefined)
-  t.equal(await check.check(canary([builtin], { metricsServer: 'ftp://prom' }), deps(() => false, { providerFor: undefined })), undefined,
+  t.equal(await check.check(withMetrics([]), d), undefined)
+  t.equal(await check.check(withMetrics([{ name: 'errors', templateRef: { name: 'missing' } }]), d), undefined, 'a missing template is its own check\'s error')
+  t.equal(await check.check(withMetrics([builtin]), deps(() => false, { defaultMetricsServer: undefined })), undefined)
+  t.equal(await check.check(withMetrics([builtin], { metricsServer: 'ftp://prom' }), deps(() => false, { providerFor: undefined })), undefined,
     'an address no client accepts is not reported as a server that is down')
   t.same(d.asked, [])
 })
@@ -75,13 +74,13 @@ t.test('one question per server for a few seconds, whichever canary asks; then a
   let up = true
   const d = deps(() => up)
   const check = createHealthCheck({ now: () => nowMs })
-  for (let i = 0; i < 1000; i++) await check.check(canary([builtin], {}, `app-${i}`), d)
+  for (let i = 0; i < 1000; i++) await check.check(withMetrics([builtin], {}, `app-${i}`), d)
   t.equal(d.asked.length, 1, 'a thousand canaries, one question')
   up = false
   nowMs = HEALTH_TTL_MS - 1
-  t.same(await check.check(canary([builtin]), d), { online: true, offline: [] }, 'the answer stands until it expires')
+  t.same(await check.check(withMetrics([builtin]), d), { online: true, offline: [] }, 'the answer stands until it expires')
   nowMs = HEALTH_TTL_MS
-  t.same(await check.check(canary([builtin]), d), { online: false, offline: ['http://prom:9090'] })
+  t.same(await check.check(withMetrics([builtin]), d), { online: false, offline: ['http://prom:9090'] })
   t.equal(d.asked.length, 2)
 })
 
@@ -90,7 +89,7 @@ t.test('concurrent askers share the question in flight', async t => {
   const pending = new Promise<boolean>(res => { release = res })
   const d = deps(() => pending)
   const check = createHealthCheck()
-  const answers = Promise.all([check.check(canary([builtin], {}, 'a'), d), check.check(canary([builtin], {}, 'b'), d)])
+  const answers = Promise.all([check.check(withMetrics([builtin], {}, 'a'), d), check.check(withMetrics([builtin], {}, 'b'), d)])
   await new Promise(res => setImmediate(res))
   release(false)
   t.same((await answers).map(h => h?.online), [false, false])
@@ -100,14 +99,14 @@ t.test('concurrent askers share the question in flight', async t => {
 t.test('the same address with other credentials is another server', async t => {
   const d = deps(() => true)
   const check = createHealthCheck()
-  await check.check(canary([templated]), d)
-  await check.check(canary([templated]), { ...d, getSecret: async () => ({ token: 'other' }) })
+  await check.check(withMetrics([templated]), d)
+  await check.check(withMetrics([templated]), { ...d, getSecret: async () => ({ token: 'other' }) })
   t.equal(d.asked.length, 2)
 })
 
 t.test('a provider that throws counts as offline', async t => {
   const d = deps(() => { throw new Error('boom') })
-  t.same(await createHealthCheck().check(canary([builtin]), d), { online: false, offline: ['http://prom:9090'] })
+  t.same(await createHealthCheck().check(withMetrics([builtin]), d), { online: false, offline: ['http://prom:9090'] })
 })
 
 t.test('against a real HTTP server: a Prometheus answering vector(1) is online; a closed port is offline', async t => {
@@ -120,7 +119,7 @@ t.test('against a real HTTP server: a Prometheus answering vector(1) is online; 
   await new Promise<void>(res => server.listen(0, '127.0.0.1', res))
   const address = `http://127.0.0.1:${(server.address() as { port: number }).port}`
   const real = { ...deps(() => true), providerFor: undefined, defaultMetricsServer: address }
-  t.same(await createHealthCheck().check(canary([builtin]), real), { online: true, offline: [] })
+  t.same(await createHealthCheck().check(withMetrics([builtin]), real), { online: true, offline: [] })
   await new Promise<void>(res => { server.closeAllConnections(); server.close(() => res()) })
-  t.same(await createHealthCheck().check(canary([builtin]), real), { online: false, offline: [address] })
+  t.same(await createHealthCheck().check(withMetrics([builtin]), real), { online: false, offline: [address] })
 })

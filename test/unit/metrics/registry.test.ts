@@ -2,11 +2,11 @@
 // provider spec (address, Secret, headers) becomes a client that uses all of it.
 import t from 'tap'
 import { IMPLEMENTED_METRIC_PROVIDERS } from '../../../src/api/capabilities.ts'
-import type { Canary, MetricTemplate } from '../../../src/api/types.ts'
 import { analyseMetrics } from '../../../src/metrics/analysis.ts'
 import { createHealthCheck } from '../../../src/metrics/health.ts'
 import { metricProviderFor, REGISTERED_METRIC_PROVIDERS } from '../../../src/metrics/registry.ts'
 import { startHttpServer } from '../../helpers/http-server.ts'
+import { canary as canaryOf, metricTemplate } from '../../helpers/objects.ts'
 
 const server = await startHttpServer(t, () => res => {
   res.writeHead(200, { 'Content-Type': 'application/json' })
@@ -35,14 +35,14 @@ t.test('prometheus refuses a Secret without credentials, naming its keys and nev
     { message: 'Secret obs/prom-auth has neither token nor username+password (it has apikey)' })
 })
 
-const canary: Canary = {
-  apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'cart', namespace: 'shop' },
-  spec: { targetRef: { name: 'cart' }, service: { port: 80 }, provider: 'kubernetes', analysis: { interval: '1m', metrics: [{ name: 'errors', templateRef: { name: 'errors', namespace: 'obs' }, thresholdRange: { max: 5 } }] } },
-}
-const template: MetricTemplate = {
-  apiVersion: 'sluice.dev/v1beta1', kind: 'MetricTemplate', metadata: { name: 'errors', namespace: 'obs' },
+const canary = canaryOf({ metadata: { name: 'cart' }, spec: {
+  service: { port: 80 }, provider: 'kubernetes',
+  analysis: { interval: '1m', metrics: [{ name: 'errors', templateRef: { name: 'errors', namespace: 'obs' }, thresholdRange: { max: 5 } }] },
+} })
+const template = metricTemplate({
+  metadata: { name: 'errors', namespace: 'obs' },
   spec: { provider: { type: 'prometheus', address: server.base, secretRef: { name: 'prom-auth' } }, query: 'sum(errors)' },
-}
+})
 
 t.test('the analysis and the health check build their providers through the registry', async t => {
   const deps = (data: Record<string, string>) => ({ getTemplate: async () => template, getSecret: async () => data })

@@ -6,6 +6,7 @@ import type { AlertDeps } from '../../../src/notify/index.ts'
 import type { AlertProvider, AlertProviderSpec, AlertSeverity, Canary, CanaryAlert } from '../../../src/api/types.ts'
 import { freePort } from '../../cluster/process.ts'
 import { startHttpServer, type Reply } from '../../helpers/http-server.ts'
+import { canary } from '../../helpers/objects.ts'
 
 const replies: Record<string, Reply> = {
   '/fail': res => { res.writeHead(500).end('internal error') },
@@ -27,13 +28,9 @@ function provider(name: string, spec: Partial<AlertProviderSpec> & Pick<AlertPro
   return { apiVersion: 'sluice.dev/v1beta1', kind: 'AlertProvider', metadata: { name, namespace }, spec }
 }
 
-function canary(alerts: CanaryAlert[], phase: NonNullable<Canary['status']>['phase'] = 'Failed'): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test' },
-    spec: { targetRef: { name: 'podinfo' }, service: { port: 9898 }, analysis: { alerts } },
-    status: { phase },
-  }
+/** The Canary podinfo in `test` with `alerts`, in `phase`. */
+function withAlerts(alerts: CanaryAlert[], phase: NonNullable<Canary['status']>['phase'] = 'Failed'): Canary {
+  return canary({ metadata: { namespace: 'test' }, spec: { analysis: { alerts } }, status: { phase } })
 }
 
 const alert = { canary: 'podinfo', namespace: 'test', severity: 'error' as const, message: 'Failed checks threshold reached 5', phase: 'Failed' }
@@ -147,7 +144,7 @@ t.test('the Secret\'s address wins over spec.address', async t => {
 
   const calls = since()
   const world: World = { providers: [p], secrets: { 'test/hook': { address: `${base}/from-secret` } }, logged: [] }
-  await sendAlerts(canary([{ name: 'on-call', providerRef: { name: 's' } }]), 'error', 'boom', deps(world))
+  await sendAlerts(withAlerts([{ name: 'on-call', providerRef: { name: 's' } }]), 'error', 'boom', deps(world))
   t.same(calls().map(s => s.path), ['/from-secret'])
   t.same(world.logged, [])
 })
@@ -189,7 +186,7 @@ t.test('severity: info receives everything, warn receives warn and error, error 
     providers: ['all', 'warn', 'err', 'default'].map(n => provider(n, { type: 'webhook', address: `${base}/to-${n}` })),
     logged: [],
   }
-  const c = canary([
+  const c = withAlerts([
     { name: 'all', severity: 'info', providerRef: { name: 'all' } },
     { name: 'warn', severity: 'warn', providerRef: { name: 'warn' } },
     { name: 'err', severity: 'error', providerRef: { name: 'err' } },
@@ -212,7 +209,7 @@ t.test('providerRef.namespace defaults to the canary\'s; another namespace is us
     logged: [],
   }
   const calls = since()
-  await sendAlerts(canary([
+  await sendAlerts(withAlerts([
     { name: 'a', providerRef: { name: 'local' } },
     { name: 'b', providerRef: { name: 'shared', namespace: 'ops' } },
     { name: 'c', providerRef: { name: 'shared' } },
@@ -231,7 +228,7 @@ t.test('a failed post is logged with the provider\'s name, never its address or 
     secrets: { 'test/slack-url': { address: `${base}/fail?token=t0k3n` } },
     logged: [],
   }
-  await sendAlerts(canary([
+  await sendAlerts(withAlerts([
     { name: 'a', providerRef: { name: 'slack' } },
     { name: 'b', providerRef: { name: 'teams' } },
     { name: 'c', providerRef: { name: 'nosecret' } },
@@ -246,7 +243,7 @@ t.test('a failed post is logged with the provider\'s name, never its address or 
 
 t.test('sendAlerts never throws', async t => {
   const world: World = { providers: [provider('s', { type: 'slack', secretRef: { name: 'x' } })], logged: [] }
-  const c = canary([{ name: 'a', providerRef: { name: 's' } }])
+  const c = withAlerts([{ name: 'a', providerRef: { name: 's' } }])
   await t.resolves(sendAlerts(c, 'error', 'x', deps(world, { getProvider: () => { throw new Error('cache not synced') } })))
   t.match((world.logged.at(-1)?.obj as { error: string }).error, 'AlertProvider test/s: unexpected Error')
   await t.resolves(sendAlerts(c, 'error', 'x', deps(world, { getSecret: () => Promise.reject(new Error('forbidden: secrets "x"')) })))
@@ -255,5 +252,5 @@ t.test('sendAlerts never throws', async t => {
   await t.resolves(sendAlerts(c, 'error', 'x', deps({ ...world, secrets: { 'test/x': { address: `${base}/s` } } }, { fetch: throwingFetch })))
   await t.resolves(sendAlerts(c, 'error', 'x', deps(world, { logger: { warn: () => { throw new Error('logger down') } } })))
   await t.resolves(sendAlerts({ metadata: {}, spec: null } as unknown as Canary, 'error', 'x', deps(world)))
-  await t.resolves(sendAlerts(canary([]), 'error', 'nothing configured', deps(world)))
+  await t.resolves(sendAlerts(withAlerts([]), 'error', 'nothing configured', deps(world)))
 })

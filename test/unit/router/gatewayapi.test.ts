@@ -1,10 +1,10 @@
 import t from 'tap'
 import { cookieRegex, httpRoute, mergeMatches, routeMatch, routeWeights } from '../../../src/router/gatewayapi.ts'
-import { canary } from './fixtures.ts'
+import { canary } from '../../helpers/objects.ts'
 
-const gw = canary({ provider: 'gatewayapi', service: {
+const gw = canary({ metadata: { uid: 'c0ffee' }, spec: { provider: 'gatewayapi', service: {
   port: 9898, hosts: ['app.example.com'], timeout: '15s', gatewayRefs: [{ name: 'public', namespace: 'gateways' }],
-} })
+} } })
 
 t.test('the HTTPRoute <svc>: parents, hosts, default match, weighted backends, timeout', async t => {
   const r = httpRoute(gw, { primary: 80, canary: 20 })
@@ -22,7 +22,7 @@ t.test('the HTTPRoute <svc>: parents, hosts, default match, weighted backends, t
   ])
   t.same(r.spec.rules[0]?.timeouts, { request: '15s' })
   t.equal(httpRoute(gw, { primary: 100, canary: 0 }, 'v1beta1').apiVersion, 'gateway.networking.k8s.io/v1beta1')
-  t.notOk('hostnames' in httpRoute(canary({ service: { port: 1, gatewayRefs: [{ name: 'g' }] } }), { primary: 100, canary: 0 }).spec)
+  t.notOk('hostnames' in httpRoute(canary({ spec: { service: { port: 1, gatewayRefs: [{ name: 'g' }] } } }), { primary: 100, canary: 0 }).spec)
 })
 
 t.test('without gatewayRefs the error names the field', async t => {
@@ -61,8 +61,8 @@ t.test('A/B: analysis matches merged with service matches in rules[0], everythin
 })
 
 t.test('filters: header modifier, rewrite and mirror', async t => {
-  const c = canary({ service: { port: 80, gatewayRefs: [{ name: 'g' }], headers: { request: { set: { 'x-env': 'prod' }, remove: ['x-debug'] } },
-    rewrite: { uri: '/v2', authority: 'internal' } } })
+  const c = canary({ spec: { service: { port: 80, gatewayRefs: [{ name: 'g' }], headers: { request: { set: { 'x-env': 'prod' }, remove: ['x-debug'] } },
+    rewrite: { uri: '/v2', authority: 'internal' } } } })
   const f = httpRoute(c, { primary: 90, canary: 10, mirror: true }).spec.rules[0]?.filters
   t.same(f, [
     { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-env', value: 'prod' }], remove: ['x-debug'] } },

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sideForWeights, weightsForSide } from '../../../src/router/kubernetes.ts'
-import { canary } from './fixtures.ts'
+import { canary } from '../../helpers/objects.ts'
 
 t.test('blue-green weights map to one side and back', async t => {
   t.equal(sideForWeights(canary(), { primary: 100, canary: 0 }), 'primary')

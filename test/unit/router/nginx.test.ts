@@ -1,14 +1,13 @@
 import t from 'tap'
 import { abAnnotations, canaryIngress, canaryIngressRef, ingressWeights, type IngressObject } from '../../../src/router/nginx.ts'
-import { canary } from './fixtures.ts'
+import { canary, ingress } from '../../helpers/objects.ts'
 
 const P = 'nginx.ingress.kubernetes.io'
-const withRef = canary({ provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } })
+const withRef = canary({ metadata: { uid: 'c0ffee' }, spec: { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } } })
 
 function user(): IngressObject {
-  return {
-    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
-    metadata: { name: 'web', namespace: 'shop', labels: { team: 'shop' }, annotations: {
+  return ingress({
+    metadata: { name: 'web', labels: { team: 'shop' }, annotations: {
       'example.com/keep': 'yes', 'kubectl.kubernetes.io/last-applied-configuration': '{}', [`${P}/canary-weight`]: '77',
     } },
     spec: {
@@ -18,7 +17,7 @@ function user(): IngressObject {
         { path: '/static', pathType: 'Prefix', backend: { service: { name: 'cdn', port: { number: 80 } } } },
       ] } }],
     },
-  }
+  })
 }
 
 t.test('the canary Ingress is a clone named <ingress>-canary whose apex backends go to <svc>-canary', async t => {
@@ -75,7 +74,7 @@ t.test('weights are read back from the annotations', async t => {
 })
 
 t.test('errors name the Canary or Ingress and say what is needed', async t => {
-  t.throws(() => canaryIngress(canary({ provider: 'nginx' }), user(), { primary: 100, canary: 0 }), /spec.ingressRef/)
+  t.throws(() => canaryIngress(canary({ spec: { provider: 'nginx' } }), user(), { primary: 100, canary: 0 }), /spec.ingressRef/)
   const other = user()
   other.spec!.rules![0]!.http!.paths = [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'elsewhere' } } }]
   t.throws(() => canaryIngress(withRef, other, { primary: 100, canary: 0 }), /Ingress shop\/web: no backend points at Service podinfo/)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { IMPLEMENTED_PROVIDERS } from '../../../src/api/capabilities.ts'
 import { revertRouterFor, ROUTER_PROVIDERS, routerFor } from '../../../src/router/registry.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../../../src/kube/apply.ts'
-import { canary } from './fixtures.ts'
+import { canary, deployment } from '../../helpers/objects.ts'
 
 // Records calls only: the routers' behaviour against a real API server is in the integration tests.
 function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObject[]; deleted: string[] } {
@@ -16,7 +16,7 @@ function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObje
   }
 }
 
-const target: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo' }, spec: { selector: { matchLabels: { app: 'podinfo' } } } }
+const target = deployment()
 
 t.test('unknown providers are an error, never a silent fallback', async t => {
   t.throws(() => routerFor('istio', recorder()), /provider istio: istio is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1/)
@@ -30,7 +30,7 @@ t.test('the router registry and the capability table list the same providers', a
 t.test('a Canary whose provider has no router can still be reverted: the apex goes back to the target', async t => {
   const apex: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo', labels: { 'app.kubernetes.io/managed-by': 'sluice' } } }
   const kube = recorder([target, apex])
-  await revertRouterFor('istio', kube).finalize(canary({ provider: 'istio' }))
+  await revertRouterFor('istio', kube).finalize(canary({ spec: { provider: 'istio' } }))
   t.same(kube.applied.map(o => `${o.kind}/${o.metadata?.name}`), ['Service/podinfo'])
   t.same(kube.deleted, ['Service/podinfo-primary', 'Service/podinfo-canary'])
 })
@@ -38,7 +38,7 @@ t.test('a Canary whose provider has no router can still be reverted: the apex go
 t.test('an apex sluice never took over is left as the user wrote it', async t => {
   const apex: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo' } }
   const kube = recorder([target, apex])
-  await revertRouterFor('istio', kube).finalize(canary({ provider: 'istio' }))
+  await revertRouterFor('istio', kube).finalize(canary({ spec: { provider: 'istio' } }))
   t.same(kube.applied, [])
   t.same(kube.deleted, ['Service/podinfo-primary', 'Service/podinfo-canary'])
 })
@@ -46,7 +46,7 @@ t.test('an apex sluice never took over is left as the user wrote it', async t =>
 t.test('gatewayapi reconciles Services before the HTTPRoute and finalizes in reverse', async t => {
   const kube = recorder([target])
   const r = routerFor('gatewayapi', kube)
-  const c = canary({ service: { port: 80, gatewayRefs: [{ name: 'g' }] } })
+  const c = canary({ spec: { service: { port: 80, gatewayRefs: [{ name: 'g' }] } } })
   await r.reconcile(c)
   t.same(kube.applied.map(o => `${o.kind}/${o.metadata?.name}`), ['Service/podinfo-primary', 'Service/podinfo-canary', 'Service/podinfo', 'HTTPRoute/podinfo'])
   await r.finalize(c)

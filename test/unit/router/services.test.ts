@@ -3,7 +3,7 @@ import {
   apexService, apexSide, canaryService, primaryService, releasedApexService,
 } from '../../../src/router/services.ts'
 import { selectorLabel } from '../../../src/api/selector.ts'
-import { canary } from './fixtures.ts'
+import { canary } from '../../helpers/objects.ts'
 
 const sel = { label: 'app', value: 'podinfo' }
 
@@ -29,7 +29,7 @@ t.test('primary and canary Services select each side, with defaults for the port
 })
 
 t.test('generated Services carry the managed-by label, the owner reference and the GitOps opt-outs', async t => {
-  const s = apexService(canary(), sel)
+  const s = apexService(canary({ metadata: { uid: 'c0ffee' } }), sel)
   const meta = s.metadata as { labels: Record<string, string>; annotations: Record<string, string>; ownerReferences: unknown[] }
   t.equal(meta.labels['app.kubernetes.io/managed-by'], 'sluice')
   t.same(meta.ownerReferences, [{ apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'c0ffee', controller: true, blockOwnerDeletion: true }])
@@ -38,10 +38,10 @@ t.test('generated Services carry the managed-by label, the owner reference and t
 })
 
 t.test('the spec port, names, appProtocol, headless and custom metadata are honoured', async t => {
-  const c = canary({ service: {
+  const c = canary({ spec: { service: {
     name: 'web', port: 80, portName: 'grpc', targetPort: 'grpc', appProtocol: 'kubernetes.io/h2c', headless: true,
     apex: { labels: { tier: 'apex' } }, primary: { annotations: { note: 'p' } }, canary: { labels: { tier: 'canary' } },
-  } })
+  } } })
   const p = primaryService(c, sel)
   t.equal(p.metadata.name, 'web-primary')
   t.same(p.spec.ports, [{ name: 'grpc', port: 80, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' }])

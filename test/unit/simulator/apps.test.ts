@@ -1,17 +1,10 @@
 import t from 'tap'
 import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node'
 import type { Canary } from '../../../src/api/types.ts'
+import { canary, deployment } from '../../helpers/objects.ts'
 import {
   appInputs, behaviourOf, deploymentOfPod, indexPods, isApp, podReady, routingOf, type ClusterView,
 } from '../../simulator/apps.ts'
-
-function deployment(name: string, annotations: Record<string, string> = {}, template: Record<string, string> = {}, labels: Record<string, string> = {}): V1Deployment {
-  const app = name
-  return {
-    metadata: { name, namespace: 'shop', annotations, labels },
-    spec: { selector: { matchLabels: { app } }, template: { metadata: { labels: { app }, annotations: template } } },
-  }
-}
 
 function pod(deploymentName: string, suffix: string, ready = true, deleting = false): V1Pod {
   return {
@@ -25,11 +18,6 @@ function pod(deploymentName: string, suffix: string, ready = true, deleting = fa
 }
 
 const NGINX_SPEC = 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: web}\n'
-
-function canaryObject(name: string, spec: Partial<Canary['spec']>): Canary {
-  return { apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name, namespace: 'shop' },
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, service: { port: 9898 }, ...spec } }
-}
 
 interface World {
   deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
@@ -51,22 +39,22 @@ function view(w: World): ClusterView {
 }
 
 t.test('apps are the opted-in Deployments sluice did not generate', async t => {
-  t.ok(isApp(deployment('podinfo', { 'sluice.dev/strategy': 'canary' })))
-  t.notOk(isApp(deployment('podinfo')))
-  t.notOk(isApp(deployment('podinfo-primary', { 'sluice.dev/strategy': 'canary' }, {}, { 'app.kubernetes.io/managed-by': 'sluice' })))
+  t.ok(isApp(deployment({ metadata: { annotations: { 'sluice.dev/strategy': 'canary' } } })))
+  t.notOk(isApp(deployment()))
+  t.notOk(isApp(deployment({ metadata: { name: 'podinfo-primary', annotations: { 'sluice.dev/strategy': 'canary' }, labels: { 'app.kubernetes.io/managed-by': 'sluice' } } })))
 })
 
 t.test('routing: the Canary object wins; without one, the annotations as resolved', async t => {
-  const d = deployment('podinfo', { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC })
+  const d = deployment({ metadata: { annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC } } })
   t.same(routingOf(d, undefined), { provider: 'nginx', service: 'podinfo', ingress: 'web' })
-  t.same(routingOf(d, canaryObject('podinfo', { provider: 'gatewayapi', service: { port: 80, name: 'front' } })), { provider: 'gatewayapi', service: 'front' })
-  t.same(routingOf(deployment('plain', { 'sluice.dev/strategy': 'canary' }), undefined), { provider: 'kubernetes', service: 'plain' }, 'kubernetes by default')
+  t.same(routingOf(d, canary({ spec: { provider: 'gatewayapi', service: { port: 80, name: 'front' } } })), { provider: 'gatewayapi', service: 'front' })
+  t.same(routingOf(deployment({ metadata: { name: 'plain', annotations: { 'sluice.dev/strategy': 'canary' } } }), undefined), { provider: 'kubernetes', service: 'plain' }, 'kubernetes by default')
 })
 
 t.test('behaviour from the pod template annotations, with defaults', async t => {
-  t.same(behaviourOf(deployment('a')), { errorRate: 0, latencySeconds: 0.005 })
-  t.same(behaviourOf(deployment('a', {}, { 'simulator.sluice.dev/error-rate': '0.25', 'simulator.sluice.dev/latency-ms': '120' })), { errorRate: 0.25, latencySeconds: 0.12 })
-  t.same(behaviourOf(deployment('a', {}, { 'simulator.sluice.dev/error-rate': '3', 'simulator.sluice.dev/latency-ms': 'slow' })), { errorRate: 1, latencySeconds: 0.005 }, 'clamped; invalid is the default')
+  t.same(behaviourOf(deployment({ metadata: { name: 'a' } })), { errorRate: 0, latencySeconds: 0.005 })
+  t.same(behaviourOf(deployment({ metadata: { name: 'a' }, spec: { template: { metadata: { annotations: { 'simulator.sluice.dev/error-rate': '0.25', 'simulator.sluice.dev/latency-ms': '120' } } } } })), { errorRate: 0.25, latencySeconds: 0.12 })
+  t.same(behaviourOf(deployment({ metadata: { name: 'a' }, spec: { template: { metadata: { annotations: { 'simulator.sluice.dev/error-rate': '3', 'simulator.sluice.dev/latency-ms': 'slow' } } } } })), { errorRate: 1, latencySeconds: 0.005 }, 'clamped; invalid is the default')
   t.same(behaviourOf(undefined), { errorRate: 0, latencySeconds: 0.005 }, 'no Deployment')
 })
 
@@ -82,10 +70,12 @@ t.test('pods: owner by the ReplicaSet name, readiness from the Ready condition',
 })
 
 t.test('appInputs: nginx app with its canary Ingress, sides, pods and behaviour', async t => {
-  const target = deployment('podinfo', { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC },
-    { 'simulator.sluice.dev/error-rate': '0.5' })
+  const target = deployment({
+    metadata: { annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC } },
+    spec: { template: { metadata: { annotations: { 'simulator.sluice.dev/error-rate': '0.5' } } } },
+  })
   const inputs = appInputs(view({
-    deployments: [target, deployment('podinfo-primary', {}, { 'simulator.sluice.dev/latency-ms': '20' }, { 'app.kubernetes.io/managed-by': 'sluice' }), deployment('other')],
+    deployments: [target, deployment({ metadata: { name: 'podinfo-primary', labels: { 'app.kubernetes.io/managed-by': 'sluice' } }, spec: { template: { metadata: { annotations: { 'simulator.sluice.dev/latency-ms': '20' } } } } }), deployment({ metadata: { name: 'other' } })],
     ingresses: [{ metadata: { name: 'web-canary', annotations: { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '50' } } }],
     pods: [pod('podinfo', 'a'), pod('podinfo-primary', 'b'), pod('podinfo-primary', 'c', false)],
   }))
@@ -99,11 +89,11 @@ t.test('appInputs: nginx app with its canary Ingress, sides, pods and behaviour'
 })
 
 t.test('appInputs: gatewayapi reads the HTTPRoute named after the Service; kubernetes the apex selector', async t => {
-  const gw = deployment('front', { 'sluice.dev/strategy': 'canary' })
-  const bg = deployment('back', { 'sluice.dev/strategy': 'blue-green' })
+  const gw = deployment({ metadata: { name: 'front', annotations: { 'sluice.dev/strategy': 'canary' } } })
+  const bg = deployment({ metadata: { name: 'back', annotations: { 'sluice.dev/strategy': 'blue-green' } } })
   const inputs = appInputs(view({
     deployments: [gw, bg],
-    canaries: [canaryObject('front', { provider: 'gatewayapi', service: { port: 80, name: 'www' } })],
+    canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'gatewayapi', service: { port: 80, name: 'www' } } })],
     routes: [{ metadata: { name: 'www' }, spec: { rules: [{ backendRefs: [{ name: 'www-primary', weight: 70 }, { name: 'www-canary', weight: 30 }] }] } }],
     services: [{ metadata: { name: 'back' }, spec: { selector: { app: 'back' } } }],
   }))
@@ -111,10 +101,11 @@ t.test('appInputs: gatewayapi reads the HTTPRoute named after the Service; kuber
 })
 
 t.test('appInputs: the target of a hand-written Canary is an app, without any sluice.dev annotation', async t => {
-  const written = { ...canaryObject('release', { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } }) }
-  written.spec = { ...written.spec, targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' } }
+  const written = canary({ metadata: { name: 'release' }, spec: {
+    provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' }, targetRef: { name: 'podinfo' },
+  } })
   const inputs = appInputs(view({
-    deployments: [deployment('podinfo'), deployment('podinfo-primary', {}, {}, { 'app.kubernetes.io/managed-by': 'sluice' }), deployment('bystander')],
+    deployments: [deployment(), deployment({ metadata: { name: 'podinfo-primary', labels: { 'app.kubernetes.io/managed-by': 'sluice' } } }), deployment({ metadata: { name: 'bystander' } })],
     canaries: [written],
     ingresses: [{ metadata: { name: 'web-canary', annotations: { 'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '20' } } }],
   }))
@@ -123,16 +114,15 @@ t.test('appInputs: the target of a hand-written Canary is an app, without any sl
 })
 
 t.test('appInputs: a generated <app>-primary is never a second app, even when a Canary names it or it carries the annotations', async t => {
-  const primary = deployment('podinfo-primary', { 'sluice.dev/strategy': 'canary' }, {}, { 'app.kubernetes.io/managed-by': 'sluice' })
+  const primary = deployment({ metadata: { name: 'podinfo-primary', annotations: { 'sluice.dev/strategy': 'canary' }, labels: { 'app.kubernetes.io/managed-by': 'sluice' } } })
   const inputs = appInputs(view({
-    deployments: [deployment('podinfo', { 'sluice.dev/strategy': 'canary' }), primary],
-    canaries: [canaryObject('podinfo', {}), canaryObject('podinfo-primary', {})],
+    deployments: [deployment({ metadata: { annotations: { 'sluice.dev/strategy': 'canary' } } }), primary],
+    canaries: [canary(), canary({ metadata: { name: 'podinfo-primary' } })],
   }))
   t.same(inputs.map(i => i.name), ['podinfo'])
 })
 
 t.test('appInputs: Canaries of other kinds of target are not apps', async t => {
-  const daemon = canaryObject('agent', {})
-  daemon.spec = { ...daemon.spec, targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent' } }
-  t.same(appInputs(view({ deployments: [deployment('agent')], canaries: [daemon] })), [])
+  const daemon = canary({ metadata: { name: 'agent' }, spec: { targetRef: { kind: 'DaemonSet' } } })
+  t.same(appInputs(view({ deployments: [deployment({ metadata: { name: 'agent' } })], canaries: [daemon] })), [])
 })

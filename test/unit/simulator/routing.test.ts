@@ -3,26 +3,16 @@ import { canaryIngress } from '../../../src/router/nginx.ts'
 import { httpRoute } from '../../../src/router/gatewayapi.ts'
 import { apexService } from '../../../src/router/services.ts'
 import { selectorLabel } from '../../../src/api/selector.ts'
-import type { Canary, CanarySpec } from '../../../src/api/types.ts'
+import { canary, ingress } from '../../helpers/objects.ts'
 import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares } from '../../simulator/routing.ts'
 
 const P = 'nginx.ingress.kubernetes.io'
 
-function canary(spec: Partial<CanarySpec> = {}): Canary {
-  return {
-    apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: 'shop', uid: 'c0ffee' },
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, ...spec },
-  }
-}
-
-const user = {
-  apiVersion: 'networking.k8s.io/v1' as const, kind: 'Ingress' as const, metadata: { name: 'web', namespace: 'shop' },
-  spec: { rules: [{ http: { paths: [{ path: '/', backend: { service: { name: 'podinfo', port: { number: 9898 } } } }] } }] },
-}
+const user = ingress({ metadata: { name: 'web' } })
 const ab = [{ headers: { 'x-canary': { exact: 'insider' } } }]
 
 t.test('nginx: the canary Ingress sluice writes, weight by weight', async t => {
-  const c = canary({ provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } })
+  const c = canary({ spec: { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } } })
   for (const w of [0, 10, 50, 100]) {
     const ing = canaryIngress(c, user, { primary: 100 - w, canary: w })
     t.equal(nginxCanaryShare(ing.metadata.annotations), w / 100, `weight ${w}`)
@@ -46,7 +36,7 @@ t.test('nginx: annotations as nginx reads them', async t => {
 })
 
 t.test('gatewayapi: the HTTPRoute sluice writes', async t => {
-  const c = canary({ provider: 'gatewayapi', service: { port: 9898, gatewayRefs: [{ name: 'gw' }] } })
+  const c = canary({ spec: { provider: 'gatewayapi', service: { port: 9898, gatewayRefs: [{ name: 'gw' }] } } })
   const names = { primary: 'podinfo-primary', canary: 'podinfo-canary' }
   for (const w of [0, 30, 100]) {
     t.equal(httpRouteCanaryShare(httpRoute(c, { primary: 100 - w, canary: w }).spec, names), w / 100, `weight ${w}`)
