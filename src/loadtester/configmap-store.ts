@@ -3,13 +3,15 @@
 //
 // Every check reads the ConfigMap (a hand edit with kubectl counts at once). Every change is a JSON patch
 // of one key made conditional on the resourceVersion it was computed from (kube/precondition.ts): two
-// writers never lose each other's keys, and a writer that lost the race reads again and retries.
+// writers never lose each other's keys, and a writer that lost the race (409) reads again and retries,
+// after a jittered wait so that racing writers do not collide again in step.
 //
 // RBAC: get and patch on this one ConfigMap, by name. `create` cannot be limited to a name, so the
 // manifest creates the ConfigMap and the load tester creates it only when it may (local runs).
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node'
 import { describeError, isConflict, isNotFound, readApiError } from '../kube/errors.ts'
-import { conditionally, decideOnLatest, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
+import { ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
+import { retryOnConflict, type RetryBackoff } from '../kube/retry.ts'
 import { withTimeout } from '../kube/timeout.ts'
 import { escapeSegment } from '../kube/json-patch.ts'
 import { CLOSED, gateKey, OPEN, type GateStore } from './gates.ts'
@@ -17,8 +19,8 @@ import { CLOSED, gateKey, OPEN, type GateStore } from './gates.ts'
 export const DEFAULT_GATE_CONFIGMAP = 'sluice-loadtester-gates'
 
 const REQUEST_TIMEOUT_MS = 10_000
-/** Decisions per change when other writers keep changing the ConfigMap meanwhile. */
-const ATTEMPTS = 5
+/** Eight attempts, waits from 10 ms doubling to 640 ms, each up to twice as long at random. */
+const WRITE_BACKOFF: RetryBackoff = { steps: 8, initialMs: 10, factor: 2, jitter: 1 }
 
 export interface ConfigMapRef {
   readonly namespace: string
@@ -52,8 +54,14 @@ export function configMapGateStore(kc: KubeConfig, ref: ConfigMapRef): ConfigMap
     const ops: JsonPatchOp[] = cm.data === undefined
       ? [{ op: 'add', path: '/data', value: { [key]: value } }]
       : [{ op: 'add', path: `/data/${escapeSegment(key)}`, value }]
-    await conditionally(what, rv, () => core.patchNamespacedConfigMap({ ...ref, body: ifUnchanged(rv, ops) },
-      withTimeout(REQUEST_TIMEOUT_MS, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))))
+    try {
+      await core.patchNamespacedConfigMap({ ...ref, body: ifUnchanged(rv, ops) },
+        withTimeout(REQUEST_TIMEOUT_MS, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)))
+    } catch (e) {
+      // A 409 is the lost race, retried by the caller; anything else says what the API server answered.
+      if (isConflict(e)) throw e
+      throw new Error(`writing ${key} to the gate ${what}: ${describeError(e)}`, { cause: e })
+    }
   }
 
   return {
@@ -78,12 +86,17 @@ export function configMapGateStore(kc: KubeConfig, ref: ConfigMapRef): ConfigMap
     async set(kind, canary, open) {
       const key = gateKey(kind, canary)
       if (key === undefined) throw new Error(`${canary.namespace}/${canary.name}: the name is too long for a gate key`)
-      const first = await read()
-      if (first === undefined) throw missing(ref)
       const value = open ? OPEN : CLOSED
-      const outcome = await decideOnLatest(first, read, cm => cm.data?.[key] === value ? Promise.resolve() : patch(cm, key, value), ATTEMPTS)
-      if (outcome === 'gone') throw missing(ref)
-      if (outcome === 'stale') throw new Error(`the gate ${what} kept changing while ${key} was written (${ATTEMPTS} attempts); try again`)
+      try {
+        await retryOnConflict(async () => {
+          const cm = await read()
+          if (cm === undefined) throw missing(ref)
+          if (cm.data?.[key] !== value) await patch(cm, key, value)
+        }, { backoff: WRITE_BACKOFF })
+      } catch (e) {
+        if (!isConflict(e)) throw e
+        throw new Error(`the gate ${what} kept changing while ${key} was written (${WRITE_BACKOFF.steps} attempts); try again`, { cause: e })
+      }
     },
   }
 }
