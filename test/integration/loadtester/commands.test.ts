@@ -94,6 +94,17 @@ t.test('a command still running at --max-duration is killed by its PID, and the 
   t.ok(await metric(lt, /sluice_loadtester_jobs_finished_total\{mode="blocking",result="max-duration"\} 1/))
 })
 
+t.test('a blocking command whose caller hangs up (the hook\'s timeout) is stopped', async t => {
+  const lt = await tester(t)
+  const gaveUp = t.rejects(httpsGet(`${lt.url}/`, undefined, 1000, { method: 'POST', body: JSON.stringify(hook({ cmd: `hey -z 1h -q 1 -c 1 ${target.base}/abandoned`, blocking: 'true' })) }),
+    /timeout after 1000ms/)
+  const [job] = await until(async () => lt.jobs(), jobs => jobs.length === 1, 'hey to start')
+  await gaveUp
+  await until(async () => lt.jobs(), jobs => jobs.length === 0, 'the abandoned command to stop')
+  t.notOk(alive(job?.pid))
+  t.ok(await metric(lt, /sluice_loadtester_jobs_finished_total\{mode="blocking",result="client-gone"\} 1/))
+})
+
 t.test('the output is capped to its end, which says how much was dropped', async t => {
   const lt = await tester(t, { maxOutputBytes: 200 })
   const r = await post(lt, '/', hook({ cmd: `hey -n 5 -c 1 ${target.base}/capped`, blocking: 'true', returnCmdOutput: 'true' }))
