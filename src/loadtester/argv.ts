@@ -7,7 +7,8 @@
 // - Outside quotes, a backslash makes the next character literal (`\;` is a plain ";").
 // - Refused, because a shell would interpret them and this runs no shell: outside quotes the operators
 //   ; & | < > ( ) (and their runs: && || >> 2>&1 …), a newline; anywhere but in '…' an unescaped $ or `
-//   (substitutions and variables); a word starting with # (a comment) or ~ (the home directory).
+//   (substitutions and variables); a word starting with # (a comment) or ~ (the home directory). A NUL
+//   is refused too: no program can receive one.
 // - Not interpreted, passed as they are: * ? [ ] { } ! = (no globbing and no brace expansion; sh passes an
 //   unmatched pattern unchanged too).
 
@@ -113,6 +114,9 @@ function checkUnquoted(text: string, i: number, atWordStart: boolean): void {
 
 /** Splits a command line into argv by the rule above; throws CommandLineError naming what it refuses. */
 export function splitCommandLine(text: string): string[] {
+  // No program can receive a NUL in an argument (exec would refuse it); say so instead of failing later.
+  const nul = text.indexOf('\0')
+  if (nul >= 0) throw new CommandLineError(`a NUL character at character ${nul + 1} cannot be passed to a program`, '\0', nul, 'syntax')
   const words: string[] = []
   const c: Cursor = { i: 0, word: '', inWord: false }
   while (c.i < text.length) {

@@ -108,7 +108,8 @@ export const spawnProcess: Spawner = (argv, limits) => {
       clearTimeout(killTimer)
       resolveDone({ ...r, output: tail.text(), droppedBytes: tail.dropped, ...(stoppedFor !== undefined && { stoppedFor }) })
     }
-    child.once('error', (e: NodeJS.ErrnoException) => {
+    // `on`, not `once`: a later 'error' (a failed kill) without a listener would crash the process.
+    child.on('error', (e: NodeJS.ErrnoException) => {
       // Only a failed spawn ends here without a 'close'; a failed kill of a running child is not an end.
       if (child.pid === undefined) finish({ exitCode: null, signal: null, spawnError: spawnMessage(e, program) })
     })

@@ -85,7 +85,7 @@ t.test('an operator inside a URL unquoted is refused, not guessed at: quote the 
 t.test('malformed command lines are syntax errors', async t => {
   for (const [line, message] of [
     ['', /empty/], ['   ', /empty/], ["hey 'url", /unterminated ' starting at character 5/],
-    ['hey "url', /unterminated " starting at character 5/], ['hey url\\', /backslash at the end/],
+    ['hey "url', /unterminated " starting at character 5/], ['hey url\\', /backslash at the end/], ["hey 'a\0b'", /a NUL character at character 7/],
   ] as const) {
     const e = refusal(line)
     t.equal(e.kind, 'syntax', JSON.stringify(line))
