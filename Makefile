@@ -13,7 +13,7 @@ export NO_PROXY := 127.0.0.1,localhost
 NODE := $(CURDIR)/node_modules/.bin/node
 CLUSTER_DIR := .cache/cluster
 
-.PHONY: help deps bins prometheus tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
+.PHONY: help deps bins prometheus hey tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -32,7 +32,10 @@ bins: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwo
 prometheus: ## install Debian's prometheus when it is missing (needs root)
 	@bash test/cluster/ensure-prometheus.sh
 
-tools: deps bins prometheus
+hey: ## install Debian's hey, the load tester's default program, when it is missing (needs root)
+	@bash test/cluster/ensure-hey.sh
+
+tools: deps bins prometheus hey
 
 lint: deps ## eslint with type information
 	eslint .
@@ -60,7 +63,7 @@ cluster-up: deps bins ## start the local control plane (idempotent); prints the 
 cluster-down: deps ## stop every process cluster-up started
 	@$(NODE) test/cluster/cli.ts down --dir $(CLUSTER_DIR)
 
-up: deps bins prometheus ## local cluster + CRDs + RBAC + traffic simulator + Prometheus + `sluice serve` (as its own ServiceAccount)
+up: deps bins prometheus hey ## local cluster + CRDs + RBAC + traffic simulator + Prometheus + `sluice serve` and `sluice loadtester` (each as its own ServiceAccount)
 	@$(NODE) test/cluster/cli.ts up --sluice --dir $(CLUSTER_DIR) --bin-dir $(K8S_BIN)
 
 down: cluster-down ## stop everything `make up` started
@@ -68,7 +71,7 @@ down: cluster-down ## stop everything `make up` started
 run: up ## bring the local environment up, play a release (promotion, then a rollback), and say how to use it
 	@$(NODE) test/cluster/demo.ts $(CLUSTER_DIR)
 	@echo
-	@echo "The local cluster is up with sluice (webhook and controller), Prometheus and the traffic simulator. Use it with:"
+	@echo "The local cluster is up with sluice (webhook and controller), its load tester, Prometheus and the traffic simulator. Use it with:"
 	@echo "  export KUBECONFIG=$(CURDIR)/$(CLUSTER_DIR)/kubeconfig PATH=$(K8S_BIN):\$$PATH"
 	@echo "  kubectl apply -f examples/podinfo.yaml        # watch the plan preview in the warnings"
 	@echo "  kubectl -n shop get canary podinfo -w         # Initialized; apply a new image to see a release"

@@ -1,6 +1,7 @@
 // The `sluice` command: one entry, one file per subcommand under src/cli/.
 import { readFileSync } from 'node:fs'
 import { controllerCommand } from './controller.ts'
+import { loadTesterCommand } from './loadtester.ts'
 import { serveCommand } from './serve.ts'
 import type { Subcommand } from './subcommand.ts'
 import { webhookCommand } from './webhook.ts'
@@ -9,6 +10,7 @@ const subcommands: ReadonlyMap<string, Subcommand> = new Map([
   ['webhook', webhookCommand],
   ['controller', controllerCommand],
   ['serve', serveCommand],
+  ['loadtester', loadTesterCommand],
 ])
 
 export function version(): string {

@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util'
 import { clusterDown, clusterUp, readState } from './cluster.ts'
 import { installGatewayApiCrds } from './gateway-api.ts'
-import { installSluice } from './install-sluice.ts'
+import { installLoadTester, installSluice, SLUICE_NAMESPACE } from './install-sluice.ts'
 import { startLocalEnvironment, stopLocalEnvironment } from './local-env.ts'
+import { startDetachedLoadTester, stopDetachedLoadTester } from './loadtester.ts'
 import { freePort } from './process.ts'
 import { startSluiceWebhook, stopDetachedWebhook } from './sluice-webhook.ts'
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     const s = await clusterUp({ dir, binDir, log })
     if (values.sluice) {
       await stopDetachedWebhook(dir)
+      await stopDetachedLoadTester(dir)
       const sluice = await installSluice(s)
       // examples/podinfo.yaml routes through Gateway API; the CRDs come from the Go module cache.
       await installGatewayApiCrds(s.kubeconfig)
@@ -32,11 +34,14 @@ async function main(): Promise<void> {
         `--metrics-server=${env.prometheusUrl}`, `--telemetry-listen=127.0.0.1:${telemetry}`, '--lease-duration=5s',
       ], true, 'serve')
       log(`sluice serve (webhook at ${serve.url}, controller metrics at http://127.0.0.1:${telemetry}/metrics) as ${sluice.username} (log: ${serve.log})`)
+      const tester = await startDetachedLoadTester(s, (await installLoadTester(s)).kubeconfig, SLUICE_NAMESPACE)
+      log(`sluice loadtester at ${tester.url}, gates in ConfigMap ${SLUICE_NAMESPACE}/sluice-loadtester-gates (log: ${tester.log})`)
     }
     process.stdout.write(`export KUBECONFIG=${s.kubeconfig}\nexport PATH=${binDir}:$PATH\n`)
   } else if (cmd === 'down') {
     const had = readState(dir) !== undefined
     if (await stopDetachedWebhook(dir)) log('stopped sluice')
+    if (await stopDetachedLoadTester(dir)) log('stopped the load tester')
     if (await stopLocalEnvironment(dir)) log('stopped the traffic simulator and Prometheus')
     await clusterDown(dir, log)
     log(had ? 'cluster stopped' : 'no cluster running')

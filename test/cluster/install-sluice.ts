@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { kubeconfigYaml, type ClusterState } from './cluster.ts'
+import { LOADTESTER_SERVICE_ACCOUNT, loadTesterIdentityYaml, writeLoadTesterKubeconfig } from './loadtester.ts'
 
 const run = promisify(execFile)
 const root = resolve(import.meta.dirname, '../..')
@@ -31,4 +32,15 @@ export async function installSluice(state: ClusterState): Promise<{ kubeconfig: 
   const kubeconfig = join(state.dir, 'sluice.kubeconfig')
   writeFileSync(kubeconfig, kubeconfigYaml(`https://127.0.0.1:${state.apiPort}`, state.caPem, token, SLUICE_SERVICE_ACCOUNT), { mode: 0o600 })
   return { kubeconfig, username: SLUICE_USERNAME }
+}
+
+/** The load tester's identity and gate ConfigMap in sluice's namespace, and a kubeconfig with its token. */
+export async function installLoadTester(state: ClusterState): Promise<{ kubeconfig: string }> {
+  const manifest = join(state.dir, 'loadtester-identity.yaml')
+  writeFileSync(manifest, loadTesterIdentityYaml(SLUICE_NAMESPACE))
+  await kubectl(state, ['apply', '--server-side', '--force-conflicts', '-f', manifest])
+  const token = (await kubectl(state, ['create', 'token', LOADTESTER_SERVICE_ACCOUNT, '-n', SLUICE_NAMESPACE, '--duration=48h'])).trim()
+  const kubeconfig = join(state.dir, 'loadtester.kubeconfig')
+  writeLoadTesterKubeconfig(state, token, kubeconfig)
+  return { kubeconfig }
 }

@@ -163,3 +163,36 @@ t.test('Service, PDB, webhooks and RBAC find the Deployment', async t => {
     if (object.metadata?.namespace !== undefined) t.equal(object.metadata.namespace, INSTALL_REGISTRATION.sluiceNamespace, `${file}: ${String(object.kind)} in sluice's namespace`)
   }
 })
+
+const LT = 'loadtester.yaml'
+const loadTester = only('Deployment', LT) as K8sObject & { spec: { replicas: number; strategy: { type: string }; selector: { matchLabels: Record<string, string> }; template: PodTemplate } }
+const ltPod = loadTester.spec.template
+const ltContainer = ltPod.spec.containers[0] as Container
+
+t.test('the load tester runs one unprivileged replica, apart from sluice\'s pods', async t => {
+  t.equal(loadTester.spec.replicas, 1, 'one replica: background commands are de-duplicated within one process')
+  t.equal(loadTester.spec.strategy.type, 'Recreate')
+  t.ok(matches(loadTester.spec.selector.matchLabels, ltPod.metadata.labels), 'its selector selects its pods')
+  t.notOk(matches(deployment.spec.selector.matchLabels, ltPod.metadata.labels), 'sluice\'s Deployment does not select them')
+  t.same(ltContainer.args?.[0], 'loadtester')
+  t.same(probe(ltContainer, 'readinessProbe'), { path: '/healthz', port: 8080, scheme: 'HTTP' })
+  const sc = ltContainer.securityContext
+  t.same([sc?.readOnlyRootFilesystem, sc?.allowPrivilegeEscalation, sc?.capabilities?.drop], [true, false, ['ALL']])
+  t.same([ltPod.spec.securityContext?.runAsNonRoot, ltPod.spec.securityContext?.runAsUser], [true, 65534])
+})
+
+t.test('the load tester has its own identity, RBAC on its one ConfigMap only, and a Service on port 80', async t => {
+  const account = only('ServiceAccount', LT)
+  t.equal(ltPod.spec.serviceAccountName, account.metadata?.name)
+  t.not(account.metadata?.name, template.spec.serviceAccountName, 'not sluice\'s identity (whose ClusterRole writes every ConfigMap)')
+  const configMap = only('ConfigMap', LT)
+  const role = only('Role', LT) as K8sObject & { rules: unknown[] }
+  t.same(role.rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap.metadata?.name], verbs: ['get', 'patch'] }])
+  const binding = only('RoleBinding', LT) as K8sObject & { roleRef: unknown; subjects: unknown[] }
+  t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata?.name })
+  t.same(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata?.name, namespace: loadTester.metadata?.namespace }])
+  const service = only('Service', LT) as K8sObject & { spec: { selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] } }
+  t.ok(matches(service.spec.selector, ltPod.metadata.labels))
+  t.equal(service.spec.ports[0]?.port, 80, 'port 80, as flagger-loadtester')
+  t.equal(portNumber(ltContainer, service.spec.ports[0]?.targetPort), 8080)
+})
