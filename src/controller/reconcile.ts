@@ -72,7 +72,8 @@ export interface Telemetry {
 export interface Hooks {
   run(canary: Canary, type: HookType, phase: string): Promise<HookOutcome[]>
   event(canary: Canary, type: 'Normal' | 'Warning', reason: string, message: string): void
-  alert(canary: Canary, severity: AlertSeverity, message: string): Promise<void>
+  /** Sends in the background; resolves, never rejects, with a line per alert not delivered (no address in it). */
+  alert(canary: Canary, severity: AlertSeverity, message: string): Promise<readonly string[]>
 }
 
 export interface ReconcileDeps {
@@ -279,7 +280,11 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     async alert(s, a) {
       // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
       await record(s.c, s.target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)
-      await d.hooks.alert(s.c, a.severity, a.message)
+      // Not awaited: a receiver that is slow or down must not hold up this release or the others. Each
+      // alert it did not get becomes a Warning Event, seen in `kubectl describe` like any other failure.
+      void d.hooks.alert(s.c, a.severity, a.message).then(failures => Promise.all(
+        failures.map(f => record(s.c, s.target, 'Warning', 'AlertNotDelivered', f)),
+      )).catch((e: unknown) => { d.log.warn({ canary: `${s.c.metadata.namespace}/${s.c.metadata.name}`, err: describeError(e) }, 'could not report an alert failure') })
     },
     // Checks are run inside advanceWithChecks, never performed afterwards.
     check: () => Promise.resolve(),
