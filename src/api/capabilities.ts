@@ -2,7 +2,9 @@
 // controller's registries agree on. Flagger's API admits more than sluice runs yet; a value or option that is
 // not implemented is refused at apply with the list of what is, never admitted and then ignored.
 // A provider or option that lands moves here from "not yet" to implemented, and nowhere else.
-import { PROVIDERS, METRIC_PROVIDER_TYPES, type Provider, type MetricProviderType } from './types.ts'
+import {
+  ALERT_PROVIDER_TYPES, PROVIDERS, METRIC_PROVIDER_TYPES, type AlertProviderType, type Provider, type MetricProviderType,
+} from './types.ts'
 
 /** Routers with an implementation (src/router/registry.ts registers exactly these). */
 export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1'] as const satisfies readonly Provider[]
@@ -11,6 +13,10 @@ export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 /** MetricTemplate provider types with a client (src/metrics/registry.ts registers exactly these). */
 export const IMPLEMENTED_METRIC_PROVIDERS = ['prometheus'] as const satisfies readonly MetricProviderType[]
 export type ImplementedMetricProvider = typeof IMPLEMENTED_METRIC_PROVIDERS[number]
+
+/** AlertProvider types with a notifier (src/notify/registry.ts registers exactly these). */
+export const IMPLEMENTED_ALERT_PROVIDERS = ['slack', 'msteams', 'discord', 'rocket', 'gchat', 'webhook'] as const satisfies readonly AlertProviderType[]
+export type ImplementedAlertProvider = typeof IMPLEMENTED_ALERT_PROVIDERS[number]
 
 /** autoscalerRef kinds sluice copies to <name>-primary. */
 export const IMPLEMENTED_AUTOSCALER_KINDS = ['HorizontalPodAutoscaler'] as const
@@ -21,6 +27,10 @@ export function isImplementedProvider(p: unknown): p is ImplementedProvider {
 
 export function isImplementedMetricProvider(t: unknown): t is ImplementedMetricProvider {
   return (IMPLEMENTED_METRIC_PROVIDERS as readonly unknown[]).includes(t)
+}
+
+export function isImplementedAlertProvider(t: unknown): t is ImplementedAlertProvider {
+  return (IMPLEMENTED_ALERT_PROVIDERS as readonly unknown[]).includes(t)
 }
 
 /** What a field must hold when it is set: the 'validated' entries of SPEC_OPTIONS, and fields with a closed set of values. */
@@ -50,6 +60,11 @@ export function providerUnavailable(provider: string): string {
 export function metricProviderUnavailable(type: string): string {
   const known = (METRIC_PROVIDER_TYPES as readonly string[]).includes(type)
   return `${known ? `${type} is not available yet in this version of sluice` : `${JSON.stringify(type)} is not a metrics provider`}; available: ${IMPLEMENTED_METRIC_PROVIDERS.join(', ')}`
+}
+
+export function alertProviderUnavailable(type: string): string {
+  const known = (ALERT_PROVIDER_TYPES as readonly string[]).includes(type)
+  return `${known ? `${type} is not available yet in this version of sluice` : `${JSON.stringify(type)} is not an alert provider type`}; available: ${IMPLEMENTED_ALERT_PROVIDERS.join(', ')}`
 }
 
 /**

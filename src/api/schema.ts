@@ -248,8 +248,8 @@ export const metricTemplateSpecSchema: JSONSchema = obj({
 
 export const alertProviderSpecSchema: JSONSchema = obj({
   type: oneOf(ALERT_PROVIDER_TYPES),
-  channel: str('Defaults to general.'),
-  username: str('Defaults to sluice.'),
+  channel: str('slack and rocket only. Slack defaults to general; Rocket.Chat to the integration\'s own channel.'),
+  username: str('slack, rocket (the alias) and discord only. Defaults to sluice.'),
   address: str('Webhook address; the secret key "address" overrides it.'),
   proxy: str(),
   secretRef: obj({ name: str() }, ['name']),

@@ -1,11 +1,13 @@
 // Validation of the kinds a Canary refers to, MetricTemplate and AlertProvider: their CRD schema, then what
 // this version can run (capabilities.ts). Used by the webhook at apply time and by `sluice lint`.
-import { isImplementedMetricProvider, metricProviderUnavailable } from './capabilities.ts'
+import {
+  alertProviderUnavailable, isImplementedAlertProvider, isImplementedMetricProvider, metricProviderUnavailable,
+} from './capabilities.ts'
 import type { SpecError } from './errors.ts'
 import { isRecord } from '../util/records.ts'
 import { checkSchema } from './schema-check.ts'
 import { alertProviderSpecSchema, metricTemplateSpecSchema } from './schema.ts'
-import type { AlertProviderSpec, AlertProviderType, MetricTemplateSpec } from './types.ts'
+import { ALERT_PROVIDER_TYPES, type AlertProviderSpec, type AlertProviderType, type MetricTemplateSpec } from './types.ts'
 
 const err = (field: string, message: string): SpecError => ({ field, message })
 
@@ -36,8 +38,28 @@ export function validateMetricTemplate(spec: unknown): SpecError[] {
   return errors
 }
 
-// Slack and the services that take its payload address a channel as a user name; the others have no such fields.
-const CHANNEL_TYPES: readonly AlertProviderType[] = ['slack', 'discord', 'rocket']
+// What each service lets the sender choose: Slack and Rocket.Chat a channel and a name, Discord only the
+// name (a Discord webhook posts to the channel it was created in); the others neither.
+const SENDER_FIELDS: Readonly<Record<AlertProviderType, readonly ('channel' | 'username')[]>> = {
+  slack: ['channel', 'username'], rocket: ['channel', 'username'], discord: ['username'], msteams: [], gchat: [], webhook: [],
+}
+
+function senderFieldErrors(spec: AlertProviderSpec): SpecError[] {
+  const allowed = SENDER_FIELDS[spec.type]
+  const errors: SpecError[] = []
+  for (const field of ['channel', 'username'] as const) {
+    if (spec[field] === undefined || allowed.includes(field)) continue
+    const users = (Object.keys(SENDER_FIELDS) as AlertProviderType[]).filter(t => SENDER_FIELDS[t].includes(field))
+    const hint = spec.type === 'discord' ? '; a Discord webhook posts to the channel it was created in (for a thread, add ?thread_id=<id> to the address)' : ''
+    errors.push(err(field, `is not used by type ${spec.type} (only by ${users.join(', ')})${hint}; remove it`))
+  }
+  // Discord refuses (400) every message of a webhook name it does not allow, so it is refused here instead.
+  const name = spec.username
+  if (spec.type === 'discord' && typeof name === 'string' && (name.length > 80 || /clyde|discord/i.test(name))) {
+    errors.push(err('username', 'must be at most 80 characters and contain neither "discord" nor "clyde" (Discord refuses such webhook names)'))
+  }
+  return errors
+}
 
 /** Problems of an AlertProvider's spec, with fields relative to it. */
 export function validateAlertProvider(spec: unknown): SpecError[] {
@@ -45,11 +67,9 @@ export function validateAlertProvider(spec: unknown): SpecError[] {
   if (!isRecord(spec)) return structural
   const typed = spec as unknown as AlertProviderSpec
   const errors = [...structural, ...urlError('address', typed.address), ...urlError('proxy', typed.proxy)]
-  if (typeof typed.type === 'string' && !CHANNEL_TYPES.includes(typed.type)) {
-    for (const field of ['channel', 'username'] as const) {
-      if (typed[field] !== undefined) errors.push(err(field, `is not used by type ${typed.type} (only by ${CHANNEL_TYPES.join(', ')}); remove it`))
-    }
-  }
+  // A type outside the enum is the schema's error; one inside it runs or is refused by the capability table.
+  if (isImplementedAlertProvider(typed.type)) errors.push(...senderFieldErrors(typed))
+  else if ((ALERT_PROVIDER_TYPES as readonly unknown[]).includes(typed.type)) errors.push(err('type', alertProviderUnavailable(String(typed.type))))
   if (typed.address === undefined && typed.secretRef === undefined) {
     errors.push(err('address', 'or secretRef (a Secret with the key address) is required: where the alerts are sent'))
   }

@@ -112,7 +112,11 @@ export function createActor(d: ActorDeps): Actor {
     async alert(s, a) {
       // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
       await d.record(s.c, s.target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)
-      await d.hooks.alert(s.c, a.severity, a.message)
+      // Not awaited: a receiver that is slow or down must not hold up this release or the others. Each
+      // alert it did not get becomes a Warning Event, seen in `kubectl describe` like any other failure.
+      void d.hooks.alert(s.c, a.severity, a.message).then(failures => Promise.all(
+        failures.map(f => d.record(s.c, s.target, 'Warning', 'AlertNotDelivered', f)),
+      )).catch((e: unknown) => { d.log.warn({ canary: `${s.c.metadata.namespace}/${s.c.metadata.name}`, err: describeError(e) }, 'could not report an alert failure') })
     },
     // Checks are run while the machine decides, never performed afterwards.
     check: () => Promise.resolve(),

@@ -16,6 +16,9 @@ export interface HookDeps {
 }
 
 export function createHooks(d: HookDeps): Hooks & { secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> } {
+  // The alerts of one Canary go out one after another, in the order decided: a slow or dead receiver delays
+  // only that Canary's later alerts (each post times out), never a reconcile, which does not wait for them.
+  const alertChains = new Map<string, Promise<unknown>>()
   async function secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
     try {
       const secret = await d.core.readNamespacedSecret({ name, namespace })
@@ -31,10 +34,16 @@ export function createHooks(d: HookDeps): Hooks & { secretData(namespace: string
     event(canary, type, reason, message) {
       if ((canary.spec.analysis?.webhooks ?? []).some(w => w.type === 'event')) void postEvent(canary, { type, reason, message }, { logger: d.logger })
     },
-    alert: (canary, severity, message) => sendAlerts(canary, severity, message, {
-      getProvider: (namespace, name) => d.caches.alertProviders.get(name, namespace),
-      getSecret: secretData,
-      logger: d.logger,
-    }),
+    alert(canary, severity, message) {
+      const key = `${canary.metadata.namespace ?? ''}/${canary.metadata.name ?? ''}`
+      const sent = (alertChains.get(key) ?? Promise.resolve()).then(() => sendAlerts(canary, severity, message, {
+        getProvider: (namespace, name) => d.caches.alertProviders.get(name, namespace),
+        getSecret: secretData,
+        logger: d.logger,
+      }))
+      alertChains.set(key, sent)
+      void sent.finally(() => { if (alertChains.get(key) === sent) alertChains.delete(key) })
+      return sent.then(failures => failures.map(f => f.message))
+    },
   }
 }

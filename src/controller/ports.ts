@@ -24,9 +24,10 @@ export interface Telemetry {
   forget(name: string, namespace: string): void
 }
 
-/** Webhooks and alerts. */
+/** Webhooks and alerts, behind a seam so that the reconcile does not know their transports. */
 export interface Hooks {
   run(canary: Canary, type: HookType, phase: string): Promise<HookOutcome[]>
   event(canary: Canary, type: 'Normal' | 'Warning', reason: string, message: string): void
-  alert(canary: Canary, severity: AlertSeverity, message: string): Promise<void>
+  /** Sends in the background; resolves, never rejects, with a line per alert not delivered (no address in it). */
+  alert(canary: Canary, severity: AlertSeverity, message: string): Promise<readonly string[]>
 }

@@ -1,18 +1,17 @@
 // Alerts (flagger-semantics §11): each of a Canary's analysis.alerts whose severity admits the message gets it
-// through its AlertProvider. Sending never throws and never holds up the rollout beyond the post timeout; a
-// failure is logged with the provider's name, never its address (a Slack or Teams URL is a credential).
-import { DEFAULTS } from '../api/defaults.ts'
-import type { AlertProvider, AlertSeverity, Canary, CanaryAlert } from '../api/types.ts'
-import { GChatNotifier } from './gchat.ts'
-import { TeamsNotifier } from './msteams.ts'
-import { SlackNotifier } from './slack.ts'
+// through its AlertProvider, in that provider type's own format (one file per type, registry.ts). Sending
+// never throws and never holds up the rollout beyond the post timeout; a failure is returned and logged with
+// the provider's name, never its address (a Slack, Teams, Discord or Google Chat URL is a credential).
+import { DEFAULTS, effectiveMaxWeight } from '../api/defaults.ts'
+import type { AlertProvider, AlertSeverity, Canary, CanaryAlert, CanaryAnalysis } from '../api/types.ts'
+import { notifierFor } from './registry.ts'
 import { JsonPoster } from './transport.ts'
 import { NotifyError } from './types.ts'
-import type { Alert, Notifier } from './types.ts'
-import { WebhookNotifier } from './webhook.ts'
+import type { Alert, AlertField, Notifier } from './types.ts'
 
-export type { Alert, Notifier } from './types.ts'
+export type { Alert, AlertField, Notifier } from './types.ts'
 export { NotifyError } from './types.ts'
+export { DEFAULT_CHANNEL, DEFAULT_USERNAME } from './provider.ts'
 
 export interface NotifierOptions {
   readonly fetch?: typeof fetch
@@ -27,8 +26,12 @@ export interface AlertDeps extends NotifierOptions {
   logger?: { warn(obj: object, msg: string): void }
 }
 
-export const DEFAULT_CHANNEL = 'general'
-export const DEFAULT_USERNAME = 'sluice'
+/** An alert that did not reach its provider: `message` names the alert entry, the provider and why, never an address. */
+export interface AlertFailure {
+  readonly alert: string
+  readonly provider: string
+  readonly message: string
+}
 
 const RANK: Readonly<Record<string, number>> = { info: 0, warn: 1, error: 2 }
 
@@ -40,6 +43,28 @@ const RANK: Readonly<Record<string, number>> = { info: 0, warn: 1, error: 2 }
 export function admits(wanted: AlertSeverity | '' | undefined, severity: AlertSeverity): boolean {
   const floor = RANK[wanted || DEFAULTS.alertSeverity] ?? 0
   return (RANK[severity] ?? 0) >= floor
+}
+
+/** Flagger's "Traffic routing" field: how the release moves traffic, or undefined for none. */
+function trafficRouting(analysis: CanaryAnalysis = {}): string | undefined {
+  const { stepWeight = 0, stepWeights = [], match = [], iterations = 0, interval = DEFAULTS.interval } = analysis
+  const max = effectiveMaxWeight(analysis)
+  if (stepWeight > 0) return `Weight step: ${stepWeight} max: ${max} interval: ${interval}`
+  if (stepWeights.length > 0) return `Weight steps: ${stepWeights.join(',')} max: ${max} interval: ${interval}`
+  if (match.length > 0) return 'A/B Testing'
+  return iterations > 0 ? 'Blue/Green' : undefined
+}
+
+/** Flagger's alert fields (alertMetadata): what is released, and how, beside every message. */
+export function alertFields(canary: Canary): AlertField[] {
+  const { targetRef, analysis, progressDeadlineSeconds } = canary.spec
+  const routing = trafficRouting(analysis)
+  return [
+    { name: 'Target', value: `${targetRef.kind ?? 'Deployment'}/${targetRef.name}.${canary.metadata.namespace ?? ''}` },
+    { name: 'Failed checks threshold', value: String(analysis?.threshold ?? DEFAULTS.threshold) },
+    { name: 'Progress deadline', value: `${progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds}s` },
+    ...(routing ? [{ name: 'Traffic routing', value: routing }] : []),
+  ]
 }
 
 function providerName(provider: AlertProvider): string {
@@ -57,35 +82,19 @@ export function alertAddress(provider: AlertProvider, secret: Readonly<Record<st
   throw new NotifyError(`${providerName(provider)} has no address; set ${where}`)
 }
 
-/**
- * A Notifier for one AlertProvider. `secret` is the decoded data of its secretRef (keys address, token,
- * proxy), read by the caller. Throws NotifyError for a missing or non-http(s) address or proxy.
- */
-export function createNotifier(provider: AlertProvider, secret: Readonly<Record<string, string>> | undefined, options: NotifierOptions = {}): Notifier {
-  const what = providerName(provider)
-  const proxy = secret?.proxy?.trim() || provider.spec.proxy
-  const poster = new JsonPoster(alertAddress(provider, secret), what, { ...options, ...(proxy && { proxy }) })
-  return notifierFor(provider, poster, secret?.token?.trim())
+/** The proxy: the Secret's `proxy` key wins over spec.proxy, as the address does. */
+export function alertProxy(provider: AlertProvider, secret: Readonly<Record<string, string>> | undefined): string | undefined {
+  return secret?.proxy?.trim() || provider.spec.proxy?.trim() || undefined
 }
 
-function notifierFor(provider: AlertProvider, poster: JsonPoster, token: string | undefined): Notifier {
-  const type = provider.spec.type
-  switch (type) {
-    case 'slack':
-    case 'rocket':
-    case 'discord':
-      return new SlackNotifier(type, poster, {
-        channel: provider.spec.channel || DEFAULT_CHANNEL, username: provider.spec.username || DEFAULT_USERNAME, ...(token && { token }),
-      })
-    case 'msteams':
-      return new TeamsNotifier(poster)
-    case 'gchat':
-      return new GChatNotifier(poster)
-    case 'webhook':
-      return new WebhookNotifier(poster)
-    default:
-      throw new NotifyError(`${poster.what}: spec.type ${JSON.stringify(type)} is not one of slack, msteams, discord, rocket, gchat, webhook`)
-  }
+/**
+ * A Notifier for one AlertProvider. `secret` is the decoded data of its secretRef (keys address, proxy, and
+ * for Slack token), read by the caller. Throws NotifyError for a missing or non-http(s) address or proxy.
+ */
+export function createNotifier(provider: AlertProvider, secret: Readonly<Record<string, string>> | undefined, options: NotifierOptions = {}): Notifier {
+  const proxy = alertProxy(provider, secret)
+  const poster = new JsonPoster(alertAddress(provider, secret), providerName(provider), { ...options, ...(proxy && { proxy }) })
+  return notifierFor(provider.spec, { poster, ...(secret && { secret }) })
 }
 
 async function readSecret(provider: AlertProvider, namespace: string, deps: AlertDeps): Promise<Record<string, string> | undefined> {
@@ -102,7 +111,7 @@ async function readSecret(provider: AlertProvider, namespace: string, deps: Aler
   return secret
 }
 
-async function sendOne(canary: Canary, entry: CanaryAlert, alert: Alert, deps: AlertDeps): Promise<void> {
+async function sendOne(canary: Canary, entry: CanaryAlert, alert: Alert, deps: AlertDeps): Promise<AlertFailure | undefined> {
   const namespace = entry.providerRef.namespace ?? canary.metadata.namespace ?? 'default'
   const name = `${namespace}/${entry.providerRef.name}`
   try {
@@ -110,27 +119,35 @@ async function sendOne(canary: Canary, entry: CanaryAlert, alert: Alert, deps: A
     if (!provider) throw new NotifyError(`AlertProvider ${name} does not exist`)
     const secret = await readSecret(provider, namespace, deps)
     await createNotifier(provider, secret, deps).post(alert)
+    return undefined
   } catch (e) {
-    // Only our own messages are logged: they are built never to contain an address or a token.
+    // Only our own messages are kept: they are built never to contain an address or a token.
     const error = e instanceof NotifyError ? e.message : `AlertProvider ${name}: unexpected ${e instanceof Error ? e.name : 'error'}`
     try {
       deps.logger?.warn({ canary: `${alert.namespace}/${alert.canary}`, alert: entry.name, provider: name, error }, 'alert not delivered')
     } catch {
       // A failing logger must not make sendAlerts throw.
     }
+    return { alert: entry.name, provider: name, message: `alert ${JSON.stringify(entry.name)} not delivered: ${error}` }
   }
 }
 
-/** Sends `message` to every alert of the Canary that admits `severity`, in parallel. Never throws. */
-export async function sendAlerts(canary: Canary, severity: AlertSeverity, message: string, deps: AlertDeps): Promise<void> {
+/**
+ * Sends `message` to every alert of the Canary that admits `severity`, in parallel. Never throws; resolves
+ * with the alerts that were not delivered.
+ */
+export async function sendAlerts(canary: Canary, severity: AlertSeverity, message: string, deps: AlertDeps): Promise<AlertFailure[]> {
   try {
     const alert: Alert = {
       canary: canary.metadata.name ?? '', namespace: canary.metadata.namespace ?? '', severity, message,
       ...(canary.status?.phase && { phase: canary.status.phase }),
+      fields: alertFields(canary),
     }
     const entries = (canary.spec.analysis?.alerts ?? []).filter(a => admits(a.severity, severity))
-    await Promise.all(entries.map(a => sendOne(canary, a, alert, deps)))
+    const results = await Promise.all(entries.map(a => sendOne(canary, a, alert, deps)))
+    return results.filter(r => r !== undefined)
   } catch {
     // Only a malformed Canary gets here; alerts are best effort by design.
+    return []
   }
 }

@@ -1,15 +1,21 @@
-// Microsoft Teams: an Adaptive Card in a message envelope. Flagger sent a legacy MessageCard, which only the
-// retired Office 365 connectors accept; Workflows (Power Automate) webhooks, their replacement, require an
-// Adaptive Card, and the remaining connectors accept one too.
+// Microsoft Teams: an Adaptive Card in a message envelope, posted to a Teams Workflows webhook (the
+// "Send webhook alerts to a channel" template, Power Automate). Flagger sent a legacy MessageCard, which
+// only the Office 365 connectors accepted; Microsoft retired those in favour of Workflows, whose webhook
+// requires an Adaptive Card, and the connectors that remain accept one too. Teams renders Adaptive Card
+// version 1.4 and below everywhere; 202 Accepted (Workflows) is success.
 import type { AlertSeverity } from '../api/types.ts'
+import type { ProviderContext } from './provider.ts'
+import { truncate } from './text.ts'
 import type { JsonPoster } from './transport.ts'
+import { alertFacts, alertTitle } from './types.ts'
 import type { Alert, Notifier } from './types.ts'
+
+/** Teams refuses a message over about 28 KB: the message is cut so that the card stays well under. */
+export const TEAMS_TEXT_LIMIT = 8000
 
 const COLOURS: Readonly<Record<AlertSeverity, string>> = { info: 'Good', warn: 'Warning', error: 'Attention' }
 
 export function teamsPayload(alert: Alert): object {
-  const facts: { title: string; value: string }[] = [{ title: 'Severity', value: alert.severity }]
-  if (alert.phase) facts.push({ title: 'Phase', value: alert.phase })
   return {
     type: 'message',
     attachments: [{
@@ -21,23 +27,25 @@ export function teamsPayload(alert: Alert): object {
         version: '1.4',
         msteams: { width: 'Full' },
         body: [
-          { type: 'TextBlock', text: `${alert.canary}.${alert.namespace}`, weight: 'Bolder', size: 'Medium', color: COLOURS[alert.severity] },
-          { type: 'TextBlock', text: alert.message, wrap: true },
-          { type: 'FactSet', facts },
+          { type: 'TextBlock', text: alertTitle(alert), weight: 'Bolder', size: 'Medium', color: COLOURS[alert.severity], wrap: true },
+          { type: 'TextBlock', text: truncate(alert.message, TEAMS_TEXT_LIMIT), wrap: true },
+          { type: 'FactSet', facts: alertFacts(alert).map(f => ({ title: f.name, value: f.value })) },
         ],
       },
     }],
   }
 }
 
-export class TeamsNotifier implements Notifier {
+class TeamsNotifier implements Notifier {
   readonly #poster: JsonPoster
 
-  constructor(poster: JsonPoster) {
-    this.#poster = poster
+  constructor(c: ProviderContext) {
+    this.#poster = c.poster
   }
 
   async post(alert: Alert): Promise<void> {
     await this.#poster.postOk('Microsoft Teams', teamsPayload(alert))
   }
 }
+
+export const teamsNotifier = (c: ProviderContext): Notifier => new TeamsNotifier(c)

@@ -1,11 +1,12 @@
-// Slack, and the services that accept Slack's incoming-webhook format: Rocket.Chat, and Discord at
-// <address>/slack. One attachment per alert, coloured by severity, as Flagger's slack notifier sends it.
+// Slack: an incoming webhook (https://hooks.slack.com/services/…) or, with a bot token in the Secret,
+// chat.postMessage. One attachment per alert coloured by severity, with the fields as Flagger sends them;
+// Slack's control characters (& < >) are escaped, so that a quoted `<!channel>` notifies nobody.
 import type { AlertSeverity } from '../api/types.ts'
-import type { JsonPoster } from './transport.ts'
-import { NotifyError } from './types.ts'
+import { DEFAULT_CHANNEL, DEFAULT_USERNAME, type ProviderContext } from './provider.ts'
+import { escapeSlack, truncate } from './text.ts'
+import { refusal, type JsonPoster } from './transport.ts'
+import { alertFacts, alertTitle, NotifyError } from './types.ts'
 import type { Alert, Notifier } from './types.ts'
-
-export type SlackFlavour = 'slack' | 'rocket' | 'discord'
 
 export interface SlackField {
   readonly title: string
@@ -26,54 +27,46 @@ export interface SlackPayload {
   }[]
 }
 
-export interface SlackOptions {
-  readonly channel: string
-  readonly username: string
-  /** A bot token (Secret key `token`): sent as a Bearer header, for chat.postMessage. */
-  readonly token?: string
-}
+/**
+ * Slack truncates a message past 40,000 characters; the message is cut well before, so that it stays whole
+ * even with every character escaped (5 for one).
+ */
+export const SLACK_TEXT_LIMIT = 8000
 
 const COLOURS: Readonly<Record<AlertSeverity, string>> = { info: 'good', warn: 'warning', error: 'danger' }
-const SERVICE: Readonly<Record<SlackFlavour, string>> = { slack: 'Slack', rocket: 'Rocket.Chat', discord: 'Discord' }
 
-export function slackPayload(alert: Alert, options: Pick<SlackOptions, 'channel' | 'username'>): SlackPayload {
-  const author = `${alert.canary}.${alert.namespace}`
-  const fields: SlackField[] = [{ title: 'Severity', value: alert.severity, short: true }]
-  if (alert.phase) fields.push({ title: 'Phase', value: alert.phase, short: true })
+export function slackPayload(alert: Alert, options: { channel: string; username: string }): SlackPayload {
+  const author = escapeSlack(alertTitle(alert))
+  const text = escapeSlack(truncate(alert.message, SLACK_TEXT_LIMIT))
   return {
     channel: options.channel,
     username: options.username,
     attachments: [{
-      color: COLOURS[alert.severity], fallback: `${author}: ${alert.message}`, author_name: author, text: alert.message,
-      mrkdwn_in: ['text'], fields,
+      color: COLOURS[alert.severity], fallback: `${author}: ${text}`, author_name: author, text, mrkdwn_in: ['text'],
+      fields: alertFacts(alert).map(f => ({ title: escapeSlack(f.name), value: escapeSlack(f.value), short: true })),
     }],
   }
 }
 
-// chat.postMessage answers HTTP 200 with {"ok":false,"error":"channel_not_found"} when it refuses a message.
-function slackApiError(snippet: string): string | undefined {
-  if (!/"ok"\s*:\s*false/.test(snippet)) return undefined
-  return /"error"\s*:\s*"([^"]{1,100})"/.exec(snippet)?.[1] ?? 'unknown error'
-}
-
-export class SlackNotifier implements Notifier {
+class SlackNotifier implements Notifier {
   readonly #poster: JsonPoster
-  readonly #flavour: SlackFlavour
-  readonly #options: SlackOptions
+  readonly #options: { channel: string; username: string }
+  readonly #headers: Record<string, string>
 
-  constructor(flavour: SlackFlavour, poster: JsonPoster, options: SlackOptions) {
-    this.#flavour = flavour
-    this.#poster = poster
-    this.#options = options
-    // Discord takes Slack's format only at its /slack endpoint.
-    if (flavour === 'discord') poster.withSuffix('/slack')
+  constructor(c: ProviderContext) {
+    this.#poster = c.poster
+    this.#options = { channel: c.spec.channel || DEFAULT_CHANNEL, username: c.spec.username || DEFAULT_USERNAME }
+    // A bot token (Secret key `token`) is sent as a Bearer header, for chat.postMessage.
+    const token = c.secret?.token?.trim()
+    this.#headers = token ? { Authorization: `Bearer ${token}` } : {}
   }
 
   async post(alert: Alert): Promise<void> {
-    const headers: Record<string, string> = this.#options.token ? { Authorization: `Bearer ${this.#options.token}` } : {}
-    const service = SERVICE[this.#flavour]
-    const reply = await this.#poster.postOk(service, slackPayload(alert, this.#options), headers)
-    const refused = slackApiError(reply.snippet)
-    if (refused !== undefined) throw new NotifyError(`${this.#poster.what}: ${service} refused the message: ${refused}`)
+    const reply = await this.#poster.postOk('Slack', slackPayload(alert, this.#options), this.#headers)
+    // chat.postMessage answers 200 {"ok":false,"error":"channel_not_found"} when it refuses a message.
+    const refused = refusal(reply.snippet, 'ok')
+    if (refused !== undefined) throw new NotifyError(`${this.#poster.what}: Slack refused the message: ${refused}`)
   }
 }
+
+export const slackNotifier = (c: ProviderContext): Notifier => new SlackNotifier(c)

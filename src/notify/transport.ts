@@ -1,8 +1,8 @@
-// POSTs a JSON document to an alert service, directly with fetch or through the provider's HTTP proxy.
-// A proxy uses Node's own proxy support in http.Agent (proxyEnv, Node 24.5+), so no new dependency.
-// Errors carry the failure only: an alert address (Slack, Teams, Google Chat) is a secret in itself.
-import http from 'node:http'
-import https from 'node:https'
+// POSTs a JSON document to an alert service, directly or through the provider's HTTP proxy (undici's
+// ProxyAgent: an http:// address is sent to the proxy in absolute form, an https:// one through a CONNECT
+// tunnel, as Flagger's Go client does). Errors carry the failure only: an alert address (Slack, Teams,
+// Google Chat, Discord) is a secret in itself.
+import { ProxyAgent } from 'undici'
 import { bodySnippet, parseTarget, transportFailure, UrlError } from '../util/http.ts'
 import type { Target } from '../util/http.ts'
 import { formatDuration } from '../util/duration.ts'
@@ -11,12 +11,12 @@ import { NotifyError } from './types.ts'
 /** Flagger's notifier timeout. */
 export const DEFAULT_ALERT_TIMEOUT_MS = 5000
 
-type Send = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<Response>
+type Dispatcher = NonNullable<RequestInit['dispatcher']>
 
 export interface TransportOptions {
   readonly fetch?: typeof fetch
   readonly timeoutMs?: number
-  /** http(s)://host:port of an HTTP proxy. */
+  /** http(s)://[user:password@]host:port of an HTTP proxy. */
   readonly proxy?: string
 }
 
@@ -26,31 +26,39 @@ export interface Reply {
   readonly snippet: string
 }
 
-const NULL_BODY = new Set([101, 204, 205, 304])
+/**
+ * The error of an API that answers 2xx with `{"<flag>": false, "error": "…"}` when it refuses (Slack's
+ * chat.postMessage with ok, Rocket.Chat with success); undefined when the answer does not say so.
+ */
+export function refusal(snippet: string, flag: 'ok' | 'success'): string | undefined {
+  if (!new RegExp(`"${flag}"\\s*:\\s*false`).test(snippet)) return undefined
+  return /"error"\s*:\s*"([^"]{1,100})"/.exec(snippet)?.[1] ?? 'unknown error'
+}
 
-function viaProxy(proxy: string): Send {
-  const env = { HTTP_PROXY: proxy, HTTPS_PROXY: proxy }
-  const agents = { http: new http.Agent({ proxyEnv: env }), https: new https.Agent({ proxyEnv: env }) }
-  return (url, init) => new Promise<Response>((resolve, reject) => {
-    const secure = url.startsWith('https:')
-    const request = secure ? https.request : http.request
-    const req = request(url, { method: init.method, headers: init.headers, agent: secure ? agents.https : agents.http, signal: init.signal }, res => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => { chunks.push(c) })
-      res.on('error', reject)
-      res.on('end', () => {
-        const status = res.statusCode ?? 502
-        resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(chunks), { status }))
-      })
-    })
-    req.on('error', reject)
-    req.end(init.body)
-  })
+// One ProxyAgent per proxy URL for the process, so that alerts through a proxy reuse its connections; a
+// handful of proxies at most, the oldest closed when a new one would pass the bound.
+const PROXIES = new Map<string, Dispatcher>()
+const MAX_PROXIES = 16
+
+/** The dispatcher of a proxy; Node's fetch accepts it because the undici dependency is the version Node bundles. */
+export function proxyDispatcher(proxy: string): Dispatcher {
+  let agent = PROXIES.get(proxy)
+  if (!agent) {
+    agent = new ProxyAgent({ uri: proxy, proxyTunnel: false })
+    PROXIES.set(proxy, agent)
+    for (const [key, old] of PROXIES) {
+      if (PROXIES.size <= MAX_PROXIES) break
+      PROXIES.delete(key)
+      void old.close().catch(() => undefined)
+    }
+  }
+  return agent
 }
 
 export class JsonPoster {
   #target: Target
-  readonly #send: Send
+  readonly #fetch: typeof fetch
+  readonly #dispatcher: Dispatcher | undefined
   readonly #timeoutMs: number
   /** Names the provider in messages, e.g. "AlertProvider team/slack". */
   readonly what: string
@@ -59,14 +67,13 @@ export class JsonPoster {
   constructor(address: string, what: string, options: TransportOptions = {}) {
     this.what = what
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_ALERT_TIMEOUT_MS
+    this.#fetch = options.fetch ?? fetch
     this.#target = this.#parse(address, 'address')
-    if (options.proxy !== undefined && options.proxy.trim() !== '') {
-      // Checked like an address, but passed on whole: Node sends its userinfo as Proxy-Authorization.
-      this.#parse(options.proxy, 'spec.proxy')
-      this.#send = viaProxy(options.proxy.trim())
-    } else {
-      const doFetch = options.fetch ?? fetch
-      this.#send = (url, init) => doFetch(url, { ...init, redirect: 'manual' })
+    const proxy = options.proxy?.trim()
+    if (proxy) {
+      // Checked like an address, but passed on whole: undici sends its userinfo as Proxy-Authorization.
+      this.#parse(proxy, 'proxy')
+      this.#dispatcher = proxyDispatcher(proxy)
     }
   }
 
@@ -78,10 +85,10 @@ export class JsonPoster {
     }
   }
 
-  /** The address with a path suffix appended (Discord's /slack), query string kept. */
-  withSuffix(suffix: string): void {
+  /** Changes the address's URL (a service's own path or query parameter), keeping what parseTarget took out. */
+  rewrite(change: (url: URL) => void): void {
     const url = new URL(this.#target.url)
-    if (!url.pathname.endsWith(suffix)) url.pathname = `${url.pathname.replace(/\/+$/, '')}${suffix}`
+    change(url)
     this.#target = { ...this.#target, url: url.toString() }
   }
 
@@ -89,11 +96,13 @@ export class JsonPoster {
   async post(document: unknown, headers: Record<string, string> = {}): Promise<Reply> {
     let res: Response
     try {
-      res = await this.#send(this.#target.url, {
+      res = await this.#fetch(this.#target.url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...this.#target.headers, ...headers },
         body: JSON.stringify(document),
         signal: AbortSignal.timeout(this.#timeoutMs),
+        redirect: 'manual',
+        ...(this.#dispatcher && { dispatcher: this.#dispatcher }),
       })
     } catch (e) {
       const failure = transportFailure(e)

@@ -1,6 +1,12 @@
 // The Notifier seam (Flagger's pkg/notifier): one implementation per AlertProvider type.
 import type { AlertSeverity } from '../api/types.ts'
 
+/** One fact about the release, shown beside the message (Flagger's alert fields). */
+export interface AlertField {
+  readonly name: string
+  readonly value: string
+}
+
 export interface Alert {
   /** The Canary's name. */
   readonly canary: string
@@ -8,6 +14,8 @@ export interface Alert {
   readonly severity: AlertSeverity
   readonly message: string
   readonly phase?: string
+  /** Target, Failed checks threshold, Progress deadline, Traffic routing: the fields Flagger sends. */
+  readonly fields?: readonly AlertField[]
 }
 
 export interface Notifier {
@@ -18,4 +26,18 @@ export interface Notifier {
 /** A failed construction or post. The message names the provider and the failure, never its address. */
 export class NotifyError extends Error {
   override readonly name = 'NotifyError'
+}
+
+/** What is shown of an alert in every format: its severity, its phase, then the release's fields. */
+export function alertFacts(alert: Alert): AlertField[] {
+  return [
+    { name: 'Severity', value: alert.severity },
+    ...(alert.phase ? [{ name: 'Phase', value: alert.phase }] : []),
+    ...(alert.fields ?? []),
+  ]
+}
+
+/** The title every format uses for the release: Flagger's `<name>.<namespace>`. */
+export function alertTitle(alert: Alert): string {
+  return `${alert.canary}.${alert.namespace}`
 }

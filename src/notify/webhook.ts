@@ -1,7 +1,8 @@
 // A generic JSON webhook, for receivers of one's own (an incident tool, a chat bridge): the alert as plain
 // fields, with a kind so that a receiver shared with other senders can recognise it.
+import type { ProviderContext } from './provider.ts'
 import type { JsonPoster } from './transport.ts'
-import type { Alert, Notifier } from './types.ts'
+import type { Alert, AlertField, Notifier } from './types.ts'
 
 export interface WebhookAlertDocument {
   readonly kind: 'sluice.dev/alert'
@@ -10,6 +11,8 @@ export interface WebhookAlertDocument {
   readonly severity: Alert['severity']
   readonly message: string
   readonly phase?: string
+  /** Target, Failed checks threshold, Progress deadline, Traffic routing (Flagger's alert fields). */
+  readonly fields: readonly AlertField[]
   /** RFC 3339 time of sending. */
   readonly timestamp: string
 }
@@ -22,18 +25,21 @@ export function webhookPayload(alert: Alert, now: Date = new Date()): WebhookAle
     severity: alert.severity,
     message: alert.message,
     ...(alert.phase && { phase: alert.phase }),
+    fields: alert.fields ?? [],
     timestamp: now.toISOString(),
   }
 }
 
-export class WebhookNotifier implements Notifier {
+class WebhookNotifier implements Notifier {
   readonly #poster: JsonPoster
 
-  constructor(poster: JsonPoster) {
-    this.#poster = poster
+  constructor(c: ProviderContext) {
+    this.#poster = c.poster
   }
 
   async post(alert: Alert): Promise<void> {
     await this.#poster.postOk('the webhook', webhookPayload(alert))
   }
 }
+
+export const webhookNotifier = (c: ProviderContext): Notifier => new WebhookNotifier(c)

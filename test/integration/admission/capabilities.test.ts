@@ -76,7 +76,7 @@ t.test('an AlertProvider field its type does not use is refused', async t => {
     spec: { type: 'msteams', channel: 'ops', address: 'https://example.webhook.office.com/x' },
   }))
   t.not(r.code, 0)
-  t.match(r.stderr, `AlertProvider ${ns}/teams: spec.channel is not used by type msteams (only by slack, discord, rocket); remove it`)
+  t.match(r.stderr, `AlertProvider ${ns}/teams: spec.channel is not used by type msteams (only by slack, rocket); remove it`)
   t.equal(await stored('alertproviders', ns), 0, 'nothing stored')
 })
 

@@ -65,7 +65,7 @@ t.test('MetricTemplate, AlertProvider and DeliveryPolicy are checked by their ow
     'MetricTemplate shop/errors: spec.provider.type datadog is not available yet in this version of sluice; available: prometheus')
   const teams = { apiVersion: 'sluice.dev/v1beta1', kind: 'AlertProvider', metadata: { name: 'teams', namespace: 'shop' }, spec: { type: 'msteams', username: 'bot' } } as KubeObject
   t.equal(decideResource(request('AlertProvider', 'CREATE', teams), ctx()).status?.message, [
-    'AlertProvider shop/teams: spec.username is not used by type msteams (only by slack, discord, rocket); remove it',
+    'AlertProvider shop/teams: spec.username is not used by type msteams (only by slack, rocket, discord); remove it',
     'AlertProvider shop/teams: spec.address or secretRef (a Secret with the key address) is required: where the alerts are sent',
   ].join('\n'))
   const policy = { apiVersion: 'sluice.dev/v1beta1', kind: 'DeliveryPolicy', metadata: { name: 'prod' }, spec: { defaults: { analysis: { sessionAffinity: { cookieName: 'c' } } } } } as KubeObject

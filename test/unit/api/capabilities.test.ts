@@ -7,16 +7,16 @@ import { nextTickAt } from '../../../src/controller/machine/phases.ts'
 import { autoscalerNames, primaryAutoscaler, primaryDeployment } from '../../../src/deployer/primary.ts'
 import { runHooks, hookTimeoutMs } from '../../../src/hooks/webhooks.ts'
 import { analyseMetrics } from '../../../src/metrics/analysis.ts'
-import { sendAlerts } from '../../../src/notify/index.ts'
+import { createNotifier, sendAlerts } from '../../../src/notify/index.ts'
 import { routerFor } from '../../../src/router/registry.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../../../src/kube/apply.ts'
 import {
-  FIELD_VALUES, IMPLEMENTED_AUTOSCALER_KINDS, IMPLEMENTED_METRIC_PROVIDERS, IMPLEMENTED_PROVIDERS, readersOf, SPEC_OPTIONS,
+  FIELD_VALUES, IMPLEMENTED_ALERT_PROVIDERS, IMPLEMENTED_AUTOSCALER_KINDS, IMPLEMENTED_METRIC_PROVIDERS, IMPLEMENTED_PROVIDERS, readersOf, SPEC_OPTIONS,
   type ImplementedProvider,
 } from '../../../src/api/capabilities.ts'
-import { validateMetricTemplate } from '../../../src/api/validate-resources.ts'
+import { validateAlertProvider, validateMetricTemplate } from '../../../src/api/validate-resources.ts'
 import { canarySpecSchema, type JSONSchema } from '../../../src/api/schema.ts'
-import { HOOK_TYPES, METRIC_PROVIDER_TYPES, PROVIDERS, type Canary, type CanarySpec } from '../../../src/api/types.ts'
+import { ALERT_PROVIDER_TYPES, HOOK_TYPES, METRIC_PROVIDER_TYPES, PROVIDERS, type Canary, type CanarySpec } from '../../../src/api/types.ts'
 import { validateSpec } from '../../../src/api/validate.ts'
 import { allPass, failing, run, status, world, type Checker } from '../controller/machine/fixtures.ts'
 import { canary, deployment, hpa, ingress, metricTemplate } from '../../helpers/objects.ts'
@@ -56,6 +56,19 @@ t.test('every metrics provider type is implemented or refused at apply', async t
     if ((IMPLEMENTED_METRIC_PROVIDERS as readonly string[]).includes(type)) t.same(errors, [], `${type} is accepted`)
     else t.match(errors.map(e => `${e.field} ${e.message}`), [`provider.type ${type} is not available yet in this version of sluice; available: prometheus`], type)
   }
+})
+
+t.test('every AlertProvider type the schema admits is implemented (a notifier) or refused at apply', async t => {
+  for (const type of ALERT_PROVIDER_TYPES) {
+    const errors = validateAlertProvider({ type, address: 'https://alerts.example.com/hook' })
+    if ((IMPLEMENTED_ALERT_PROVIDERS as readonly string[]).includes(type)) {
+      t.same(errors, [], `${type} is accepted`)
+      t.ok(createNotifier({ apiVersion: 'sluice.dev/v1beta1', kind: 'AlertProvider', metadata: { name: 'a', namespace: 'n' }, spec: { type, address: 'https://alerts.example.com/hook' } }, undefined), `${type} has a notifier`)
+    } else {
+      t.match(errors.map(e => `${e.field} ${e.message}`), [`type ${type} is not available yet in this version of sluice; available: `], type)
+    }
+  }
+  t.same([...IMPLEMENTED_ALERT_PROVIDERS].sort(), [...ALERT_PROVIDER_TYPES].sort(), 'every type runs')
 })
 
 t.test('every autoscaler kind the schema admits is implemented or refused', async t => {
