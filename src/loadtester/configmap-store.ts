@@ -4,7 +4,9 @@
 // Every check reads the ConfigMap (a hand edit with kubectl counts at once). Every change is a JSON patch
 // of one key made conditional on the resourceVersion it was computed from (kube/precondition.ts): two
 // writers never lose each other's keys, and a writer that lost the race (409) reads again and retries,
-// after a jittered wait so that racing writers do not collide again in step.
+// after a jittered wait so that racing writers do not collide again in step. Within one process the
+// writes go one at a time, so only other replicas can race: without that, a burst of gate calls on one
+// load tester conflicts with itself and some calls run out of attempts.
 //
 // RBAC: get and patch on this one ConfigMap, by name. `create` cannot be limited to a name, so the
 // manifest creates the ConfigMap and the load tester creates it only when it may (local runs).
@@ -39,6 +41,7 @@ function missing(ref: ConfigMapRef): Error {
 export function configMapGateStore(kc: KubeConfig, ref: ConfigMapRef): ConfigMapGateStore {
   const core = kc.makeApiClient(CoreV1Api)
   const what = `ConfigMap ${ref.namespace}/${ref.name}`
+  let writes: Promise<unknown> = Promise.resolve()
 
   async function read(): Promise<V1ConfigMap | undefined> {
     try {
@@ -87,12 +90,14 @@ export function configMapGateStore(kc: KubeConfig, ref: ConfigMapRef): ConfigMap
       const key = gateKey(kind, canary)
       if (key === undefined) throw new Error(`${canary.namespace}/${canary.name}: the name is too long for a gate key`)
       const value = open ? OPEN : CLOSED
+      const write = writes.then(() => retryOnConflict(async () => {
+        const cm = await read()
+        if (cm === undefined) throw missing(ref)
+        if (cm.data?.[key] !== value) await patch(cm, key, value)
+      }, { backoff: WRITE_BACKOFF }))
+      writes = write.catch(() => undefined)
       try {
-        await retryOnConflict(async () => {
-          const cm = await read()
-          if (cm === undefined) throw missing(ref)
-          if (cm.data?.[key] !== value) await patch(cm, key, value)
-        }, { backoff: WRITE_BACKOFF })
+        await write
       } catch (e) {
         if (!isConflict(e)) throw e
         throw new Error(`the gate ${what} kept changing while ${key} was written (${WRITE_BACKOFF.steps} attempts); try again`, { cause: e })

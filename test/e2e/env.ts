@@ -138,32 +138,52 @@ export async function readyEndpoints(ns: string, service: string): Promise<numbe
 }
 
 /**
- * Polls `read` every `everyMs` until stopped, keeping the distinct consecutive values: the sequence of
- * weights, selectors or endpoint counts a test asserts on.
- */
-/**
  * Like recorder(), fed by a watch on one object: every stored version is seen, however briefly it lasted,
  * which polling on a loaded machine cannot promise. `collection` is the API path of its kind in its namespace.
  */
 export async function watchRecorder<T>(collection: string, name: string, read: (obj: KubernetesObject) => T): Promise<{ values: T[]; stop(): Promise<T[]> }> {
   const values: T[] = []
+  const watch = new Watch(kubeConfig())
   let failure: Error | undefined
-  const request = await new Watch(kubeConfig()).watch(collection, { fieldSelector: `metadata.name=${name}` }, (phase: string, obj: KubernetesObject) => {
-    if (phase !== 'ADDED' && phase !== 'MODIFIED') return
-    const v = read(obj)
-    if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) values.push(v)
-  }, (err: unknown) => { if (err instanceof Error && err.name !== 'AbortError') failure = err })
+  let stopped = false
+  let resourceVersion: string | undefined
+  let request: AbortController | undefined
+  // The client ends a watch after 30 s without data (a stopped controller writes nothing): it is opened
+  // again from the last version seen, so no version is missed; only a real failure spoils the record.
+  const open = async (): Promise<void> => {
+    const query: Record<string, string> = { fieldSelector: `metadata.name=${name}` }
+    if (resourceVersion !== undefined) query.resourceVersion = resourceVersion
+    request = await watch.watch(collection, query, (phase: string, obj: KubernetesObject & { code?: number; message?: string }) => {
+      if (phase === 'ERROR') { failure ??= new Error(`watch error ${obj.code}: ${obj.message}`); return }
+      if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion
+      if (phase !== 'ADDED' && phase !== 'MODIFIED') return
+      const v = read(obj)
+      if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) values.push(v)
+    }, (err: unknown) => {
+      if (stopped || failure) return
+      const inactive = err === null || err === undefined || (err instanceof Error && err.name === 'TimeoutError')
+      if (inactive) void open().catch((e: unknown) => { failure ??= e instanceof Error ? e : new Error(String(e)) })
+      else failure = err instanceof Error ? err : new Error(String(err))
+    })
+    if (stopped) request.abort()
+  }
+  await open()
   return {
     values,
     async stop() {
-      request.abort()
-      // A watch that ended on its own may have missed versions: the record would not be complete.
+      stopped = true
+      request?.abort()
+      // A watch that failed may have missed versions: the record would not be complete.
       if (failure) throw new Error(`the watch on ${collection}/${name} failed: ${failure.message}`)
       return values
     },
   }
 }
 
+/**
+ * Polls `read` every `everyMs` until stopped, keeping the distinct consecutive values: the sequence of
+ * weights, selectors or endpoint counts a test asserts on.
+ */
 export function recorder<T>(read: () => Promise<T>, everyMs = 100): { values: T[]; stop(): Promise<T[]> } {
   const values: T[] = []
   let running = true
