@@ -138,23 +138,25 @@ export async function readyEndpoints(ns: string, service: string): Promise<numbe
 }
 
 /**
- * Polls `read` every `everyMs` until stopped, keeping the distinct consecutive values: the sequence of
- * weights, selectors or endpoint counts a test asserts on.
- */
-/**
  * Like recorder(), fed by a watch on one object: every stored version is seen, however briefly it lasted,
  * which polling on a loaded machine cannot promise. `collection` is the API path of its kind in its namespace.
+ * `times[i]` is when `values[i]` was first seen (ms since the epoch), for assertions on a schedule.
  */
-export async function watchRecorder<T>(collection: string, name: string, read: (obj: KubernetesObject) => T): Promise<{ values: T[]; stop(): Promise<T[]> }> {
+export async function watchRecorder<T>(collection: string, name: string, read: (obj: KubernetesObject) => T): Promise<{ values: T[]; times: number[]; stop(): Promise<T[]> }> {
   const values: T[] = []
+  const times: number[] = []
   let failure: Error | undefined
   const request = await new Watch(kubeConfig()).watch(collection, { fieldSelector: `metadata.name=${name}` }, (phase: string, obj: KubernetesObject) => {
     if (phase !== 'ADDED' && phase !== 'MODIFIED') return
     const v = read(obj)
-    if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) values.push(v)
+    if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) {
+      values.push(v)
+      times.push(Date.now())
+    }
   }, (err: unknown) => { if (err instanceof Error && err.name !== 'AbortError') failure = err })
   return {
     values,
+    times,
     async stop() {
       request.abort()
       // A watch that ended on its own may have missed versions: the record would not be complete.
@@ -164,6 +166,10 @@ export async function watchRecorder<T>(collection: string, name: string, read: (
   }
 }
 
+/**
+ * Polls `read` every `everyMs` until stopped, keeping the distinct consecutive values: the sequence of
+ * weights, selectors or endpoint counts a test asserts on.
+ */
 export function recorder<T>(read: () => Promise<T>, everyMs = 100): { values: T[]; stop(): Promise<T[]> } {
   const values: T[] = []
   let running = true
