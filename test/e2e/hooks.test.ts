@@ -317,7 +317,7 @@ interface HookPayload {
   readonly metadata: Readonly<Record<string, string>>
 }
 
-t.test('confirm-promotion: WaitingPromotion keeps analysing, /gate/open promotes, and a metric failing while it waits rolls back; post-rollout once per outcome; event hooks get every Event', async t => {
+t.test('confirm-promotion: WaitingPromotion keeps analysing, /gate/open promotes, and a metric failing while it waits rolls back; post-rollout once per outcome, closing the gate; event hooks get every Event', async t => {
   const notified = await startHttpServer(t, {}, res => { res.writeHead(200).end() })
   // A metric that turns bad while the release waits: a MetricTemplate whose query the test changes (the
   // simulator's behaviour is part of the pod template, so changing it would be a new revision instead).
@@ -333,6 +333,9 @@ ${flaggerWebhooks(`webhooks:
   - name: "promotion gate"
     type: confirm-promotion
     url: http://flagger-loadtester.test/gate/check
+  - name: "close the gate"
+    type: post-rollout
+    url: http://flagger-loadtester.test/gate/close
   - name: "notify"
     type: post-rollout
     url: ${notified.base}/notify
@@ -365,10 +368,11 @@ ${flaggerWebhooks(`webhooks:
   t.equal(await loadTester('/gate/open', 'promo'), 202, 'opened')
   await phase(ns, 'promo', 'Succeeded', 120_000, 'Failed')
   t.equal(await image('promo-primary'), IMAGE_V2, 'promoted')
-  await until(async () => calls('/notify'), c => c.length === 1, 'the post-rollout hook')
+  await until(async () => calls('/notify'), c => c.length === 1, 'the post-rollout hooks')
+  // The post-rollout hooks run in order: the first closed the gate before the second was called.
+  t.equal(await loadTester('/gate/check', 'promo'), 403, 'the gate closed again by the post-rollout hook')
 
-  // 2. The gate closed again; a metric fails while the next release waits: rolled back from WaitingPromotion.
-  t.equal(await loadTester('/gate/close', 'promo'), 202, 'closed for the next release')
+  // 2. A metric fails while the next release waits: rolled back from WaitingPromotion.
   await release('promo', sluice, IMAGE_V3)
   await phase(ns, 'promo', 'WaitingPromotion', 120_000, 'Failed')
   await apply(template('vector(0)'))
