@@ -91,6 +91,7 @@ async function eventsMatching(name: string, pattern: RegExp): Promise<string> {
   return last
 }
 
+// A gate stays open until it is closed: the post-rollout hooks close both for the next release.
 const GATES = flaggerWebhooks(`
 webhooks:
   - name: "gate"
@@ -99,7 +100,18 @@ webhooks:
   - name: "rollback"
     type: rollback
     url: http://flagger-loadtester.test/rollback/check
+  - name: "close the gate"
+    type: post-rollout
+    url: http://flagger-loadtester.test/gate/close
+  - name: "close the rollback gate"
+    type: post-rollout
+    url: http://flagger-loadtester.test/rollback/close
 `)
+
+/** A gate's answer once it is `status` (the post-rollout hooks are not waited for by the release). */
+async function gateBecomes(path: string, name: string, status: number): Promise<number> {
+  return until(() => loadTester(path, name), s => s === status, `${path} of ${name} answering ${status}`, 30_000).catch(() => loadTester(path, name))
+}
 
 t.test('confirm-rollout: a new revision Waits on the closed gate, and /gate/open starts it', async t => {
   const sluice = annotations('gated', GATES)
@@ -121,6 +133,7 @@ t.test('confirm-rollout: a new revision Waits on the closed gate, and /gate/open
   await phase(ns, 'gated', 'Succeeded', 120_000, 'Failed')
   t.same(await seen.stop(), ['Initialized', 'Waiting', 'Progressing', 'Promoting', 'Finalising', 'Succeeded'], 'Waiting, then the whole release')
   t.equal(await image('gated-primary'), IMAGE_V2, 'promoted')
+  t.equal(await gateBecomes('/gate/check', 'gated', 403), 403, 'closed again by the post-rollout hook')
 })
 
 /** Failed by the rollback gate: all traffic on the primary, which keeps the old version, the canary at zero. */
@@ -145,6 +158,7 @@ t.test('rollback: /rollback/open rolls back a release Waiting on its closed conf
   await until(() => checks('held'), c => recordsOf(c, 'confirm-rollout:gate', since - 1000).length >= 2, 'the closed gate checked twice', 60_000)
   t.equal(await loadTester('/rollback/open', 'held'), 202, 'rollback gate opened')
   await rolledBackByGate(t, 'held')
+  t.equal(await gateBecomes('/rollback/check', 'held', 403), 403, 'the rollback gate closed by the post-rollout hook: the next release is not rolled back at once')
   t.equal(await loadTester('/gate/check', 'held'), 403, 'its confirm-rollout gate was never opened')
 })
 
