@@ -140,9 +140,11 @@ export async function readyEndpoints(ns: string, service: string): Promise<numbe
 /**
  * Like recorder(), fed by a watch on one object: every stored version is seen, however briefly it lasted,
  * which polling on a loaded machine cannot promise. `collection` is the API path of its kind in its namespace.
+ * `times[i]` is when `values[i]` was first seen (ms since the epoch), for assertions on a schedule.
  */
-export async function watchRecorder<T>(collection: string, name: string, read: (obj: KubernetesObject) => T): Promise<{ values: T[]; stop(): Promise<T[]> }> {
+export async function watchRecorder<T>(collection: string, name: string, read: (obj: KubernetesObject) => T): Promise<{ values: T[]; times: number[]; stop(): Promise<T[]> }> {
   const values: T[] = []
+  const times: number[] = []
   const watch = new Watch(kubeConfig())
   let failure: Error | undefined
   let stopped = false
@@ -158,18 +160,22 @@ export async function watchRecorder<T>(collection: string, name: string, read: (
       if (obj.metadata?.resourceVersion) resourceVersion = obj.metadata.resourceVersion
       if (phase !== 'ADDED' && phase !== 'MODIFIED') return
       const v = read(obj)
-      if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) values.push(v)
+      if (values.length === 0 || JSON.stringify(values.at(-1)) !== JSON.stringify(v)) {
+        values.push(v)
+        times.push(Date.now())
+      }
     }, (err: unknown) => {
       if (stopped || failure) return
       const inactive = err === null || err === undefined || (err instanceof Error && err.name === 'TimeoutError')
       if (inactive) void open().catch((e: unknown) => { failure ??= e instanceof Error ? e : new Error(String(e)) })
-      else failure = err instanceof Error ? err : new Error(String(err))
+      else failure = err instanceof Error ? err : new Error(`the watch ended: ${JSON.stringify(err)}`)
     })
     if (stopped) request.abort()
   }
   await open()
   return {
     values,
+    times,
     async stop() {
       stopped = true
       request?.abort()
