@@ -32,8 +32,9 @@ bins: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwo
 prometheus: ## install Debian's prometheus when it is missing (needs root)
 	@bash test/cluster/ensure-prometheus.sh
 
-hey: ## install Debian's hey, the load tester's default program, when it is missing (needs root)
+hey: ## install Debian's hey (the load tester's default program) and curl (the hook tests' acceptance checks) when missing (needs root)
 	@bash test/cluster/ensure-deb.sh hey hey
+	@bash test/cluster/ensure-deb.sh curl curl
 
 tools: deps bins prometheus hey
 
