@@ -5,7 +5,7 @@ import { CliError, EXIT } from './exit.ts'
 import { allProblems } from './offline/check.ts'
 import { OFFLINE_FLAGS, OFFLINE_HELP, runCheck } from './offline/options.ts'
 import { summary, textLines } from './render/findings.ts'
-import { renderObjectPlan } from './render/plan.ts'
+import { canariesByTarget, renderObjectPlan } from './render/plan.ts'
 import type { Subcommand } from './subcommand.ts'
 
 const HELP = `Usage: sluice plan -f PATH... [options]
@@ -29,7 +29,8 @@ export const planCommand: Subcommand = {
     if (!parsed) return Promise.resolve(EXIT.ok)
     if (parsed.positionals.length > 0) throw new CliError(EXIT.usage, `unexpected argument ${parsed.positionals[0]}: name inputs with -f`)
     const result = runCheck(parsed.values)
-    const plans = result.checked.map(renderObjectPlan)
+    const canaries = canariesByTarget(result.checked)
+    const plans = result.checked.map(c => renderObjectPlan(c, canaries))
     const unread = textLines(result.problems)
     process.stdout.write([...unread, ...plans].join('\n'))
     const problems = allProblems(result)

@@ -42,6 +42,7 @@ export const PROMOTE: RequestKind = {
   notNow: c => {
     const phase = c.status?.phase ?? 'Initializing'
     if (phase === 'Waiting') return `Canary ${c.metadata.name ?? ''} is Waiting: its run has not started (confirm-rollout is closed); open the gate first`
+    if (phase === 'Promoting' || phase === 'Finalising') return `Canary ${c.metadata.name ?? ''} is ${phase}: it is being promoted already`
     return `Canary ${c.metadata.name ?? ''} is ${phase}: no release is running, nothing to promote`
   },
   done: c => `promoting: Canary ${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''} is ${c.status?.phase ?? ''}: the canary's template goes to ${c.spec.targetRef.name}-primary, then all traffic returns to it`,

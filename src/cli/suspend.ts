@@ -18,20 +18,34 @@ import { formatDuration } from '../util/duration.ts'
 import { whatNext } from './render/next.ts'
 import { followRelease } from './watch.ts'
 
+const SUSPEND_LINE = /^suspend:[ \t]*true[ \t]*(#.*)?(\n|$)/m
+
+// The user's text is kept byte for byte where a line can be added or removed: a block mapping without the
+// key gets `suspend: true` appended, and a top-level `suspend: true` line is removed. Anything else (a flow
+// mapping, `suspend: false`) is edited through the YAML document, which rewrites its formatting.
+function editedText(text: string, suspend: boolean, hasKey: boolean): string | undefined {
+  if (suspend && !hasKey) return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}suspend: true\n`
+  if (!suspend && SUSPEND_LINE.test(text)) return text.replace(SUSPEND_LINE, '')
+  return undefined
+}
+
 /**
  * The sluice.dev/spec annotation with `suspend: true` set, or suspend removed; undefined when the annotation
- * should go (it held nothing else). Comments and the other fields stay as written.
+ * should go (it held nothing else).
  */
 export function specWithSuspend(text: string | undefined, suspend: boolean): string | undefined {
   const doc = parseDocument(text ?? '')
   if (doc.errors.length > 0) {
     throw new CliError(EXIT.failed, `annotation ${ANNOTATIONS.spec} is not valid YAML (${doc.errors[0]?.message.split('\n')[0] ?? ''}); fix it first`)
   }
-  if (doc.contents !== null && !isMap(doc.contents)) throw new CliError(EXIT.failed, `annotation ${ANNOTATIONS.spec} is not a YAML mapping; fix it first`)
+  const contents = doc.contents
+  if (contents !== null && !isMap(contents)) throw new CliError(EXIT.failed, `annotation ${ANNOTATIONS.spec} is not a YAML mapping; fix it first`)
+  const block = contents === null || !contents.flow
+  const edited = block ? editedText(text ?? '', suspend, doc.has('suspend')) : undefined
   if (suspend) doc.set('suspend', true)
   else doc.delete('suspend')
   if (doc.contents === null || (isMap(doc.contents) && doc.contents.items.length === 0)) return undefined
-  return doc.toString()
+  return edited ?? doc.toString()
 }
 
 /** The JSON patch of the Deployment: conditional on the version read, the annotation set or removed. */

@@ -44,13 +44,21 @@ function admission(c: Checked): string[] {
   return notes.length === 0 ? ['  kubectl apply: admitted'] : ['  kubectl apply: admitted, with the warnings', ...notes.map(w => `    Warning: ${w}`)]
 }
 
-/** One object's plan; `problems` are listed under it with their lines. */
-export function renderObjectPlan(c: Checked): string {
+/** One object's plan; `problems` are listed under it with their lines. `canaries` are the Canaries of the input, by target. */
+/** The Canaries of the checked objects by the Deployment they target ("ns/name" → "Canary ns/name"). */
+export function canariesByTarget(checked: readonly Checked[]): Map<string, string> {
+  return new Map(checked.filter(c => c.review.kind === 'Canary' && c.review.spec)
+    .map(c => [`${c.review.namespace ?? ''}/${c.review.spec?.targetRef.name ?? ''}`, objectName(c.review)]))
+}
+
+export function renderObjectPlan(c: Checked, canaries: ReadonlyMap<string, string> = new Map()): string {
   const r = c.review
   const pos = c.entry.source.lines.linePos(offsetOf(c.entry.source.doc.contents, c.entry.at).offset ?? 0)
   const head = `${objectName(r)} (${c.entry.source.file}:${pos.line})`
   const problems = c.problems.length === 0 ? [] : ['  problems', ...textLines(c.problems).map(l => `    ${l}`)]
   if (r.kind !== 'Deployment' && r.kind !== 'Canary') return [head, ...admission(c), ...problems].join('\n') + '\n'
+  const canary = canaries.get(`${r.namespace ?? ''}/${r.name}`)
+  if (!r.spec && r.kind === 'Deployment' && canary) return [head, `  delivered by ${canary} (written by hand; its plan is under it)`, ...problems].join('\n') + '\n'
   if (!r.spec) {
     return [head, '  not delivered by sluice: no sluice.dev/strategy annotation, and no enforcing DeliveryPolicy in the input selects it', ...problems].join('\n') + '\n'
   }
