@@ -16,8 +16,10 @@ export interface Release {
   readonly events: readonly CoreV1Event[]
 }
 
-const where = (c: Canary): string => `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`
-export const canaryName = where
+/** "namespace/name" of a Canary, as messages name it. */
+export function canaryName(c: Canary): string {
+  return `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`
+}
 
 function canaryPath(namespace: string) {
   return { group: GROUP, version: VERSION, namespace, plural: 'canaries' }
@@ -30,7 +32,7 @@ export async function listCanaries(cluster: Cluster, namespace: string | undefin
     const list = (namespace === undefined
       ? await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'canaries' })
       : await custom.listNamespacedCustomObject(canaryPath(namespace))) as { items: Canary[] }
-    return list.items.map(normalizeCanary).sort((a, b) => where(a).localeCompare(where(b)))
+    return list.items.map(normalizeCanary).sort((a, b) => canaryName(a).localeCompare(canaryName(b)))
   } catch (e) {
     throw apiFailure(e, `list Canaries ${namespace === undefined ? 'in all namespaces' : `in namespace ${namespace}`}`, cluster.server)
   }
@@ -77,7 +79,8 @@ async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-function eventTime(e: CoreV1Event): number {
+/** When an Event last happened, for ordering (the API server and watch events give strings or Dates). */
+export function eventTime(e: CoreV1Event): number {
   const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp
   return t === undefined ? 0 : new Date(t).getTime()
 }
@@ -104,6 +107,6 @@ export async function readRelease(cluster: Cluster, canary: Canary): Promise<Rel
     ])
     return { canary, ...(t && { target: t }), ...(p && { primary: p }), events }
   } catch (e) {
-    throw apiFailure(e, `read the Deployments and Events of Canary ${where(canary)}`, cluster.server)
+    throw apiFailure(e, `read the Deployments and Events of Canary ${canaryName(canary)}`, cluster.server)
   }
 }

@@ -7,7 +7,7 @@ import { GROUP, VERSION, type Canary } from '../api/types.ts'
 import { primaryName } from '../deployer/primary.ts'
 import { readApiError } from '../kube/errors.ts'
 import { createInformer, type Informer } from '../kube/informer.ts'
-import type { Release } from './canaries.ts'
+import { eventTime, type Release } from './canaries.ts'
 import type { Cluster } from './cluster.ts'
 import { apiFailure } from './exit.ts'
 
@@ -85,10 +85,6 @@ function eventSource(cluster: Cluster, namespace: string, name: string): Source<
   }
 }
 
-function eventTime(e: CoreV1Event): number {
-  const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp
-  return t === undefined ? 0 : new Date(t).getTime()
-}
 
 /** Calls `onChange` with the release as it is now whenever its Canary, Deployments or Events change; undefined once the Canary is gone. */
 export async function watchRelease(cluster: Cluster, canary: Canary, onChange: (r: Release | undefined) => void): Promise<Watching> {
