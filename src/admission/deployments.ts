@@ -1,7 +1,7 @@
 // The Deployment interception: validate the delivery configuration, hold replicas, record sluice's
 // state annotations, and preview the plan. A pure decision over the request and informer caches.
 import { ANNOTATIONS, STATE_ANNOTATIONS, hasOptIn } from '../api/annotations.ts'
-import { lintDeployment, type LintContext } from '../api/lint.ts'
+import { lintDeployment, type DeploymentReport, type LintContext } from '../api/lint.ts'
 import { policyApplies } from '../api/policy.ts'
 import { templateRevision } from '../kube/revision.ts'
 import { planText } from '../api/timing.ts'
@@ -56,7 +56,7 @@ function optOutDenial(request: AdmissionRequest, object: DeploymentObject, ctx: 
 }
 
 /** A Deployment sluice does not deliver: admitted, with a word on the opt-out when it just left. */
-function notOptedIn(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: ReturnType<typeof lintDeployment>): AdmissionVerdict {
+function notOptedIn(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: DeploymentReport): AdmissionVerdict {
   const leaving = request.operation === 'UPDATE' && hasOptIn(request.oldObject?.metadata?.annotations)
   const warnings = leaving
     ? [...report.warnings, `${who(object, namespace)}: opted out of sluice; the Deployment is scaled back up and the generated objects are removed once it serves`]
@@ -64,27 +64,38 @@ function notOptedIn(request: AdmissionRequest, object: DeploymentObject, namespa
   return allow(warnings.length > 0 ? warnings : undefined)
 }
 
-/** Decides one Deployment write. */
-export function decideDeployment(request: AdmissionRequest, ctx: DeploymentContext): AdmissionVerdict {
-  // sluice's own writes (scaling the target, state annotations) pass unchanged; recognised by identity only.
-  if (request.userInfo.username === ctx.sluiceUsername) return allow()
-  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return allow()
-  if (request.subResource) return allow()
-  const object = request.object
-  if (!object) return allow()
-  const namespace = request.namespace ?? object.metadata?.namespace ?? ''
-  const optOut = optOutDenial(request, object, ctx)
-  if (optOut) return optOut
-
-  const report = lintDeployment(object, lintContext(ctx, namespace))
-  if (!report.resolution.optedIn) return notOptedIn(request, object, namespace, report)
-  if (report.rejections.length > 0) {
-    return deny(report.rejections.join('; '), { code: 422, reason: 'Invalid' })
-  }
-  return holdAndRecord(request, object, namespace, report)
+/** The verdict on one Deployment write, with the report it was decided from when the spec was linted. */
+export interface DeploymentReview {
+  readonly verdict: AdmissionVerdict
+  readonly report?: DeploymentReport
 }
 
-type Report = ReturnType<typeof lintDeployment>
+/** Decides one Deployment write; `sluice plan` and `sluice lint` call this too, to read the findings. */
+export function reviewDeployment(request: AdmissionRequest, ctx: DeploymentContext): DeploymentReview {
+  // sluice's own writes (scaling the target, state annotations) pass unchanged; recognised by identity only.
+  if (request.userInfo.username === ctx.sluiceUsername) return { verdict: allow() }
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return { verdict: allow() }
+  if (request.subResource) return { verdict: allow() }
+  const object = request.object
+  if (!object) return { verdict: allow() }
+  const namespace = request.namespace ?? object.metadata?.namespace ?? ''
+  const optOut = optOutDenial(request, object, ctx)
+  if (optOut) return { verdict: optOut }
+
+  const report = lintDeployment(object, lintContext(ctx, namespace))
+  if (!report.resolution.optedIn) return { verdict: notOptedIn(request, object, namespace, report), report }
+  if (report.rejections.length > 0) {
+    return { verdict: deny(report.rejections.join('; '), { code: 422, reason: 'Invalid' }), report }
+  }
+  return { verdict: holdAndRecord(request, object, namespace, report), report }
+}
+
+/** Decides one Deployment write. */
+export function decideDeployment(request: AdmissionRequest, ctx: DeploymentContext): AdmissionVerdict {
+  return reviewDeployment(request, ctx).verdict
+}
+
+type Report = DeploymentReport
 
 interface Write {
   readonly object: DeploymentObject

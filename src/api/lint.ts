@@ -2,7 +2,7 @@
 // policies, and word every problem the same way.
 import { ANNOTATIONS, homeAnnotationOf, isUserKey } from './annotations.ts'
 import { OLD_ANALYSIS } from './compat.ts'
-import { formatError, formatErrors, isWarning, subjectName, type SpecError, type Subject } from './errors.ts'
+import { formatError, formatErrors, isWarning, type SpecError, type Subject } from './errors.ts'
 import { isRecord } from '../util/records.ts'
 import { checkConstraints } from './policy.ts'
 import { resolve, type DeploymentLike, type Resolution, type ResolveContext } from './resolve.ts'
@@ -12,9 +12,18 @@ import { validateAlertProvider, validateMetricTemplate } from './validate-resour
 
 export type LintContext = ResolveContext & Pick<ValidateOptions, 'refs' | 'minIntervalMs'>
 
+/** One problem with the sentence users read: `rejects` when it denies the request, else an admission warning. */
+export interface Finding {
+  readonly error: SpecError
+  readonly text: string
+  readonly rejects: boolean
+}
+
 export interface DeploymentReport {
   readonly resolution: Resolution
   readonly errors: readonly SpecError[]
+  /** `errors` and the stray annotations, each with its sentence, in the order of rejections and warnings. */
+  readonly findings: readonly Finding[]
   /** Problems that deny the request: everything except warnings and the constraints of audit-mode policies. */
   readonly rejections: readonly string[]
   /** Audit-mode policy violations, accepted-but-ignored fields, and sluice annotations that have no effect. */
@@ -32,9 +41,18 @@ function isAuditViolation(error: SpecError, policies: readonly DeliveryPolicy[])
   return policies.find(p => p.metadata.name === error.policy)?.spec.mode !== 'enforce'
 }
 
-function strayAnnotationWarnings(subject: Subject, annotations: Record<string, string> | undefined): string[] {
-  return Object.keys(annotations ?? {}).filter(isUserKey).map(key =>
-    `${subjectName(subject)}: annotation ${key} has no effect without ${ANNOTATIONS.strategy} (canary, blue-green or ab)`)
+function strayAnnotations(annotations: Record<string, string> | undefined): SpecError[] {
+  return Object.keys(annotations ?? {}).filter(isUserKey).map(key => ({
+    field: key, scope: 'annotation', severity: 'warning', message: `has no effect without ${ANNOTATIONS.strategy} (canary, blue-green or ab)`,
+  }))
+}
+
+function report(resolution: Resolution, errors: readonly SpecError[], findings: readonly Finding[]): DeploymentReport {
+  return {
+    resolution, errors, findings,
+    rejections: findings.filter(f => f.rejects).map(f => f.text),
+    warnings: findings.filter(f => !f.rejects).map(f => f.text),
+  }
 }
 
 // canaryAnalysis is accepted in a Canary written for Flagger only; annotations are sluice's own and say analysis.
@@ -48,7 +66,7 @@ export function lintDeployment(deployment: DeploymentLike, context: LintContext 
   const subject: Subject = { kind: 'Deployment', name: meta.name ?? '', ...(meta.namespace && { namespace: meta.namespace }) }
   const resolution = resolve(deployment, context)
   if (!resolution.optedIn) {
-    return { resolution, errors: [], rejections: [], warnings: strayAnnotationWarnings(subject, meta.annotations) }
+    return report(resolution, [], strayAnnotations(meta.annotations).map(e => ({ error: e, text: formatError(subject, e), rejects: false })))
   }
   // An unreadable annotation makes every later finding a guess; report only what must be fixed first.
   const errors = resolution.errors.length > 0 ? resolution.errors : [
@@ -62,17 +80,25 @@ export function lintDeployment(deployment: DeploymentLike, context: LintContext 
     ...resolution.constraining.flatMap(p => checkConstraints(resolution.spec, p)),
     ...oldNameOnDeployment(resolution.spec),
   ]
-  const format = (e: SpecError): string => formatError(subject, e, { sourceOf: resolution.sourceOf, homeOf: homeAnnotationOf })
-  return {
-    resolution,
-    errors,
-    rejections: errors.filter(e => !isWarning(e) && !isAuditViolation(e, resolution.constraining)).map(format),
-    warnings: errors.filter(e => isWarning(e) || isAuditViolation(e, resolution.constraining)).map(format),
-  }
+  const finding = (e: SpecError): Finding => ({
+    error: e,
+    text: formatError(subject, e, { sourceOf: resolution.sourceOf, homeOf: homeAnnotationOf }),
+    rejects: !isWarning(e) && !isAuditViolation(e, resolution.constraining),
+  })
+  const findings = errors.map(finding)
+  return report(resolution, errors, [...findings.filter(f => f.rejects), ...findings.filter(f => !f.rejects)])
 }
 
-/** A Canary written by hand (or generated): fields are reported as spec.<path>. */
-export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 'minIntervalMs'> = {}): CanaryReport {
+// A Canary's warnings are admission warnings; every problem of the other kinds denies the write.
+function specFindings(subject: Subject, errors: readonly SpecError[], warningsReject = true): Finding[] {
+  const texts = formatErrors(subject, errors, { specPrefix: 'spec.' })
+  return errors.map((error, i) => ({ error, text: texts[i] ?? '', rejects: warningsReject || !isWarning(error) }))
+}
+
+const texts = (findings: readonly Finding[], rejects: boolean): string[] => findings.filter(f => f.rejects === rejects).map(f => f.text)
+
+/** A Canary written by hand (or generated), each problem with its sentence; fields are spec.<path>. */
+export function canaryFindings(canary: unknown, context: Pick<LintContext, 'refs' | 'minIntervalMs'> = {}): Finding[] {
   const object = isRecord(canary) ? canary : {}
   const meta = isRecord(object.metadata) ? object.metadata : {}
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : ''
@@ -80,13 +106,21 @@ export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 
   const errors: SpecError[] = object.spec === undefined
     ? [{ field: '', message: 'is required' }]
     : validateSpec(object.spec, { namespace, ...context })
-  const format = (list: readonly SpecError[]): string[] => formatErrors(subject, list, { specPrefix: 'spec.' })
-  return { rejections: format(errors.filter(e => !isWarning(e))), warnings: format(errors.filter(isWarning)) }
+  return specFindings(subject, errors, false)
+}
+
+/** A Canary written by hand (or generated): fields are reported as spec.<path>. */
+export function lintCanary(canary: unknown, context: Pick<LintContext, 'refs' | 'minIntervalMs'> = {}): CanaryReport {
+  const findings = canaryFindings(canary, context)
+  return { rejections: texts(findings, true), warnings: texts(findings, false) }
+}
+
+export function policyFindings(policy: DeliveryPolicy): Finding[] {
+  return specFindings({ kind: 'DeliveryPolicy', name: policy.metadata.name ?? '' }, validatePolicy(policy))
 }
 
 export function lintPolicy(policy: DeliveryPolicy): string[] {
-  const subject: Subject = { kind: 'DeliveryPolicy', name: policy.metadata.name ?? '' }
-  return formatErrors(subject, validatePolicy(policy), { specPrefix: 'spec.' })
+  return policyFindings(policy).map(f => f.text)
 }
 
 function objectSubject(kind: string, object: unknown): { subject: Subject; spec: unknown } {
@@ -97,12 +131,20 @@ function objectSubject(kind: string, object: unknown): { subject: Subject; spec:
   return { subject: { kind, name, ...(namespace && { namespace }) }, spec: o.spec }
 }
 
-export function lintMetricTemplate(template: unknown): string[] {
+export function metricTemplateFindings(template: unknown): Finding[] {
   const { subject, spec } = objectSubject('MetricTemplate', template)
-  return formatErrors(subject, spec === undefined ? [{ field: '', message: 'is required' }] : validateMetricTemplate(spec), { specPrefix: 'spec.' })
+  return specFindings(subject, spec === undefined ? [{ field: '', message: 'is required' }] : validateMetricTemplate(spec))
+}
+
+export function lintMetricTemplate(template: unknown): string[] {
+  return metricTemplateFindings(template).map(f => f.text)
+}
+
+export function alertProviderFindings(provider: unknown): Finding[] {
+  const { subject, spec } = objectSubject('AlertProvider', provider)
+  return specFindings(subject, spec === undefined ? [{ field: '', message: 'is required' }] : validateAlertProvider(spec))
 }
 
 export function lintAlertProvider(provider: unknown): string[] {
-  const { subject, spec } = objectSubject('AlertProvider', provider)
-  return formatErrors(subject, spec === undefined ? [{ field: '', message: 'is required' }] : validateAlertProvider(spec), { specPrefix: 'spec.' })
+  return alertProviderFindings(provider).map(f => f.text)
 }

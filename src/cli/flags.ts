@@ -3,6 +3,7 @@
 import { isImplementedProvider, providerUnavailable } from '../api/capabilities.ts'
 import { setDefaultProvider } from '../api/defaults.ts'
 import { parseDuration } from '../util/duration.ts'
+import { CliError, EXIT } from './exit.ts'
 import type { Provider } from '../api/types.ts'
 
 /** What node:util parseArgs returns as `values`. */
@@ -39,4 +40,14 @@ export function applyDefaultProvider(values: Values): Provider {
   const provider = defaultProvider(str(values, 'default-provider'))
   setDefaultProvider(provider)
   return provider
+}
+
+/** --wait: a duration, or 0 for not at all; 30s by default. */
+export function waitMs(values: Values): number {
+  const text = str(values, 'wait')
+  try {
+    return text === '0' ? 0 : durationMs('wait', text, 30_000)
+  } catch (e) {
+    throw new CliError(EXIT.usage, (e as Error).message)
+  }
 }

@@ -1,34 +1,68 @@
 // The `sluice` command: one entry, one file per subcommand under src/cli/.
-import { readFileSync } from 'node:fs'
+import { abortCommand } from './abort.ts'
+import { completionCommand } from './completion.ts'
 import { controllerCommand } from './controller.ts'
+import { CliError } from './exit.ts'
+import { getCommand } from './get.ts'
+import { lintCommand } from './lint.ts'
 import { loadTesterCommand } from './loadtester.ts'
+import { pauseCommand } from './pause.ts'
+import { planCommand } from './plan.ts'
+import { promoteCommand } from './promote.ts'
+import { resumeCommand } from './resume.ts'
+import { retryCommand } from './retry.ts'
 import { serveCommand } from './serve.ts'
+import { statusCommand } from './status.ts'
 import type { Subcommand } from './subcommand.ts'
+import { version, versionCommand } from './version.ts'
 import { webhookCommand } from './webhook.ts'
 
-const subcommands: ReadonlyMap<string, Subcommand> = new Map([
+export { version }
+
+const operatorCommands: [string, Subcommand][] = [
+  ['get', getCommand],
+  ['status', statusCommand],
+  ['promote', promoteCommand],
+  ['abort', abortCommand],
+  ['retry', retryCommand],
+  ['pause', pauseCommand],
+  ['resume', resumeCommand],
+  ['plan', planCommand],
+  ['lint', lintCommand],
+]
+
+const serverCommands: [string, Subcommand][] = [
   ['webhook', webhookCommand],
   ['controller', controllerCommand],
   ['serve', serveCommand],
   ['loadtester', loadTesterCommand],
+]
+
+const subcommands: ReadonlyMap<string, Subcommand> = new Map([
+  ...operatorCommands,
+  ...serverCommands,
+  ['version', versionCommand],
+  ['completion', completionCommand(() => [...subcommands].map(([name, c]) => ({ name, ...c })))],
 ])
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
-
 export function usage(): string {
+  const list = (entries: Iterable<[string, Subcommand]>): string[] => [...entries].map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
   const lines = [
     'sluice — progressive delivery for Kubernetes Deployments, driven by kubectl apply',
     '',
-    'Usage: sluice <command> [options]',
+    'Usage: sluice <command> [options]     (also as a kubectl plugin: kubectl sluice <command>)',
     '',
-    'Commands:',
-    ...[...subcommands].map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`),
+    'Operator commands (your kubeconfig, context and RBAC; plan and lint need no cluster):',
+    ...list(operatorCommands),
+    '',
+    'Processes:',
+    ...list(serverCommands),
+    '',
+    'Other:',
+    ...list([['version', versionCommand], ['completion', subcommands.get('completion')!]]),
     '',
     'Options:',
-    '  -h, --help     show this help',
+    '  -h, --help     show this help (sluice <command> --help for a command\'s)',
     '  -v, --version  print the version',
   ]
   return lines.join('\n') + '\n'
@@ -42,7 +76,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     out.write(usage())
     return first === undefined ? 2 : 0
   }
-  if (first === '-v' || first === '--version' || first === 'version') {
+  if (first === '-v' || first === '--version') {
     out.write(`sluice ${version()}\n`)
     return 0
   }
@@ -56,6 +90,6 @@ export async function main(argv: readonly string[], out: Output = process.stdout
   } catch (e) {
     // A refused flag or a failed start: one line that says what to change, not a stack trace.
     err.write(`sluice ${first}: ${e instanceof Error ? e.message : String(e)}\n`)
-    return 1
+    return e instanceof CliError ? e.code : 1
   }
 }

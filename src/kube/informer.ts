@@ -12,6 +12,8 @@ export interface InformerOptions<T> {
   readonly path: string                           // e.g. /apis/apps/v1/deployments
   readonly list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>
   readonly labelSelector?: string
+  /** Sent with the watch; `list` must apply the same one (e.g. metadata.name=x for a single object). */
+  readonly fieldSelector?: string
   readonly relistMs?: number                      // full relist period (default 10 min)
   readonly silenceMs?: number                     // restart the watch after this long without a byte (default 5 min)
   readonly onError?: (err: unknown) => void
@@ -114,6 +116,7 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
       if (stopped || gen !== generation) return
       const query: Record<string, string | boolean> = { allowWatchBookmarks: true, resourceVersion }
       if (opts.labelSelector) query.labelSelector = opts.labelSelector
+      if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector
       lastActivity = Date.now()
       const req = await watch.watch(opts.path, query, (phase: string, obj: T & { code?: number }) => {
         if (gen !== generation) return

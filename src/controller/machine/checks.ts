@@ -68,7 +68,8 @@ export function summarize(outcomes: readonly CheckOutcome[]): Summary {
 
 const UNITS: Readonly<Record<string, string>> = { 'request-success-rate': '%', 'request-duration': 'ms' }
 
-function amount(value: number, name: string): string {
+/** A metric's value as messages and `sluice get` show it: four significant digits and the builtin's unit. */
+export function amount(value: number, name: string): string {
   return `${Number(value.toPrecision(4))}${UNITS[name] ?? ''}`
 }
 
