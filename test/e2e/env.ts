@@ -1,15 +1,13 @@
 // The end-to-end environment of one test file: the traffic simulator and a real Prometheus scraping it
 // every second (shared by the file's tests), and per test a namespace and its own `sluice controller`
 // process, run as sluice's ServiceAccount and scoped to that namespace with a Lease of its own.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node'
 import type { Canary } from '../../src/api/types.ts'
 import { startPrometheus, type RunningPrometheus } from '../cluster/prometheus.ts'
 import { freePort } from '../cluster/process.ts'
 import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../helpers/kube.ts'
+import { tetheredSluice } from '../helpers/tethered.ts'
 import { until } from '../helpers/wait.ts'
 import { startSimulator } from '../simulator/simulator.ts'
 
@@ -55,42 +53,22 @@ export interface ControllerOptions {
   readonly env?: Readonly<Record<string, string>>
 }
 
-const ROOT = resolve(import.meta.dirname, '../..')
-
 /** A `sluice controller` for namespace `ns`, stopped (SIGTERM) when the test ends. */
 export async function startController(t: TestLike, ns: string, o: ControllerOptions = {}): Promise<ControllerProcess> {
   const log = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', 'logs', `controller-${ns}.log`)
   const telemetryPort = await freePort()
   const args = [
-    join(ROOT, 'bin/sluice.ts'), 'controller', '--kubeconfig', sluiceKubeconfigPath(), '--watch-namespace', ns,
+    'controller', '--kubeconfig', sluiceKubeconfigPath(), '--watch-namespace', ns,
     '--lease-name', `sluice-${ns}`, '--lease-duration', '3s', '--min-interval', '1s',
     '--telemetry-listen', `127.0.0.1:${telemetryPort}`,
     ...(o.metricsServer ? ['--metrics-server', o.metricsServer] : []),
     ...(o.extraArgs ?? []),
   ]
-  let child: ChildProcess | undefined
-  const start = async (): Promise<void> => {
-    const out = createWriteStream(log, { flags: 'a' })
-    await once(out, 'open')
-    // Through the tether, so that a test process killed by its runner takes the controller with it.
-    child = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), process.execPath, ...args],
-      { stdio: ['pipe', out, out], env: { ...process.env, SLUICE_LOG_LEVEL: 'debug', ...o.env } })
-  }
-  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
-    const c = child
-    child = undefined
-    if (!c || c.exitCode !== null || c.signalCode !== null) return
-    const exited = once(c, 'exit')
-    c.kill(signal)
-    // A controller that does not stop within 15 s is a bug to see in its log, not a reason to hang the run.
-    const escalate = setTimeout(() => { c.kill('SIGUSR2') }, 15_000)
-    await exited
-    clearTimeout(escalate)
-  }
+  const proc = tetheredSluice(args, log, { SLUICE_LOG_LEVEL: 'debug', ...o.env })
+  const start = async (): Promise<void> => { await proc.start() }
   await start()
-  t.teardown(() => stopWith('SIGTERM'))
-  // SIGUSR2 makes the tether SIGKILL the controller itself.
-  return { log, telemetryPort, kill: () => stopWith('SIGUSR2'), restart: start }
+  t.teardown(() => proc.stop('SIGTERM'))
+  return { log, telemetryPort, kill: () => proc.stop('SIGUSR2'), restart: start }
 }
 
 /** A namespace with its own controller. */

@@ -11,6 +11,7 @@ import type { Canary, CheckRecord } from '../../src/api/types.ts'
 import { kubeConfig, kubectl, namespace } from '../helpers/kube.ts'
 import { startHttpServer } from '../helpers/http-server.ts'
 import { loadTesterAccount, startLoadTesterProcess } from '../helpers/loadtester.ts'
+import { alive } from '../helpers/tethered.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
 import { canary, deployment, eventsOf, phase, sharedEnvironment, testNamespace, watchRecorder } from './env.ts'
@@ -235,16 +236,6 @@ interface LogLine { readonly msg?: string; readonly canary?: string; readonly mo
 function commandLog(canaryName: string): LogLine[] {
   return readFileSync(lt.log, 'utf8').split('\n').filter(l => l.startsWith('{'))
     .map(l => JSON.parse(l) as LogLine).filter(l => l.canary === `${ns}/${canaryName}`)
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 t.test('rollout: hey runs once in the background for the whole analysis, and stops when the release ends', async t => {

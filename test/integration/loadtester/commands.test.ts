@@ -10,6 +10,7 @@ import { httpsGet } from '../../cluster/process.ts'
 import { startHttpServer, type TestHttpServer } from '../../helpers/http-server.ts'
 import type { TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
+import { alive } from '../../helpers/tethered.ts'
 
 const target: TestHttpServer = await startHttpServer(t, {}, res => { res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok') })
 const hits = (path: string): number => target.seen.filter(s => s.path === path).length
@@ -25,16 +26,6 @@ async function post(lt: RunningLoadTester, path: string, body: unknown): Promise
 }
 
 const hook = (metadata: Record<string, string>, phase = 'Progressing') => ({ name: 'podinfo', namespace: 'shop', phase, checksum: 'c1', metadata })
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function metric(lt: RunningLoadTester, line: RegExp): Promise<boolean> {
   return line.test((await httpsGet(`${lt.url}/metrics`, undefined, 5000)).body)
