@@ -43,11 +43,17 @@ export interface ActorDeps {
 }
 
 export interface Actor {
-  /** Performs the actions in order; the first failure is a Warning Event and is thrown (the queue retries). */
+  /**
+   * Performs the actions in order. The first failure is a Warning Event and is thrown (the queue retries);
+   * the changes after it are left to the retry, the notices after it (events, alerts, hooks) still go out.
+   */
   act(s: Scene, actions: readonly Action[]): Promise<void>
   /** This process's memory of a Canary (which generation's router objects it built) is dropped. */
   forget(key: string): void
 }
+
+/** One-shot notices, decided once with the status that records them: performed even after a failed action. */
+const NOTICES: ReadonlySet<Action['kind']> = new Set(['event', 'alert', 'run-hooks'])
 
 type Handlers = { readonly [K in Action['kind']]: (s: Scene, a: Extract<Action, { kind: K }>) => Promise<void> }
 type Perform = (s: Scene, a: Action) => Promise<void>
@@ -126,14 +132,23 @@ export function createActor(d: ActorDeps): Actor {
 
   return {
     async act(s, actions) {
+      let failure: { readonly error: unknown } | undefined
       for (const action of actions) {
+        // After a failure the remaining changes wait for the retry, but the notices go out now: the status
+        // already records the decision, so the retry does not decide it again and they would be lost.
+        if (failure && !NOTICES.has(action.kind)) continue
         try {
           await perform(s, action)
         } catch (e) {
-          await d.record(s.c, s.target, 'Warning', 'ActionFailed', `${action.kind} failed: ${describeError(e)}; retrying`)
-          throw e
+          if (failure) {
+            d.log.warn({ canary: `${s.c.metadata.namespace}/${s.c.metadata.name}`, action: action.kind, err: describeError(e) }, 'action failed')
+            continue
+          }
+          failure = { error: e }
+          await d.record(s.c, s.target, 'Warning', 'ActionFailed', `${action.kind} failed: ${describeError(e)}; retrying`).catch(() => undefined)
         }
       }
+      if (failure) throw failure.error
       if (!actions.some(a => a.kind === 'finalize')) await syncAutoscaler(s.c)
     },
     forget: key => { built.delete(key) },
