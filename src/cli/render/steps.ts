@@ -18,10 +18,13 @@ const at = (k: number, intervalMs: number): string => `+${formatDuration(k * int
 
 function canaryRows(spec: CanarySpec, intervalMs: number): StepRow[] {
   const plan = planOf(spec, 'canary')
-  const rows: StepRow[] = plan.weights.map((w, i) => ({ label: `step ${i + 1}`, at: at(i + 1, intervalMs), note: `${w}%`, mark: '' }))
+  const first = plan.mirrorStep ? 2 : 1
+  const rows: StepRow[] = plan.weights.map((w, i) => ({ label: `step ${i + 1}`, at: at(i + first, intervalMs), note: `${w}%`, mark: '' }))
+  if (plan.mirrorStep) rows.unshift({ label: 'mirror', at: at(1, intervalMs), note: 'a copy of the traffic to the canary', mark: '' })
+  const promote = { label: 'promote', at: `+${formatDuration(plan.promotionMs)}`, mark: '' as Mark }
   if (plan.promotionSteps > 0) {
-    rows.push({ label: 'promote', note: `then the primary takes traffic back in ${plan.promotionSteps} steps of ${spec.analysis?.stepWeightPromotion}%`, mark: '' })
-  } else rows.push({ label: 'promote', note: 'once the checks at the last step pass', mark: '' })
+    rows.push({ ...promote, note: `then the primary takes traffic back in ${plan.promotionSteps} steps of ${spec.analysis?.stepWeightPromotion}%; done at +${formatDuration(plan.doneMs)}` })
+  } else rows.push({ ...promote, note: `once the checks at the last step pass; done at +${formatDuration(plan.doneMs)}` })
   return rows
 }
 
@@ -32,7 +35,7 @@ function iterationRows(spec: CanarySpec, strategy: Strategy, intervalMs: number)
   if (strategy === 'blue-green') {
     rows.push({ label: 'switch', at: at(plan.iterations + 1, intervalMs), note: 'all traffic to the canary for one more checked interval', mark: '' })
   }
-  rows.push({ label: 'promote', note: 'the canary\'s template goes to the primary', mark: '' })
+  rows.push({ label: 'promote', at: `+${formatDuration(plan.promotionMs)}`, note: `the canary's template goes to the primary; done at +${formatDuration(plan.doneMs)}`, mark: '' })
   return rows
 }
 
@@ -54,9 +57,11 @@ function currentIndex(rows: readonly StepRow[], spec: CanarySpec, strategy: Stra
   if (phase === 'Succeeded') return rows.length
   if (!RUNNING.has(phase ?? '') || planOf(spec, strategy).skipAnalysis) return undefined
   if (strategy === 'canary') {
-    const weights = planOf(spec, strategy).weights
-    const i = weights.indexOf(status.canaryWeight ?? 0)
-    return i < 0 ? 0 : i + 1
+    const plan = planOf(spec, strategy)
+    const i = plan.weights.indexOf(status.canaryWeight ?? 0)
+    // With mirroring first, the mirror row comes before the steps; the machine counts it as an iteration.
+    if (i < 0) return plan.mirrorStep && (status.iterations ?? 0) > 0 ? 1 : 0
+    return i + 1 + (plan.mirrorStep ? 1 : 0)
   }
   return Math.min(status.iterations ?? 0, promote)
 }

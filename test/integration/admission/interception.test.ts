@@ -17,7 +17,7 @@ t.test('CREATE of an opted-in Deployment: replicas held at 0, desired replicas a
   const r = await kubectl(['apply', '-f', '-'], app({ namespace: ns, replicas: 3, annotations: canary }))
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /Warning: Deployment .*\/podinfo: first deployment: 3 replica\(s\) go to podinfo-primary without analysis/)
-  t.match(r.stderr, /5 steps of 20% every 1m \(20, 40, 60, 80, 100\), promotion in about 5m; rollback after 5 failed checks, about 5m/)
+  t.match(r.stderr, /5 steps of 20% every 1m \(20, 40, 60, 80, 100\), promotion in about 6m, done in about 7m; rollback after 5 failed checks, about 6m/)
   const d = await read(ns)
   t.equal(d.spec?.replicas, 0, 'the target is held at zero')
   t.equal(d.metadata?.annotations?.['status.sluice.dev/desired-replicas'], '3')

@@ -13,7 +13,7 @@ const SLUICE = 'system:serviceaccount:sluice-system:sluice'
 const D = 'Deployment shop/podinfo'
 const DESIRED = 'status.sluice.dev/desired-replicas'
 const REVISION = 'status.sluice.dev/revision'
-const PLAN = 'canary shop/podinfo: 5 steps of 20% every 1m (20, 40, 60, 80, 100), promotion in about 5m; rollback after 5 failed checks, about 5m'
+const PLAN = 'canary shop/podinfo: 5 steps of 20% every 1m (20, 40, 60, 80, 100), promotion in about 6m, done in about 7m; rollback after 5 failed checks, about 6m'
 
 interface Deployment extends KubeObject {
   metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> }
@@ -248,7 +248,7 @@ t.test('an enforce DeliveryPolicy', async t => {
     t.equal(stored.metadata.annotations?.[REVISION], templateRevision(object.spec.template))
     t.notOk(stored.metadata.annotations?.['sluice.dev/strategy'], 'the user\'s keys stay the user\'s')
     t.same(verdict.warnings, [`${D}: first deployment: 2 replica(s) go to podinfo-primary without analysis; later revisions: ` +
-      'blue-green shop/podinfo: 5 iterations every 2m, promotion in about 10m; rollback after 3 failed checks, about 6m'])
+      'blue-green shop/podinfo: 5 iterations every 2m, promotion in about 14m, done in about 16m; rollback after 3 failed checks, about 8m'])
   })
 
   t.test('leaves Deployments in namespaces it does not select alone', async t => {

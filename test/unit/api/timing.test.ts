@@ -29,46 +29,52 @@ t.test('canary steps, including the overshoot past maxWeight', async t => {
 
 t.test('canary plan text', async t => {
   t.equal(planText(podinfo, { analysis: { stepWeight: 20, threshold: 5 } }),
-    'canary shop/podinfo: 5 steps of 20% every 1m (20, 40, 60, 80, 100), promotion in about 5m; rollback after 5 failed checks, about 5m')
+    'canary shop/podinfo: 5 steps of 20% every 1m (20, 40, 60, 80, 100), promotion in about 6m, done in about 7m; rollback after 5 failed checks, about 6m')
   t.equal(planText(podinfo, { analysis: { stepWeight: 20, maxWeight: 50, interval: '90s' } }),
-    'canary shop/podinfo: 3 steps of 20% every 1m30s (20, 40, 60), promotion in about 4m30s; rollback after 1 failed check, about 1m30s')
+    'canary shop/podinfo: 3 steps of 20% every 1m30s (20, 40, 60), promotion in about 6m, done in about 7m30s; rollback after 1 failed check, about 3m')
 })
 
 t.test('stepWeights are listed', async t => {
   t.equal(planText(podinfo, { analysis: { stepWeights: [1, 2, 10, 80], interval: '30s', threshold: 2 } }),
-    'canary shop/podinfo: 4 steps every 30s (1, 2, 10, 80), promotion in about 2m; rollback after 2 failed checks, about 1m')
+    'canary shop/podinfo: 4 steps every 30s (1, 2, 10, 80), promotion in about 2m30s, done in about 3m; rollback after 2 failed checks, about 1m30s')
 })
 
 t.test('with stepWeights, stepWeight and maxWeight do not change the plan (Flagger\'s shape)', async t => {
   const analysis = { stepWeights: [1, 2, 10, 80], stepWeight: 5, maxWeight: 50, interval: '30s', threshold: 2 }
   t.same(canaryWeights(analysis), [1, 2, 10, 80])
   t.equal(planText(podinfo, { analysis }),
-    'canary shop/podinfo: 4 steps every 30s (1, 2, 10, 80), promotion in about 2m; rollback after 2 failed checks, about 1m')
+    'canary shop/podinfo: 4 steps every 30s (1, 2, 10, 80), promotion in about 2m30s, done in about 3m; rollback after 2 failed checks, about 1m30s')
 })
 
 t.test('gradual promotion adds the primary\'s steps', async t => {
   const plan = planOf({ analysis: { stepWeight: 25, stepWeightPromotion: 40 } })
   t.equal(plan.promotionSteps, 3)
-  t.equal(plan.promotionMs, 7 * 60_000)
+  t.equal(plan.promotionMs, 5 * 60_000, 'the promotion on the tick after the last step')
+  t.equal(plan.doneMs, 9 * 60_000, 'then 3 steps back and Finalising')
   t.equal(planText(podinfo, { analysis: { stepWeight: 25, stepWeightPromotion: 40 } }),
-    'canary shop/podinfo: 4 steps of 25% every 1m (25, 50, 75, 100), then the primary takes traffic back in 3 steps of 40%, promotion in about 7m; rollback after 1 failed check, about 1m')
+    'canary shop/podinfo: 4 steps of 25% every 1m (25, 50, 75, 100), then the primary takes traffic back in 3 steps of 40%, promotion in about 5m, done in about 9m; rollback after 1 failed check, about 2m')
 })
 
-t.test('blue-green: interval × iterations', async t => {
+t.test('blue-green: interval × (iterations + 2) to the promotion, one more to done', async t => {
   t.equal(planText(podinfo, { analysis: { iterations: 10, threshold: 2 } }),
-    'blue-green shop/podinfo: 10 iterations every 1m, promotion in about 10m; rollback after 2 failed checks, about 2m')
+    'blue-green shop/podinfo: 10 iterations every 1m, promotion in about 12m, done in about 13m; rollback after 2 failed checks, about 3m')
   t.equal(planText(podinfo, { analysis: { iterations: 3, interval: '2m', mirror: true } }, 'blue-green'),
-    'blue-green shop/podinfo: 3 iterations every 2m with mirrored traffic, promotion in about 6m; rollback after 1 failed check, about 2m')
+    'blue-green shop/podinfo: 3 iterations every 2m with mirrored traffic, promotion in about 10m, done in about 12m; rollback after 1 failed check, about 4m')
 })
 
-t.test('ab: interval × iterations on matching requests', async t => {
+t.test('ab: interval × (iterations + 1) to the promotion, on matching requests', async t => {
   const spec = { analysis: { iterations: 5, interval: '1m30s', threshold: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] } }
   t.equal(planText(podinfo, spec),
-    'ab shop/podinfo: 5 iterations every 1m30s on matching requests, promotion in about 7m30s; rollback after 3 failed checks, about 4m30s')
+    'ab shop/podinfo: 5 iterations every 1m30s on matching requests, promotion in about 9m, done in about 10m30s; rollback after 3 failed checks, about 6m')
   t.same(planOf(spec), {
-    strategy: 'ab', skipAnalysis: false, intervalMs: 90_000, weights: [], iterations: 5, promotionSteps: 0,
-    promotionMs: 450_000, threshold: 3, rollbackMs: 270_000,
+    strategy: 'ab', skipAnalysis: false, intervalMs: 90_000, weights: [], mirrorStep: false, iterations: 5, promotionSteps: 0,
+    promotionMs: 540_000, doneMs: 630_000, threshold: 3, rollbackMs: 360_000,
   })
+})
+
+t.test('canary with mirroring first: one interval of mirrored traffic before the steps', async t => {
+  t.equal(planText(podinfo, { analysis: { stepWeight: 50, mirror: true, threshold: 1 } }, 'canary'),
+    'canary shop/podinfo: 2 steps of 50% every 1m (50, 100), after one interval of mirrored traffic, promotion in about 4m, done in about 5m; rollback after 1 failed check, about 2m')
 })
 
 t.test('skipped analysis says so', async t => {

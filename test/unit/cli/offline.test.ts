@@ -192,8 +192,8 @@ t.test('the plan of a Deployment: the webhook\'s answer with its plan text, step
   const result = check(inputs(['app.yaml', good]), { namespace: 'default' })
   t.equal(renderObjectPlan(result.checked[0]!), `Deployment shop/web (app.yaml:1)
   kubectl apply: admitted, with the warnings
-    Warning: Deployment shop/web: first deployment: 1 replica(s) go to web-primary without analysis; later revisions: canary shop/web: 4 steps of 25% every 1m (25, 50, 75, 100), promotion in about 4m; rollback after 2 failed checks, about 2m
-  plan     canary shop/web: 4 steps of 25% every 1m (25, 50, 75, 100), promotion in about 4m; rollback after 2 failed checks, about 2m
+    Warning: Deployment shop/web: first deployment: 1 replica(s) go to web-primary without analysis; later revisions: canary shop/web: 4 steps of 25% every 1m (25, 50, 75, 100), promotion in about 5m, done in about 6m; rollback after 2 failed checks, about 3m
+  plan     canary shop/web: 4 steps of 25% every 1m (25, 50, 75, 100), promotion in about 5m, done in about 6m; rollback after 2 failed checks, about 3m
   router   nginx
   steps
     start    +0s  0%, the canary scaled up
@@ -201,7 +201,7 @@ t.test('the plan of a Deployment: the webhook\'s answer with its plan text, step
     step 2   +2m  50%
     step 3   +3m  75%
     step 4   +4m  100%
-    promote       once the checks at the last step pass
+    promote  +5m  once the checks at the last step pass; done at +6m
   checks   request-success-rate min 99%, window 1m
   hooks    none
 `)

@@ -35,13 +35,13 @@ t.test('the detail view: the plan with the current step, next, replicas, checks,
   t.equal(view, `Canary      shop/podinfo (written by hand, target Deployment podinfo)
 Phase       Progressing, since 30s; weight 40%; failed checks 1 of 2
 Router      nginx, Service podinfo
-Plan        canary shop/podinfo: 3 steps of 20% every 10s (20, 40, 60), promotion in about 30s; rollback after 2 failed checks, about 20s
+Plan        canary shop/podinfo: 3 steps of 20% every 10s (20, 40, 60), promotion in about 40s, done in about 50s; rollback after 2 failed checks, about 30s
 Steps
             [x]  start    +0s   0%, the canary scaled up
             [x]  step 1   +10s  20%
             [>]  step 2   +20s  40%
             [ ]  step 3   +30s  60%
-            [ ]  promote        once the checks at the last step pass
+            [ ]  promote  +40s  once the checks at the last step pass; done at +50s
 Next        next checks in 3s, then 60% if they pass; 1 more failed check rolls it back
 Replicas    primary podinfo-primary 1/2 ready; canary podinfo 2/2 ready
 
@@ -78,7 +78,7 @@ t.test('a generated Canary says so; the latest of many checks and Events are sho
 t.test('the plan rows and where a release stands in them', async t => {
   const spec = running().spec
   t.same(planRows(spec, 'canary').map(r => [r.label, r.at, r.note].filter(Boolean).join(' ')), [
-    'start +0s 0%, the canary scaled up', 'step 1 +10s 20%', 'step 2 +20s 40%', 'step 3 +30s 60%', 'promote once the checks at the last step pass',
+    'start +0s 0%, the canary scaled up', 'step 1 +10s 20%', 'step 2 +20s 40%', 'step 3 +30s 60%', 'promote +40s once the checks at the last step pass; done at +50s',
   ])
   const marks = (c: Canary): string => markedRows(c.spec, 'canary', c.status ?? {}).map(r => r.mark || '-').join(' ')
   t.equal(marks(running()), 'done done now - -')
@@ -92,6 +92,11 @@ t.test('the plan rows and where a release stands in them', async t => {
   t.equal(stepText(blueGreen, 'blue-green', { phase: 'Progressing', iterations: 1 }), '1/2')
   t.same(planRows({ ...spec, skipAnalysis: true }, 'canary').map(r => r.label), ['promote'])
   t.equal(stepText(spec, 'canary', { phase: 'Initialized' }), '-')
+  const mirrored: Canary['spec'] = { ...spec, provider: 'gatewayapi', analysis: { ...spec.analysis, mirror: true } }
+  t.same(planRows(mirrored, 'canary').map(r => `${r.label} ${r.at}`), ['start +0s', 'mirror +10s', 'step 1 +20s', 'step 2 +30s', 'step 3 +40s', 'promote +50s'],
+    'mirroring first takes an interval before the first step')
+  t.equal(markedRows(mirrored, 'canary', { phase: 'Progressing', canaryWeight: 0, iterations: 1 }).map(r => r.mark || '-').join(' '), 'done now - - - -')
+  t.equal(markedRows(mirrored, 'canary', { phase: 'Progressing', canaryWeight: 20, iterations: 1 }).map(r => r.mark || '-').join(' '), 'done done now - - -')
 })
 
 t.test('what happens next, and when, in every phase', async t => {

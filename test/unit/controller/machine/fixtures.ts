@@ -201,6 +201,8 @@ export interface Trace {
   /** Every route applied, in order. */
   routes: TrafficSplit[]
   phases: CanaryPhase[]
+  /** When each phase was first entered, in ms from the start of the run. */
+  phaseAt: Partial<Record<CanaryPhase, number>>
   actions: Action[]
 }
 
@@ -219,7 +221,8 @@ export function run(t: Test, options: {
 }): Trace {
   let w = options.world ?? world()
   let s = options.status ?? status('Succeeded')
-  const trace: Trace = { status: s, world: w, routes: [], phases: [], actions: [] }
+  const trace: Trace = { status: s, world: w, routes: [], phases: [], phaseAt: {}, actions: [] }
+  const start = w.now.getTime()
   const interval = 60_000
   for (let tick = 0; tick < (options.ticks ?? 40); tick++) {
     for (let call = 0; call < 5; call++) {
@@ -228,7 +231,10 @@ export function run(t: Test, options: {
       w = perform(w, r.actions)
       trace.actions.push(...r.actions)
       trace.routes.push(...ofKind(r.actions, 'route').map(a => a.weights))
-      if (s.phase && trace.phases.at(-1) !== s.phase) trace.phases.push(s.phase)
+      if (s.phase && trace.phases.at(-1) !== s.phase) {
+        trace.phases.push(s.phase)
+        trace.phaseAt[s.phase] ??= w.now.getTime() - start
+      }
       if (effects(r).length === 0) break
     }
     if (options.until?.(s)) break

@@ -2,6 +2,7 @@
 // and the phases the status goes through. Every decision is also re-run to check that it never steps twice.
 import t from 'tap'
 import { advance } from '../../../../src/controller/machine/phases.ts'
+import { planOf } from '../../../../src/api/timing.ts'
 import type { Checker } from './fixtures.ts'
 import {
   NEW, NOW, OLD, abTesting, allPass, blueGreen, failing, hook, hooks, noData, observe, ofKind, passing, perform, routes, run,
@@ -159,4 +160,27 @@ t.test('a live app opting in keeps its replicas until the router points at the p
   const order = trace.actions.filter(a => a.kind === 'route' || a.kind === 'scale').map(a => a.kind)
   t.same(order, ['route', 'scale'], 'routes first, scale-down after')
   t.equal(trace.world.canaryReplicas, 0)
+})
+
+t.test('the plan the webhook announces is the time the machine takes: promotion, Succeeded and rollback', async t => {
+  const cases: Array<[string, ReturnType<typeof spec>]> = [
+    ['canary', spec()],
+    ['canary, overshooting maxWeight', spec({ maxWeight: 50 })],
+    ['canary, stepWeights', spec({ stepWeight: undefined, stepWeights: [1, 2, 10, 80] })],
+    ['canary, stepWeightPromotion', spec({ maxWeight: 60, stepWeightPromotion: 25 })],
+    ['canary, mirrored first', spec({ mirror: true }, { provider: 'gatewayapi' })],
+    ['blue-green', blueGreen()],
+    ['blue-green, mirrored', blueGreen({ mirror: true })],
+    ['ab', abTesting()],
+  ]
+  for (const [name, s] of cases) {
+    const plan = planOf(s)
+    const passed = run(t, { spec: s, until: done })
+    t.equal(passed.status.phase, 'Succeeded', name)
+    t.same([passed.phaseAt.Promoting, passed.phaseAt.Succeeded], [plan.promotionMs, plan.doneMs], `${name}: promotion and Succeeded`)
+    const threshold = 2
+    const bad: Checker = (stage, c) => stage === 'metrics' ? [failing(successRate, 42)] : allPass(stage, c)
+    const failed = run(t, { spec: { ...s, analysis: { ...s.analysis, threshold } }, checker: bad, until: done })
+    t.equal(failed.phaseAt.Failed, planOf({ ...s, analysis: { ...s.analysis, threshold } }).rollbackMs, `${name}: Failed`)
+  }
 })
