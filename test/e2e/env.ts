@@ -57,9 +57,11 @@ export interface ControllerOptions {
 export async function startController(t: TestLike, ns: string, o: ControllerOptions = {}): Promise<ControllerProcess> {
   const log = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', 'logs', `controller-${ns}.log`)
   const telemetryPort = await freePort()
+  // client-go's lease of 15 s: with a shorter one a renewal held up on a loaded machine loses the lease, and
+  // the controller then stops, as it must, in the middle of the test's release.
   const args = [
     'controller', '--kubeconfig', sluiceKubeconfigPath(), '--watch-namespace', ns,
-    '--lease-name', `sluice-${ns}`, '--lease-duration', '3s', '--min-interval', '1s',
+    '--lease-name', `sluice-${ns}`, '--lease-duration', '15s', '--min-interval', '1s',
     '--telemetry-listen', `127.0.0.1:${telemetryPort}`,
     ...(o.metricsServer ? ['--metrics-server', o.metricsServer] : []),
     ...(o.extraArgs ?? []),

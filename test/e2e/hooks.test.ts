@@ -23,9 +23,7 @@ const core = kubeConfig().makeApiClient(CoreV1Api)
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
-// Client-go's lease (15s) rather than env.ts's 3s, which is for takeover tests: one controller runs every
-// release of the file, and a renewal held up by their initialization burst would stop it for all of them.
-const { ns } = await testNamespace(t, { metricsServer: shared.prometheus.url, extraArgs: ['--lease-duration', '15s'] })
+const { ns } = await testNamespace(t, { metricsServer: shared.prometheus.url })
 const ltNamespace = await namespace(t)
 // --enable-bash and --allow curl: Flagger's acceptance tests are `type: bash` hooks running curl.
 const lt = await startLoadTesterProcess(t, await loadTesterAccount(t, ltNamespace), ltNamespace, ['--enable-bash', '--allow', 'curl'])
