@@ -76,7 +76,9 @@ t.test('6. a new revision in the middle of an analysis restarts it with that rev
   t.equal(restarted?.status?.lastAppliedSpec, v3Revision, 'the analysis now runs the new revision')
   await phase(ns, 'podinfo', 'Succeeded', 180_000, 'Failed')
   const seen = await weights.stop()
-  t.equal(seen.indexOf('0') >= 0 && seen.indexOf('0') < seen.indexOf('10'), true, `traffic went back to 0 before the new analysis stepped (saw ${seen.join(' ')})`)
+  // The record starts when the status says 20, and the router may still show 10 then: look past that.
+  const reset = seen.indexOf('0')
+  t.ok(reset > 0 && seen[reset + 1] === '10', `traffic went back to 0, then the new analysis stepped from 10 (saw ${seen.join(' ')})`)
   t.equal((await deployment(ns, 'podinfo-primary'))?.spec?.template?.spec?.containers[0]?.image, IMAGE_V3, 'v3 was promoted, not v2')
   t.match((await eventsOf(ns, 'Canary', 'podinfo')).join('\n'), /New revision|restart/i)
 })
