@@ -33,7 +33,7 @@ prometheus: ## install Debian's prometheus when it is missing (needs root)
 	@bash test/cluster/ensure-prometheus.sh
 
 hey: ## install Debian's hey, the load tester's default program, when it is missing (needs root)
-	@bash test/cluster/ensure-hey.sh
+	@bash test/cluster/ensure-deb.sh hey hey
 
 tools: deps bins prometheus hey
 

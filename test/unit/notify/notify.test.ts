@@ -37,7 +37,7 @@ function provider(name: string, spec: Partial<AlertProviderSpec> & Pick<AlertPro
 
 /** The Canary podinfo in `test` with `alerts`, in `phase`. */
 function withAlerts(alerts: CanaryAlert[], phase: NonNullable<Canary['status']>['phase'] = 'Failed'): Canary {
-  return canary({ metadata: { namespace: 'test' }, spec: { analysis: { alerts } }, status: { phase } })
+  return canary({ metadata: { namespace: 'test' }, spec: { analysis: { alerts, stepWeight: 10, maxWeight: 50, threshold: 5 } }, status: { phase } })
 }
 
 const alert = { canary: 'podinfo', namespace: 'test', severity: 'error' as const, message: 'Failed checks threshold reached 5', phase: 'Failed' }
