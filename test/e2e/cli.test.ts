@@ -3,12 +3,8 @@
 // abort rolls back (and a user without the RBAC for it is refused), pause holds a release and resume lets it
 // go on, promote skips the remaining steps.
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import type { KubeConfig } from '@kubernetes/client-node'
-import { kubeconfigYaml } from '../cluster/cluster.ts'
-import { sluice, sluiceRunning } from '../helpers/cli.ts'
-import { kubeConfig, kubectlOk, type TestLike } from '../helpers/kube.ts'
+import { canaryUser, sluice, sluiceRunning } from '../helpers/cli.ts'
+import type { TestLike } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
 import { canary, deployment, phase, sharedEnvironment, testNamespace } from './env.ts'
@@ -97,24 +93,10 @@ t.test('a failed release: status exits 1 with the reason; retry runs it again', 
   t.ok(Date.parse((await canary(ns, 'podinfo'))?.status?.lastTransitionTime ?? '') > Date.parse(again?.status?.lastTransitionTime ?? ''))
 })
 
-/** A ServiceAccount that may only get Canaries, and a kubeconfig with its token. */
-async function viewer(ns: string): Promise<string> {
-  await kubectlOk(['-n', ns, 'create', 'serviceaccount', 'viewer'])
-  await kubectlOk(['-n', ns, 'create', 'role', 'canary-reader', '--verb=get', '--resource=canaries.sluice.dev'])
-  await kubectlOk(['-n', ns, 'create', 'rolebinding', 'viewer', '--role=canary-reader', `--serviceaccount=${ns}:viewer`])
-  const token = (await kubectlOk(['-n', ns, 'create', 'token', 'viewer'])).trim()
-  const admin: KubeConfig = kubeConfig()
-  const cluster = admin.getCurrentCluster()
-  const ca = Buffer.from(cluster?.caData ?? '', 'base64').toString()
-  const path = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', `viewer-${ns}.kubeconfig`)
-  writeFileSync(path, kubeconfigYaml(cluster?.server ?? '', ca, token, 'viewer'), { mode: 0o600 })
-  return path
-}
-
 t.test('abort: a user who may only get Canaries is refused; the operator\'s abort rolls the release back', async t => {
   let kubeconfig = ''
   // 18 steps of 3s: the release is still running when the operator aborts it.
-  const ns = await releasing(t, nginxCanary({ interval: '3s', step: 5, max: 90 }), { prepare: async ns => { kubeconfig = await viewer(ns) } })
+  const ns = await releasing(t, nginxCanary({ interval: '3s', step: 5, max: 90 }), { prepare: async ns => { kubeconfig = await canaryUser(ns, 'viewer', ['get']) } })
   await weightAtLeast(ns, 5)
 
   const view = await sluice(['get', 'podinfo', '-n', ns, '--kubeconfig', kubeconfig])
