@@ -31,10 +31,17 @@ async function dashboard(t: TestLike, args: readonly string[]): Promise<string> 
 async function open(url: string): Promise<Page> {
   const page = await browser.newPage()
   await page.setViewport({ width: 1366, height: 860 })
-  page.on('dialog', d => { void d.accept() })
   await page.goto(url, { waitUntil: 'domcontentloaded' })
-  await page.waitForFunction(`${TEXT('live')} === 'live'`, { timeout: 30_000 })
+  await page.waitForFunction(`${TEXT('live')} === 'live'`, { timeout: 30_000, polling: 100 })
   return page
+}
+
+/** Presses a button of the release and confirms in its dialog. */
+async function press(page: Page, action: string): Promise<void> {
+  await page.bringToFront()
+  await page.click(`button[data-action="${action}"]`)
+  await page.waitForSelector('#confirm[open]', { timeout: 10_000 })
+  await page.click('#confirm-yes')
 }
 
 const text = async (page: Page, selector: string): Promise<string> => String(await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`))
@@ -65,13 +72,13 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
   // A mark on the window: it survives only if the page is never reloaded.
   await release.evaluate(SET_MARK)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
-  await release.waitForFunction(`${TEXT('phase')} === 'Progressing' && ${WEIGHT} >= 5`, { timeout: 60_000 })
+  await release.waitForFunction(`${TEXT('phase')} === 'Progressing' && ${WEIGHT} >= 5`, { timeout: 60_000, polling: 100 })
   const first = Number.parseInt(await text(release, '#weight'))
-  await release.waitForFunction(`${WEIGHT} > ${first}`, { timeout: 60_000 })
+  await release.waitForFunction(`${WEIGHT} > ${first}`, { timeout: 60_000, polling: 100 })
   t.ok(Number.parseInt(await text(release, '#weight')) > first, 'the weight moved on the page')
   t.equal(await release.evaluate(MARK), 1, 'without a reload')
   t.match(await text(list, '#releases'), /podinfo\s*Progressing\s*\d+%\s*\d+\/18/, 'the list follows too')
-  await release.waitForFunction(`document.querySelectorAll('#checks tbody tr').length >= 2`, { timeout: 60_000 })
+  await release.waitForFunction(`document.querySelectorAll('#checks tbody tr').length >= 2`, { timeout: 60_000, polling: 100 })
   t.match(await text(release, '#checks'), /request-success-rate[\d.]+%min 99%10spass/, 'the check log')
   t.equal(await release.$$eval('#charts svg.chart', s => s.length), 2, 'a chart of the weight and one of the metric')
   t.ok(await release.$$eval('#charts svg.chart circle.dot', d => d.length) >= 2, 'the metric\'s values are plotted')
@@ -80,16 +87,24 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
 
   const viewing = await open(`${await dashboard(t, ['-n', ns, '--kubeconfig', viewer])}r/${ns}/podinfo`)
   t.equal(await text(viewing, '#phase'), 'Progressing', 'the viewer sees the release')
-  await viewing.click('button[data-action="abort"]')
-  await viewing.waitForFunction(`document.getElementById('notice')?.className === 'refused'`, { timeout: 30_000 })
+  await press(viewing, 'abort')
+  await viewing.waitForFunction(`document.getElementById('notice')?.className === 'refused'`, { timeout: 30_000, polling: 100 })
   t.equal(await text(viewing, '#notice'), `Refused: cannot patch Canary ${ns}/podinfo (annotation sluice.dev/abort): forbidden by the cluster's RBAC for the user of your kubeconfig: ` +
     `canaries.sluice.dev "podinfo" is forbidden: User "system:serviceaccount:${ns}:viewer" cannot patch resource "canaries" in API group "sluice.dev" in the namespace "${ns}"`)
   t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/abort'], undefined, 'nothing was written')
 
-  await release.click('button[data-action="abort"]')
-  await release.waitForFunction(`document.getElementById('notice')?.className === 'ok'`, { timeout: 30_000 })
+  await release.bringToFront()
+  await release.click('button[data-action="promote-full"]')
+  await release.waitForSelector('#confirm[open]', { timeout: 10_000 })
+  t.match(await text(release, '#confirm-text'), /WHATEVER ITS CHECKS SAY/, 'promote --full asks its own question')
+  t.equal(await release.evaluate(`document.getElementById('confirm-yes').disabled`), true, 'and needs its box ticked')
+  await release.click('#confirm-no')
+  t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/promote'], undefined, 'cancelled: nothing written')
+
+  await press(release, 'abort')
+  await release.waitForFunction(`document.getElementById('notice')?.className === 'ok'`, { timeout: 30_000, polling: 100 })
   t.match(await text(release, '#notice'), new RegExp(`^Canary ${ns}/podinfo: sluice\\.dev/abort=\\S+ written`))
-  await release.waitForFunction(`${TEXT('phase')} === 'Failed'`, { timeout: 60_000 })
+  await release.waitForFunction(`${TEXT('phase')} === 'Failed'`, { timeout: 60_000, polling: 100 })
   t.equal(await text(release, '#weight'), '0%', 'rolled back, shown live')
   await phase(ns, 'podinfo', 'Failed')
   t.equal(await canaryWeightAnnotation(ns), '0', 'the router sends everything to the primary')

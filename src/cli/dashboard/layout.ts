@@ -42,6 +42,10 @@ button.danger { border-color: var(--bad); color: var(--bad); }
 #notice.ok { background: #e3f4e8; border: 1px solid #9fd3ae; }
 #notice.refused { background: #fbe5e5; border: 1px solid #e6a3a3; }
 .muted { color: var(--muted); }
+dialog { border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; max-width: 560px; box-shadow: 0 8px 30px rgba(0,0,0,.25); }
+dialog::backdrop { background: rgba(20, 26, 38, .45); }
+dialog p { white-space: pre-wrap; margin-top: 0; }
+dialog menu { display: flex; justify-content: flex-end; gap: 8px; padding: 0; margin: 14px 0 0; }
 `
 
 export interface Frame {
@@ -62,6 +66,10 @@ export function page(f: Frame): string {
 <header><a href="/">sluice</a><span class="scope">${esc(f.scope)}</span><span class="live" id="live">connecting…</span></header>
 <main><div id="notice" role="status"></div>
 ${f.body}
-</main></body></html>
+</main>
+<dialog id="confirm"><form method="dialog"><p id="confirm-text"></p>
+<label id="confirm-full" hidden><input type="checkbox" id="confirm-check"> I understand: no analysis, the new version is promoted whatever its checks say</label>
+<menu><button value="no" id="confirm-no">Cancel</button><button value="yes" id="confirm-yes" class="danger">Confirm</button></menu></form></dialog>
+</body></html>
 `
 }

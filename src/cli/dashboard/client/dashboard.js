@@ -24,8 +24,27 @@ function follow(path) {
   source.addEventListener('refused', e => { notice(JSON.parse(e.data).message, false); source.close() })
 }
 
+// The confirmation: a modal <dialog> (not window.confirm, which blocks the page); promoting without the
+// analysis needs its box ticked as well.
+function ask(button) {
+  const dialog = document.getElementById('confirm')
+  const full = button.dataset.action === 'promote-full'
+  const check = document.getElementById('confirm-check')
+  const yes = document.getElementById('confirm-yes')
+  document.getElementById('confirm-text').textContent = button.dataset.confirm
+  document.getElementById('confirm-full').hidden = !full
+  check.checked = false
+  yes.disabled = full
+  check.onchange = () => { yes.disabled = full && !check.checked }
+  dialog.returnValue = ''
+  return new Promise(resolve => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true })
+    dialog.showModal()
+  })
+}
+
 async function act(button) {
-  if (!window.confirm(button.dataset.confirm)) return
+  if (!await ask(button)) return
   button.disabled = true
   try {
     const response = await fetch(button.dataset.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
