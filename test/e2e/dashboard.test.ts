@@ -18,8 +18,11 @@ const browser: Browser = await launchBrowser(t)
 
 /** Screenshots for the README, written only when asked (SLUICE_SCREENSHOTS=1), so that CI leaves the tree clean. */
 const DOCS = resolve(import.meta.dirname, '../../docs')
-async function screenshot(page: Page, file: string): Promise<void> {
-  if (process.env.SLUICE_SCREENSHOTS === '1') await page.screenshot({ path: join(DOCS, file), fullPage: true })
+async function screenshot(page: Page, file: string, height = 860): Promise<void> {
+  if (process.env.SLUICE_SCREENSHOTS !== '1') return
+  // A short viewport: the full-page shot then ends where the page's content does.
+  await page.setViewport({ width: 1366, height })
+  await page.screenshot({ path: join(DOCS, file), fullPage: true })
 }
 
 async function dashboard(t: TestLike, args: readonly string[]): Promise<string> {
@@ -82,7 +85,7 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
   t.match(await text(release, '#checks'), /request-success-rate[\d.]+%min 99%10spass/, 'the check log')
   t.equal(await release.$$eval('#charts svg.chart', s => s.length), 2, 'a chart of the weight and one of the metric')
   t.ok(await release.$$eval('#charts svg.chart circle.dot', d => d.length) >= 2, 'the metric\'s values are plotted')
-  await screenshot(list, 'dashboard-list.png')
+  await screenshot(list, 'dashboard-list.png', 200)
   await screenshot(release, 'dashboard-release.png')
 
   const viewing = await open(`${await dashboard(t, ['-n', ns, '--kubeconfig', viewer])}r/${ns}/podinfo`)
