@@ -60,13 +60,14 @@ export const dashboardCommand: Subcommand = {
     const { values } = parsed
     if (parsed.positionals.length > 0) throw new CliError(EXIT.usage, `takes no arguments (got ${parsed.positionals.join(' ')}); see sluice dashboard --help`)
     const authenticate = values.authenticate === true
+    const listen = { address: str(values, 'address') ?? '127.0.0.1', port: port(str(values, 'port')) }
     const cluster = connect(values)
     const namespace = values['all-namespaces'] === true ? undefined : cluster.namespace
     const scope = namespace === undefined ? 'all namespaces' : `namespace ${namespace}`
     const store = await startStore(cluster, namespace)
     const dashboard = await startDashboard({
       cluster, store, scope, access: authenticate ? reviewedAccess(cluster.kc) : LOCAL_ACCESS,
-      address: str(values, 'address') ?? '127.0.0.1', port: port(str(values, 'port')), checkHost: !authenticate,
+      ...listen, checkHost: !authenticate,
     }).catch((e: unknown) => {
       store.stop()
       throw new CliError(EXIT.usage, `cannot serve: ${(e as Error).message}`)
