@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { GROUP, type Canary } from '../../api/types.ts'
-import { canaryName, readRelease, type Release } from '../canaries.ts'
+import { canaryName, getCanary, readRelease, type Release } from '../canaries.ts'
 import type { Cluster } from '../cluster.ts'
 import type { Access, Caller } from './access.ts'
 import { actionAttributes, isAction, runAction } from './actions.ts'
@@ -139,9 +139,11 @@ function actions(app: FastifyInstance, ctx: Context): void {
       if (!isAction(action)) throw new HttpError(404, `no action "${action}"`)
       const caller = await ctx.o.access.caller(req.headers.authorization)
       const { ns, name } = req.params
-      const canary = ctx.o.store.find(ns, name)
-      if (!canary) throw new HttpError(404, `no Canary "${name}" in namespace "${ns}" among the Canaries of ${ctx.o.scope}`)
-      await ctx.o.access.check(caller, actionAttributes(canary, action))
+      const known = ctx.o.store.find(ns, name)
+      if (!known) throw new HttpError(404, `no Canary "${name}" in namespace "${ns}" among the Canaries of ${ctx.o.scope}`)
+      await ctx.o.access.check(caller, actionAttributes(known, action))
+      // Read again, as the commands do: the request counts against the state it is written for.
+      const canary = await getCanary(ctx.o.cluster, ns, name)
       return await reply.send({ message: await runAction(ctx.o.cluster, canary, action) })
     } catch (e) {
       const err = httpError(e)
