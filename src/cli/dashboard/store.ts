@@ -34,6 +34,9 @@ export async function startStore(cluster: Cluster, namespace: string | undefined
   const watching = await watchCanaries(cluster, namespace, canaries => {
     list = canaries
     canaries.forEach(record)
+    // A deleted Canary's history goes with it.
+    const present = new Set(canaries.map(canaryName))
+    for (const key of histories.keys()) if (!present.has(key)) histories.delete(key)
     for (const fn of listListeners) fn()
   })
 
