@@ -13,7 +13,7 @@ export NO_PROXY := 127.0.0.1,localhost
 NODE := $(CURDIR)/node_modules/.bin/node
 CLUSTER_DIR := .cache/cluster
 
-.PHONY: help deps bins prometheus hey tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
+.PHONY: help deps bins prometheus hey chromium tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -36,7 +36,10 @@ hey: ## install Debian's hey (the load tester's default program) and curl (the h
 	@bash test/cluster/ensure-deb.sh hey hey
 	@bash test/cluster/ensure-deb.sh curl curl
 
-tools: deps bins prometheus hey
+chromium: ## install Debian's chromium, the browser of the dashboard's tests, when it is missing (needs root)
+	@bash test/cluster/ensure-deb.sh chromium chromium
+
+tools: deps bins prometheus hey chromium
 
 lint: deps ## eslint with type information
 	eslint .

@@ -2,6 +2,7 @@
 import { abortCommand } from './abort.ts'
 import { completionCommand } from './completion.ts'
 import { controllerCommand } from './controller.ts'
+import { dashboardCommand } from './dashboard.ts'
 import { CliError } from './exit.ts'
 import { getCommand } from './get.ts'
 import { lintCommand } from './lint.ts'
@@ -29,6 +30,7 @@ const operatorCommands: [string, Subcommand][] = [
   ['resume', resumeCommand],
   ['plan', planCommand],
   ['lint', lintCommand],
+  ['dashboard', dashboardCommand],
 ]
 
 const serverCommands: [string, Subcommand][] = [

@@ -74,10 +74,17 @@ async function confirmed(question: string): Promise<boolean> {
   }
 }
 
+/** The refusal of a promotion without --full while the analysis is not passing. */
+export function promoteRefusal(c: Canary, full: string): CliError | undefined {
+  const why = notPassing(c)
+  return why ? new CliError(EXIT.failed, `the analysis of Canary ${c.metadata.name ?? ''} is not passing (${why}); ${full} promotes it anyway`) : undefined
+}
+
 async function checkAnalysis(c: Canary, full: boolean, yes: boolean): Promise<void> {
   const why = notPassing(c)
   if (!full) {
-    if (why) throw new CliError(EXIT.failed, `the analysis of Canary ${c.metadata.name ?? ''} is not passing (${why}); sluice promote --full promotes it anyway`)
+    const refusal = promoteRefusal(c, 'sluice promote --full')
+    if (refusal) throw refusal
     return
   }
   if (yes) return

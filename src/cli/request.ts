@@ -77,11 +77,17 @@ function waitingText(c: Canary, release: Release | undefined, waitMs: number): s
     `It acts at its next look: ${whatNext(seen, new Date())}${latest}`
 }
 
-/** Writes the request, waits up to `waitMs` for the controller, and says what happened. */
-export async function sendRequest(cluster: Cluster, c: Canary, kind: RequestKind, waitMs: number): Promise<number> {
+/** Writes the request when the release's phase is one the controller acts on it in; the time written. */
+export async function makeRequest(cluster: Cluster, c: Canary, kind: RequestKind): Promise<Date> {
   if (!kind.phases.has(c.status?.phase ?? 'Initializing')) throw new CliError(EXIT.failed, kind.notNow(c))
   const at = requestTime(c, new Date())
   await writeRequest(cluster, c, kind.annotation, at)
+  return at
+}
+
+/** Writes the request, waits up to `waitMs` for the controller, and says what happened. */
+export async function sendRequest(cluster: Cluster, c: Canary, kind: RequestKind, waitMs: number): Promise<number> {
+  const at = await makeRequest(cluster, c, kind)
   process.stdout.write(`Canary ${canaryName(c)}: ${kind.annotation}=${at.toISOString()} written\n`)
   if (waitMs <= 0) {
     process.stdout.write('not waiting (--wait 0): the controller acts on it at its next look\n')

@@ -102,15 +102,19 @@ function doneText(c: Canary, suspend: boolean): string {
   return `resumed: ${where} goes on: ${whatNext(c, new Date())}`
 }
 
+/** Writes spec.suspend (or its annotation) unless the Canary already says so; what was done, in words. */
+export async function writeSuspend(cluster: Cluster, c: Canary, suspend: boolean): Promise<{ readonly written: boolean; readonly text: string }> {
+  if ((c.spec.suspend === true) === suspend) {
+    return { written: false, text: `Canary ${canaryName(c)} is already ${suspend ? 'paused' : 'running (not suspended)'}; nothing written` }
+  }
+  return { written: true, text: isGenerated(c) ? await suspendDeployment(cluster, c, suspend) : await suspendCanary(cluster, c, suspend) }
+}
+
 /** Pauses (suspend true) or resumes a release, and says when the Canary shows it. */
 export async function setSuspend(cluster: Cluster, c: Canary, suspend: boolean, waitMs: number): Promise<number> {
-  if ((c.spec.suspend === true) === suspend) {
-    process.stdout.write(`Canary ${canaryName(c)} is already ${suspend ? 'paused' : 'running (not suspended)'}; nothing written\n`)
-    return EXIT.ok
-  }
-  const written = isGenerated(c) ? await suspendDeployment(cluster, c, suspend) : await suspendCanary(cluster, c, suspend)
-  process.stdout.write(`${written}\n`)
-  if (waitMs <= 0) return EXIT.ok
+  const { written, text } = await writeSuspend(cluster, c, suspend)
+  process.stdout.write(`${text}\n`)
+  if (!written || waitMs <= 0) return EXIT.ok
   const seen = await settled(cluster, c, suspend, waitMs).catch((e: unknown) => {
     process.stdout.write(`recorded; cannot follow the Canary (${(e as Error).message})\n`)
     return undefined

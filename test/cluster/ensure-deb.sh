@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs a Debian package when its command is not on PATH: ensure-deb.sh <command> <package> [how else].
-# Used for the tools the tests run but npm and Go cannot bring (prometheus, hey).
+# Used for the tools the tests run but npm and Go cannot bring (prometheus, hey, chromium).
 set -euo pipefail
 cmd="$1" pkg="$2" otherwise="${3:-put a $1 binary on PATH}"
 if command -v "$cmd" >/dev/null 2>&1; then exit 0; fi

@@ -2,11 +2,11 @@
 // back (and a user without the RBAC for it is refused), pause holds a release and resume lets it go on,
 // promote skips the remaining steps. (get and status: cli.test.ts.)
 import t from 'tap'
-import { sluice } from '../helpers/cli.ts'
+import { canaryUser, sluice } from '../helpers/cli.ts'
 import { until } from '../helpers/wait.ts'
 import { canaryWeightAnnotation, canaryWeights, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
 import { canary, deployment, phase, sharedEnvironment } from './env.ts'
-import { releasing as release, viewer, weightAtLeast, type NewVersion } from './releases.ts'
+import { releasing as release, weightAtLeast, type NewVersion } from './releases.ts'
 import type { TestLike } from '../helpers/kube.ts'
 
 const shared = await sharedEnvironment()
@@ -17,7 +17,7 @@ const releasing = (t: TestLike, annotations: Record<string, string>, v2?: NewVer
 t.test('abort: a user who may only get Canaries is refused; the operator\'s abort rolls the release back', async t => {
   let kubeconfig = ''
   // 18 steps of 3s: the release is still running when the operator aborts it.
-  const ns = await releasing(t, nginxCanary({ interval: '3s', step: 5, max: 90 }), { prepare: async ns => { kubeconfig = await viewer(ns) } })
+  const ns = await releasing(t, nginxCanary({ interval: '3s', step: 5, max: 90 }), { prepare: async ns => { kubeconfig = await canaryUser(ns, 'viewer', ['get']) } })
   await weightAtLeast(ns, 5)
 
   const view = await sluice(['get', 'podinfo', '-n', ns, '--kubeconfig', kubeconfig])
@@ -45,7 +45,8 @@ t.test('abort: a user who may only get Canaries is refused; the operator\'s abor
 
 t.test('pause holds a release where it stands; resume lets it go on to its promotion', async t => {
   const interval = 2_000
-  const ns = await releasing(t, nginxCanary({ interval: '2s', step: 10, max: 50 }))
+  // 18 steps of 2s: the release is still stepping when the pause arrives, even on a loaded machine.
+  const ns = await releasing(t, nginxCanary({ interval: '2s', step: 5, max: 90 }))
   await weightAtLeast(ns, 10)
   const paused = await sluice(['pause', 'podinfo', '-n', ns])
   t.equal(paused.code, 0, paused.stderr)

@@ -2,8 +2,10 @@
 // a command that ends by itself, or one that runs until stopped (get -w), whose output is read as it comes.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { TestLike } from './kube.ts'
+import { kubeconfigYaml } from '../cluster/cluster.ts'
+import { kubeConfig, kubectlOk, type TestLike } from './kube.ts'
 import { until } from './wait.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -67,4 +69,24 @@ export function sluiceRunning(t: TestLike, args: readonly string[], o: CliOption
     }, text => pattern.test(text), what, timeoutMs),
     stop,
   }
+}
+
+/** A kubeconfig with a token of the ServiceAccount `ns`/`name` (which must exist). */
+export async function serviceAccountKubeconfig(ns: string, name: string): Promise<{ path: string; token: string }> {
+  const token = (await kubectlOk(['-n', ns, 'create', 'token', name])).trim()
+  const cluster = kubeConfig().getCurrentCluster()
+  const ca = Buffer.from(cluster?.caData ?? '', 'base64').toString()
+  const path = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', `${name}-${ns}.kubeconfig`)
+  writeFileSync(path, kubeconfigYaml(cluster?.server ?? '', ca, token, name), { mode: 0o600 })
+  return { path, token }
+}
+
+/** A ServiceAccount of `ns` allowed only `verbs` on canaries.sluice.dev there; a kubeconfig with its token. */
+export async function canaryUser(ns: string, name: string, verbs: readonly string[]): Promise<string> {
+  await kubectlOk(['-n', ns, 'create', 'serviceaccount', name])
+  if (verbs.length > 0) {
+    await kubectlOk(['-n', ns, 'create', 'role', `${name}-canaries`, ...verbs.map(v => `--verb=${v}`), '--resource=canaries.sluice.dev'])
+    await kubectlOk(['-n', ns, 'create', 'rolebinding', name, `--role=${name}-canaries`, `--serviceaccount=${ns}:${name}`])
+  }
+  return (await serviceAccountKubeconfig(ns, name)).path
 }

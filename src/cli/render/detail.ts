@@ -39,20 +39,20 @@ function steps(c: Canary): string[] {
   return columns(rows.map(r => [MARKS[r.mark], r.label, r.at ?? '', r.note ?? '']), ' '.repeat(12))
 }
 
-function replicas(name: string, d: V1Deployment | undefined): string {
-  if (!d) return `${name} (not there)`
-  const want = d.spec?.replicas ?? 0
-  return `${name} ${d.status?.readyReplicas ?? 0}/${want} ready`
-}
+export const CHECK_HEADER = ['AGE', 'NAME', 'VALUE', 'RANGE', 'WINDOW', 'VERDICT', 'MESSAGE'] as const
 
-function checks(c: Canary, now: Date): string[] {
-  const records = (c.status?.checks ?? []).slice(-CHECKS_SHOWN)
-  if (records.length === 0) return ['Checks      none yet']
-  const rows = records.map(r => [
+/** The last `shown` checks as rows of CHECK_HEADER. */
+export function checkRows(c: Canary, now: Date, shown = CHECKS_SHOWN): string[][] {
+  return (c.status?.checks ?? []).slice(-shown).map(r => [
     `${since(r.time, now)} ago`, r.name, valueText(r), rangeText(r.range, r.name), r.window ?? '-', r.verdict,
     r.verdict === 'pass' ? '' : r.message ?? '',
   ])
-  return [`Checks (last ${records.length} of ${c.status?.checks?.length ?? 0})`, ...columns([['AGE', 'NAME', 'VALUE', 'RANGE', 'WINDOW', 'VERDICT', 'MESSAGE'], ...rows], '  ')]
+}
+
+function checks(c: Canary, now: Date): string[] {
+  const rows = checkRows(c, now)
+  if (rows.length === 0) return ['Checks      none yet']
+  return [`Checks (last ${rows.length} of ${c.status?.checks?.length ?? 0})`, ...columns([[...CHECK_HEADER], ...rows], '  ')]
 }
 
 function hookUrl(w: CanaryWebhook): string {
@@ -63,25 +63,44 @@ function hookUrl(w: CanaryWebhook): string {
   }
 }
 
-function hooks(c: Canary, now: Date): string[] {
-  const webhooks = c.spec.analysis?.webhooks ?? []
-  if (webhooks.length === 0) return ['Hooks       none']
-  const rows = webhooks.map(w => {
+export const HOOK_HEADER = ['TYPE', 'NAME', 'URL', 'LAST'] as const
+
+/** The hooks and gates of the spec as rows of HOOK_HEADER, each with its latest result. */
+export function hookRows(c: Canary, now: Date): string[][] {
+  return (c.spec.analysis?.webhooks ?? []).map(w => {
     const type = webhookType(w)
     const last = (c.status?.checks ?? []).findLast(r => r.name === `${type}:${w.name}`)
     return [type, w.name, hookUrl(w), last ? `${last.verdict} ${since(last.time, now)} ago` : '-']
   })
-  return ['Hooks and gates', ...columns([['TYPE', 'NAME', 'URL', 'LAST'], ...rows], '  ')]
 }
 
-function events(list: readonly CoreV1Event[], now: Date): string[] {
-  const recent = list.slice(-EVENTS_SHOWN)
-  if (recent.length === 0) return ['Events      none']
-  const rows = recent.map(e => [
+function hooks(c: Canary, now: Date): string[] {
+  const rows = hookRows(c, now)
+  if (rows.length === 0) return ['Hooks       none']
+  return ['Hooks and gates', ...columns([[...HOOK_HEADER], ...rows], '  ')]
+}
+
+export const EVENT_HEADER = ['AGE', 'TYPE', 'REASON', 'MESSAGE'] as const
+
+/** The last EVENTS_SHOWN Events as rows of EVENT_HEADER. */
+export function eventRows(list: readonly CoreV1Event[], now: Date): string[][] {
+  return list.slice(-EVENTS_SHOWN).map(e => [
     `${since(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp, now)} ago`, e.type ?? '', e.reason ?? '',
     `${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`,
   ])
-  return [`Events (last ${recent.length})`, ...columns([['AGE', 'TYPE', 'REASON', 'MESSAGE'], ...rows], '  ')]
+}
+
+function events(list: readonly CoreV1Event[], now: Date): string[] {
+  const rows = eventRows(list, now)
+  if (rows.length === 0) return ['Events      none']
+  return [`Events (last ${rows.length})`, ...columns([[...EVENT_HEADER], ...rows], '  ')]
+}
+
+/** "podinfo-primary 2/2 ready", or "(not there)". */
+export function replicas(name: string, d: V1Deployment | undefined): string {
+  if (!d) return `${name} (not there)`
+  const want = d.spec?.replicas ?? 0
+  return `${name} ${d.status?.readyReplicas ?? 0}/${want} ready`
 }
 
 /** The whole view, ending with a newline. */
