@@ -37,7 +37,6 @@ export const ABORT: RequestKind = {
 }
 
 export const abortCommand: Subcommand = {
-  summary: 'roll a running release back now',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('abort', args, FLAGS, HELP)

@@ -110,19 +110,18 @@ namespaces and contexts.
 Exit codes: 0, 2 usage.
 `
 
-export function completionCommand(commands: () => readonly CommandInfo[]): Subcommand {
+export function completionCommand(commands: () => Promise<readonly CommandInfo[]>): Subcommand {
   return {
-    summary: 'print the shell completion script (bash, zsh, fish)',
-    run(args) {
+    async run(args) {
       const parsed = parseCommand('completion', args, {}, HELP)
-      if (!parsed) return Promise.resolve(EXIT.ok)
+      if (!parsed) return EXIT.ok
       const shell = parsed.positionals[0]
       if (parsed.positionals.length !== 1 || !(SHELLS as readonly string[]).includes(shell ?? '')) {
         throw new CliError(EXIT.usage, `takes one of ${SHELLS.join(', ')} (got ${parsed.positionals.join(' ') || 'none'}); see sluice completion --help`)
       }
       const scripts: Record<Shell, (c: readonly CommandInfo[]) => string> = { bash: bashScript, zsh: zshScript, fish: fishScript }
-      process.stdout.write(scripts[shell as Shell](commands()))
-      return Promise.resolve(EXIT.ok)
+      process.stdout.write(scripts[shell as Shell](await commands()))
+      return EXIT.ok
     },
   }
 }

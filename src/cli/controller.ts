@@ -60,7 +60,6 @@ export function controllerOptionsFrom(values: Values, kc: KubeConfig, logger: Lo
 }
 
 export const controllerCommand: Subcommand = {
-  summary: 'run the canary controller (leader-elected)',
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...CONTROLLER_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }

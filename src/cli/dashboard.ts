@@ -52,7 +52,6 @@ const untilStopped = (): Promise<void> => new Promise(resolve => {
 })
 
 export const dashboardCommand: Subcommand = {
-  summary: 'a live web dashboard of the releases, with the operator\'s buttons',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('dashboard', args, FLAGS, HELP)

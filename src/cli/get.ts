@@ -118,7 +118,6 @@ async function show(cluster: Cluster, name: string | undefined, all: boolean, fo
 }
 
 export const getCommand: Subcommand = {
-  summary: 'show releases: a table, or one in detail (-w to follow)',
   options: GET_FLAGS,
   async run(args) {
     const parsed = parseCommand('get', args, GET_FLAGS, HELP)

@@ -35,7 +35,6 @@ function outputOf(value: string | undefined): Output {
 }
 
 export const lintCommand: Subcommand = {
-  summary: 'check manifests offline with the webhook\'s validation (CI annotations with -o github)',
   options: FLAGS,
   run(args) {
     const parsed = parseCommand('lint', args, FLAGS, HELP)

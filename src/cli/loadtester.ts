@@ -87,7 +87,6 @@ export function loadTesterOptionsFrom(values: Values, kc: KubeConfig, logger: Lo
 }
 
 export const loadTesterCommand: Subcommand = {
-  summary: 'run the load tester: Flagger\'s hook and gate API, commands without a shell',
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...LOADTESTER_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }

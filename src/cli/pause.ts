@@ -24,7 +24,6 @@ paused), 2 usage, 3 no such Canary, 4 forbidden, 6 API server unreachable.
 `
 
 export const pauseCommand: Subcommand = {
-  summary: 'freeze a release where it stands (spec.suspend)',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('pause', args, FLAGS, HELP)

@@ -22,7 +22,6 @@ Exit codes: 0 every object admitted, 1 an object is refused (or unreadable), 2 u
 `
 
 export const planCommand: Subcommand = {
-  summary: 'show offline what sluice would do with manifests: verdict, steps, checks',
   options: OFFLINE_FLAGS,
   run(args) {
     const parsed = parseCommand('plan', args, OFFLINE_FLAGS, HELP)

@@ -96,7 +96,6 @@ async function checkAnalysis(c: Canary, full: boolean, yes: boolean): Promise<vo
 }
 
 export const promoteCommand: Subcommand = {
-  summary: 'promote a running release now (--full: whatever its checks say)',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('promote', args, FLAGS, HELP)

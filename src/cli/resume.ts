@@ -22,7 +22,6 @@ Exit codes: 0 resumed (or recorded, when the Canary does not show it within --wa
 `
 
 export const resumeCommand: Subcommand = {
-  summary: 'let a paused release go on',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('resume', args, FLAGS, HELP)

@@ -32,7 +32,6 @@ export const RETRY: RequestKind = {
 }
 
 export const retryCommand: Subcommand = {
-  summary: 'run a failed release again with the same template',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('retry', args, FLAGS, HELP)

@@ -17,7 +17,6 @@ Options:
 ${COMMON_FLAG_HELP}${WEBHOOK_FLAG_HELP}${CONTROLLER_FLAG_HELP}`
 
 export const serveCommand: Subcommand = {
-  summary: 'run the webhooks and the controller in one process (local runs)',
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...WEBHOOK_FLAGS, ...CONTROLLER_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }

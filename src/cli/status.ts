@@ -71,7 +71,6 @@ function waitForEnd(cluster: Cluster, canary: Canary, timeoutMs: number): Promis
 }
 
 export const statusCommand: Subcommand = {
-  summary: 'wait until a release ends; exit 0 on Succeeded, non-zero on Failed or timeout',
   options: FLAGS,
   async run(args) {
     const parsed = parseCommand('status', args, FLAGS, HELP)

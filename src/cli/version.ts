@@ -23,7 +23,6 @@ export function version(): string {
 }
 
 export const versionCommand: Subcommand = {
-  summary: 'print the version',
   options: FLAGS,
   run(args) {
     const parsed = parseCommand('version', args, FLAGS, HELP)

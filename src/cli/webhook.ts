@@ -111,7 +111,6 @@ export function newLogger(): Logger {
 }
 
 export const webhookCommand: Subcommand = {
-  summary: 'serve the admission webhooks (interception, validation, plan preview, guard, policy)',
   async run(args) {
     const { values } = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' }, ...WEBHOOK_FLAGS } })
     if (values.help) { process.stdout.write(HELP); return 0 }
