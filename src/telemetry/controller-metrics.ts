@@ -27,6 +27,8 @@ export interface ControllerMetrics {
   setQueueDepth(depth: number): void
   /** One pass of the reconciler over one work item; `ok: false` also counts an error. */
   observeReconcile(seconds: number, ok: boolean): void
+  /** `sluice_controller_leader`: 1 while this replica holds the Lease, 0 while it waits (the alert sums it). */
+  setLeading(leading: boolean): void
   /** Drops every series of a deleted Canary, so that label cardinality follows the live Canaries. */
   forget(name: string, namespace: string): void
 }
@@ -54,7 +56,7 @@ interface Tracked {
 }
 
 // Several components of `sluice serve` may share one registry; the defaults can be registered only once.
-function ensureDefaultMetrics(registry: Registry): void {
+export function ensureDefaultMetrics(registry: Registry): void {
   if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry })
 }
 
@@ -97,12 +99,15 @@ function createSeries(registry: Registry) {
       buckets: [...RECONCILE_BUCKETS], registers,
     }),
     reconcileErrors: new Counter({ name: 'sluice_reconcile_errors_total', help: 'Reconciles that ended in an error', registers }),
+    leader: new Gauge({ name: 'sluice_controller_leader', help: '1 while this replica holds the leader Lease and reconciles, 0 while it waits', registers }),
   }
 }
 
 export function createControllerMetrics(registry: Registry = new Registry()): ControllerMetrics {
   ensureDefaultMetrics(registry)
-  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, queueDepth, reconcile, reconcileErrors } = createSeries(registry)
+  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, queueDepth, reconcile, reconcileErrors, leader } = createSeries(registry)
+  // A waiting replica exports 0, not nothing: "no replica leads" is then a sum, not an absent series.
+  leader.set(0)
 
   // What exact-match removal needs to know about each Canary's series: prom-client removes by full label set.
   const tracked = new Map<string, Tracked>()
@@ -152,6 +157,9 @@ export function createControllerMetrics(registry: Registry = new Registry()): Co
     observeReconcile(seconds, ok) {
       reconcile.observe(seconds)
       if (!ok) reconcileErrors.inc()
+    },
+    setLeading(leading) {
+      leader.set(leading ? 1 : 0)
     },
     forget(name, namespace) {
       const labels = { name, namespace }

@@ -153,6 +153,17 @@ t.test('queue depth, reconcile duration and errors', async t => {
   t.same(Object.keys(pick(s, 'sluice_reconcile_duration_seconds_count')[0]?.labels ?? {}), [], 'no labels')
 })
 
+t.test('the leader gauge is 0 from the start, 1 while leading, 0 again once the Lease is lost', async t => {
+  const m = createControllerMetrics()
+  const leader = async () => pick(await scrape(m.registry), 'sluice_controller_leader')
+  t.same((await leader()).map(s => [s.labels, s.value]), [[{}, 0]], 'a waiting replica exports 0, with no labels (Prometheus adds instance)')
+  m.setLeading(true)
+  t.equal((await leader())[0]?.value, 1)
+  m.setLeading(false)
+  t.equal((await leader())[0]?.value, 0)
+  t.match(await m.registry.metrics(), /# TYPE sluice_controller_leader gauge/)
+})
+
 t.test('forget removes every series of the canary and only of that canary', async t => {
   const m = createControllerMetrics()
   for (const name of ['podinfo', 'web']) {
