@@ -59,12 +59,13 @@ t.test('the rule tests catch a broken rule: a failed canary alert that looks for
   t.match(r.out, /alertname: SluiceCanaryFailed/)
 })
 
-t.test('the API server accepts the ServiceMonitors, the PrometheusRule and the NetworkPolicies', async t => {
+t.test('the API server accepts the ServiceMonitors, the PrometheusRule, the NetworkPolicies and the annotated workloads', async t => {
   await installMonitoringCrds()
-  for (const file of ['servicemonitor.yaml', 'prometheusrule.yaml', 'networkpolicy.yaml']) {
+  // The workloads too: their metrics ports and scrape annotations changed with the monitoring.
+  for (const file of ['servicemonitor.yaml', 'prometheusrule.yaml', 'networkpolicy.yaml', 'service.yaml', 'deployment.yaml', 'loadtester.yaml']) {
     const r = await kubectl(['apply', '--dry-run=server', '-f', join(ROOT, 'manifests', file)])
     t.equal(r.code, 0, `${file}: ${r.stderr}`)
-    t.match(r.stdout, /created \(server dry run\)|configured \(server dry run\)/, file)
+    t.match(r.stdout, /(created|configured|unchanged) \(server dry run\)/, file)
   }
   // The schemas are enforced, so the acceptance above means something.
   const bad = readFileSync(join(ROOT, 'manifests', 'servicemonitor.yaml'), 'utf8').replace('{port: http-metrics, path: /metrics, interval: 30s}', '{port: http-metrics, path: /metrics, interval: soon}')
