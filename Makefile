@@ -85,8 +85,9 @@ clean: cluster-down
 	rm -rf .cache .tap
 
 .PHONY: manifests certs
-manifests: crds ## regenerate manifests/webhooks.yaml from src/admission/registration.ts (and the CRDs)
+manifests: crds ## regenerate manifests/webhooks.yaml from src/admission/registration.ts, prometheusrule.yaml from monitoring/alerts.rules.yaml (and the CRDs)
 	$(NODE) src/admission/manifests.ts
+	$(NODE) src/telemetry/prometheus-rule.ts
 
 certs: deps ## write local development certificates (CA, serving cert for localhost) into certs/
 	$(NODE) src/certs/dev-cli.ts certs

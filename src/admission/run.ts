@@ -4,6 +4,7 @@ import {
   AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Deployment, type V1Namespace,
 } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
+import { Registry } from 'prom-client'
 import { createCertificateManager, type CertificateManager } from '../certs/manager.ts'
 import { joinPemBundle } from '../certs/inspect.ts'
 import { servingNames } from '../certs/names.ts'
@@ -18,6 +19,9 @@ import { deploymentHandler } from './deployments.ts'
 import { guardHandler } from './guard.ts'
 import { RESOURCE_KINDS, resourcesHandler } from './resources.ts'
 import { CONFIGURATION_NAME, mutatingConfiguration, validatingConfiguration, type Endpoint, type RegistrationOptions } from './registration.ts'
+import { ensureDefaultMetrics } from '../telemetry/controller-metrics.ts'
+import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.ts'
+import { admissionMetrics, certificateMetrics } from './admission-metrics.ts'
 import { buildAdmissionServer, VALIDATE_RESOURCES_PATH, type AdmissionServer } from './server.ts'
 
 export interface WebhookOptions {
@@ -38,12 +42,17 @@ export interface WebhookOptions {
   readonly register: boolean
   readonly namespaceLabels?: Readonly<Record<string, string>>
   readonly secretName?: string
+  /** Where the admission and certificate metrics go (shared with the controller by `sluice serve`); a new registry when absent. */
+  readonly registry?: Registry
+  /** host:port of its own /metrics, /healthz, /readyz (plain HTTP, as the controller's); none when absent. */
+  readonly telemetry?: { host: string; port: number }
 }
 
 export interface RunningWebhook {
   readonly server: AdmissionServer
   readonly certs: CertificateManager
   readonly port: number
+  readonly telemetryPort?: number
   stop(): Promise<void>
 }
 
@@ -96,6 +105,9 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     onServingChange: serving => server.reloadCertificate(serving.certPem, serving.keyPem),
   })
   const set = await certs.sync()
+  const registry = o.registry ?? new Registry()
+  ensureDefaultMetrics(registry)
+  certificateMetrics(registry, () => certs.current(), rotation)
 
   const refs = {
     metricTemplate: (ns: string, name: string) => templates.get(name, ns) !== undefined,
@@ -105,6 +117,7 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   const server: AdmissionServer = buildAdmissionServer({
     tls: set.serving,
     logger: log,
+    metrics: admissionMetrics(registry),
     mutateDeployments: deploymentHandler({
       sluiceUsername: o.sluiceUsername,
       policies: () => policies.list(),
@@ -125,6 +138,9 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   await server.listen({ host: o.host, port: o.port })
   const port = (server.server.address() as { port: number }).port
   server.setCachesSynced(true)
+  const telemetry: TelemetryServer | undefined = o.telemetry && await startTelemetryServer({
+    host: o.telemetry.host, port: o.telemetry.port, registry, logger: log, ready: () => true,
+  })
 
   const registrar = keepRegistered(o, admissionApi, certs, policies, log)
   await registrar.registered()
@@ -133,11 +149,13 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
 
   return {
     server, certs, port,
+    ...(telemetry && { telemetryPort: telemetry.port }),
     async stop() {
       registrar.stop()
       certs.stop()
       for (const i of informers) i.stop()
       await server.close()
+      await telemetry?.close()
     },
   }
 }

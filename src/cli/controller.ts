@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { runController, type ControllerOptions } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
-import { applyDefaultProvider, durationMs, hostPort, str, type Values } from './flags.ts'
+import { applyDefaultProvider, durationMs, str, telemetryAddress, type Values } from './flags.ts'
 import type { Subcommand } from './subcommand.ts'
 import { COMMON_FLAG_HELP, newLogger, untilSignal } from './webhook.ts'
 
@@ -33,10 +33,6 @@ promotes or rolls back. One replica acts at a time (a Lease); the others keep wa
 
 Options:
 ${COMMON_FLAG_HELP}${CONTROLLER_FLAG_HELP}`
-
-function telemetryAddress(text: string): { host: string; port: number } | undefined {
-  return text === 'off' ? undefined : hostPort('telemetry-listen', text, 'HOST:PORT or off')
-}
 
 export function controllerOptionsFrom(values: Values, kc: KubeConfig, logger: Logger): ControllerOptions {
   const concurrency = Number(str(values, 'concurrency') ?? '16')

@@ -28,6 +28,11 @@ export function hostPort(flag: string, text: string, expected = 'HOST:PORT'): { 
   return { host: text.slice(0, i), port }
 }
 
+/** `--telemetry-listen`: HOST:PORT, or "off" for no telemetry server. */
+export function telemetryAddress(text: string): { host: string; port: number } | undefined {
+  return text === 'off' ? undefined : hostPort('telemetry-listen', text, 'HOST:PORT or off')
+}
+
 /** The router of Canaries without spec.provider (Flagger's -mesh-provider); refused at start if sluice has no router for it. */
 export function defaultProvider(value: string | undefined): Provider {
   if (value === undefined) return 'kubernetes'

@@ -1,5 +1,6 @@
 // `sluice serve`: the webhook and the controller in one process, for local runs.
 import { parseArgs } from 'node:util'
+import { Registry } from 'prom-client'
 import { runWebhook } from '../admission/run.ts'
 import { runController } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
@@ -24,8 +25,10 @@ export const serveCommand: Subcommand = {
     applyDefaultProvider(values)
     const logger = newLogger()
     const kc = loadKubeConfig(values.kubeconfig ? { path: values.kubeconfig } : {})
-    const webhook = await runWebhook(webhookOptionsFrom(values, kc, logger.child({ component: 'webhook' })))
-    const controller = await runController(controllerOptionsFrom(values, kc, logger.child({ component: 'controller' })))
+    // One registry: the controller's telemetry port serves the webhook's metrics too.
+    const registry = new Registry()
+    const webhook = await runWebhook({ ...webhookOptionsFrom(values, kc, logger.child({ component: 'webhook' })), registry })
+    const controller = await runController({ ...controllerOptionsFrom(values, kc, logger.child({ component: 'controller' })), registry })
     await untilSignal(logger, async () => { await controller.stop(); await webhook.stop() })
     return 0
   },

@@ -5,7 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import { runWebhook, type WebhookOptions } from '../admission/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
 import { DEFAULT_ROTATION_POLICY, type RotationPolicy } from '../certs/rotation.ts'
-import { applyDefaultProvider, durationMs, hostPort, list, str, type Values } from './flags.ts'
+import { applyDefaultProvider, durationMs, hostPort, list, str, telemetryAddress, type Values } from './flags.ts'
 import type { Subcommand } from './subcommand.ts'
 
 /** The webhook's option lines, shared with `sluice serve` (--kubeconfig and --namespace are the common ones). */
@@ -40,7 +40,9 @@ Serves the admission webhooks (Deployment interception, guard) over HTTPS and ke
 and configurations current.
 
 Options:
-${COMMON_FLAG_HELP}${WEBHOOK_FLAG_HELP}`
+${COMMON_FLAG_HELP}${WEBHOOK_FLAG_HELP}\
+  --telemetry-listen H:P   /metrics, /healthz, /readyz over plain HTTP, e.g. 0.0.0.0:8081 (default off)
+`
 
 function duration(flag: string, value: string | undefined, fallbackSeconds: number): number {
   return durationMs(flag, value, fallbackSeconds * 1000) / 1000
@@ -62,7 +64,7 @@ export const WEBHOOK_FLAGS = {
   'ca-lifetime': { type: 'string' }, 'cert-lifetime': { type: 'string' }, 'ca-renew-before': { type: 'string' },
   'cert-renew-before': { type: 'string' }, 'cert-overlap': { type: 'string' }, 'cert-check-interval': { type: 'string' },
   'min-interval': { type: 'string' }, 'sluice-user': { type: 'string' }, 'no-register': { type: 'boolean' },
-  'scope-label': { type: 'string', multiple: true },
+  'scope-label': { type: 'string', multiple: true }, 'telemetry-listen': { type: 'string' },
 } as const
 
 
@@ -117,7 +119,9 @@ export const webhookCommand: Subcommand = {
     applyDefaultProvider(values)
     const logger = newLogger()
     const kc = loadKubeConfig(values.kubeconfig ? { path: values.kubeconfig } : {})
-    const running = await runWebhook(webhookOptionsFrom(values, kc, logger))
+    // Off unless asked: `sluice serve` has the controller's port, and the manifests name this one.
+    const telemetry = telemetryAddress(str(values, 'telemetry-listen') ?? 'off')
+    const running = await runWebhook({ ...webhookOptionsFrom(values, kc, logger), ...(telemetry && { telemetry }) })
     await untilSignal(logger, () => running.stop())
     return 0
   },

@@ -17,7 +17,8 @@ export interface Recorder {
 
 /** The parts of the telemetry the reconcile feeds. */
 export interface Telemetry {
-  observePhase(name: string, namespace: string, phase: CanaryPhase): void
+  /** `deadlineAtMs`: when a running analysis is past its progress deadline (last progress + progressDeadlineSeconds). */
+  observePhase(name: string, namespace: string, phase: CanaryPhase, deadlineAtMs?: number): void
   observeWeights(namespace: string, primary: string, canary: string, primaryWeight: number, canaryWeight: number): void
   observeMetric(name: string, namespace: string, metric: string, value: number): void
   runFinished(name: string, namespace: string, outcome: 'succeeded' | 'failed', seconds: number): void

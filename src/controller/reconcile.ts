@@ -10,6 +10,8 @@ import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
 import { decideOnLatest } from '../kube/precondition.ts'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { Canary, CanaryStatus, HookType } from '../api/types.ts'
+import { DEFAULTS } from '../api/defaults.ts'
+import { lastProgressMs } from './machine/status.ts'
 import type { Caches } from './caches.ts'
 import type { CheckOutcome, MetricOutcome } from './machine/types.ts'
 import { advanceWithChecks } from './machine/tick.ts'
@@ -77,7 +79,9 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   function observeRun(key: string, c: Canary, before: CanaryStatus, after: CanaryStatus): void {
     const name = c.metadata.name ?? ''
     const namespace = c.metadata.namespace ?? ''
-    if (after.phase) d.telemetry.observePhase(name, namespace, after.phase)
+    const progress = lastProgressMs(after)
+    const deadlineAt = progress === undefined ? undefined : progress + (c.spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds) * 1000
+    if (after.phase) d.telemetry.observePhase(name, namespace, after.phase, deadlineAt)
     const transition = runTransition(before.phase, after.phase)
     if (transition === 'start') runStarts.set(key, d.now().getTime())
     if (transition !== 'succeeded' && transition !== 'failed') return

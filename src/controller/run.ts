@@ -4,6 +4,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
 import { createDeployer } from '../deployer/deployer.ts'
 import { describeError } from '../kube/errors.ts'
 import { applyClient } from '../kube/apply.ts'
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   readonly identity?: string
   /** host:port of /metrics, /healthz, /readyz; undefined: no telemetry server. */
   readonly telemetry?: { host: string; port: number }
+  /** Where the metrics are registered (shared with the webhook by `sluice serve`); a new registry when absent. */
+  readonly registry?: Registry
   /** Called when leadership is lost; the default exits the process at once. */
   readonly onLostLeadership?: () => void
 }
@@ -48,7 +51,7 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
   const log = o.logger
   const caches = createCaches(o.kc, log, o.watchNamespace)
   const kube = applyClient(o.kc)
-  const metrics = createControllerMetrics()
+  const metrics = createControllerMetrics(o.registry)
   const events = createEventRecorder({ kc: o.kc, logger: log })
   const recorder: Recorder = events
   const core = o.kc.makeApiClient(CoreV1Api)
@@ -94,6 +97,7 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
       onDepth: n => { metrics.setQueueDepth(n) },
     })
     for (const key of allKeys(caches)) queue.add(key)
+    metrics.setLeading(true)
     log.info('leading: reconciling')
   }
 
@@ -107,6 +111,7 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
     onStoppedLeading: () => {
       // Another replica may already act: stop at once, do not finish the queue.
       log.error({ identity }, 'leadership lost; stopping')
+      metrics.setLeading(false)
       void queue?.stop()
       queue = undefined
       ;(o.onLostLeadership ?? (() => process.exit(1)))()

@@ -9,8 +9,11 @@ export type RunOutcome = 'succeeded' | 'failed'
 export interface ControllerMetrics {
   /** Sluice's own registry (never prom-client's global one), with the process and Node.js defaults. */
   readonly registry: Registry
-  /** Sets `sluice_canary_status` (see {@link canaryStatusValue}) and moves `sluice_canary_phase` to `phase`. */
-  observePhase(name: string, namespace: string, phase: CanaryPhase): void
+  /**
+   * Sets `sluice_canary_status` (see {@link canaryStatusValue}) and moves `sluice_canary_phase` to `phase`.
+   * In a running phase ({@link DEADLINE_PHASES}) with `deadlineAtMs`, also `sluice_canary_progress_deadline_timestamp_seconds`.
+   */
+  observePhase(name: string, namespace: string, phase: CanaryPhase, deadlineAtMs?: number): void
   /**
    * Sets `sluice_canary_weight` for the primary and the canary workloads. `canary` names the Canary that
    * owns them, so that forget() can drop them; it defaults to the canary workload's name, which is the
@@ -27,6 +30,8 @@ export interface ControllerMetrics {
   setQueueDepth(depth: number): void
   /** One pass of the reconciler over one work item; `ok: false` also counts an error. */
   observeReconcile(seconds: number, ok: boolean): void
+  /** `sluice_controller_leader`: 1 while this replica holds the Lease, 0 while it waits (the alert sums it). */
+  setLeading(leading: boolean): void
   /** Drops every series of a deleted Canary, so that label cardinality follows the live Canaries. */
   forget(name: string, namespace: string): void
 }
@@ -42,6 +47,12 @@ export function canaryStatusValue(phase: CanaryPhase): 0 | 1 | 2 {
   return 1
 }
 
+/**
+ * The phases in which the controller moves a release forward by itself, so that no progress past the deadline
+ * means a stuck release (a Waiting phase waits for a person, on purpose).
+ */
+export const DEADLINE_PHASES: readonly CanaryPhase[] = ['Progressing', 'Promoting', 'Finalising']
+
 // 1 ms to 10 s: a reconcile is mostly cache reads and a few API writes; the tail is API-server latency.
 export const RECONCILE_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 // A run lasts from seconds (skipAnalysis) to hours (many steps, a long interval, waiting for approval).
@@ -54,7 +65,7 @@ interface Tracked {
 }
 
 // Several components of `sluice serve` may share one registry; the defaults can be registered only once.
-function ensureDefaultMetrics(registry: Registry): void {
+export function ensureDefaultMetrics(registry: Registry): void {
   if (registry.getSingleMetric('process_resident_memory_bytes') === undefined) collectDefaultMetrics({ register: registry })
 }
 
@@ -90,6 +101,11 @@ function createSeries(registry: Registry) {
     }),
     successes: new Counter({ name: 'sluice_canary_successes_total', help: 'Canary runs that ended Succeeded', labelNames: perCanary, registers }),
     failures: new Counter({ name: 'sluice_canary_failures_total', help: 'Canary runs that ended Failed (rolled back)', labelNames: perCanary, registers }),
+    deadline: new Gauge({
+      name: 'sluice_canary_progress_deadline_timestamp_seconds',
+      help: 'While a release runs (Progressing, Promoting, Finalising): its last progress plus progressDeadlineSeconds (Unix seconds)',
+      labelNames: perCanary, registers,
+    }),
     queueDepth: new Gauge({ name: 'sluice_workqueue_depth', help: 'Canaries waiting in the work queue', registers }),
     reconcile: new Histogram({
       name: 'sluice_reconcile_duration_seconds',
@@ -97,12 +113,15 @@ function createSeries(registry: Registry) {
       buckets: [...RECONCILE_BUCKETS], registers,
     }),
     reconcileErrors: new Counter({ name: 'sluice_reconcile_errors_total', help: 'Reconciles that ended in an error', registers }),
+    leader: new Gauge({ name: 'sluice_controller_leader', help: '1 while this replica holds the leader Lease and reconciles, 0 while it waits', registers }),
   }
 }
 
 export function createControllerMetrics(registry: Registry = new Registry()): ControllerMetrics {
   ensureDefaultMetrics(registry)
-  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, queueDepth, reconcile, reconcileErrors } = createSeries(registry)
+  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, deadline, queueDepth, reconcile, reconcileErrors, leader } = createSeries(registry)
+  // A waiting replica exports 0, not nothing: "no replica leads" is then a sum, not an absent series.
+  leader.set(0)
 
   // What exact-match removal needs to know about each Canary's series: prom-client removes by full label set.
   const tracked = new Map<string, Tracked>()
@@ -123,10 +142,12 @@ export function createControllerMetrics(registry: Registry = new Registry()): Co
 
   return {
     registry,
-    observePhase(name, namespace, phase) {
+    observePhase(name, namespace, phase, deadlineAtMs) {
       status.set({ name, namespace }, canaryStatusValue(phase))
       for (const other of PHASES) if (other !== phase) phaseGauge.remove({ name, namespace, phase: other })
       phaseGauge.set({ name, namespace, phase }, 1)
+      if (deadlineAtMs !== undefined && DEADLINE_PHASES.includes(phase)) deadline.set({ name, namespace }, deadlineAtMs / 1000)
+      else deadline.remove({ name, namespace })
     },
     observeWeights(namespace, primaryWorkload, canaryWorkload, primaryWeight, canaryWeight, canary = canaryWorkload) {
       const entry = trackOf(canary, namespace)
@@ -153,9 +174,13 @@ export function createControllerMetrics(registry: Registry = new Registry()): Co
       reconcile.observe(seconds)
       if (!ok) reconcileErrors.inc()
     },
+    setLeading(leading) {
+      leader.set(leading ? 1 : 0)
+    },
     forget(name, namespace) {
       const labels = { name, namespace }
       status.remove(labels)
+      deadline.remove(labels)
       for (const phase of PHASES) phaseGauge.remove({ ...labels, phase })
       duration.remove(labels)
       successes.remove(labels)

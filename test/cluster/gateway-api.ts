@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { goModuleDir } from './go-module.ts'
 
 const run = promisify(execFile)
 
@@ -10,18 +11,9 @@ const run = promisify(execFile)
 export const GATEWAY_API_VERSION = process.env.SLUICE_GATEWAY_API_VERSION ?? 'v1.6.3'
 const CRDS = ['gatewayclasses', 'gateways', 'httproutes'] as const
 
-async function moduleDir(version: string): Promise<string> {
-  // Outside any module, so the download depends on nothing in the working directory.
-  const { stdout } = await run('go', ['mod', 'download', '-json', `sigs.k8s.io/gateway-api@${version}`],
-    { cwd: '/', maxBuffer: 16 << 20 })
-  const info = JSON.parse(stdout) as { Dir?: string; Error?: string }
-  if (info.Error || !info.Dir) throw new Error(`go mod download sigs.k8s.io/gateway-api@${version}: ${info.Error ?? 'no Dir in the answer'}`)
-  return info.Dir
-}
-
 /** Applies (server-side, idempotent) the GatewayClass, Gateway and HTTPRoute CRDs and waits until they are Established. */
 export async function installGatewayApiCrds(kubeconfigPath: string, version = GATEWAY_API_VERSION): Promise<void> {
-  const dir = await moduleDir(version)
+  const dir = await goModuleDir('sigs.k8s.io/gateway-api', version)
   const files = CRDS.map(c => join(dir, 'config/crd/standard', `gateway.networking.k8s.io_${c}.yaml`))
   const kubectl = join(process.env.SLUICE_K8S_BIN_DIR ?? '', 'kubectl')
   const args = (rest: string[]): string[] => ['--kubeconfig', kubeconfigPath, ...rest, ...files.flatMap(f => ['-f', f])]

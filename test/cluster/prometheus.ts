@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { freePort, httpsGet, waitFor } from './process.ts'
 
 const TETHER = join(import.meta.dirname, 'tether.ts')
@@ -29,6 +29,13 @@ process.on('exit', () => { for (const c of running) c.kill('SIGTERM') })
 
 export function prometheusBinary(): string {
   return process.env.SLUICE_PROMETHEUS ?? 'prometheus'
+}
+
+/** promtool, from the same installation as prometheusBinary() (Debian's prometheus package ships both). */
+export function promtoolBinary(): string {
+  if (process.env.SLUICE_PROMTOOL) return process.env.SLUICE_PROMTOOL
+  const prometheus = prometheusBinary()
+  return prometheus.includes('/') ? join(dirname(prometheus), 'promtool') : 'promtool'
 }
 
 /** Writes the configuration into `dir` (data goes to `dir`/data) and returns Prometheus' arguments. */

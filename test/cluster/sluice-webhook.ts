@@ -12,6 +12,8 @@ const root = resolve(import.meta.dirname, '../..')
 
 export interface SluiceWebhook {
   readonly url: string
+  /** `sluice webhook`'s plain-HTTP telemetry (/metrics); `serve` has the controller's, set by its caller. */
+  readonly metricsUrl?: string
   readonly log: string
   readonly child: ChildProcess
   stop(): Promise<void>
@@ -44,11 +46,13 @@ export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: 
   await precreateConfigurations(state)
   const port = await freePort()
   const url = `https://127.0.0.1:${port}`
+  const telemetryPort = command === 'webhook' ? await freePort() : undefined
+  const telemetry = telemetryPort === undefined ? [] : [`--telemetry-listen=127.0.0.1:${telemetryPort}`]
   const log = join(state.dir, 'logs', 'sluice-webhook.log')
   const fd = openSync(log, 'a')
   const child = spawn(process.execPath, [join(root, 'bin/sluice.ts'), command,
     `--kubeconfig=${sluiceKubeconfig}`, `--listen=127.0.0.1:${port}`, `--url=${url}`,
-    '--cert-ip=127.0.0.1', '--cert-dns=localhost', ...extraArgs], { stdio: ['ignore', fd, fd], detached, env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
+    '--cert-ip=127.0.0.1', '--cert-dns=localhost', ...telemetry, ...extraArgs], { stdio: ['ignore', fd, fd], detached, env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
   closeSync(fd)
   if (detached) {
     child.unref()
@@ -75,7 +79,7 @@ export async function startSluiceWebhook(state: ClusterState, sluiceKubeconfig: 
     await stop()
     throw e
   }
-  return { url, log, child, stop }
+  return { url, log, child, stop, ...(telemetryPort !== undefined && { metricsUrl: `http://127.0.0.1:${telemetryPort}/metrics` }) }
 }
 
 /** Stops a webhook started with `detached` (make down). */

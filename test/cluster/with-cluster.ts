@@ -37,6 +37,7 @@ async function run(): Promise<number> {
     const env = {
       ...process.env, KUBECONFIG: state.kubeconfig, SLUICE_CLUSTER_DIR: dir,
       SLUICE_KUBECONFIG: sluice.kubeconfig, SLUICE_USERNAME: sluice.username, SLUICE_WEBHOOK_URL: webhook.url,
+      ...(webhook.metricsUrl !== undefined && { SLUICE_WEBHOOK_METRICS_URL: webhook.metricsUrl }),
       PATH: `${binDir}:${process.env.PATH ?? ''}`, NO_PROXY: '127.0.0.1,localhost',
     }
     child = spawn(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env })

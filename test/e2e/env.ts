@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node'
 import type { Canary } from '../../src/api/types.ts'
-import { startPrometheus, type RunningPrometheus } from '../cluster/prometheus.ts'
+import { startPrometheus, type RunningPrometheus, type ScrapeConfig } from '../cluster/prometheus.ts'
 import { freePort } from '../cluster/process.ts'
 import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../helpers/kube.ts'
 import { tetheredSluice } from '../helpers/tethered.ts'
@@ -23,10 +23,10 @@ export interface Shared {
   stop(): Promise<void>
 }
 
-/** Simulator and Prometheus for a test file; stop them in t.teardown. */
-export async function sharedEnvironment(): Promise<Shared> {
+/** Simulator and Prometheus for a test file (scraping `extraScrapes` too, e.g. sluice's own metrics); stop them in t.teardown. */
+export async function sharedEnvironment(extraScrapes: readonly ScrapeConfig[] = []): Promise<Shared> {
   const sim = await startSimulator({ kubeConfig: admin })
-  const prometheus = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(sim.url).host] }] }])
+  const prometheus = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(sim.url).host] }] }, ...extraScrapes])
   return {
     prometheus,
     simulatorUrl: sim.url,
@@ -51,12 +51,14 @@ export interface ControllerOptions {
   readonly extraArgs?: readonly string[]
   /** Extra environment of the controller process, e.g. Node's proxy variables. */
   readonly env?: Readonly<Record<string, string>>
+  /** The port of its /metrics, chosen before (for a Prometheus started before the controller); a free one when absent. */
+  readonly telemetryPort?: number
 }
 
 /** A `sluice controller` for namespace `ns`, stopped (SIGTERM) when the test ends. */
 export async function startController(t: TestLike, ns: string, o: ControllerOptions = {}): Promise<ControllerProcess> {
   const log = join(process.env.SLUICE_CLUSTER_DIR ?? '/tmp', 'logs', `controller-${ns}.log`)
-  const telemetryPort = await freePort()
+  const telemetryPort = o.telemetryPort ?? await freePort()
   // client-go's lease of 15 s: with a shorter one a renewal held up on a loaded machine loses the lease, and
   // the controller then stops, as it must, in the middle of the test's release.
   const args = [

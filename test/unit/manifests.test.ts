@@ -7,6 +7,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import { INSTALL_REGISTRATION, renderWebhooks, WEBHOOKS_FILE } from '../../src/admission/manifests.ts'
+import { PROMETHEUS_RULE_FILE, renderPrometheusRule, RULES_FILE } from '../../src/telemetry/prometheus-rule.ts'
 
 const DIR = fileURLToPath(new URL('../../manifests/', import.meta.url))
 
@@ -58,11 +59,23 @@ t.test('every YAML file parses, and every object has apiVersion, kind and metada
   }
 })
 
+// Applied on their own: the first two need the Prometheus Operator's CRDs, the NetworkPolicy selectors
+// that depend on the cluster. A kustomization listing them would fail, or cut the webhook off, on many clusters.
+// optional/ holds what a feature that is off by default needs (the in-cluster dashboard's identity).
+const OPTIONAL = ['networkpolicy.yaml', 'prometheusrule.yaml', 'servicemonitor.yaml']
+
 t.test('the kustomization lists every manifest but the optional ones, and nothing that is missing', async t => {
   const kustomization = only('Kustomization') as { resources?: string[] }
   const listed = [...(kustomization.resources ?? [])].sort()
-  // optional/: applied by hand for a feature that is off by default (the in-cluster dashboard's identity).
-  t.same(listed, FILES.filter(f => f !== 'kustomization.yaml' && !f.startsWith('optional/')).sort())
+  t.ok(OPTIONAL.every(f => FILES.includes(f)), 'the optional files exist')
+  t.same(listed, FILES.filter(f => f !== 'kustomization.yaml' && !OPTIONAL.includes(f) && !f.startsWith('optional/')).sort())
+})
+
+t.test('manifests/prometheusrule.yaml equals the generator\'s output from monitoring/alerts.rules.yaml (run make manifests)', async t => {
+  t.equal(readFileSync(PROMETHEUS_RULE_FILE, 'utf8'), renderPrometheusRule())
+  const rule = only('PrometheusRule', 'prometheusrule.yaml') as K8sObject & { spec: { groups: unknown } }
+  t.same(rule.spec.groups, (parseAllDocuments(readFileSync(RULES_FILE, 'utf8'))[0]?.toJS() as { groups: unknown }).groups, 'the same groups')
+  t.equal(rule.apiVersion, 'monitoring.coreos.com/v1')
 })
 
 interface Container {
@@ -103,7 +116,7 @@ t.test('the sluice Deployment runs the webhook and the controller side by side',
   t.equal(deployment.spec.replicas, 2)
   t.ok(matches(deployment.spec.selector.matchLabels, template.metadata.labels), 'its selector selects its pods')
   t.same(template.spec.containers.map(c => c.name), ['webhook', 'controller'])
-  t.same(container('webhook').args, ['webhook', '--listen=0.0.0.0:9443'])
+  t.same(container('webhook').args, ['webhook', '--listen=0.0.0.0:9443', '--telemetry-listen=0.0.0.0:8081'])
   t.same(container('controller').args?.slice(0, 2), ['controller', '--identity=$(POD_NAME)'], 'the Lease names the pod')
   t.ok(container('controller').args?.some(a => a.startsWith('--metrics-server=')), 'a metrics server is configured')
   const spread = template.spec.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm
@@ -196,4 +209,53 @@ t.test('the load tester has its own identity, RBAC on its one ConfigMap only, an
   t.ok(matches(service.spec.selector, ltPod.metadata.labels))
   t.equal(service.spec.ports[0]?.port, 80, 'port 80, as flagger-loadtester')
   t.equal(portNumber(ltContainer, service.spec.ports[0]?.targetPort), 8080)
+})
+
+interface PolicyPeer { ipBlock?: { cidr: string }; namespaceSelector?: { matchLabels: Record<string, string> }; podSelector?: { matchLabels: Record<string, string> } }
+interface PolicyRule { ports: { port: number; protocol: string }[]; from: PolicyPeer[] }
+type Policy = K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: PolicyRule[] } }
+
+t.test('scraping: the annotations, the Service and the ServiceMonitors name the metrics ports the containers serve', async t => {
+  const service = only('Service', 'service.yaml') as K8sObject & { metadata: { annotations?: Record<string, string> }; spec: { ports: { name: string; port: number; targetPort: string }[] } }
+  const annotations = (deployment.spec.template.metadata as { annotations?: Record<string, string> }).annotations
+  t.same(annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' }, 'the pods name the controller\'s port')
+  t.equal(portNumber(container('controller'), 'http-metrics'), 8080)
+  t.same(service.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8081', 'prometheus.io/path': '/metrics' }, 'the Service names the webhook\'s')
+  t.equal(portNumber(container('webhook'), 'webhook-metrics'), 8081)
+  t.ok(container('webhook').args?.includes('--telemetry-listen=0.0.0.0:8081'), 'the webhook serves its metrics there')
+  const ltAnnotations = (ltPod.metadata as { annotations?: Record<string, string> }).annotations
+  t.equal(ltAnnotations?.['prometheus.io/port'], String(portNumber(ltContainer, 'http')), 'the load tester\'s pods name its port')
+
+  const monitors = ALL.filter(e => e.file === 'servicemonitor.yaml').map(e => e.object as K8sObject & {
+    spec: { selector: { matchLabels: Record<string, string> }; namespaceSelector: { matchNames: string[] }; endpoints: { port: string; path: string }[] }
+  })
+  t.same(monitors.map(m => [m.apiVersion, m.kind]), [['monitoring.coreos.com/v1', 'ServiceMonitor'], ['monitoring.coreos.com/v1', 'ServiceMonitor']])
+  const services = ALL.filter(e => e.object.kind === 'Service').map(e => e.object as K8sObject & { spec: { ports: { name: string }[] } })
+  for (const m of monitors) {
+    const selected = services.filter(s => matches(m.spec.selector.matchLabels, s.metadata?.labels ?? {}))
+    t.equal(selected.length, 1, `${String(m.metadata?.name)} selects one Service`)
+    t.same(m.spec.namespaceSelector.matchNames, [selected[0]?.metadata?.namespace])
+    for (const e of m.spec.endpoints) {
+      t.ok(selected[0]?.spec.ports.some(p => p.name === e.port), `${String(m.metadata?.name)}: port ${e.port} is one of the Service's`)
+      t.equal(e.path, '/metrics')
+    }
+  }
+  t.same(monitors[0]?.spec.endpoints.map(e => e.port).sort(), ['http-metrics', 'webhook-metrics'], 'both of sluice\'s metrics ports')
+})
+
+t.test('the NetworkPolicies: the webhook port from the API server, metrics from Prometheus, the load tester from sluice', async t => {
+  const policies = ALL.filter(e => e.file === 'networkpolicy.yaml').map(e => e.object as Policy)
+  const sluice = policies.find(p => matches(p.spec.podSelector.matchLabels, template.metadata.labels))
+  const lt = policies.find(p => matches(p.spec.podSelector.matchLabels, ltPod.metadata.labels))
+  if (!sluice || !lt) throw new Error('a policy for sluice\'s pods and one for the load tester\'s')
+  for (const p of [sluice, lt]) t.same(p.spec.policyTypes, ['Ingress'], `${String(p.metadata?.name)}: ingress only`)
+  const ports = (r: PolicyRule) => r.ports.map(p => p.port).sort()
+  t.same(sluice.spec.ingress.map(ports), [[9443], [8080, 8081]], 'the webhook port, then the two metrics ports, and nothing else')
+  t.same(ports(sluice.spec.ingress[0]!), [portNumber(container('webhook'), 'https')])
+  t.same(ports(sluice.spec.ingress[1]!), [portNumber(container('controller'), 'http-metrics'), portNumber(container('webhook'), 'webhook-metrics')])
+  t.ok(sluice.spec.ingress[0]!.from.some(f => f.ipBlock?.cidr), 'the API server as an ipBlock (self-managed control planes, EKS)')
+  t.ok(sluice.spec.ingress[0]!.from.some(f => f.podSelector?.matchLabels['k8s-app'] === 'konnectivity-agent'), 'or through Konnectivity')
+  for (const f of sluice.spec.ingress[1]!.from) t.ok(f.namespaceSelector && f.podSelector, 'Prometheus by namespace and pod, never by namespace alone')
+  t.same(ports(lt.spec.ingress[0]!), [portNumber(ltContainer, 'http')])
+  t.ok(lt.spec.ingress[0]!.from.some(f => f.podSelector && !f.namespaceSelector && matches(f.podSelector.matchLabels, template.metadata.labels)), 'sluice\'s pods (its hooks) may call the load tester')
 })

@@ -153,6 +153,38 @@ t.test('queue depth, reconcile duration and errors', async t => {
   t.same(Object.keys(pick(s, 'sluice_reconcile_duration_seconds_count')[0]?.labels ?? {}), [], 'no labels')
 })
 
+t.test('the progress deadline is exported while the release runs, and dropped once it waits or ends', async t => {
+  const m = createControllerMetrics()
+  const deadline = async (name = 'podinfo') => pick(await scrape(m.registry), 'sluice_canary_progress_deadline_timestamp_seconds', { name }).map(s => s.value)
+  m.observePhase('podinfo', 'test', 'Progressing', 1_700_000_600_000)
+  m.observePhase('web', 'test', 'Progressing', 1_700_000_900_000)
+  t.same(await deadline(), [1_700_000_600], 'in Unix seconds')
+  m.observePhase('podinfo', 'test', 'Promoting', 1_700_001_000_000)
+  t.same(await deadline(), [1_700_001_000], 'moved by the next progress')
+  m.observePhase('podinfo', 'test', 'Promoting')
+  t.same(await deadline(), [], 'no deadline known: no series')
+  m.observePhase('podinfo', 'test', 'Finalising', 1_700_001_100_000)
+  m.observePhase('podinfo', 'test', 'WaitingPromotion', 1_700_001_200_000)
+  t.same(await deadline(), [], 'a release waiting for a person is not stuck')
+  m.observePhase('podinfo', 'test', 'Progressing', 1_700_001_300_000)
+  m.observePhase('podinfo', 'test', 'Succeeded', 1_700_001_400_000)
+  t.same(await deadline(), [], 'a finished release has no deadline')
+  t.same(await deadline('web'), [1_700_000_900], 'the other canary keeps its own')
+  m.forget('web', 'test')
+  t.same(await deadline('web'), [], 'forgotten with its canary')
+})
+
+t.test('the leader gauge is 0 from the start, 1 while leading, 0 again once the Lease is lost', async t => {
+  const m = createControllerMetrics()
+  const leader = async () => pick(await scrape(m.registry), 'sluice_controller_leader')
+  t.same((await leader()).map(s => [s.labels, s.value]), [[{}, 0]], 'a waiting replica exports 0, with no labels (Prometheus adds instance)')
+  m.setLeading(true)
+  t.equal((await leader())[0]?.value, 1)
+  m.setLeading(false)
+  t.equal((await leader())[0]?.value, 0)
+  t.match(await m.registry.metrics(), /# TYPE sluice_controller_leader gauge/)
+})
+
 t.test('forget removes every series of the canary and only of that canary', async t => {
   const m = createControllerMetrics()
   for (const name of ['podinfo', 'web']) {
