@@ -13,7 +13,7 @@ export NO_PROXY := 127.0.0.1,localhost
 NODE := $(CURDIR)/node_modules/.bin/node
 CLUSTER_DIR := .cache/cluster
 
-.PHONY: help deps bins prometheus hey chromium buildah image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
+.PHONY: help deps bins prometheus hey chromium buildah podman image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -42,7 +42,11 @@ chromium: ## install Debian's chromium, the browser of the dashboard's tests, wh
 buildah: ## install Debian's buildah, which `make image` builds the Containerfile with, when it is missing (needs root)
 	@bash test/cluster/ensure-deb.sh buildah buildah
 
-tools: deps bins prometheus hey chromium buildah
+podman: ## install Debian's podman and runc, which the image test runs the image with, when they are missing (needs root)
+	@bash test/cluster/ensure-deb.sh podman podman
+	@bash test/cluster/ensure-deb.sh runc runc
+
+tools: deps bins prometheus hey chromium buildah podman
 
 lint: deps ## eslint with type information
 	eslint .
