@@ -94,6 +94,7 @@ clean: cluster-down
 # The image, built here from the Containerfile without a daemon and without pulling a base image: image/rootfs.sh
 # assembles the root filesystem from this machine (the project's Node, its libraries, production node_modules)
 # and stands in for the Containerfile's `rootfs` stage. buildah's storage is private to the build and removed.
+# Created time and file times are the last commit's: the same commit builds the same image (same digest).
 IMAGE_DIR := .cache/image
 IMAGE_NAME = localhost/sluice:$(shell $(NODE) -p 'require("./package.json").version' 2>/dev/null)
 BUILDAH := buildah --root $(CURDIR)/$(IMAGE_DIR)/storage --runroot $(CURDIR)/$(IMAGE_DIR)/run --storage-driver vfs
@@ -101,7 +102,7 @@ BUILDAH := buildah --root $(CURDIR)/$(IMAGE_DIR)/storage --runroot $(CURDIR)/$(I
 image: deps buildah ## build the Containerfile's image here (no daemon, no base image) into .cache/image/sluice.oci.tar
 	rm -rf $(IMAGE_DIR)
 	bash image/rootfs.sh $(IMAGE_DIR)/rootfs
-	$(BUILDAH) build --quiet --build-context rootfs=$(IMAGE_DIR)/rootfs --timestamp $$(git log -1 --format=%ct) -t $(IMAGE_NAME) -f Containerfile .
+	$(BUILDAH) build --quiet --build-context rootfs=$(IMAGE_DIR)/rootfs --timestamp $$(git log -1 --format=%ct 2>/dev/null || echo 0) -t $(IMAGE_NAME) -f Containerfile .
 	$(BUILDAH) push --quiet $(IMAGE_NAME) oci-archive:$(IMAGE_DIR)/sluice.oci.tar:$(IMAGE_NAME)
 	rm -rf $(IMAGE_DIR)/storage $(IMAGE_DIR)/run $(IMAGE_DIR)/rootfs
 	@echo "$(IMAGE_DIR)/sluice.oci.tar: $(IMAGE_NAME), $$(du -m $(IMAGE_DIR)/sluice.oci.tar | cut -f1) MB"
