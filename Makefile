@@ -13,7 +13,7 @@ export NO_PROXY := 127.0.0.1,localhost
 NODE := $(CURDIR)/node_modules/.bin/node
 CLUSTER_DIR := .cache/cluster
 
-.PHONY: help deps bins prometheus hey chromium tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
+.PHONY: help deps bins prometheus hey chromium buildah podman image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -39,7 +39,14 @@ hey: ## install Debian's hey (the load tester's default program) and curl (the h
 chromium: ## install Debian's chromium, the browser of the dashboard's tests, when it is missing (needs root)
 	@bash test/cluster/ensure-deb.sh chromium chromium
 
-tools: deps bins prometheus hey chromium
+buildah: ## install Debian's buildah, which `make image` builds the Containerfile with, when it is missing (needs root)
+	@bash test/cluster/ensure-deb.sh buildah buildah
+
+podman: ## install Debian's podman and runc, which the image test runs the image with, when they are missing (needs root)
+	@bash test/cluster/ensure-deb.sh podman podman
+	@bash test/cluster/ensure-deb.sh runc runc
+
+tools: deps bins prometheus hey chromium buildah podman
 
 lint: deps ## eslint with type information
 	eslint .
@@ -55,7 +62,7 @@ test-unit: deps ## unit tests: pure logic, no cluster
 	@echo "node $$($(NODE) --version)"
 	tap $$(find test/unit -name '*.test.ts' | sort)
 
-test-integration: tools ## integration and e2e tests against a fresh local cluster (brought up and down for the run)
+test-integration: tools image ## integration and e2e tests against a fresh local cluster (brought up and down for the run)
 	@echo "node $$($(NODE) --version)"
 	$(NODE) test/cluster/with-cluster.ts -- tap $$(find test/integration test/e2e -name '*.test.ts' | sort)
 
@@ -83,6 +90,22 @@ run: up ## bring the local environment up, play a release (promotion, then a rol
 
 clean: cluster-down
 	rm -rf .cache .tap
+
+# The image, built here from the Containerfile without a daemon and without pulling a base image: image/rootfs.sh
+# assembles the root filesystem from this machine (the project's Node, its libraries, production node_modules)
+# and stands in for the Containerfile's `rootfs` stage. buildah's storage is private to the build and removed.
+# Created time and file times are the last commit's: the same commit builds the same image (same digest).
+IMAGE_DIR := .cache/image
+IMAGE_NAME = localhost/sluice:$(shell $(NODE) -p 'require("./package.json").version' 2>/dev/null)
+BUILDAH := buildah --root $(CURDIR)/$(IMAGE_DIR)/storage --runroot $(CURDIR)/$(IMAGE_DIR)/run --storage-driver vfs
+
+image: deps buildah ## build the Containerfile's image here (no daemon, no base image) into .cache/image/sluice.oci.tar
+	rm -rf $(IMAGE_DIR)
+	bash image/rootfs.sh $(IMAGE_DIR)/rootfs
+	$(BUILDAH) build --quiet --build-context rootfs=$(IMAGE_DIR)/rootfs --timestamp $$(git log -1 --format=%ct 2>/dev/null || echo 0) -t $(IMAGE_NAME) -f Containerfile .
+	$(BUILDAH) push --quiet $(IMAGE_NAME) oci-archive:$(IMAGE_DIR)/sluice.oci.tar:$(IMAGE_NAME)
+	rm -rf $(IMAGE_DIR)/storage $(IMAGE_DIR)/run $(IMAGE_DIR)/rootfs
+	@echo "$(IMAGE_DIR)/sluice.oci.tar: $(IMAGE_NAME), $$(du -m $(IMAGE_DIR)/sluice.oci.tar | cut -f1) MB"
 
 .PHONY: manifests certs
 manifests: crds ## regenerate manifests/webhooks.yaml from src/admission/registration.ts, prometheusrule.yaml from monitoring/alerts.rules.yaml (and the CRDs)

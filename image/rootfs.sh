@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The image's root filesystem, assembled from a checkout: the one list of what the image holds, run by the
+# Containerfile's build stage and by `make image` on this machine (where no base image can be pulled).
+#   image/rootfs.sh DEST
+# The checkout's node_modules must hold npm's `node` package (a devDependency: the Node 24 the tests run on);
+# the production dependencies are installed into DEST by `npm ci --omit=dev` from the same lockfile.
+set -euo pipefail
+umask 022
+root=$(cd "$(dirname "$0")/.." && pwd)
+dest=${1:?usage: image/rootfs.sh DEST}
+[ "$(readlink -f "$dest")" != / ] || { echo "rootfs.sh: DEST must not be /" >&2; exit 2; }
+uid=65534 # the manifests' runAsUser; also the image's USER (Containerfile)
+
+node=$(readlink -f "$root/node_modules/node/bin/node")
+[ -x "$node" ] || { echo "rootfs.sh: $root/node_modules/node/bin/node is missing: run npm ci first" >&2; exit 1; }
+ca=/etc/ssl/certs/ca-certificates.crt
+[ -f "$ca" ] || { echo "rootfs.sh: $ca is missing (Debian's ca-certificates package)" >&2; exit 1; }
+
+rm -rf "$dest"
+mkdir -p "$dest"/{app/bin,usr/local/bin,etc/ssl/certs,proc,sys,dev,tmp}
+# /tmp is the only place Node or its libraries may write; the manifests mount an emptyDir there (read-only root).
+chmod 1777 "$dest/tmp"
+
+# Node, and the shared libraries it links (glibc, libstdc++, libgcc_s): ldd lists them and the loader.
+install -m 0755 "$node" "$dest/usr/local/bin/node"
+ldd "$node" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | while read -r lib; do
+  mkdir -p "$dest$(dirname "$lib")"
+  cp -L "$lib" "$dest$lib"
+done
+
+# The app: the sources Node 24 runs by type stripping, and the production dependencies.
+install -m 0644 "$root/bin/sluice.ts" "$dest/app/bin/sluice.ts"
+cp -R "$root/src" "$dest/app/src"
+install -m 0644 "$root/package.json" "$root/package-lock.json" "$dest/app/"
+(cd "$dest/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+# Type declarations and source maps are never read at run time: about half of node_modules.
+find "$dest/app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
+rm -rf "$dest/app/node_modules/.bin"
+find "$dest/app" -depth -type d -empty -delete
+# `sluice` on PATH (the manifests run `command: [sluice]`) without a shell or /usr/bin/env for the shebang.
+printf '%s\n' '#!/usr/local/bin/node' "import('/app/bin/sluice.ts')" >"$dest/usr/local/bin/sluice"
+chmod 0755 "$dest/usr/local/bin/sluice"
+
+# Users without a shell; the fixed UID owns nothing in the image (everything is root's, read-only to it).
+printf '%s\n' 'root:x:0:0:root:/root:/usr/sbin/nologin' "nobody:x:$uid:$uid:nobody:/nonexistent:/usr/sbin/nologin" >"$dest/etc/passwd"
+printf '%s\n' 'root:x:0:' "nogroup:x:$uid:" >"$dest/etc/group"
+printf '%s\n' 'hosts: files dns' >"$dest/etc/nsswitch.conf"
+cp -L "$ca" "$dest/etc/ssl/certs/ca-certificates.crt"
