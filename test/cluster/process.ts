@@ -53,6 +53,9 @@ export interface WaitOptions {
   readonly intervalMs?: number
 }
 
+/** Thrown by a wait's check when waiting longer cannot help: the wait ends at once with it. */
+export class WaitAborted extends Error {}
+
 /** Polls until the check returns true; gives up with a message naming what it waited for. */
 export async function waitFor(check: () => Promise<boolean> | boolean, opts: WaitOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs
@@ -62,6 +65,7 @@ export async function waitFor(check: () => Promise<boolean> | boolean, opts: Wai
       if (await check()) return
       last = undefined
     } catch (e) {
+      if (e instanceof WaitAborted) throw e
       last = e
     }
     await sleep(opts.intervalMs ?? 200)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node'
 import type { Canary } from '../../src/api/types.ts'
 import { startPrometheus, type RunningPrometheus, type ScrapeConfig } from '../cluster/prometheus.ts'
-import { freePort } from '../cluster/process.ts'
+import { freePort, WaitAborted } from '../cluster/process.ts'
 import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../helpers/kube.ts'
 import { tetheredSluice } from '../helpers/tethered.ts'
 import { until } from '../helpers/wait.ts'
@@ -97,11 +97,17 @@ export async function deployment(ns: string, name: string): Promise<V1Deployment
   }
 }
 
-/** Waits for the Canary to reach `phase`; fails at once if it reaches `never` instead. */
+/**
+ * Waits for the Canary to reach `phase`; fails at once if it reaches `never` instead. A Canary still in
+ * `never` from its last run (the new revision not seen yet) is not a failure until it has left it.
+ */
 export async function phase(ns: string, name: string, wanted: string, timeoutMs = 120_000, never?: string): Promise<Canary> {
+  let left = false
   return await until(() => canary(ns, name), c => {
-    if (never !== undefined && c?.status?.phase === never) throw new Error(`Canary ${ns}/${name} reached ${never} while waiting for ${wanted}: ${JSON.stringify(c.status)}`)
-    return c?.status?.phase === wanted
+    const now = c?.status?.phase
+    if (never !== undefined && now === never && left) throw new WaitAborted(`Canary ${ns}/${name} reached ${never} while waiting for ${wanted}: ${JSON.stringify(c?.status)}`)
+    if (now !== never) left = true
+    return now === wanted
   }, `Canary ${ns}/${name} in phase ${wanted}`, timeoutMs) as Canary
 }
 
