@@ -12,8 +12,11 @@ export const FINALIZER = 'sluice.dev/finalizer'
 export interface CanaryClient {
   /** The Canary from the API server (not the cache), or undefined when it is gone. */
   read(namespace: string, name: string): Promise<Canary | undefined>
-  /** Writes the status onto the Canary as read: refused (StaleRead) when it changed since; a deleted Canary is no error. */
-  writeStatus(c: Canary, status: CanaryStatus): Promise<void>
+  /**
+   * Writes the status onto the Canary as read: refused (StaleRead) when it changed since; a deleted Canary is
+   * no error. Returns the resourceVersion written (undefined when the Canary is gone).
+   */
+  writeStatus(c: Canary, status: CanaryStatus): Promise<string | undefined>
   /** The Canary as read plus the finalizer: conditional, so that its resourceVersion still stands for that read. */
   ensureFinalizer(c: Canary): Promise<Canary>
   removeFinalizer(c: Canary): Promise<void>
@@ -51,7 +54,8 @@ export function createCanaryClient(kc: KubeConfig): CanaryClient {
       }
     },
     async writeStatus(c, status) {
-      await patchAsRead(c, [{ op: 'add', path: '/status', value: status }], true).catch(ignoreNotFound)
+      const written = await patchAsRead(c, [{ op: 'add', path: '/status', value: status }], true).catch(ignoreNotFound)
+      return written?.metadata.resourceVersion
     },
     async ensureFinalizer(c) {
       const finalizers = c.metadata.finalizers

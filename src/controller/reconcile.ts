@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Deployer } from '../deployer/deployer.ts'
 import { workloadState } from '../deployer/workload.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
+import { OwnWrites } from '../kube/own-writes.ts'
 import { decideOnLatest } from '../kube/precondition.ts'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { Canary, CanaryStatus, HookType } from '../api/types.ts'
@@ -62,6 +63,13 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   const observe = createObserver({ caches: d.caches, kube: d.kube, client, record, metricDeps, now: d.now })
   const actor = createActor({ ...d, client, record })
   const runStarts = new Map<string, number>()
+  const ownWrites = new OwnWrites()
+
+  /** The status onto the Canary as read, remembered so that a cache still behind it is not decided on. */
+  async function writeStatus(c: Canary, status: CanaryStatus): Promise<void> {
+    const written = await client.writeStatus(c, status)
+    ownWrites.note(`${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`, c.metadata.resourceVersion, written)
+  }
 
   async function runStage(c: Canary, stage: string, phase: string): Promise<CheckOutcome[]> {
     if (stage !== 'metrics') return d.hooks.run(c, stage as HookType, phase)
@@ -104,7 +112,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     const before = s.c.status ?? {}
     const status = withInvalidSpec(before, message, d.now())
     // Written as read, like every status: a stale cache is refused and decided again.
-    if (mustWriteStatus(before, status, [])) await client.writeStatus(s.c, status)
+    if (mustWriteStatus(before, status, [])) await writeStatus(s.c, status)
     return true
   }
 
@@ -125,7 +133,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     // The status goes only onto the Canary as read: a decision made from a stale cache, or by a second
     // controller, neither moves the status back nor acts. A StaleRead ends this decision before any action;
     // reconcile() decides again on a fresh read.
-    if (mustWriteStatus(before, status, decision.actions)) await client.writeStatus(read, status)
+    if (mustWriteStatus(before, status, decision.actions)) await writeStatus(read, status)
     observeRun(key, c, before, status)
     if (decision.actions.length > 0) d.log.debug({ canary: key, phase: status.phase, actions: decision.actions.map(a => a.kind) }, 'actions')
     const scene: Scene = { ...seen.scene, c: { ...read, status } }
@@ -136,13 +144,21 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   return {
     async reconcile(namespace, name) {
       const key = `${namespace}/${name}`
-      const stored = d.caches.canaries.get(name, namespace)
-      if (!stored) {
+      const cached = d.caches.canaries.get(name, namespace)
+      if (!cached) {
         runStarts.delete(key)
         actor.forget(key)
+        ownWrites.forget(key)
         d.telemetry.forget(name, namespace)
         return
       }
+      // Woken before the watch has delivered this process's own last status write (an Event or a Deployment
+      // change right after it): a decision on the cache would re-run that tick's checks and hooks, for its
+      // write to be refused. One fresh read instead.
+      const behind = ownWrites.behind(key, cached.metadata.resourceVersion)
+      if (behind) d.log.debug({ canary: key }, 'the cache has not seen our last status write yet: deciding on a fresh read')
+      const stored = behind ? await client.read(namespace, name) : cached
+      if (!stored) return
       // A conflict is no failure: no Warning, no backoff; the cache is behind, so the API server is asked.
       const reread = (): Promise<Canary | undefined> => {
         d.log.debug({ canary: key }, 'the Canary changed since it was read: deciding again on a fresh read')

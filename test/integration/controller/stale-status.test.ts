@@ -31,21 +31,21 @@ const INTERVAL_MS = 10_000
 const WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight'
 
 /** A rollout gate that always passes, so that every analysis tick after the first appends one check. */
-async function gate(t: TestLike): Promise<string> {
-  const server = createServer((_req, res) => { res.writeHead(200).end('ok') })
+async function gate(t: TestLike, calls: { n: number } = { n: 0 }, answer = 200): Promise<string> {
+  const server = createServer((_req, res) => { calls.n++; res.writeHead(answer).end() })
   await new Promise<void>(res => server.listen(0, '127.0.0.1', res))
   t.teardown(() => new Promise<void>(res => { server.closeAllConnections(); server.close(() => res()) }))
   return `http://127.0.0.1:${(server.address() as { port: number }).port}/gate`
 }
 
-async function setup(ns: string, gateUrl: string): Promise<void> {
+async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout' = 'rollout'): Promise<void> {
   await apps.createNamespacedDeployment({ namespace: ns, body: manifest(deployment({
     metadata: { name: NAME, namespace: ns }, spec: { template: { spec: { containers: [container({ image: 'example.invalid/podinfo:1' })] } } },
   })) })
   await net.createNamespacedIngress({ namespace: ns, body: manifest(ingress({ metadata: { name: 'web', namespace: ns } }, NAME)) })
   const body = manifest(canary({ metadata: { name: NAME, namespace: ns }, spec: {
     provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
-      analysis: { interval: '10s', threshold: 5, maxWeight: 50, stepWeight: 10, webhooks: [{ name: 'gate', type: 'rollout', url: gateUrl }] },
+      analysis: { interval: '10s', threshold: 5, maxWeight: 50, stepWeight: 10, webhooks: [{ name: 'gate', type, url: gateUrl }] },
   } }))
   await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body })
 }
@@ -183,4 +183,41 @@ t.test('a reconciler deciding from a stale Canary neither writes its status back
   t.ok(grows, 'every version of the check log begins with the one before')
   await until(async () => seen.weights.at(-1), w => w === '40', 'the watch to see the last route')
   t.same(seen.weights, ['0', '10', '20', '30', '40'], 'the canary Ingress weight never went back')
+})
+
+t.test('a reconciler woken before its cache has seen its own status write reads the Canary fresh: the tick\'s hook does not run again', async t => {
+  const ns = await namespace(t)
+  // A failing pre-rollout hook: each due tick calls it once, counts a failed check and stays at weight 0.
+  const calls = { n: 0 }
+  await setup(ns, await gate(t, calls, 500), 'pre-rollout')
+  const kc = sluiceKubeConfig()
+  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
+  await caches.start()
+  t.teardown(() => { caches.stop() })
+  let clock = Date.now()
+  const live = reconciler(kc, caches, () => new Date(clock))
+  const reconcileUntil = (accept: (canary: Canary) => boolean, what: string): Promise<Canary> =>
+    until(async () => { await live.reconciler.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
+  await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
+  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
+    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': '2' } },
+  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await reconcileUntil(c => c.status?.phase === 'Progressing', 'Progressing')
+  // Reconciles until the first tick runs the hook, each on a cache frozen at the version it decides on: the
+  // last one is then left behind the status write of that tick.
+  clock += INTERVAL_MS
+  let frozen = reconciler(kc, caches, () => new Date(clock))
+  const ticked = await until(async () => {
+    frozen = reconciler(kc, behind(caches, await readCanary(ns)), () => new Date(clock))
+    await frozen.reconciler.reconcile(ns, NAME)
+    return await readCanary(ns)
+  }, () => calls.n > 0, 'the first tick to run the pre-rollout hook')
+  t.equal(ticked.status?.failedChecks, 1, 'the due tick ran the hook and counted its failure')
+  t.equal(calls.n, 1, 'the hook ran once')
+  // Woken again at once (an Event, a Deployment change): the cache still holds the replaced version.
+  await frozen.reconciler.reconcile(ns, NAME)
+  t.equal(calls.n, 1, 'the hook did not run a second time for the same tick')
+  t.equal(redecided(frozen), 0, 'no decision was made on the stale read, so none was refused')
+  t.equal(frozen.logs.filter(l => l.msg?.includes('has not seen our last status write')).length, 1, 'it read the Canary fresh instead')
+  t.equal((await readCanary(ns)).metadata.resourceVersion, ticked.metadata.resourceVersion, 'nothing written: not due on the fresh status')
 })
