@@ -107,11 +107,16 @@ function matchErrors(a: CanaryAnalysis, strategy: Strategy): SpecError[] {
   return []
 }
 
-function intervalErrors(a: CanaryAnalysis, floorMs: number): SpecError[] {
+function intervalErrors(a: CanaryAnalysis, deadlineSeconds: unknown, floorMs: number): SpecError[] {
   if (typeof a.interval !== 'string') return []
   const ms = parseDuration(a.interval)
-  if (ms === undefined || ms >= floorMs) return []
-  return [err('analysis.interval', `must be at least ${formatDuration(floorMs)} (got ${a.interval})`)]
+  if (ms === undefined) return []
+  if (ms < floorMs) return [err('analysis.interval', `must be at least ${formatDuration(floorMs)} (got ${a.interval})`)]
+  // Progress is only marked at a tick: with the deadline within one interval, the first tick that cannot
+  // progress (a metric without data, a canary not ready yet) is already past it and rolls back.
+  const deadline = typeof deadlineSeconds === 'number' ? deadlineSeconds : DEFAULTS.progressDeadlineSeconds
+  if (ms < deadline * 1000) return []
+  return [warn('analysis.interval', `(${a.interval}) is not shorter than progressDeadlineSeconds (${deadline}): one interval without progress rolls back; make the deadline a few intervals long`)]
 }
 
 function rangeHint(name: string): string {
@@ -334,7 +339,7 @@ export function validateSpec(spec: unknown, options: ValidateOptions = {}): Spec
     ...(strategy === 'canary' ? canaryProgression(analysis, skip) : iterationProgression(analysis, strategy, skip)),
     ...ladderErrors(analysis),
     ...matchErrors(analysis, strategy),
-    ...intervalErrors(analysis, options.minIntervalMs ?? MIN_INTERVAL_MS),
+    ...intervalErrors(analysis, typed.progressDeadlineSeconds, options.minIntervalMs ?? MIN_INTERVAL_MS),
     ...checkErrors(analysis, namespace, options.refs),
     ...(provider ? capabilityErrors(typed, strategy, provider) : []),
     ...(options.selectorLabels ? selectorErrors(options.selectorLabels) : []),

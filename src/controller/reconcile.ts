@@ -11,13 +11,13 @@ import { OwnWrites } from '../kube/own-writes.ts'
 import { decideOnLatest } from '../kube/precondition.ts'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { Canary, CanaryStatus, HookType } from '../api/types.ts'
-import { DEFAULTS } from '../api/defaults.ts'
+import { DEFAULTS, intervalMs } from '../api/defaults.ts'
 import { lastProgressMs } from './machine/status.ts'
 import type { Caches } from './caches.ts'
 import type { CheckOutcome, MetricOutcome } from './machine/types.ts'
 import { advanceWithChecks } from './machine/tick.ts'
 import {
-  invalidSpecMessage, mustWriteStatus, nextLookAt, runTransition, SETTLE_MS, statusAfterDecision, withInvalidSpec,
+  deadlineTickMs, invalidSpecMessage, mustWriteStatus, nextLookAt, runTransition, SETTLE_MS, statusAfterDecision, withInvalidSpec,
   withIntervalFloor,
 } from './machine/reconcile-rules.ts'
 import { createActor, type Scene } from './actions.ts'
@@ -88,7 +88,8 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     const name = c.metadata.name ?? ''
     const namespace = c.metadata.namespace ?? ''
     const progress = lastProgressMs(after)
-    const deadlineAt = progress === undefined ? undefined : progress + (c.spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds) * 1000
+    const deadlineMs = (c.spec.progressDeadlineSeconds ?? DEFAULTS.progressDeadlineSeconds) * 1000
+    const deadlineAt = progress === undefined ? undefined : deadlineTickMs(progress, deadlineMs, intervalMs(c.spec.analysis))
     if (after.phase) d.telemetry.observePhase(name, namespace, after.phase, deadlineAt)
     const transition = runTransition(before.phase, after.phase)
     if (transition === 'start') runStarts.set(key, d.now().getTime())

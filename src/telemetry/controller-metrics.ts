@@ -103,7 +103,7 @@ function createSeries(registry: Registry) {
     failures: new Counter({ name: 'sluice_canary_failures_total', help: 'Canary runs that ended Failed (rolled back)', labelNames: perCanary, registers }),
     deadline: new Gauge({
       name: 'sluice_canary_progress_deadline_timestamp_seconds',
-      help: 'While a release runs (Progressing, Promoting, Finalising): its last progress plus progressDeadlineSeconds (Unix seconds)',
+      help: 'While a release runs (Progressing, Promoting, Finalising): the first analysis tick at or after its last progress plus progressDeadlineSeconds (Unix seconds)',
       labelNames: perCanary, registers,
     }),
     queueDepth: new Gauge({ name: 'sluice_workqueue_depth', help: 'Canaries waiting in the work queue', registers }),

@@ -96,3 +96,11 @@ export function runTransition(before: CanaryPhase | undefined, after: CanaryPhas
   if (after === 'Failed') return 'failed'
   return undefined
 }
+
+/**
+ * When the controller can first act on the progress deadline: progress is only marked, and the deadline only
+ * checked, at a tick, so it is the first tick at or after the last progress plus the deadline.
+ */
+export function deadlineTickMs(progressMs: number, deadlineMs: number, intervalMs: number): number {
+  return progressMs + Math.ceil(deadlineMs / intervalMs) * intervalMs
+}

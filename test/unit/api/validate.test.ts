@@ -125,6 +125,17 @@ t.test('interval must parse and be at least the floor', async t => {
   t.same(rejections(analysis(`${metrics}interval: 5s`), { minIntervalMs: 1000 }), [], 'tests can lower the floor')
 })
 
+t.test('an interval not shorter than the progress deadline is accepted with a warning: one hold would roll back', async t => {
+  const metrics = 'threshold: 5\nstepWeight: 20\nmetrics: [{name: request-success-rate, thresholdRange: {min: 99}}]\n'
+  const warnings = (o: Record<string, string>) => lintDeployment(annotated(canaryAnnotations(o))).warnings
+  t.same(warnings(analysis(`${metrics}interval: 9m59s`)), [], 'shorter than the default 600 s')
+  t.same(warnings(analysis(`${metrics}interval: 10m`)),
+    [`${D}: annotation sluice.dev/analysis: interval (10m) is not shorter than progressDeadlineSeconds (600): one interval without progress rolls back; make the deadline a few intervals long`])
+  const spec = canaryAnnotations({})['sluice.dev/spec'] ?? ''
+  t.same(warnings({ ...analysis(`${metrics}interval: 1m`), 'sluice.dev/spec': `${spec}\nprogressDeadlineSeconds: 60` }).length, 1, 'the Canary\'s own deadline counts')
+  t.same(rejections({ ...analysis(`${metrics}interval: 10m`) }), [], 'not refused')
+})
+
 t.test('threshold must be at least 1', async t => {
   t.same(rejections(analysis('interval: 1m\nstepWeight: 20\nthreshold: 0\nmetrics: [{name: request-success-rate, thresholdRange: {min: 99}}]')),
     [`${D}: annotation sluice.dev/analysis: threshold must be at least 1 (got 0)`])

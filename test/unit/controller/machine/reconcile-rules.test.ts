@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  invalidSpecMessage, mustWriteStatus, needsRouterRebuild, nextLookAt, RESYNC_MS, runTransition, SETTLE_MS,
+  deadlineTickMs, invalidSpecMessage, mustWriteStatus, needsRouterRebuild, nextLookAt, RESYNC_MS, runTransition, SETTLE_MS,
   statusAfterDecision, withIntervalFloor, withInvalidSpec, withoutInvalidSpec,
 } from '../../../../src/controller/machine/reconcile-rules.ts'
 import type { Action } from '../../../../src/controller/machine/types.ts'
@@ -90,4 +90,10 @@ t.test('a run starts on entering a running phase and ends on Succeeded or Failed
   t.equal(runTransition('Progressing', 'Failed'), 'failed')
   t.equal(runTransition('Failed', 'Failed'), undefined, 'no phase change, no end')
   t.equal(runTransition('Succeeded', 'Initialized'), undefined)
+})
+
+t.test('the deadline the telemetry shows is the first tick at or after it, when the controller can act on it', async t => {
+  t.equal(deadlineTickMs(1_000, 600_000, 60_000), 601_000, 'a deadline of whole intervals: the deadline itself')
+  t.equal(deadlineTickMs(1_000, 600_000, 7_000), 1_000 + 86 * 7_000, 'otherwise the tick after it')
+  t.equal(deadlineTickMs(1_000, 600_000, 3_600_000), 3_601_000, 'an interval longer than the deadline: the next tick, not 10 min after progress')
 })
