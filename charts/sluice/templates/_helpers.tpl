@@ -12,32 +12,31 @@ running webhook updates them by that name.
 {{- end -}}
 {{- end -}}
 
-{{/* Labels of every object: Helm's, then commonLabels. `name` is the app.kubernetes.io/name. */}}
+{{/* Helm's labels, then commonLabels: on every object. */}}
+{{- define "sluice.helmLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels of identity, RBAC and the load tester, as in manifests/: `name` is the app.kubernetes.io/name. */}}
 {{- define "sluice.labels" -}}
 app.kubernetes.io/name: {{ .name }}
 {{- if ne .name "sluice" }}
 app.kubernetes.io/part-of: sluice
 {{- end }}
-helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
-app.kubernetes.io/managed-by: {{ .root.Release.Service }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
-app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
-{{- with .root.Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{ include "sluice.helmLabels" .root }}
 {{- end -}}
 
 {{/* Labels of the workloads (Deployment, Service, PDB): name and part-of, as in manifests/. */}}
 {{- define "sluice.workloadLabels" -}}
 app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/part-of: sluice
-helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
-app.kubernetes.io/managed-by: {{ .root.Release.Service }}
-app.kubernetes.io/instance: {{ .root.Release.Name }}
-app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
-{{- with .root.Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{ include "sluice.helmLabels" .root }}
 {{- end -}}
 
 {{/* Pod template labels: the selector's, part-of and commonLabels. */}}
