@@ -50,7 +50,7 @@ export function parseObjects(text: string): K8sObject[] {
   }).filter((o): o is K8sObject => o !== null && o !== undefined)
 }
 
-/** `helm template` of the chart as release `release` in `namespace`, with `--set`/`-f` style arguments. */
-export async function renderChart(args: readonly string[] = [], release = 'sluice', namespace = 'sluice-system'): Promise<K8sObject[]> {
-  return parseObjects(await helmOk(['template', release, CHART_DIR, '--namespace', namespace, ...args]))
+/** `helm template` of the chart (or a packaged one) as release `release` in `namespace`, with `--set`/`-f` style arguments. */
+export async function renderChart(args: readonly string[] = [], release = 'sluice', namespace = 'sluice-system', chart = CHART_DIR): Promise<K8sObject[]> {
+  return parseObjects(await helmOk(['template', release, chart, '--namespace', namespace, ...args]))
 }

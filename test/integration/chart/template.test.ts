@@ -3,7 +3,9 @@
 // every value changing what it says, and the schema refusing wrong values. No cluster is needed here.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { mutatingConfiguration, validatingConfiguration, type RegistrationOptions } from '../../../src/admission/registration.ts'
 import { CHART_DIR, helm, helmOk, parseObjects, renderChart, type K8sObject } from '../../helpers/helm.ts'
@@ -203,4 +205,12 @@ t.test('the chart\'s appVersion is sluice\'s version, the default image tag, as 
   t.equal(chart.appVersion, pkg.version)
   t.equal(chart.version, pkg.version)
   t.equal(container(await renderChart(), 'sluice', 'webhook').image, `ghcr.io/sluice-dev/sluice:${pkg.version}`)
+})
+
+t.test('helm package copies the linked files in: the packaged chart renders as the directory does', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-chart-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  await helmOk(['package', CHART_DIR, '--destination', dir])
+  const archive = join(dir, 'sluice-0.1.0.tgz')
+  t.same(await renderChart([], 'sluice', 'sluice-system', archive), await renderChart())
 })
