@@ -32,7 +32,7 @@ deps: node_modules/.installed ## npm packages, Node 24 included
 bins: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwok (cached in ~/.cache/sluice)
 	@bash test/cluster/build-bins.sh >/dev/null
 
-helm: ## build helm $(HELM_VERSION) from the Go module proxy, for the chart's tests (cached in ~/.cache/sluice)
+helm: ## build helm (v4.3.2, HELM_VERSION) from the Go module proxy, for the chart's tests (cached in ~/.cache/sluice)
 	@bash test/cluster/build-helm.sh >/dev/null
 
 prometheus: ## install Debian's prometheus when it is missing (needs root)
