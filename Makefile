@@ -5,15 +5,18 @@ SHELL := bash
 
 K8S_VERSION ?= 1.37.2
 KWOK_VERSION ?= v0.8.0
-export K8S_VERSION KWOK_VERSION
+HELM_VERSION ?= v4.3.2
+export K8S_VERSION KWOK_VERSION HELM_VERSION
 K8S_BIN ?= $(HOME)/.cache/sluice/k8s-v$(K8S_VERSION)
+# The chart's tests (test/integration/chart/) run this helm.
+export SLUICE_HELM := $(HOME)/.cache/sluice/helm-$(HELM_VERSION)/helm
 export SLUICE_K8S_BIN_DIR := $(K8S_BIN)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export NO_PROXY := 127.0.0.1,localhost
 NODE := $(CURDIR)/node_modules/.bin/node
 CLUSTER_DIR := .cache/cluster
 
-.PHONY: help deps bins prometheus hey chromium buildah podman image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
+.PHONY: help deps bins helm prometheus hey chromium buildah podman image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -28,6 +31,9 @@ deps: node_modules/.installed ## npm packages, Node 24 included
 
 bins: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwok (cached in ~/.cache/sluice)
 	@bash test/cluster/build-bins.sh >/dev/null
+
+helm: ## build helm (v4.3.2, HELM_VERSION) from the Go module proxy, for the chart's tests (cached in ~/.cache/sluice)
+	@bash test/cluster/build-helm.sh >/dev/null
 
 prometheus: ## install Debian's prometheus when it is missing (needs root)
 	@bash test/cluster/ensure-prometheus.sh
@@ -46,7 +52,7 @@ podman: ## install Debian's podman and runc, which the image test runs the image
 	@bash test/cluster/ensure-deb.sh podman podman
 	@bash test/cluster/ensure-deb.sh runc runc
 
-tools: deps bins prometheus hey chromium buildah podman
+tools: deps bins helm prometheus hey chromium buildah podman
 
 lint: deps ## eslint with type information
 	eslint .
