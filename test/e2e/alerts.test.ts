@@ -7,7 +7,8 @@ import { stringify } from 'yaml'
 import { freePort } from '../cluster/process.ts'
 import { startHttpServer, type SeenRequest } from '../helpers/http-server.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, deploymentYaml, ingressYaml, IMAGE_V2, nginxCanary } from './apps.ts'
+import { apply, deploymentYaml, IMAGE_V2, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { deployment, eventsOf, phase, sharedEnvironment, testNamespace } from './env.ts'
 
 const shared = await sharedEnvironment()
@@ -44,9 +45,7 @@ async function started(t: Test, annotations: Record<string, string>, names: Reco
   const { ns } = await testNamespace(t, { metricsServer: shared.prometheus.url })
   await providers(ns, names)
   const since = receiver.since()
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: withAlerts(annotations, Object.keys(names)) }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, withAlerts(annotations, Object.keys(names)))
   return { ns, since }
 }
 

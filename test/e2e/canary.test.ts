@@ -4,7 +4,8 @@ import t, { type Test } from 'tap'
 import { STATE_ANNOTATIONS } from '../../src/api/annotations.ts'
 import { kubectlOk } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
+import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { canary, deployment, eventsOf, phase, sharedEnvironment, testNamespace } from './env.ts'
 
 const shared = await sharedEnvironment()
@@ -13,9 +14,7 @@ const metricsServer = shared.prometheus.url
 
 async function initialized(t: Test, annotations = nginxCanary()): Promise<string> {
   const { ns } = await testNamespace(t, { metricsServer })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   return ns
 }
 

@@ -3,9 +3,9 @@
 // (Requests that change a release: cli-requests.test.ts.)
 import t from 'tap'
 import { sluice, sluiceRunning } from '../helpers/cli.ts'
-import { apply, deploymentYaml, ingressYaml, IMAGE_V2, nginxCanary } from './apps.ts'
-import { canary, phase, sharedEnvironment, testNamespace } from './env.ts'
-import { releasing as release, type NewVersion } from './releases.ts'
+import { apply, deploymentYaml, IMAGE_V2, nginxCanary } from './apps.ts'
+import { canary, sharedEnvironment, testNamespace } from './env.ts'
+import { initializedApp, releasing as release, type NewVersion } from './releases.ts'
 import type { TestLike } from '../helpers/kube.ts'
 
 const shared = await sharedEnvironment()
@@ -15,9 +15,7 @@ const releasing = (t: TestLike, annotations: Record<string, string>, v2?: NewVer
 
 t.test('get and status follow a release to its end; get -w prints each step; get of a missing Canary lists what is there', async t => {
   const { ns } = await testNamespace(t, { metricsServer })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: nginxCanary() }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, nginxCanary())
   const table = await sluice(['get', '-n', ns])
   t.equal(table.code, 0, table.stderr)
   t.match(table.stdout, /^NAME +PHASE +WEIGHT +STEP +FAILED +LAST CHECK +AGE\npodinfo +Initialized +0% +- +0\/2 +- +\d+s\n$/)

@@ -8,7 +8,8 @@ import type { Browser, Page } from 'puppeteer-core'
 import { launchBrowser } from '../helpers/browser.ts'
 import { canaryUser, sluiceRunning } from '../helpers/cli.ts'
 import type { TestLike } from '../helpers/kube.ts'
-import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { apply, canaryWeightAnnotation, deploymentYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { canary, deployment, phase, sharedEnvironment, testNamespace } from './env.ts'
 
 const shared = await sharedEnvironment()
@@ -59,9 +60,7 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
   const { ns } = await testNamespace(t, { metricsServer })
   // 18 steps of 3s: the release is still running when it is aborted.
   const annotations = nginxCanary({ interval: '3s', step: 5, max: 90 })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   const viewer = await canaryUser(ns, 'viewer', ['get', 'list', 'watch'])
   const url = await dashboard(t, ['-n', ns])
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'local by default')

@@ -11,7 +11,8 @@ import { loadTesterAccount, startLoadTesterProcess } from '../helpers/loadtester
 import { dashboardQueries, substitute } from '../helpers/monitoring.ts'
 import { until } from '../helpers/wait.ts'
 import type { PromResult } from '../cluster/prometheus.ts'
-import { apply, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
+import { apply, deploymentYaml, IMAGE_V1, IMAGE_V2, IMAGE_V3, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { canary, phase, sharedEnvironment, startController } from './env.ts'
 
 const webhookMetrics = process.env.SLUICE_WEBHOOK_METRICS_URL
@@ -65,9 +66,7 @@ const VALUES = { namespace: ns, canary: 'podinfo', __rate_interval: '1m', __rang
 t.test('every query of the dashboard returns series while a release runs', async t => {
   t.equal(await loadTester('/gate/open', { name: 'podinfo', namespace: ns }), 202, 'the confirm-rollout gate is opened')
   t.not(await loadTester('/', { name: 'podinfo', namespace: ns, metadata: { cmd: 'rm -rf /' } }), 200, 'a command off the allowlist is refused')
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations() }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations())
   await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: annotations() }))
   await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
   // The canary's failed requests stay in the success-rate window (10s) after the rollback; a release started

@@ -4,7 +4,8 @@ import t from 'tap'
 import { stringify } from 'yaml'
 import { kubectl, kubectlOk, sluiceKubeconfigPath } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { apply, canaryWeightAnnotation, deploymentYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { canary, deployment, eventsOf, phase, sharedEnvironment, testNamespace } from './env.ts'
 
 const shared = await sharedEnvironment()
@@ -15,9 +16,7 @@ const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
 
 t.test('a failed release is retried with the same template by annotating the Canary', async t => {
   const { ns } = await testNamespace(t, { metricsServer })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: nginxCanary() }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, nginxCanary())
   await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: nginxCanary() }))
   const failed = await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
   const failedAt = failed.status?.lastTransitionTime ?? ''
@@ -37,9 +36,7 @@ t.test('a failed release is retried with the same template by annotating the Can
 t.test('a running release is aborted by annotating the Canary', async t => {
   const { ns } = await testNamespace(t, { metricsServer })
   const annotations = nginxCanary({ interval: '3s', step: 10, max: 90 })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
   await until(() => canary(ns, 'podinfo'), c => (c?.status?.canaryWeight ?? 0) >= 10, 'traffic on the canary', 120_000)
   await kubectlOk(['-n', ns, 'annotate', 'canary', 'podinfo', `sluice.dev/abort=${now()}`, '--overwrite'])
@@ -82,9 +79,7 @@ t.test('an autoscaler is followed by <hpa>-primary on the primary', async t => {
 
 t.test('the controller exports its metrics, health and readiness', async t => {
   const { ns, controller } = await testNamespace(t, { metricsServer })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: nginxCanary() }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, nginxCanary())
   const base = `http://127.0.0.1:${controller.telemetryPort}`
   const metrics = await until(async () => (await fetch(`${base}/metrics`)).text(),
     text => text.includes(`sluice_canary_status{name="podinfo",namespace="${ns}"}`), 'the canary in /metrics')

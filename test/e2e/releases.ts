@@ -1,8 +1,15 @@
-// Releases for the operator-command e2e files: podinfo through nginx in a namespace with its own controller.
+// podinfo through nginx, opted in and released, for the e2e files (each in its own namespace).
 import type { TestLike } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, deploymentYaml, ingressYaml, IMAGE_V2 } from './apps.ts'
 import { canary, phase, testNamespace } from './env.ts'
+
+/** podinfo behind the nginx Ingress, opted in with `annotations`, once its Canary is Initialized. */
+export async function initializedApp(ns: string, annotations: Record<string, string>): Promise<void> {
+  await apply(ingressYaml(ns))
+  await apply(deploymentYaml({ ns, sluice: annotations }))
+  await phase(ns, 'podinfo', 'Initialized')
+}
 
 /** A release of podinfo through nginx, Initialized, then (after `prepare`) a new version applied. */
 export interface NewVersion {
@@ -12,9 +19,7 @@ export interface NewVersion {
 
 export async function releasing(t: TestLike, metricsServer: string, annotations: Record<string, string>, v2: NewVersion = {}): Promise<string> {
   const { ns } = await testNamespace(t, { metricsServer })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   await v2.prepare?.(ns)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations, ...(v2.pod && { pod: v2.pod }) }))
   return ns

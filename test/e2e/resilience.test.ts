@@ -4,7 +4,8 @@ import t from 'tap'
 import { CoordinationV1Api } from '@kubernetes/client-node'
 import { startPrometheus } from '../cluster/prometheus.ts'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { apply, canaryWeightAnnotation, canaryWeights, deploymentYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { admin, canary, deployment, eventsOf, phase, recorder, sharedEnvironment, testNamespace } from './env.ts'
 import type { Canary } from '../../src/api/types.ts'
 
@@ -32,9 +33,7 @@ const INTERVAL_MS = 3_000
 t.test('7. a controller killed mid-Progressing resumes at the same weight', async t => {
   const { ns, controller } = await testNamespace(t, { metricsServer: shared.prometheus.url })
   const annotations = nginxCanary({ interval: `${INTERVAL_MS / 1000}s`, step: 10, max: 50 })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
   await until(() => canary(ns, 'podinfo'), c => (c?.status?.canaryWeight ?? 0) >= 20, 'the analysis at weight 20 or more', 120_000)
   await controller.kill()
@@ -64,9 +63,7 @@ t.test('7. a controller killed mid-Progressing resumes at the same weight', asyn
 t.test('12. a canary that never becomes ready is rolled back at the progress deadline, with an alert', async t => {
   const { ns } = await testNamespace(t, { metricsServer: shared.prometheus.url })
   const annotations = nginxCanary({ deadline: 15 })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   // No node carries this label: the new version's pods stay Pending.
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations, podSpec: { nodeSelector: { 'sluice.dev/test-node': 'none' } } }))
   const failed = await phase(ns, 'podinfo', 'Failed', 120_000, 'Succeeded')
@@ -86,9 +83,7 @@ t.test('13. with Prometheus unreachable during the analysis the canary holds, sa
   t.teardown(() => own.stop())
   const { ns } = await testNamespace(t, { metricsServer: own.url })
   const annotations = nginxCanary({ interval: '2s', step: 10, max: 50 })
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
   await until(() => canary(ns, 'podinfo'), c => (c?.status?.checks ?? []).some(r => r.verdict === 'pass'), 'a metric check passed', 120_000)
   await own.stop()

@@ -3,7 +3,8 @@
 import t, { type Test } from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { until } from '../helpers/wait.ts'
-import { apply, canaryWeightAnnotation, deploymentYaml, ingressYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { apply, canaryWeightAnnotation, deploymentYaml, IMAGE_V1, IMAGE_V2, nginxCanary } from './apps.ts'
+import { initializedApp } from './releases.ts'
 import { deployment, eventsOf, phase, testNamespace } from './env.ts'
 
 interface Call { readonly path: string; readonly phase: string }
@@ -39,9 +40,7 @@ t.test('a release Waiting on a closed confirm-rollout gate is rolled back by its
       `- {name: gate, type: confirm-rollout, url: "${hooks.url}/gate"}\n` +
       `- {name: undo, type: rollback, url: "${hooks.url}/rollback"}\n`,
   }
-  await apply(ingressYaml(ns))
-  await apply(deploymentYaml({ ns, sluice: annotations }))
-  await phase(ns, 'podinfo', 'Initialized')
+  await initializedApp(ns, annotations)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: annotations }))
 
   await phase(ns, 'podinfo', 'Waiting', 120_000, 'Progressing')
