@@ -7,7 +7,7 @@ import {
 } from './types.ts'
 
 /** Routers with an implementation (src/router/registry.ts registers exactly these). */
-export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1'] as const satisfies readonly Provider[]
+export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio'] as const satisfies readonly Provider[]
 export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 
 /** MetricTemplate provider types with a client (src/metrics/registry.ts registers exactly these). */
@@ -77,7 +77,9 @@ export function alertProviderUnavailable(type: string): string {
 export type Readers = 'all' | 'validated' | readonly ImplementedProvider[]
 
 const GATEWAY: readonly ImplementedProvider[] = ['gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1']
-const NGINX_AND_GATEWAY: readonly ImplementedProvider[] = ['nginx', ...GATEWAY]
+const GATEWAY_AND_ISTIO: readonly ImplementedProvider[] = [...GATEWAY, 'istio']
+const AB: readonly ImplementedProvider[] = ['nginx', ...GATEWAY_AND_ISTIO]
+const ISTIO: readonly ImplementedProvider[] = ['istio']
 const NOT_YET: readonly ImplementedProvider[] = []
 
 export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
@@ -104,20 +106,20 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'service.appProtocol': 'all',
   'service.portDiscovery': NOT_YET,
   'service.headless': 'all',
-  'service.timeout': GATEWAY,
-  'service.retries': NOT_YET,
-  'service.corsPolicy': NOT_YET,
-  'service.rewrite.uri': GATEWAY,
-  'service.rewrite.authority': GATEWAY,
+  'service.timeout': GATEWAY_AND_ISTIO,
+  'service.retries': ISTIO,
+  'service.corsPolicy': ISTIO,
+  'service.rewrite.uri': GATEWAY_AND_ISTIO,
+  'service.rewrite.authority': GATEWAY_AND_ISTIO,
   'service.rewrite.type': GATEWAY,
-  'service.headers.request': GATEWAY,
-  'service.headers.response': GATEWAY,
-  'service.match': GATEWAY,
-  'service.gateways': NOT_YET,
+  'service.headers.request': GATEWAY_AND_ISTIO,
+  'service.headers.response': GATEWAY_AND_ISTIO,
+  'service.match': GATEWAY_AND_ISTIO,
+  'service.gateways': ISTIO,
   'service.gatewayRefs': GATEWAY,
-  'service.hosts': GATEWAY,
+  'service.hosts': GATEWAY_AND_ISTIO,
   'service.delegation': NOT_YET,
-  'service.trafficPolicy': NOT_YET,
+  'service.trafficPolicy': ISTIO,
   'service.mirror': NOT_YET,
   'service.meshName': NOT_YET,
   'service.backends': NOT_YET,
@@ -131,9 +133,9 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'analysis.stepWeights': 'all',
   'analysis.stepWeightPromotion': 'all',
   'analysis.iterations': 'all',
-  'analysis.match': NGINX_AND_GATEWAY,
-  'analysis.mirror': GATEWAY,
-  'analysis.mirrorWeight': NOT_YET,
+  'analysis.match': AB,
+  'analysis.mirror': GATEWAY_AND_ISTIO,
+  'analysis.mirrorWeight': ISTIO,
   'analysis.primaryReadyThreshold': 'all',
   'analysis.canaryReadyThreshold': 'all',
   'analysis.sessionAffinity': NOT_YET,

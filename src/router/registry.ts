@@ -5,6 +5,7 @@ import { DEFAULTS } from '../api/defaults.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import type { Provider } from '../api/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
+import { istioRouter } from './istio.ts'
 import { kubernetesRouter } from './kubernetes.ts'
 import { namespaceOf } from '../kube/generated.ts'
 import { serviceName } from './services.ts'
@@ -21,6 +22,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Route
   'gatewayapi': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
   'gatewayapi:v1': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
   'gatewayapi:v1beta1': kube => withServices(kube, gatewayApiRouter(kube, 'v1beta1')),
+  'istio': kube => withServices(kube, istioRouter(kube)),
 }
 
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]

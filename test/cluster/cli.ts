@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { clusterDown, clusterUp, readState } from './cluster.ts'
 import { installGatewayApiCrds } from './gateway-api.ts'
+import { installIstioCrds } from './istio.ts'
 import { installLoadTester, installSluice, SLUICE_NAMESPACE } from './install-sluice.ts'
 import { startLocalEnvironment, stopLocalEnvironment } from './local-env.ts'
 import { startDetachedLoadTester, stopDetachedLoadTester } from './loadtester.ts'
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
       const sluice = await installSluice(s)
       // examples/podinfo.yaml routes through Gateway API; the CRDs come from the Go module cache.
       await installGatewayApiCrds(s.kubeconfig)
+      // The istio router's VirtualService and DestinationRule, from istio.io/api in the Go module cache.
+      await installIstioCrds(s.kubeconfig)
       const env = await startLocalEnvironment(s)
       log(`traffic simulator at ${env.simulatorUrl}, Prometheus at ${env.prometheusUrl}`)
       const telemetry = await freePort()

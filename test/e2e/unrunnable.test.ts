@@ -18,15 +18,15 @@ t.test('a hand-written Canary with a provider that has no router: Event and cond
     group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries',
     body: {
       apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo' },
-      spec: { provider: 'istio', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', stepWeight: 10 } },
+      spec: { provider: 'linkerd', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', stepWeight: 10 } },
     },
   })
   const reported = await until(() => canary(ns, 'podinfo'), c => c?.status?.conditions?.some(x => x.type === 'InvalidSpec') === true, 'InvalidSpec condition')
   const condition = reported?.status?.conditions?.find(x => x.type === 'InvalidSpec')
   t.equal(condition?.status, 'True')
-  t.match(condition?.message, `spec.provider istio is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1`)
+  t.match(condition?.message, `spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio`)
   const events = await eventsOf(ns, 'Canary', 'podinfo')
-  t.ok(events.some(e => e.startsWith('Warning InvalidSpec: ') && e.includes('spec.provider istio is not available yet')), 'a Warning Event names the field')
+  t.ok(events.some(e => e.startsWith('Warning InvalidSpec: ') && e.includes('spec.provider linkerd is not available yet')), 'a Warning Event names the field')
   t.equal(reported?.status?.phase, undefined, 'nothing was started')
   t.equal((await apps.readNamespacedDeployment({ namespace: ns, name: 'podinfo' })).spec?.replicas, 1, 'the target keeps its replicas')
 

@@ -1,0 +1,207 @@
+// Istio: a VirtualService `<svc>` whose http[0] splits between the `<svc>-primary` and `<svc>-canary`
+// Services, and a DestinationRule for each (carrying service.trafficPolicy), as Flagger writes them. For A/B,
+// http[0] carries analysis.match (merged with service.match) and http[1] sends everything else to the primary.
+// Objects with these names that sluice did not create for this Canary are refused, never overwritten.
+import type { Canary, HttpMatch } from '../api/types.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { cookieRegex } from './gatewayapi.ts'
+import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
+import type { Router, RouteWeights } from './router.ts'
+import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
+
+export const ISTIO_API_VERSION = 'networking.istio.io/v1'
+
+export interface IstioDestination { destination: { host: string; port: { number: number } }; weight: number }
+export interface IstioHttpRoute {
+  match?: HttpMatch[]
+  route: IstioDestination[]
+  timeout?: string
+  retries?: Record<string, unknown>
+  headers?: Record<string, unknown>
+  corsPolicy?: Record<string, unknown>
+  rewrite?: { uri?: string; authority?: string }
+  mirror?: { host: string; port: { number: number } }
+  mirrorPercentage?: { value: number }
+}
+export interface VirtualServiceObject {
+  apiVersion: typeof ISTIO_API_VERSION
+  kind: 'VirtualService'
+  metadata: GeneratedMeta
+  spec: { hosts: string[]; gateways: string[]; http: IstioHttpRoute[] }
+  [key: string]: unknown
+}
+export interface DestinationRuleObject {
+  apiVersion: typeof ISTIO_API_VERSION
+  kind: 'DestinationRule'
+  metadata: GeneratedMeta
+  spec: { host: string; trafficPolicy?: Record<string, unknown> }
+  [key: string]: unknown
+}
+
+const ref = (c: Canary, kind: 'VirtualService' | 'DestinationRule', name: string): ObjectRef =>
+  ({ apiVersion: ISTIO_API_VERSION, kind, namespace: namespaceOf(c), name })
+
+export const virtualServiceRef = (c: Canary): ObjectRef => ref(c, 'VirtualService', serviceName(c))
+export const destinationRuleRefs = (c: Canary): ObjectRef[] =>
+  [ref(c, 'DestinationRule', primaryServiceName(c)), ref(c, 'DestinationRule', canaryServiceName(c))]
+
+/** The DestinationRule for one side's Service, with the Canary's trafficPolicy. */
+export function destinationRule(c: Canary, host: string): DestinationRuleObject {
+  const spec: DestinationRuleObject['spec'] = { host }
+  if (c.spec.service.trafficPolicy) spec.trafficPolicy = structuredClone(c.spec.service.trafficPolicy)
+  return { apiVersion: ISTIO_API_VERSION, kind: 'DestinationRule', metadata: generatedMeta(c, host), spec }
+}
+
+/**
+ * An analysis match as Istio matches it. A `cookie` header with an exact value names a cookie that routes when
+ * it is "always", as on the nginx and gatewayapi routers; every other condition is Istio's own and passes unchanged.
+ */
+export function istioMatch(m: HttpMatch): HttpMatch {
+  const out = structuredClone(m)
+  const headers = out.headers as Record<string, Record<string, unknown>> | undefined
+  for (const [name, h] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() === 'cookie' && typeof h?.exact === 'string') headers![name] = { regex: cookieRegex(h.exact) }
+  }
+  return out
+}
+
+function mergeMaps(a: unknown, b: unknown): Record<string, unknown> | undefined {
+  return a || b ? { ...(a as Record<string, unknown> | undefined), ...(b as Record<string, unknown> | undefined) } : undefined
+}
+
+/**
+ * Each analysis match combined with each service match: the analysis match's fields added to the service's
+ * (headers and queryParams merged by name), so the A/B route only takes requests the service routes at all.
+ */
+export function mergeIstioMatches(service: readonly HttpMatch[] | undefined, analysis: readonly HttpMatch[]): HttpMatch[] {
+  if (!service?.length) return analysis.map(istioMatch)
+  const out: HttpMatch[] = []
+  for (const s of service) {
+    for (const a of analysis.map(istioMatch)) {
+      const m: HttpMatch = structuredClone({ ...s, ...a })
+      const headers = mergeMaps(s.headers, a.headers)
+      if (headers) m.headers = structuredClone(headers)
+      const query = mergeMaps(s.queryParams, a.queryParams)
+      if (query) m.queryParams = structuredClone(query)
+      out.push(m)
+    }
+  }
+  return out
+}
+
+/** The options of service that every http route carries (timeout, retries, headers, corsPolicy, rewrite). */
+function routeOptions(c: Canary): Omit<IstioHttpRoute, 'route' | 'match'> {
+  const s = c.spec.service
+  const o: Omit<IstioHttpRoute, 'route' | 'match'> = {}
+  if (s.timeout) o.timeout = s.timeout
+  if (s.retries) o.retries = structuredClone(s.retries) as Record<string, unknown>
+  if (s.headers) o.headers = structuredClone(s.headers) as Record<string, unknown>
+  if (s.corsPolicy) o.corsPolicy = structuredClone(s.corsPolicy)
+  // rewrite.type names a Gateway API path modifier; Istio's rewrite.uri is the prefix replacement.
+  if (s.rewrite?.uri || s.rewrite?.authority) {
+    o.rewrite = {}
+    if (s.rewrite.uri) o.rewrite.uri = s.rewrite.uri
+    if (s.rewrite.authority) o.rewrite.authority = s.rewrite.authority
+  }
+  return o
+}
+
+function httpRoute(match: readonly HttpMatch[] | undefined, route: IstioDestination[], options: Omit<IstioHttpRoute, 'route' | 'match'>): IstioHttpRoute {
+  const r: IstioHttpRoute = { ...structuredClone(options), route }
+  if (match?.length) r.match = match.map(m => structuredClone(m))
+  return r
+}
+
+/** The hosts of the VirtualService: service.hosts, and the apex Service so that mesh traffic to it is routed too. */
+export function virtualServiceHosts(c: Canary): string[] {
+  const hosts = [...(c.spec.service.hosts ?? [])]
+  if (!hosts.includes(serviceName(c)) && !hosts.includes('*')) hosts.push(serviceName(c))
+  return hosts
+}
+
+/** The VirtualService `<svc>` for weights `w`. */
+export function virtualService(c: Canary, w: RouteWeights): VirtualServiceObject {
+  const s = c.spec.service
+  const dest = (host: string, weight: number): IstioDestination => ({ destination: { host, port: { number: s.port } }, weight })
+  const split = [dest(primaryServiceName(c), w.primary), dest(canaryServiceName(c), w.canary)]
+  const options = routeOptions(c)
+  const first = { ...options }
+  if (w.mirror) {
+    first.mirror = { host: canaryServiceName(c), port: { number: s.port } }
+    const pct = c.spec.analysis?.mirrorWeight
+    if (pct !== undefined) first.mirrorPercentage = { value: pct }
+  }
+  const abMatch = c.spec.analysis?.match
+  const http = abMatch?.length
+    ? [httpRoute(mergeIstioMatches(s.match, abMatch), split, first), httpRoute(s.match, [dest(primaryServiceName(c), 100)], options)]
+    : [httpRoute(s.match, split, first)]
+  return {
+    apiVersion: ISTIO_API_VERSION, kind: 'VirtualService',
+    metadata: generatedMeta(c, serviceName(c), s.apex ?? {}),
+    spec: { hosts: virtualServiceHosts(c), gateways: s.gateways?.length ? [...s.gateways] : ['mesh'], http },
+  }
+}
+
+/** Weights from a stored VirtualService: http[0]'s primary and canary destinations (a missing weight is 0). */
+export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
+  const http = (vs.spec as { http?: { route?: { destination?: { host?: string }; weight?: number }[]; mirror?: unknown }[] } | undefined)?.http
+  const first = http?.[0]
+  const weightOf = (host: string): number | undefined => {
+    const d = first?.route?.find(r => r.destination?.host === host)
+    return d ? (d.weight ?? 0) : undefined
+  }
+  const primary = weightOf(primaryServiceName(c))
+  const canary = weightOf(canaryServiceName(c))
+  if (primary === undefined || canary === undefined) {
+    throw new Error(`VirtualService ${namespaceOf(c)}/${serviceName(c)}: http[0] does not route to both ${primaryServiceName(c)} and ${canaryServiceName(c)}`)
+  }
+  const w: RouteWeights = { primary, canary }
+  if (first?.mirror) w.mirror = true
+  return w
+}
+
+/** Whether `o` was generated for `c`: its controller reference is the Canary. */
+function generatedFor(c: Canary, o: KubeObject): boolean {
+  const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
+  return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
+}
+
+/** Throws when `o` exists and was not generated for `c` (the user's own, or another Canary's). */
+function refuseForeign(c: Canary, o: KubeObject | undefined): void {
+  if (!o || generatedFor(c, o)) return
+  throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: ${o.kind} ${o.metadata?.name ?? ''} already exists and sluice did not create it; ` +
+    'sluice writes its own VirtualService and DestinationRules with these names: delete or rename yours (or set service.name)')
+}
+
+export function istioRouter(kube: ApplyClient): Router {
+  return {
+    async reconcile(c) {
+      const existing = await kube.get(virtualServiceRef(c))
+      refuseForeign(c, existing)
+      const rules = destinationRuleRefs(c)
+      for (const r of rules) refuseForeign(c, await kube.get(r))
+      // Rules before the VirtualService, so that no route names a host without its traffic policy.
+      for (const r of rules) await kube.apply(destinationRule(c, r.name))
+      // Keep the weights already routed: a reconcile between steps must not reset traffic.
+      const w = existing ? virtualServiceWeights(c, existing) : { primary: 100, canary: 0 }
+      await kube.apply(virtualService(c, w))
+    },
+    async setRoutes(c, w) {
+      refuseForeign(c, await kube.get(virtualServiceRef(c)))
+      await kube.apply(virtualService(c, w))
+    },
+    async getRoutes(c) {
+      const vs = await kube.get(virtualServiceRef(c))
+      if (!vs) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: VirtualService ${serviceName(c)} not found; reconcile first`)
+      return virtualServiceWeights(c, vs)
+    },
+    async finalize(c) {
+      // The VirtualService first: the rules it routes through stay until nothing names them.
+      for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) {
+        // One that sluice refused to take over is the user's, and stays.
+        const o = await kube.get(r)
+        if (o && generatedFor(c, o)) await kube.delete(r)
+      }
+    },
+  }
+}
