@@ -7,6 +7,7 @@ import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generate
 import { cookieRegex } from './gatewayapi.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
+import { withServices } from './service-set.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const ISTIO_API_VERSION = 'networking.istio.io/v1'
@@ -173,13 +174,18 @@ function refuseForeign(c: Canary, o: KubeObject | undefined): void {
     'sluice writes its own VirtualService and DestinationRules with these names: delete or rename yours (or set service.name)')
 }
 
-export function istioRouter(kube: ApplyClient): Router {
+/** Throws when the VirtualService or a DestinationRule of `c` exists and was not generated for it. */
+async function refuseForeignObjects(kube: ApplyClient, c: Canary): Promise<void> {
+  for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) refuseForeign(c, await kube.get(r))
+}
+
+/** The istio objects alone (the Services are withServices' part). */
+export function istioRoutes(kube: ApplyClient): Router {
   return {
     async reconcile(c) {
+      await refuseForeignObjects(kube, c)
       const existing = await kube.get(virtualServiceRef(c))
-      refuseForeign(c, existing)
       const rules = destinationRuleRefs(c)
-      for (const r of rules) refuseForeign(c, await kube.get(r))
       // Rules before the VirtualService, so that no route names a host without its traffic policy.
       for (const r of rules) await kube.apply(destinationRule(c, r.name))
       // Keep the weights already routed: a reconcile between steps must not reset traffic.
@@ -202,6 +208,19 @@ export function istioRouter(kube: ApplyClient): Router {
         const o = await kube.get(r)
         if (o && generatedFor(c, o)) await kube.delete(r)
       }
+    },
+  }
+}
+
+/** The istio router: the Services and the istio objects, refusing foreign objects before anything is written. */
+export function istioRouter(kube: ApplyClient): Router {
+  const routes = withServices(kube, istioRoutes(kube))
+  return {
+    ...routes,
+    async reconcile(c) {
+      // Checked before the Services too: a refused Canary must not have taken the user's apex over.
+      await refuseForeignObjects(kube, c)
+      await routes.reconcile(c)
     },
   }
 }

@@ -22,7 +22,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Route
   'gatewayapi': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
   'gatewayapi:v1': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
   'gatewayapi:v1beta1': kube => withServices(kube, gatewayApiRouter(kube, 'v1beta1')),
-  'istio': kube => withServices(kube, istioRouter(kube)),
+  'istio': kube => istioRouter(kube),
 }
 
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]

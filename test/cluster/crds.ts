@@ -2,17 +2,23 @@
 // serves them. The YAML is read at test time (from the Go module cache), so no copy of it lives here.
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
+import { waitFor } from './process.ts'
 
 /** Applies `yaml` (the CRDs' documents) and waits until each CRD in `names` is Established. */
 export async function installCrds(kubeconfigPath: string, what: string, yaml: string, names: readonly string[]): Promise<void> {
   const kubectl = join(process.env.SLUICE_K8S_BIN_DIR ?? '', 'kubectl')
-  const run = (args: string[], input: string): Promise<void> => new Promise((resolve, reject) => {
-    const child = execFile(kubectl, ['--kubeconfig', kubeconfigPath, ...args], { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+  const run = (args: string[], input: string): Promise<string> => new Promise((resolve, reject) => {
+    const child = execFile(kubectl, ['--kubeconfig', kubeconfigPath, ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`installing ${what} CRDs: ${stderr || err.message}`, { cause: err }))
-      else resolve()
+      else resolve(stdout)
     })
     child.stdin?.end(input)
   })
   await run(['apply', '--server-side', '--force-conflicts', '--field-manager=sluice-tests', '-f', '-'], yaml)
-  await run(['wait', '--for=condition=Established', '--timeout=60s', ...names.map(n => `crd/${n}`)], '')
+  // Polled rather than `kubectl wait`, which fails on a CRD whose status has no conditions yet (just created).
+  const established = '{range .items[*]}{.status.conditions[?(@.type=="Established")].status}{"\\n"}{end}'
+  await waitFor(async () => {
+    const out = await run(['get', 'crd', ...names, '-o', `jsonpath=${established}`], '')
+    return out.split('\n').filter(s => s === 'True').length === names.length
+  }, { timeoutMs: 60_000, what: `the ${what} CRDs to be Established` })
 }

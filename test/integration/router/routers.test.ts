@@ -11,6 +11,7 @@ import type { Canary, CanaryAnalysis, CanarySpec, HttpMatch } from '../../../src
 import type { Router } from '../../../src/router/router.ts'
 import { routerFor } from '../../../src/router/registry.ts'
 import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
+import { installIstioCrds } from '../../cluster/istio.ts'
 import { absent, kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { canary, container, deployment, ingress, manifest, type Overrides } from '../../helpers/objects.ts'
 
@@ -20,7 +21,10 @@ const apps = admin.makeApiClient(AppsV1Api)
 const net = admin.makeApiClient(NetworkingV1Api)
 const custom = admin.makeApiClient(CustomObjectsApi)
 
-t.before(async () => { await installGatewayApiCrds(kubeconfigPath()) })
+t.before(async () => {
+  await installGatewayApiCrds(kubeconfigPath())
+  await installIstioCrds(kubeconfigPath())
+})
 
 /** The router of `provider` as the controller builds it, on sluice's own identity. */
 function routerAsSluice(provider: CanarySpec['provider']): Router {
@@ -256,3 +260,107 @@ for (const version of ['v1', 'v1beta1'] as const) {
     await servicesReleased(t, ns)
   })
 }
+
+interface StoredVirtualService {
+  metadata: Record<string, unknown> & { resourceVersion?: string }
+  spec: { hosts: string[]; gateways: string[]; http: (Record<string, unknown> & { match?: unknown[]; route: { destination: { host: string; port: { number: number } }; weight?: number }[] })[] }
+}
+interface StoredDestinationRule { metadata: Record<string, unknown>; spec: { host: string; trafficPolicy?: unknown } }
+
+const istioObject = (ns: string, plural: 'virtualservices' | 'destinationrules', name: string): { group: string; version: string; namespace: string; plural: string; name: string } =>
+  ({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural, name })
+const destinationsOf = (h: StoredVirtualService['spec']['http'][number] | undefined): [string, number][] =>
+  (h?.route ?? []).map(r => [r.destination.host, r.weight ?? 0])
+
+const ISTIO_SERVICE = {
+  hosts: ['app.example.com'], gateways: ['istio-system/public', 'mesh'], timeout: '30s',
+  retries: { attempts: 3, perTryTimeout: '2s', retryOn: 'gateway-error,connect-failure' },
+  headers: { request: { set: { 'x-sluice': 'on' } }, response: { remove: ['x-internal'] } },
+  corsPolicy: { allowOrigins: [{ exact: 'https://app.example.com' }], allowMethods: ['GET', 'POST'], maxAge: '24h' },
+  rewrite: { uri: '/v2' }, match: [{ uri: { prefix: '/api' } }],
+  trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' }, connectionPool: { http: { http1MaxPendingRequests: 100 } } },
+}
+
+t.test('istio: the VirtualService and DestinationRules through a promotion, a rollback, mirroring and A/B; finalize gives the app back', async t => {
+  const ns = await namespace(t)
+  const c = await setup(ns, { provider: 'istio', service: { port: 9898, ...ISTIO_SERVICE } })
+  const router = routerAsSluice('istio')
+  const vsRef = istioObject(ns, 'virtualservices', 'podinfo')
+  const read = async (): Promise<StoredVirtualService> => await custom.getNamespacedCustomObject(vsRef) as StoredVirtualService
+  const split = async (): Promise<[string, number][]> => destinationsOf((await read()).spec.http[0])
+
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'primary')
+  for (const side of ['primary', 'canary']) {
+    const dr = await custom.getNamespacedCustomObject(istioObject(ns, 'destinationrules', `podinfo-${side}`)) as StoredDestinationRule
+    t.match(dr.metadata, generated(c), `DestinationRule podinfo-${side} is generated for the Canary`)
+    t.same(dr.spec, { host: `podinfo-${side}`, trafficPolicy: ISTIO_SERVICE.trafficPolicy }, `podinfo-${side}: its host and the trafficPolicy, as stored`)
+  }
+  const stored = await read()
+  t.match(stored.metadata, generated(c), 'the VirtualService is generated for the Canary')
+  t.same(stored.spec.hosts, ['app.example.com', 'podinfo'])
+  t.same(stored.spec.gateways, ['istio-system/public', 'mesh'])
+  t.same(stored.spec.http, [{
+    match: [{ uri: { prefix: '/api' } }],
+    route: [{ destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 }, { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 0 }],
+    timeout: '30s', retries: ISTIO_SERVICE.retries, headers: ISTIO_SERVICE.headers, corsPolicy: ISTIO_SERVICE.corsPolicy, rewrite: { uri: '/v2' },
+  }], 'http[0] as the API server kept it: every option survived Istio\'s schema')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
+
+  // A promotion: the canary's steps, then all traffic back on the (now promoted) primary.
+  for (const [primary, canaryWeight] of [[90, 10], [50, 50], [100, 0]] as const) {
+    await router.setRoutes(c, { primary, canary: canaryWeight })
+    t.same(await split(), [['podinfo-primary', primary], ['podinfo-canary', canaryWeight]], `stored: ${primary}/${canaryWeight}`)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight })
+    await router.reconcile(c)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight }, `a reconcile keeps ${primary}/${canaryWeight}`)
+  }
+  // A rollback: from a step back to the primary alone.
+  await router.setRoutes(c, { primary: 80, canary: 20 })
+  await router.setRoutes(c, { primary: 100, canary: 0 })
+  t.same(await split(), [['podinfo-primary', 100], ['podinfo-canary', 0]], 'stored after the rollback: 100/0')
+
+  const mirrored: Canary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, mirror: true, mirrorWeight: 40 } } }
+  await router.setRoutes(mirrored, { primary: 100, canary: 0, mirror: true })
+  t.match((await read()).spec.http[0], { mirror: { host: 'podinfo-canary', port: { number: 9898 } }, mirrorPercentage: { value: 40 } }, 'stored: the canary mirrors 40%')
+  t.same(await router.getRoutes(mirrored), { primary: 100, canary: 0, mirror: true })
+
+  const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { exact: 'canary' } } }])
+  await router.setRoutes(ab, { primary: 0, canary: 100 })
+  const abStored = await read()
+  t.same(abStored.spec.http.map(h => h.match), [[
+    { uri: { prefix: '/api' }, headers: { 'x-canary': { exact: 'insider' } } },
+    { uri: { prefix: '/api' }, headers: { cookie: { regex: '^(.*?;\\s*)?canary=always(;.*)?$' } } },
+  ], [{ uri: { prefix: '/api' } }]], 'stored: the A/B matches first, then the service match alone')
+  t.same(abStored.spec.http.map(destinationsOf), [[['podinfo-primary', 0], ['podinfo-canary', 100]], [['podinfo-primary', 100]]],
+    'the matching requests to the canary, the rest to the primary')
+  t.notOk('mirror' in (abStored.spec.http[0] ?? {}), 'the mirror is gone with the split that had it')
+  t.same(await router.getRoutes(ab), { primary: 0, canary: 100 })
+  await router.setRoutes(ab, { primary: 100, canary: 0 })
+  t.same(await router.getRoutes(ab), { primary: 100, canary: 0 })
+
+  await router.finalize(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(vsRef)), 'the VirtualService is deleted')
+  for (const side of ['primary', 'canary']) {
+    t.ok(await absent(() => custom.getNamespacedCustomObject(istioObject(ns, 'destinationrules', `podinfo-${side}`))), `DestinationRule podinfo-${side} is deleted`)
+  }
+  await servicesReleased(t, ns)
+})
+
+t.test('istio: a VirtualService the user already has is refused by name and left as it was', async t => {
+  const ns = await namespace(t)
+  const vsRef = istioObject(ns, 'virtualservices', 'podinfo')
+  const user = await custom.createNamespacedCustomObject({ ...vsRef, body: {
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'podinfo' },
+    spec: { hosts: ['podinfo'], http: [{ route: [{ destination: { host: 'podinfo' } }] }] },
+  } }) as StoredVirtualService
+  const c = await setup(ns, { provider: 'istio', service: { port: 9898 } })
+  const router = routerAsSluice('istio')
+  await t.rejects(router.reconcile(c), new RegExp(`Canary ${ns}/podinfo: VirtualService podinfo already exists and sluice did not create it`))
+  await t.rejects(router.setRoutes(c, { primary: 90, canary: 10 }), /already exists and sluice did not create it/)
+  await router.finalize(c)
+  t.equal((await custom.getNamespacedCustomObject(vsRef) as StoredVirtualService).metadata.resourceVersion, user.metadata.resourceVersion,
+    'the user\'s VirtualService was never written, nor deleted')
+  t.ok(await absent(() => custom.getNamespacedCustomObject(istioObject(ns, 'destinationrules', 'podinfo-primary'))), 'no DestinationRule was left behind')
+  await servicesReleased(t, ns)
+})

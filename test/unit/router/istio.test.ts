@@ -2,12 +2,12 @@
 // those of VirtualService and DestinationRule in istio.io/api's CRDs), and its calls on an object store.
 import t from 'tap'
 import {
-  destinationRule, istioMatch, istioRouter, mergeIstioMatches, virtualService, virtualServiceWeights,
+  destinationRule, istioMatch, istioRouter, istioRoutes, mergeIstioMatches, virtualService, virtualServiceWeights,
 } from '../../../src/router/istio.ts'
 import { cookieRegex } from '../../../src/router/gatewayapi.ts'
 import type { KubeObject } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryService, HttpMatch } from '../../../src/api/types.ts'
-import { canary } from '../../helpers/objects.ts'
+import { canary, deployment } from '../../helpers/objects.ts'
 
 function istio(service: Partial<CanaryService> = {}, analysis: Canary['spec']['analysis'] = { interval: '1m', stepWeight: 10 }): Canary {
   return canary({ metadata: { uid: 'c0ffee' }, spec: { provider: 'istio', service: { port: 9898, ...service }, analysis } })
@@ -119,7 +119,7 @@ t.test('weights of a VirtualService that does not route to both sides are an err
   t.throws(() => virtualServiceWeights(istio(), { spec: { http: [{ route: [dest('other', 100)] }] } }), /VirtualService shop\/podinfo: http\[0\] does not route to both/)
 })
 
-function store(objects: KubeObject[] = []): { kube: Parameters<typeof istioRouter>[0]; log: string[]; get: (kind: string, name: string) => KubeObject | undefined } {
+function store(objects: KubeObject[] = []): { kube: Parameters<typeof istioRoutes>[0]; log: string[]; get: (kind: string, name: string) => KubeObject | undefined } {
   const m = new Map(objects.map(o => [`${o.kind}/${o.metadata?.name}`, o]))
   const log: string[] = []
   return {
@@ -134,7 +134,7 @@ function store(objects: KubeObject[] = []): { kube: Parameters<typeof istioRoute
 
 t.test('the router: rules before the VirtualService, weights kept by reconcile, read back, finalize in reverse', async t => {
   const s = store()
-  const r = istioRouter(s.kube)
+  const r = istioRoutes(s.kube)
   const c = istio()
   await r.reconcile(c)
   t.same(s.log, ['apply DestinationRule/podinfo-primary', 'apply DestinationRule/podinfo-canary', 'apply VirtualService/podinfo'])
@@ -151,14 +151,25 @@ t.test('the router: rules before the VirtualService, weights kept by reconcile, 
 t.test('a VirtualService or DestinationRule sluice did not create is refused, never overwritten, and left on finalize', async t => {
   const users: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'podinfo' }, spec: { hosts: ['podinfo'] } }
   const s = store([users])
-  const r = istioRouter(s.kube)
+  const r = istioRoutes(s.kube)
   await t.rejects(r.reconcile(istio()), /VirtualService podinfo already exists and sluice did not create it/)
   await t.rejects(r.setRoutes(istio(), { primary: 50, canary: 50 }), /already exists and sluice did not create it/)
   const otherCanary = { ...users, metadata: { name: 'podinfo-canary', ownerReferences: [{ uid: 'someone-else', controller: true }] }, kind: 'DestinationRule' }
   const s2 = store([otherCanary])
-  await t.rejects(istioRouter(s2.kube).reconcile(istio()), /DestinationRule podinfo-canary already exists/)
+  await t.rejects(istioRoutes(s2.kube).reconcile(istio()), /DestinationRule podinfo-canary already exists/)
   t.same([...s.log, ...s2.log], [], 'nothing written')
   await r.finalize(istio())
   t.same(s.log, [], 'finalize leaves the user\'s VirtualService')
   t.ok(s.get('VirtualService', 'podinfo'))
+})
+
+t.test('the whole router refuses a foreign VirtualService before it writes any Service', async t => {
+  const users: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'podinfo' } }
+  const s = store([deployment(), users])
+  await t.rejects(istioRouter(s.kube).reconcile(istio()), /VirtualService podinfo already exists/)
+  t.same(s.log, [], 'the apex Service was not taken over')
+  const clean = store([deployment()])
+  await istioRouter(clean.kube).reconcile(istio())
+  t.same(clean.log, ['apply Service/podinfo-primary', 'apply Service/podinfo-canary', 'apply Service/podinfo',
+    'apply DestinationRule/podinfo-primary', 'apply DestinationRule/podinfo-canary', 'apply VirtualService/podinfo'], 'Services first, then the istio objects')
 })
