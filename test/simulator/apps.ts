@@ -4,7 +4,7 @@ import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/clie
 import { ANNOTATIONS } from '../../src/api/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/api/resolve.ts'
 import type { Canary, CanarySpec } from '../../src/api/types.ts'
-import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare } from './routing.ts'
+import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare, virtualServiceCanaryShare } from './routing.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
 
 export const ERROR_RATE_ANNOTATION = 'simulator.sluice.dev/error-rate'
@@ -20,6 +20,7 @@ export interface ClusterView {
   ingress(namespace: string, name: string): V1Ingress | undefined
   service(namespace: string, name: string): V1Service | undefined
   httpRoute(namespace: string, name: string): { spec?: unknown } | undefined
+  virtualService(namespace: string, name: string): { spec?: unknown } | undefined
   /** Every pod of the Deployment, ready or not. */
   pods(namespace: string, deployment: string): readonly V1Pod[]
 }
@@ -87,6 +88,9 @@ export function routedCanaryShare(view: ClusterView, d: V1Deployment, r: Routing
   const ns = d.metadata?.namespace ?? ''
   if (r.provider === 'nginx') return nginxShare(view, ns, r, abFraction)
   if (GATEWAY_API.has(r.provider)) return routeShare(view, ns, r, abFraction)
+  if (r.provider === 'istio') {
+    return virtualServiceCanaryShare(view.virtualService(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
+  }
   if (r.provider === 'kubernetes') return apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels)
   return 0
 }
@@ -163,6 +167,7 @@ export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): 
       primary: side(view, namespace, `${name}-primary`),
       canary: side(view, namespace, name),
       ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
+      ...(r.provider === 'istio' && { istio: true }),
     }
     out.push(app)
   }

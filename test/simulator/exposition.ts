@@ -69,6 +69,39 @@ function renderNginx(out: string[], state: TrafficState, les: readonly string[])
   }
 }
 
+// Istio's standard metrics as a server sidecar reports them: the workload is the side's Deployment.
+function istioLabels(namespace: string, workload: string): Labels {
+  return [['reporter', 'destination'], ['destination_workload', workload], ['destination_workload_namespace', namespace]]
+}
+
+// The duration is in milliseconds: bounds, and the sum, scaled from the seconds the simulator counts in.
+const toMs = (seconds: number): number => Math.round(seconds * 1e6) / 1e3
+
+function renderIstio(out: string[], state: TrafficState, bounds: readonly number[]): void {
+  const apps = [...state.values()].filter(a => a.istio)
+  if (apps.length === 0) return
+  const workload = (name: string, side: string): string => side === 'primary' ? `${name}-primary` : name
+  header(out, 'istio_requests_total', 'counter', 'Total requests (simulated).')
+  for (const a of apps) {
+    for (const side of SIDES) {
+      for (const [outcome, status] of STATUSES) {
+        out.push(`istio_requests_total{${labelText([...istioLabels(a.namespace, workload(a.name, side)), ['response_code', status]])}} ${a.istio![side][outcome].count}`)
+      }
+    }
+  }
+  const name = 'istio_request_duration_milliseconds'
+  header(out, name, 'histogram', 'Request duration in milliseconds (simulated).')
+  const les = bounds.map(b => num(toMs(b)))
+  for (const a of apps) {
+    for (const side of SIDES) {
+      for (const [outcome, status] of STATUSES) {
+        const h = a.istio![side][outcome]
+        histogramLines(out, name, [...istioLabels(a.namespace, workload(a.name, side)), ['response_code', status]], les, [{ ...h, sum: toMs(h.sum) }])
+      }
+    }
+  }
+}
+
 function renderHttp(out: string[], state: TrafficState, les: readonly string[]): void {
   const name = 'http_request_duration_seconds'
   header(out, name, 'histogram', 'Duration of HTTP requests served by the pod (simulated).')
@@ -86,6 +119,7 @@ export function renderExposition(state: TrafficState, bounds: readonly number[] 
   const out: string[] = []
   const les = bounds.map(num)
   renderNginx(out, state, les)
+  renderIstio(out, state, bounds)
   renderHttp(out, state, les)
   out.push('')
   return out.join('\n')

@@ -75,6 +75,28 @@ export function httpRouteCanaryShare(spec: unknown, names: SideNames, abFraction
   return byHeader === undefined ? plain ?? 0 : abFraction * byHeader + (1 - abFraction) * (plain ?? 0)
 }
 
+interface VirtualServiceRoute { destination?: { host?: string }; weight?: number }
+interface VirtualServiceHttp { match?: { headers?: object; queryParams?: object }[]; route?: VirtualServiceRoute[] }
+
+const nonEmpty = (o: object | undefined): boolean => Object.keys(o ?? {}).length > 0
+
+/**
+ * The canary's share under a stored VirtualService spec, as for an HTTPRoute: the first plain http route's
+ * split, and for A/B the first header route's for that fraction. A lone destination without a weight takes
+ * all (Istio's default); among several, a missing weight is 0.
+ */
+export function virtualServiceCanaryShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
+  const http = (spec as { http?: VirtualServiceHttp[] } | undefined)?.http ?? []
+  const rules: RouteRule[] = http.map(h => ({
+    matches: (h.match ?? []).map(m => ({
+      ...(nonEmpty(m.headers) && { headers: Object.keys(m.headers!) }),
+      ...(nonEmpty(m.queryParams) && { queryParams: Object.keys(m.queryParams!) }),
+    })),
+    backendRefs: (h.route ?? []).map(r => ({ name: r.destination?.host, weight: r.weight ?? ((h.route?.length ?? 0) === 1 ? 100 : 0) })),
+  }))
+  return httpRouteCanaryShare({ rules }, names, abFraction)
+}
+
 /** The canary's share under the kubernetes router: all of it when the apex Service selects the target's pods. */
 export function apexCanaryShare(apexSelector: Readonly<Record<string, string>> | undefined, targetMatchLabels: Readonly<Record<string, string>> | undefined): number {
   const sel = selectorLabel(targetMatchLabels)

@@ -34,6 +34,8 @@ export interface AppInput {
   readonly canary: SideInput
   /** Set for apps behind nginx: the user's Ingress and the canary Service the controller labels requests with. */
   readonly nginx?: { readonly ingress: string; readonly canaryService: string }
+  /** Set for apps behind istio: each side's sidecar reports its workload's requests. */
+  readonly istio?: true
 }
 
 /** One histogram; `buckets[i]` is cumulative, the count of observations ≤ bounds[i] (+Inf is `count`). */
@@ -70,6 +72,8 @@ export interface AppState {
   /** By pod name; a pod's series goes when the pod does. */
   readonly pods: Map<string, Outcomes>
   nginx: NginxSeries | undefined
+  /** The requests each side's workload received, as its sidecar counts them (reporter="destination"). */
+  istio: Record<Side, Outcomes> | undefined
 }
 
 /** Keyed `namespace/name`. */
@@ -120,7 +124,7 @@ function appState(state: TrafficState, key: string, app: AppInput): AppState {
   let s = state.get(key)
   if (!s) {
     const side = (): SideState => ({ requests: 0, errors: 0, okCursor: 0, errorCursor: 0 })
-    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined }
+    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined }
     state.set(key, s)
   }
   return s
@@ -141,9 +145,11 @@ function syncSeries(s: AppState, app: AppInput, bounds: readonly number[]): void
   else if (s.nginx?.ingress !== n.ingress || s.nginx.canaryService !== n.canaryService) {
     s.nginx = { ingress: n.ingress, canaryService: n.canaryService, primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
   }
+  if (!app.istio) s.istio = undefined
+  else s.istio ??= { primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
 }
 
-function serve(s: AppState, side: Side, input: SideInput, requests: number, nginx: NginxSeries | undefined, bounds: readonly number[]): void {
+function serve(s: AppState, side: Side, input: SideInput, requests: number, bounds: readonly number[]): void {
   const st = s.sides[side]
   const [served, requestsLeft] = whole(st.requests + requests)
   const [errors, errorsLeft] = whole(st.errors + served * Math.min(1, Math.max(0, input.errorRate)))
@@ -151,9 +157,10 @@ function serve(s: AppState, side: Side, input: SideInput, requests: number, ngin
   st.errors = errorsLeft
   const ok = served - errors
   const latency = input.latencySeconds
-  if (nginx) {
-    observe(nginx[side].ok, bounds, latency, ok)
-    observe(nginx[side].error, bounds, latency, errors)
+  for (const sideSeries of [s.nginx?.[side], s.istio?.[side]]) {
+    if (!sideSeries) continue
+    observe(sideSeries.ok, bounds, latency, ok)
+    observe(sideSeries.error, bounds, latency, errors)
   }
   const pods = input.pods.filter(p => p.ready).map(p => p.name).sort()
   const okSpread = spread(ok, pods.length, st.okCursor)
@@ -181,7 +188,7 @@ export function tick(state: TrafficState, apps: readonly AppInput[], seconds: nu
     const shares = servedShares(app.canaryShare, {
       primary: app.primary.pods.some(p => p.ready), canary: app.canary.pods.some(p => p.ready),
     })
-    for (const side of SIDES) serve(s, side, app[side], total * shares[side], s.nginx, bounds)
+    for (const side of SIDES) serve(s, side, app[side], total * shares[side], bounds)
   }
   for (const key of state.keys()) if (!seen.has(key)) state.delete(key)
 }

@@ -7,6 +7,8 @@ import { resolve } from 'node:path'
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import { builtinQuery, createPrometheusProvider, renderQuery, templateVars } from '../../../src/metrics/index.ts'
 import type { Canary } from '../../../src/api/types.ts'
+import { virtualService } from '../../../src/router/istio.ts'
+import { installIstioCrds } from '../../cluster/istio.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
@@ -103,6 +105,36 @@ t.test('kubernetes: the apex Service switched to a healthy canary gives success 
     v => typeof v === 'number', 'a request-duration value') as number
   // 30 ms lands in the (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms.
   t.ok(Math.abs(p99 - 49.75) < 0.5, `request-duration p99 ≈ 49.75 ms (got ${p99})`)
+})
+
+t.test('istio: a VirtualService at 50/50 with a canary failing half its requests: istio\'s builtin queries see the canary\'s workload', async t => {
+  await installIstioCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  const failing = { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, failing))
+  // The primary fails everything: any of its requests in the canary's query would show.
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
+  const stored = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
+    metadata: { namespace: ns }, spec: { provider: 'istio', analysis: { interval: '1m', stepWeight: 50 } },
+  })) }) as Canary
+  // The VirtualService as the istio router writes it, without the generated metadata (the admin writes it here).
+  const vs = virtualService(stored, { primary: 50, canary: 50 })
+  await custom.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural: 'virtualservices', body: {
+    apiVersion: vs.apiVersion, kind: vs.kind, metadata: { name: vs.metadata.name, namespace: ns }, spec: vs.spec,
+  } })
+  await ready(ns, 'podinfo', 1)
+  await ready(ns, 'podinfo-primary', 1)
+
+  const vars = templateVars(stored, { name: 'request-success-rate', interval: '10s' })
+  const rate = await settlesNear(renderQuery(builtinQuery('istio', 'request-success-rate'), vars), 50)
+  t.ok(Math.abs(rate - 50) < 2, `istio request-success-rate of the canary's workload ≈ 50 (got ${rate})`)
+  const p99 = await until(() => provider.query(renderQuery(builtinQuery('istio', 'request-duration'), vars)).catch((e: unknown) => e),
+    v => typeof v === 'number', 'a request-duration value') as number
+  // 30 ms lands in the (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms, already in milliseconds.
+  t.ok(Math.abs(p99 - 49.75) < 0.5, `istio request-duration p99 ≈ 49.75 ms (got ${p99})`)
+  const split = await until(() => prom.query(`sum by (destination_workload) (rate(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}"}[10s]))`),
+    r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each workload')
+  t.same(split.map(s => s.metric.destination_workload).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
 })
 
 t.test('the CLI prints its URL, serves /metrics and exits cleanly on SIGTERM', async t => {

@@ -21,7 +21,7 @@ const NGINX_SPEC = 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress
 
 interface World {
   deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
-  routes?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
+  routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
 }
 
 function view(w: World): ClusterView {
@@ -34,6 +34,7 @@ function view(w: World): ClusterView {
     ingress: (_ns, name) => byName(w.ingresses, name),
     service: (_ns, name) => byName(w.services, name),
     httpRoute: (_ns, name) => byName(w.routes, name),
+    virtualService: (_ns, name) => byName(w.virtualServices, name),
     pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
   }
 }
@@ -98,6 +99,19 @@ t.test('appInputs: gatewayapi reads the HTTPRoute named after the Service; kuber
     services: [{ metadata: { name: 'back' }, spec: { selector: { app: 'back' } } }],
   }))
   t.same(inputs.map(i => [i.name, i.canaryShare, i.nginx]), [['front', 0.3, undefined], ['back', 1, undefined]])
+})
+
+t.test('appInputs: istio reads the VirtualService named after the Service, and marks the app for istio\'s metrics', async t => {
+  const app = deployment({ metadata: { name: 'front', annotations: { 'sluice.dev/strategy': 'canary' } } })
+  const route = (host: string, weight: number): unknown => ({ destination: { host, port: { number: 80 } }, weight })
+  const inputs = appInputs(view({
+    deployments: [app],
+    canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })],
+    virtualServices: [{ metadata: { name: 'www' }, spec: { http: [{ route: [route('www-primary', 60), route('www-canary', 40)] }] } }],
+  }))
+  t.same(inputs.map(i => [i.name, i.canaryShare, i.istio, i.nginx]), [['front', 0.4, true, undefined]])
+  t.same(appInputs(view({ deployments: [app], canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })] }))
+    .map(i => i.canaryShare), [0], 'no VirtualService yet: all to the primary')
 })
 
 t.test('appInputs: the target of a hand-written Canary is an app, without any sluice.dev annotation', async t => {

@@ -5,12 +5,13 @@ import { tick, type AppInput, type TrafficState } from '../../simulator/traffic.
 const side = (pod: string, errorRate: number, latencySeconds: number): AppInput['primary'] =>
   ({ pods: [{ name: pod, ready: true }], errorRate, latencySeconds })
 
-function rendered(nginx: boolean): string {
+function rendered(nginx: boolean, istio = false): string {
   const state: TrafficState = new Map()
   const app: AppInput = {
     namespace: 'shop', name: 'podinfo', canaryShare: 0.5,
     primary: side('podinfo-primary-5d9c7-aaaaa', 0, 0.005), canary: side('podinfo-7f8b6-ccccc', 0.5, 0.03),
     ...(nginx && { nginx: { ingress: 'web', canaryService: 'podinfo-canary' } }),
+    ...(istio && { istio: true as const }),
   }
   tick(state, [app], 1, { requestsPerSecond: 100 })
   return renderExposition(state)
@@ -64,4 +65,22 @@ t.test('every line is a comment or a well-formed sample; buckets are cumulative'
 
 t.test('label values are escaped', async t => {
   t.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd')
+})
+
+t.test('istio: requests and durations as a server sidecar reports them, by workload and response code', async t => {
+  const text = rendered(false, true)
+  const sel = (workload: string, code: string): string =>
+    `reporter="destination",destination_workload="${workload}",destination_workload_namespace="shop",response_code="${code}"`
+  t.match(text, '# TYPE istio_requests_total counter\n')
+  t.match(text, `istio_requests_total{${sel('podinfo-primary', '200')}} 50\n`)
+  t.match(text, `istio_requests_total{${sel('podinfo-primary', '500')}} 0\n`)
+  t.match(text, `istio_requests_total{${sel('podinfo', '200')}} 25\n`)
+  t.match(text, `istio_requests_total{${sel('podinfo', '500')}} 25\n`)
+  t.match(text, '# TYPE istio_request_duration_milliseconds histogram\n')
+  t.match(text, `istio_request_duration_milliseconds_bucket{${sel('podinfo', '200')},le="25"} 0\n`, 'bounds in milliseconds: 30ms is above 25')
+  t.match(text, `istio_request_duration_milliseconds_bucket{${sel('podinfo', '200')},le="50"} 25\n`)
+  t.match(text, `istio_request_duration_milliseconds_sum{${sel('podinfo', '200')}} 750\n`, 'the sum in milliseconds: 25 × 30')
+  t.match(text, `istio_request_duration_milliseconds_count{${sel('podinfo-primary', '200')}} 50\n`)
+  t.notMatch(rendered(true), /istio_/, 'only for apps behind istio')
+  t.notMatch(text, /nginx_/, 'and an istio app has no nginx series')
 })

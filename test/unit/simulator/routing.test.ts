@@ -1,10 +1,11 @@
 import t from 'tap'
 import { canaryIngress } from '../../../src/router/nginx.ts'
 import { httpRoute } from '../../../src/router/gatewayapi.ts'
+import { virtualService } from '../../../src/router/istio.ts'
 import { apexService } from '../../../src/router/services.ts'
 import { selectorLabel } from '../../../src/api/selector.ts'
 import { canary, ingress } from '../../helpers/objects.ts'
-import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares } from '../../simulator/routing.ts'
+import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares, virtualServiceCanaryShare } from '../../simulator/routing.ts'
 
 const P = 'nginx.ingress.kubernetes.io'
 
@@ -58,6 +59,21 @@ t.test('gatewayapi: stored routes in other shapes', async t => {
   t.equal(httpRouteCanaryShare({ rules: [
     { matches: [{ headers: [{ name: 'x', value: 'y' }] }], backendRefs: [{ name: 'a-canary', weight: 1 }] },
   ] }, names, 0.2), 0.2, 'only a header rule: plain requests have no canary route')
+})
+
+t.test('istio: the VirtualService sluice writes, weight by weight and for A/B', async t => {
+  const c = canary({ spec: { provider: 'istio', service: { port: 9898, match: [{ uri: { prefix: '/api' } }] } } })
+  const names = { primary: 'podinfo-primary', canary: 'podinfo-canary' }
+  for (const w of [0, 10, 50, 100]) {
+    t.equal(virtualServiceCanaryShare(virtualService(c, { primary: 100 - w, canary: w }).spec, names), w / 100, `weight ${w}`)
+  }
+  const abCanary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, match: ab } } }
+  t.equal(virtualServiceCanaryShare(virtualService(abCanary, { primary: 0, canary: 100 }).spec, names), 0.1, 'A/B: the header route to the canary, the rest (a uri match only) to the primary')
+  t.equal(virtualServiceCanaryShare(virtualService(abCanary, { primary: 100, canary: 0 }).spec, names, 0.3), 0, 'A/B at weight 0')
+  t.equal(virtualServiceCanaryShare(undefined, names), 0, 'no VirtualService')
+  t.equal(virtualServiceCanaryShare({ http: [{ route: [{ destination: { host: 'podinfo-canary' } }] }] }, names), 1, 'a lone destination takes all')
+  t.equal(virtualServiceCanaryShare({ http: [{ route: [{ destination: { host: 'podinfo-primary' }, weight: 3 }, { destination: { host: 'podinfo-canary' } }] }] }, names), 0,
+    'among several, a missing weight is 0')
 })
 
 t.test('kubernetes: the apex selector decides the side', async t => {
