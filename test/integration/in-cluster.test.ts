@@ -5,14 +5,14 @@
 // (test/helpers/in-cluster.ts): the ServiceAccount's token at the in-cluster path, the args read from the
 // applied Deployment, reached by the API server through the Service.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
   AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget,
 } from '@kubernetes/client-node'
 import { clusterDown, clusterUp, type ClusterState } from '../cluster/cluster.ts'
-import { startInCluster, type InCluster, type InClusterReplica } from '../helpers/in-cluster.ts'
+import { SERVICE_ACCOUNT_DIR, startInCluster, type InCluster, type InClusterContainer, type InClusterReplica } from '../helpers/in-cluster.ts'
 import { kubectl, kubectlOk } from '../helpers/kube.ts'
 import { app } from '../helpers/manifests.ts'
 import { until } from '../helpers/wait.ts'
@@ -62,6 +62,15 @@ const leading = (r: InClusterReplica): Promise<number> => metric(r, 'http-metric
 const holder = async (): Promise<string | undefined> =>
   (await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE, namespace: NS })).spec?.holderIdentity
 
+/** What a container's sluice process (the tether's child) has: its environment's names and its mounts (mount point, options). */
+function seenBy(c: InClusterContainer): { env: string[]; mounts: Map<string, string> } {
+  const tether = c.process.child?.pid
+  const pid = readFileSync(`/proc/${tether}/task/${tether}/children`, 'utf8').trim()
+  const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').map(e => e.split('=')[0]!)
+  const mounts = new Map(readFileSync(`/proc/${pid}/mountinfo`, 'utf8').trim().split('\n').map(l => l.split(' ')).map(f => [f[4]!, f[5]!]))
+  return { env, mounts }
+}
+
 async function appNamespace(name: string): Promise<string> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } })
   return name
@@ -91,7 +100,7 @@ async function evict(p: V1Pod): Promise<number | undefined> {
 t.test('the manifests\' Deployment: its two pods on two nodes, and a PDB that lets one go at a time', async t => {
   const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'sluice', namespace: NS })
   const term = d.spec?.template.spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm
-  t.equal(term?.topologyKey, 'kubernetes.io/hostname')
+  t.equal(term?.topologyKey, 'kubernetes.io/hostname', 'preferred anti-affinity by node')
   t.same(term?.labelSelector?.matchLabels, d.spec?.selector.matchLabels, 'the anti-affinity selects the Deployment\'s own pods')
 
   const pods = await until(sluicePods, ps => ps.length === 2 && ps.every(p => p.spec?.nodeName !== undefined && isReady(p)), 'two sluice pods scheduled and Ready')
@@ -122,6 +131,13 @@ t.test('two in-cluster replicas: one leader, both webhooks serve through the Ser
   const [a, b] = running.replicas as [InClusterReplica, InClusterReplica]
   t.match(a.containers.map(c => c.args[0]), ['webhook', 'controller'], 'the Deployment\'s containers, as it stores them')
   t.ok(a.containers[1]!.args.includes(`--identity=${a.pod}`), '$(POD_NAME) expanded from the downward API env')
+  t.notOk(existsSync(join(SERVICE_ACCOUNT_DIR, 'token')), 'no token at the in-cluster path outside the replicas\' mount namespaces')
+  for (const c of [...a.containers, ...b.containers]) {
+    const seen = seenBy(c)
+    // /var/run is a link to /run: the mount point is under /run.
+    t.match(seen.mounts.get(realpathSync(SERVICE_ACCOUNT_DIR)), /^ro,/, `${c.name}: the ServiceAccount files mounted read-only at ${SERVICE_ACCOUNT_DIR}`)
+    t.ok(seen.env.includes('KUBERNETES_SERVICE_HOST') && !seen.env.includes('KUBECONFIG'), `${c.name}: the in-cluster address, no kubeconfig`)
+  }
 
   const leaderPod = await until(holder, h => h === a.pod || h === b.pod, 'a replica holding the Lease')
   const [leader, follower] = leaderPod === a.pod ? [a, b] : [b, a]
@@ -133,7 +149,7 @@ t.test('two in-cluster replicas: one leader, both webhooks serve through the Ser
   t.match(r.stderr, /Warning: Deployment .*\/podinfo: first deployment: 3 replica\(s\) go to podinfo-primary/, 'the plan, from the in-cluster webhook')
   const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'podinfo', namespace: ns1 })
   t.equal(d.spec?.replicas, 0, 'mutated: the target is held at zero')
-  t.equal(d.metadata?.annotations?.['status.sluice.dev/desired-replicas'], '3')
+  t.equal(d.metadata?.annotations?.['status.sluice.dev/desired-replicas'], '3', 'the user\'s replicas recorded')
   await generated(ns1)
   t.equal(await metric(follower, 'http-metrics', 'sluice_reconcile_duration_seconds_count'), 0, 'the follower does not reconcile')
   t.ok(await metric(leader, 'http-metrics', 'sluice_reconcile_duration_seconds_count') > 0, 'the leader does')
@@ -149,11 +165,11 @@ t.test('two in-cluster replicas: one leader, both webhooks serve through the Ser
   const before = await reviews(follower)
   await leader.stop('SIGUSR2')
   await until(holder, h => h === follower.pod, 'the other replica taking the Lease', 60_000)
-  t.equal(await leading(follower), 1)
+  t.equal(await leading(follower), 1, 'the other controller leads')
   const ns2 = await appNamespace('in-cluster-app-2')
   const r2 = await k(['apply', '-f', '-'], app({ namespace: ns2, replicas: 2, annotations: BLUE_GREEN }))
   t.equal(r2.code, 0, r2.stderr)
-  t.match(r2.stderr, /first deployment: 2 replica\(s\) go to podinfo-primary/)
+  t.match(r2.stderr, /first deployment: 2 replica\(s\) go to podinfo-primary/, 'admission still served')
   t.ok(await reviews(follower) > before, 'reviewed by the remaining replica')
   await generated(ns2)
 })
