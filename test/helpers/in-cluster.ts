@@ -13,7 +13,9 @@ import {
   type V1Container, type V1ContainerPort, type V1EnvVar, type V1Probe, type V1ServicePort,
 } from '@kubernetes/client-node'
 import { isNotFound } from '../../src/kube/errors.ts'
+import { clusterDown, clusterUp, type ClusterState } from '../cluster/cluster.ts'
 import { freePort, httpsGet, waitFor } from '../cluster/process.ts'
+import type { TestLike } from './kube.ts'
 import { tetheredSluice, type Tethered } from './tethered.ts'
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
@@ -65,6 +67,23 @@ export interface InCluster {
   readonly ip: string
   readonly replicas: readonly InClusterReplica[]
   stop(): Promise<void>
+}
+
+/**
+ * A local cluster of a test's own, taken down at its teardown: two kwok nodes (for anti-affinity), and an API
+ * server that calls webhooks at their Service's endpoints (--enable-aggregator-routing), as there is no
+ * kube-proxy for a ClusterIP. The run's shared cluster has the harness's webhook under sluice's configuration
+ * names, so sluice installed by its manifests (or chart) needs a cluster like this one.
+ */
+export async function inClusterTestCluster(t: Pick<TestLike, 'teardown'>, log?: (m: string) => void): Promise<ClusterState> {
+  const binDir = process.env.SLUICE_K8S_BIN_DIR
+  if (!binDir) throw new Error('SLUICE_K8S_BIN_DIR is not set: run through test/cluster/with-cluster.ts')
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-in-cluster-'))
+  t.teardown(async () => {
+    await clusterDown(dir)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return clusterUp({ dir, binDir, nodes: 2, apiServerArgs: ['--enable-aggregator-routing=true'], ...(log && { log }) })
 }
 
 /** The first non-internal IPv4 address of this machine. */
@@ -196,9 +215,12 @@ async function startReplica(k: Kube, o: InClusterOptions & { ip: string }, index
   const replica: InClusterReplica = {
     pod, containers, port,
     async stop(signal = 'SIGTERM') {
-      await k.discovery.deleteNamespacedEndpointSlice({ name: sliceName, namespace: o.namespace }).catch((e: unknown) => { if (!isNotFound(e)) throw e })
-      await Promise.all(containers.map(c => c.process.stop(signal)))
-      rmSync(dir, { recursive: true, force: true })
+      try {
+        await k.discovery.deleteNamespacedEndpointSlice({ name: sliceName, namespace: o.namespace }).catch((e: unknown) => { if (!isNotFound(e)) throw e })
+      } finally {
+        await Promise.all(containers.map(c => c.process.stop(signal)))
+        rmSync(dir, { recursive: true, force: true })
+      }
     },
   }
   try {

@@ -5,14 +5,13 @@
 // (test/helpers/in-cluster.ts): the ServiceAccount's token at the in-cluster path, the args read from the
 // applied Deployment, reached by the API server through the Service.
 import t from 'tap'
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
   AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget,
 } from '@kubernetes/client-node'
-import { clusterDown, clusterUp, type ClusterState } from '../cluster/cluster.ts'
-import { SERVICE_ACCOUNT_DIR, startInCluster, type InCluster, type InClusterContainer, type InClusterReplica } from '../helpers/in-cluster.ts'
+import type { ClusterState } from '../cluster/cluster.ts'
+import { inClusterTestCluster, SERVICE_ACCOUNT_DIR, startInCluster, type InClusterContainer, type InClusterReplica } from '../helpers/in-cluster.ts'
 import { kubectl, kubectlOk } from '../helpers/kube.ts'
 import { app } from '../helpers/manifests.ts'
 import { until } from '../helpers/wait.ts'
@@ -20,25 +19,16 @@ import { until } from '../helpers/wait.ts'
 const ROOT = resolve(import.meta.dirname, '../..')
 const NS = 'sluice-system'
 const LEASE = 'sluice-controller'
-const binDir = process.env.SLUICE_K8S_BIN_DIR
-if (!binDir) throw new Error('SLUICE_K8S_BIN_DIR is not set: run through test/cluster/with-cluster.ts')
-const dir = mkdtempSync(join(tmpdir(), 'sluice-in-cluster-'))
 const BLUE_GREEN = { 'sluice.dev/strategy': 'blue-green', 'sluice.dev/port': '9898', 'sluice.dev/analysis': 'interval: 1m\niterations: 2\n' }
 
 let state: ClusterState
-let running: InCluster | undefined
 const kc = new KubeConfig()
 
 t.setTimeout(420_000)
 t.before(async () => {
-  state = await clusterUp({ dir, binDir, nodes: 2, apiServerArgs: ['--enable-aggregator-routing=true'] })
+  state = await inClusterTestCluster(t)
   kc.loadFromFile(state.kubeconfig)
   await kubectlOk(['apply', '--server-side', '-k', join(ROOT, 'manifests')], undefined, state.kubeconfig)
-})
-t.teardown(async () => {
-  await running?.stop()
-  await clusterDown(dir)
-  rmSync(dir, { recursive: true, force: true })
 })
 
 const k = (args: readonly string[], input?: string) => kubectl(args, input, state.kubeconfig)
@@ -111,9 +101,13 @@ t.test('the manifests\' Deployment: its two pods on two nodes, and a PDB that le
     p => p.status?.observedGeneration === p.metadata?.generation && p.status?.currentHealthy === 2, 'the PDB counting both pods')
   t.same(disruption(pdb), { expected: 2, healthy: 2, desired: 1, allowed: 1 }, 'one replica may be disrupted, never both')
 
-  // A drain of both nodes at once: the first eviction is granted, the second refused until a replacement is Ready.
+  // A drain of both nodes at once (cordoned first, as kubectl drain does, so no replacement can become Ready):
+  // the first eviction is granted, the second refused.
+  const nodes = pods.map(p => p.spec!.nodeName!)
+  await kubectlOk(['cordon', ...nodes], undefined, state.kubeconfig)
   t.equal(await evict(pods[0]!), undefined, 'the first eviction is granted')
   t.equal(await evict(pods[1]!), 429, 'the second eviction is refused by the PDB')
+  await kubectlOk(['uncordon', ...nodes], undefined, state.kubeconfig)
 
   // kwok's pods serve nothing at their IPs: they leave the Service before the real processes join it.
   await kubectlOk(['-n', NS, 'scale', 'deployment', 'sluice', '--replicas=0'], undefined, state.kubeconfig)
@@ -124,10 +118,11 @@ t.test('the manifests\' Deployment: its two pods on two nodes, and a PDB that le
 })
 
 t.test('two in-cluster replicas: one leader, both webhooks serve through the Service, and a crash leaves the other in charge', async t => {
-  running = await startInCluster({
+  const running = await startInCluster({
     kubeconfig: state.kubeconfig, apiHost: '127.0.0.1', apiPort: state.apiPort, caPem: state.caPem,
-    namespace: NS, deployment: 'sluice', service: 'sluice', replicas: 2, logDir: join(dir, 'logs'),
+    namespace: NS, deployment: 'sluice', service: 'sluice', replicas: 2, logDir: join(state.dir, 'logs', 'in-cluster'),
   })
+  t.teardown(() => running.stop())
   const [a, b] = running.replicas as [InClusterReplica, InClusterReplica]
   t.match(a.containers.map(c => c.args[0]), ['webhook', 'controller'], 'the Deployment\'s containers, as it stores them')
   t.ok(a.containers[1]!.args.includes(`--identity=${a.pod}`), '$(POD_NAME) expanded from the downward API env')
