@@ -8,7 +8,7 @@ import t from 'tap'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
-  AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget,
+  AdmissionregistrationV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget,
 } from '@kubernetes/client-node'
 import type { ClusterState } from '../cluster/cluster.ts'
 import { inClusterTestCluster, SERVICE_ACCOUNT_DIR, startInCluster, type InClusterContainer, type InClusterReplica } from '../helpers/in-cluster.ts'
@@ -137,6 +137,10 @@ t.test('two in-cluster replicas: one leader, both webhooks serve through the Ser
   const leaderPod = await until(holder, h => h === a.pod || h === b.pod, 'a replica holding the Lease')
   const [leader, follower] = leaderPod === a.pod ? [a, b] : [b, a]
   await until(async () => [await leading(leader), await leading(follower)], v => v[0] === 1 && v[1] === 0, 'the leader gauge 1 on the leader only')
+
+  const hooks = (await kc.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: 'sluice' })).webhooks ?? []
+  t.match(hooks.map(h => h.clientConfig), [{ service: { namespace: NS, name: 'sluice', port: 443 }, url: undefined, caBundle: /^[A-Za-z0-9+/=]+$/ }],
+    'the webhook called through the Service, with the CA the replicas wrote')
 
   const ns1 = await appNamespace('in-cluster-app-1')
   const r = await k(['apply', '-f', '-'], app({ namespace: ns1, replicas: 3, annotations: BLUE_GREEN }))
