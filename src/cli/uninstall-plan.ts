@@ -2,9 +2,9 @@
 // it reverts and how, whether it may (the controller must be there to do it), then which of sluice's objects
 // go. The command (uninstall.ts) reads the cluster into a Snapshot and carries the Plan out.
 //
-// Reverting is the controller's opt-out path, never something the CLI does to the app itself: only the
+// Reverting is the controller's opt-out path, not something the CLI does to the app itself: only the
 // controller scales the Deployment back up and waits for it to be ready before the apex Service selects it
-// again. A generated Canary is reverted by removing the sluice.dev/ annotations from its Deployment
+// again (the CLI restores replicas only where no Canary exists to do it: a Deployment the webhook held at 0). A generated Canary is reverted by removing the sluice.dev/ annotations from its Deployment
 // (deleting the Canary would not do: the guard refuses it, and the controller would generate it again from
 // the annotations); once they are gone nothing re-creates it. A hand-written Canary is deleted, with
 // revertOnDeletion set to true first, since false would hand the apex Service back to a target at 0 replicas.
