@@ -115,7 +115,7 @@ export async function readSnapshot(cluster: Cluster, namespace: string | undefin
     ...(namespace !== undefined && { namespace }),
     canaries: allCanaries.filter(c => inScope(c.metadata.namespace)),
     deployments: allDeployments.filter(d => inScope(d.metadata?.namespace)),
-    policies, namespaceLabels: labels, elsewhere: [...new Set(elsewhere)].sort(), present,
+    policies, namespaceLabels: labels, elsewhere: [...new Set(elsewhere)].sort(), present, leaseName: `${lease.namespace}/${lease.name}`,
     ...(leaseView && { lease: leaseView }),
     now: new Date(),
   }
@@ -157,7 +157,10 @@ async function optOut(cluster: Cluster, r: Extract<Revert, { kind: 'opt-out' }>)
     })
   } catch (e) {
     if (isNotFound(e)) return
-    throw apiFailure(e, doing, cluster.server)
+    const failure = apiFailure(e, doing, cluster.server)
+    // The write of an annotated Deployment goes through sluice's webhook, which runs beside the controller.
+    if (/failed calling webhook/.test(failure.message)) failure.message += '; sluice\'s webhook must answer while the apps are reverted: start it again (it runs in the controller\'s pods), then run sluice uninstall again'
+    throw failure
   }
 }
 

@@ -62,7 +62,8 @@ export interface Snapshot {
   readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>
   /** With -n: Canaries and annotated Deployments in other namespaces ("ns/name"), which keep the webhooks needed. */
   readonly elsewhere: readonly string[]
-  /** The Lease, or undefined when it does not exist. */
+  /** The controller's Lease ("ns/name"), and what it holds: undefined when it does not exist. */
+  readonly leaseName: string
   readonly lease?: LeaseView
   /** The objects of WEBHOOK_OBJECTS, INSTALL_OBJECTS and CRD_OBJECTS that exist. */
   readonly present: readonly InstallObject[]
@@ -142,7 +143,7 @@ export function controllerRunning(lease: LeaseView | undefined, now: Date): bool
 
 function controllerBlocker(s: Snapshot): string {
   const lease = s.lease
-  const seen = !lease ? `its Lease ${INSTALL_NAMESPACE}/… does not exist` : !lease.holder ? `its Lease ${lease.name} has no holder`
+  const seen = !lease ? `its Lease ${s.leaseName} does not exist` : !lease.holder ? `its Lease ${lease.name} has no holder`
     : `its Lease ${lease.name} was last renewed by ${lease.holder} at ${lease.renewTime?.toISOString() ?? 'no time'}`
   return `the controller is not running (${seen}), and only the controller can give the apps back without losing their endpoints ` +
     '(it scales each Deployment up and waits until it is ready before the Service selects it again). Start it first: ' +

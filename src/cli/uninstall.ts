@@ -59,7 +59,7 @@ Options:
   --context NAME           kubeconfig context (default: the current context)
   -n, --namespace NS       revert the apps of this namespace only (default: every namespace)
 
-Exit codes: 0 done (or --dry-run), 1 refused (the controller is not running, or an enforce policy with -n),
+Exit codes: 0 done (or --dry-run of a plan that can run), 1 refused (the controller is not running, or an enforce policy with -n),
 2 usage or no confirmation, 4 forbidden, 5 --timeout passed (run it again), 6 API server unreachable.
 `
 

@@ -122,6 +122,12 @@ function run(): void {
     t.match(dry.stdout, /--dry-run: nothing was changed\n$/)
     t.equal((await canary(ns, 'backend'))?.status?.phase, 'Progressing', '--dry-run changed nothing')
 
+    const noController = await sluice(['uninstall', '--yes', '--controller-lease', 'sluice-system/nobody'])
+    t.equal(noController.code, 1, 'no controller renews that Lease: refused')
+    t.match(noController.stderr, /^sluice uninstall: the controller is not running \(its Lease sluice-system\/nobody does not exist\), and only the controller can give the apps back without losing their endpoints/)
+    t.equal((await canary(ns, 'backend'))?.status?.phase, 'Progressing', 'and nothing was changed')
+    t.match((await deployment(ns, 'podinfo'))?.metadata?.annotations, { 'sluice.dev/strategy': 'blue-green' })
+
     const unconfirmed = await sluice(['uninstall', '--controller-lease', lease])
     t.equal(unconfirmed.code, 2, 'no terminal and no --yes: a usage error')
     t.match(unconfirmed.stderr, /needs a confirmation: run it in a terminal, or add --yes/)

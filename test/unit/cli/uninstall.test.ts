@@ -29,7 +29,7 @@ function generated(name = 'podinfo', overrides: Partial<Canary['spec']> = {}): C
 function snapshot(o: Partial<Snapshot> = {}): Snapshot {
   return {
     canaries: [], deployments: [], policies: [], namespaceLabels: new Map([['shop', { tier: 'prod' }]]), elsewhere: [],
-    lease: LIVE_LEASE, present: EVERYTHING, now: NOW, ...o,
+    leaseName: 'sluice-system/sluice-controller', lease: LIVE_LEASE, present: EVERYTHING, now: NOW, ...o,
   }
 }
 
@@ -77,7 +77,7 @@ t.test('without a running controller nothing is done while a Canary is there', a
   t.equal(stale.blockers.length, 1)
   t.match(stale.blockers[0], /^the controller is not running \(its Lease sluice-system\/sluice-controller was last renewed by sluice-0 at 2026-06-01T11:50:00.000Z\), and only the controller can give the apps back without losing their endpoints/)
   t.match(stale.blockers[0], /Start it first/)
-  t.match(planUninstall(snapshot({ canaries: [generated()], lease: undefined }), OPTIONS).blockers[0], /its Lease sluice-system\/… does not exist/)
+  t.match(planUninstall(snapshot({ canaries: [generated()], lease: undefined }), OPTIONS).blockers[0], /its Lease sluice-system\/sluice-controller does not exist/)
 })
 
 t.test('enforce policies that would keep an app opted in are deleted first; with -n that is refused', async t => {
