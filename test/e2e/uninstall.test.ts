@@ -128,6 +128,12 @@ function run(): void {
     t.equal((await canary(ns, 'backend'))?.status?.phase, 'Progressing', 'and nothing was changed')
     t.match((await deployment(ns, 'podinfo'))?.metadata?.annotations, { 'sluice.dev/strategy': 'blue-green' })
 
+    // Another namespace only: nothing to revert there, and the webhooks stay for the apps of this one.
+    const other = await sluice(['uninstall', '--yes', '-n', 'default', '--controller-lease', lease])
+    t.equal(other.code, 0, other.stderr)
+    t.match(other.stdout, new RegExp(`the webhooks and the install stay: apps in other namespaces are still opted in \\(${ns}/backend, ${ns}/frontend, ${ns}/podinfo\\)`))
+    t.notOk(await absent(() => kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: 'sluice' })), 'the webhooks are still there')
+
     const unconfirmed = await sluice(['uninstall', '--controller-lease', lease])
     t.equal(unconfirmed.code, 2, 'no terminal and no --yes: a usage error')
     t.match(unconfirmed.stderr, /needs a confirmation: run it in a terminal, or add --yes/)
