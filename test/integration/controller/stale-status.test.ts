@@ -38,7 +38,7 @@ async function gate(t: TestLike, calls: { n: number } = { n: 0 }, answer = 200):
   return `http://127.0.0.1:${(server.address() as { port: number }).port}/gate`
 }
 
-async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout' = 'rollout'): Promise<void> {
+async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout' = 'rollout', analysisKey = 'analysis'): Promise<void> {
   await apps.createNamespacedDeployment({ namespace: ns, body: manifest(deployment({
     metadata: { name: NAME, namespace: ns }, spec: { template: { spec: { containers: [container({ image: 'example.invalid/podinfo:1' })] } } },
   })) })
@@ -47,6 +47,9 @@ async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout
     provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
       analysis: { interval: '10s', threshold: 5, maxWeight: 50, stepWeight: 10, webhooks: [{ name: 'gate', type, url: gateUrl }] },
   } }))
+  // Flagger's old name of analysis, which the API server keeps as written.
+  const spec = body.spec as unknown as Record<string, unknown>
+  if (analysisKey !== 'analysis') { spec[analysisKey] = spec.analysis; delete spec.analysis }
   await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body })
 }
 
@@ -188,8 +191,9 @@ t.test('a reconciler deciding from a stale Canary neither writes its status back
 t.test('a reconciler woken before its cache has seen its own status write reads the Canary fresh: the tick\'s hook does not run again', async t => {
   const ns = await namespace(t)
   // A failing pre-rollout hook: each due tick calls it once, counts a failed check and stays at weight 0.
+  // Written with canaryAnalysis: the fresh read must see it as the cache does.
   const calls = { n: 0 }
-  await setup(ns, await gate(t, calls, 500), 'pre-rollout')
+  await setup(ns, await gate(t, calls, 500), 'pre-rollout', 'canaryAnalysis')
   const kc = sluiceKubeConfig()
   const caches = createCaches(kc, pino({ level: 'silent' }), ns)
   await caches.start()
@@ -220,4 +224,5 @@ t.test('a reconciler woken before its cache has seen its own status write reads 
   t.equal(redecided(frozen), 0, 'no decision was made on the stale read, so none was refused')
   t.equal(frozen.logs.filter(l => l.msg?.includes('has not seen our last status write')).length, 1, 'it read the Canary fresh instead')
   t.equal((await readCanary(ns)).metadata.resourceVersion, ticked.metadata.resourceVersion, 'nothing written: not due on the fresh status')
+  t.ok((await readCanary(ns)).spec.canaryAnalysis, 'stored with the old name')
 })
