@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig,
+  AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig,
   type V1Container, type V1ContainerPort, type V1EnvVar, type V1Probe, type V1ServicePort,
 } from '@kubernetes/client-node'
 import { isNotFound } from '../../src/kube/errors.ts'
@@ -17,6 +17,7 @@ import { clusterDown, clusterUp, type ClusterState } from '../cluster/cluster.ts
 import { freePort, httpsGet, waitFor } from '../cluster/process.ts'
 import type { TestLike } from './kube.ts'
 import { tetheredSluice, type Tethered } from './tethered.ts'
+import { until } from './wait.ts'
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 const SLICE_MANAGER = 'in-cluster.test.sluice.dev'
@@ -265,4 +266,14 @@ export async function startInCluster(o: InClusterOptions): Promise<InCluster> {
     throw e
   }
   return { ip, replicas, stop }
+}
+
+/** Waits for the Canary and `<name>-primary` the controller generates for an opted-in Deployment. */
+export async function generated(kc: KubeConfig, namespace: string, name = 'podinfo'): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi)
+  const apps = kc.makeApiClient(AppsV1Api)
+  await until(async () => {
+    await custom.getNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace, plural: 'canaries', name })
+    return (await apps.readNamespacedDeployment({ name: `${name}-primary`, namespace })).metadata?.name
+  }, n => n === `${name}-primary`, `the Canary and ${name}-primary in ${namespace}`, 60_000)
 }

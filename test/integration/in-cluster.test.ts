@@ -8,10 +8,10 @@ import t from 'tap'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
-  AdmissionregistrationV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget,
+  AdmissionregistrationV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PolicyV1Api, type V1Pod, type V1PodDisruptionBudget,
 } from '@kubernetes/client-node'
 import type { ClusterState } from '../cluster/cluster.ts'
-import { inClusterTestCluster, SERVICE_ACCOUNT_DIR, startInCluster, type InClusterContainer, type InClusterReplica } from '../helpers/in-cluster.ts'
+import { generated, inClusterTestCluster, SERVICE_ACCOUNT_DIR, startInCluster, type InClusterContainer, type InClusterReplica } from '../helpers/in-cluster.ts'
 import { kubectl, kubectlOk } from '../helpers/kube.ts'
 import { app } from '../helpers/manifests.ts'
 import { until } from '../helpers/wait.ts'
@@ -64,16 +64,6 @@ function seenBy(c: InClusterContainer): { env: string[]; mounts: Map<string, str
 async function appNamespace(name: string): Promise<string> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } })
   return name
-}
-
-/** The Canary and `<name>-primary` the controller generates for an opted-in Deployment. */
-async function generated(ns: string): Promise<void> {
-  const custom = kc.makeApiClient(CustomObjectsApi)
-  const apps = kc.makeApiClient(AppsV1Api)
-  await until(async () => {
-    await custom.getNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'podinfo' })
-    return (await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns })).metadata?.name
-  }, n => n === 'podinfo-primary', `the Canary and podinfo-primary in ${ns}`, 60_000)
 }
 
 const disruption = (p: V1PodDisruptionBudget) => ({
@@ -149,7 +139,7 @@ t.test('two in-cluster replicas: one leader, both webhooks serve through the Ser
   const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'podinfo', namespace: ns1 })
   t.equal(d.spec?.replicas, 0, 'mutated: the target is held at zero')
   t.equal(d.metadata?.annotations?.['status.sluice.dev/desired-replicas'], '3', 'the user\'s replicas recorded')
-  await generated(ns1)
+  await generated(kc, ns1)
   t.equal(await metric(follower, 'http-metrics', 'sluice_reconcile_duration_seconds_count'), 0, 'the follower does not reconcile')
   t.ok(await metric(leader, 'http-metrics', 'sluice_reconcile_duration_seconds_count') > 0, 'the leader does')
 
@@ -170,5 +160,5 @@ t.test('two in-cluster replicas: one leader, both webhooks serve through the Ser
   t.equal(r2.code, 0, r2.stderr)
   t.match(r2.stderr, /first deployment: 2 replica\(s\) go to podinfo-primary/, 'admission still served')
   t.ok(await reviews(follower) > before, 'reviewed by the remaining replica')
-  await generated(ns2)
+  await generated(kc, ns2)
 })
