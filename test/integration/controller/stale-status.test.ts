@@ -9,6 +9,7 @@ import {
   AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Ingress,
 } from '@kubernetes/client-node'
 import { pino } from 'pino'
+import { normalizeCanary } from '../../../src/api/compat.ts'
 import { createCaches, type Caches } from '../../../src/controller/caches.ts'
 import { createHooks } from '../../../src/controller/hook-adapter.ts'
 import { createReconciler, type Reconciler } from '../../../src/controller/reconcile.ts'
@@ -114,7 +115,9 @@ function reconciler(kc: KubeConfig, caches: Caches, now: () => Date): Controller
 
 /** The caches as they are, except that the Canary is stuck at `snapshot`: an informer behind the API server. */
 function behind(caches: Caches, snapshot: Canary): Caches {
-  return { ...caches, canaries: { ...caches.canaries, get: () => snapshot } }
+  // Normalised as the informer stores it (Flagger's canaryAnalysis read as analysis).
+  const cached = normalizeCanary(snapshot)
+  return { ...caches, canaries: { ...caches.canaries, get: () => cached } }
 }
 
 const ingressWeight = async (ns: string): Promise<string | undefined> =>
