@@ -113,6 +113,15 @@ function reconciler(kc: KubeConfig, caches: Caches, now: () => Date): Controller
   }
 }
 
+/** sluice's own caches of `ns`, synced, stopped at the test's end. */
+async function startedCaches(t: TestLike, ns: string): Promise<{ kc: KubeConfig; caches: Caches }> {
+  const kc = sluiceKubeConfig()
+  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
+  await caches.start()
+  t.teardown(() => { caches.stop() })
+  return { kc, caches }
+}
+
 /** The caches as they are, except that the Canary is stuck at `snapshot`: an informer behind the API server. */
 function behind(caches: Caches, snapshot: Canary): Caches {
   // Normalised as the informer stores it (Flagger's canaryAnalysis read as analysis).
@@ -129,10 +138,7 @@ t.test('a reconciler deciding from a stale Canary neither writes its status back
   const ns = await namespace(t)
   const seen = await record(t, ns)
   await setup(ns, await gate(t))
-  const kc = sluiceKubeConfig()
-  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
-  await caches.start()
-  t.teardown(() => { caches.stop() })
+  const { kc, caches } = await startedCaches(t, ns)
   let clock = Date.now()
   const a = reconciler(kc, caches, () => new Date(clock))
   // As the work queue would: reconcile again until the Canary shows what is awaited.
@@ -197,10 +203,7 @@ t.test('a reconciler woken before its cache has seen its own status write reads 
   // Written with canaryAnalysis: the fresh read must see it as the cache does.
   const calls = { n: 0 }
   await setup(ns, await gate(t, calls, 500), 'pre-rollout', 'canaryAnalysis')
-  const kc = sluiceKubeConfig()
-  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
-  await caches.start()
-  t.teardown(() => { caches.stop() })
+  const { kc, caches } = await startedCaches(t, ns)
   let clock = Date.now()
   const live = reconciler(kc, caches, () => new Date(clock))
   const reconcileUntil = (accept: (canary: Canary) => boolean, what: string): Promise<Canary> =>
