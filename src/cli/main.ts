@@ -24,6 +24,7 @@ const operatorCommands: [string, Entry][] = [
   ['plan', { summary: 'show offline what sluice would do with manifests: verdict, steps, checks', load: async () => (await import('./plan.ts')).planCommand }],
   ['lint', { summary: 'check manifests offline with the webhook\'s validation (CI annotations with -o github)', load: async () => (await import('./lint.ts')).lintCommand }],
   ['dashboard', { summary: 'a live web dashboard of the releases, with the operator\'s buttons', load: async () => (await import('./dashboard.ts')).dashboardCommand }],
+  ['uninstall', { summary: 'remove sluice: revert every app (no lost endpoints), then the webhooks, then the rest', load: async () => (await import('./uninstall.ts')).uninstallCommand }],
 ]
 
 const serverCommands: [string, Entry][] = [

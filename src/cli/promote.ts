@@ -1,12 +1,12 @@
 // `sluice promote NAME [--full]`: skip the rest of a running release (annotation sluice.dev/promote). The
 // controller promotes on the request whatever the checks say; the CLI asks for --full (and a confirmation)
 // before it sends one for a release whose analysis is failing or cannot run.
-import { createInterface } from 'node:readline/promises'
 import { REQUEST_ANNOTATIONS } from '../api/annotations.ts'
 import type { Canary, CheckRecord } from '../api/types.ts'
 import { nameArgument, parseCommand } from './args.ts'
 import { getCanary } from './canaries.ts'
 import { CLUSTER_FLAGS, CLUSTER_HELP, connect } from './cluster.ts'
+import { requireConfirmation } from './confirm.ts'
 import { CliError, EXIT } from './exit.ts'
 import { waitMs } from './flags.ts'
 import { sendRequest, WAIT_FLAG, WAIT_HELP, type RequestKind } from './request.ts'
@@ -65,15 +65,6 @@ export function notPassing(c: Canary): string | undefined {
   return [...counted, ...bad.map(r => r.message ?? `${r.name} ${r.verdict}`)].join('; ')
 }
 
-async function confirmed(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr })
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim())
-  } finally {
-    rl.close()
-  }
-}
-
 /** The refusal of a promotion without --full while the analysis is not passing. */
 export function promoteRefusal(c: Canary, full: string): CliError | undefined {
   const why = notPassing(c)
@@ -87,12 +78,8 @@ async function checkAnalysis(c: Canary, full: boolean, yes: boolean): Promise<vo
     if (refusal) throw refusal
     return
   }
-  if (yes) return
-  if (process.stdin.isTTY !== true) throw new CliError(EXIT.usage, '--full needs a confirmation: run it in a terminal, or add --yes')
   const what = why ? ` although its analysis is not passing (${why})` : ''
-  if (!await confirmed(`Promote ${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''} now${what}, skipping the remaining steps and checks?`)) {
-    throw new CliError(EXIT.usage, 'not confirmed: nothing was written')
-  }
+  await requireConfirmation(`Promote ${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''} now${what}, skipping the remaining steps and checks?`, yes, '--full')
 }
 
 export const promoteCommand: Subcommand = {

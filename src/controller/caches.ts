@@ -72,7 +72,7 @@ export function createCaches(kc: KubeConfig, log: Logger, namespace?: string): C
     list: () => namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces(),
   })
   const canaries = customResources<Canary>(kc, {
-    // The one place the controller reads Canaries: Flagger's old canaryAnalysis becomes analysis here.
+    // Flagger's old canaryAnalysis becomes analysis here (and in CanaryClient.read, the controller's fresh reads).
     path: scoped(`${GROUP}/${VERSION}`, 'canaries'), transform: c => normalizeCanary(slim(c)), onError: onError('canaries'),
     list: async () => (namespace
       ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries' })

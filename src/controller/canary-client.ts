@@ -5,6 +5,7 @@ import { isNotFound } from '../kube/errors.ts'
 import { conditionally, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
 import { escapeSegment } from '../kube/json-patch.ts'
 import { STATE_PREFIX } from '../api/annotations.ts'
+import { normalizeCanary } from '../api/compat.ts'
 import { GROUP, VERSION, type Canary, type CanaryStatus } from '../api/types.ts'
 
 export const FINALIZER = 'sluice.dev/finalizer'
@@ -47,7 +48,9 @@ export function createCanaryClient(kc: KubeConfig): CanaryClient {
   return {
     async read(namespace, name) {
       try {
-        return await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries', name }) as Canary
+        // Read as the cache reads it: Flagger's old canaryAnalysis becomes analysis, or the decision on a
+        // fresh read would see a Canary without analysis.
+        return normalizeCanary(await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries', name }) as Canary)
       } catch (e) {
         if (isNotFound(e)) return undefined
         throw e

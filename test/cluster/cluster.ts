@@ -29,9 +29,13 @@ export interface UpOptions {
   readonly binDir: string
   readonly log?: (msg: string) => void
   readonly startTimeoutMs?: number
+  /** kwok nodes to register (kwok-node-0, kwok-node-1, …); 1 by default. */
+  readonly nodes?: number
+  /** Extra kube-apiserver flags, e.g. --enable-aggregator-routing=true for webhooks reached through Endpoints. */
+  readonly apiServerArgs?: readonly string[]
 }
 
-const NODE_NAME = 'kwok-node-0'
+const nodeName = (i: number): string => `kwok-node-${i}`
 const here = import.meta.dirname
 
 export function statePath(dir: string): string {
@@ -192,7 +196,7 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     '--service-cluster-ip-range=10.96.0.0/16', '--authorization-mode=Node,RBAC', '--allow-privileged=true',
     // kwok pods mount no tokens, and the plugin would make pod creation race the default ServiceAccount.
     '--disable-admission-plugins=ServiceAccount',
-    `--cert-dir=${pki}`, '--v=1',
+    `--cert-dir=${pki}`, '--v=1', ...(opts.apiServerArgs ?? []),
   ])
   writeState(state)
   await waitHealthy(`https://127.0.0.1:${apiPort}/readyz`, 'kube-apiserver /readyz', ca.certPem, timeoutMs, dir)
@@ -223,9 +227,10 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
   await waitHealthy(`https://127.0.0.1:${schedPort}/healthz`, 'kube-scheduler /healthz', undefined, timeoutMs, dir)
   await waitHealthy(`http://127.0.0.1:${kwokPort}/healthz`, 'kwok /healthz', undefined, timeoutMs, dir)
 
-  log(`registering node ${NODE_NAME}`)
-  await createNode(state)
-  await waitNodeReady(state, timeoutMs)
+  const names = Array.from({ length: opts.nodes ?? 1 }, (_, i) => nodeName(i))
+  log(`registering node${names.length > 1 ? 's' : ''} ${names.join(', ')}`)
+  for (const name of names) await createNode(state, name)
+  for (const name of names) await waitNodeReady(state, name, timeoutMs)
   log(`cluster ready in ${((Date.now() - started) / 1000).toFixed(1)}s`)
   return state
 }
@@ -237,13 +242,13 @@ async function api(state: ClusterState, method: string, path: string, body?: unk
   return { status: r.status, json: r.body ? JSON.parse(r.body) : undefined }
 }
 
-async function createNode(state: ClusterState): Promise<void> {
+async function createNode(state: ClusterState, name: string): Promise<void> {
   const node = {
     apiVersion: 'v1', kind: 'Node',
     metadata: {
-      name: NODE_NAME,
+      name,
       annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
-      labels: { 'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
     },
     status: {
       allocatable: { cpu: '1000', memory: '4Ti', pods: '20000' },
@@ -251,17 +256,17 @@ async function createNode(state: ClusterState): Promise<void> {
     },
   }
   const r = await api(state, 'POST', '/api/v1/nodes', node)
-  if (r.status !== 201 && r.status !== 409) throw new Error(`creating node ${NODE_NAME}: HTTP ${r.status} ${JSON.stringify(r.json)}`)
+  if (r.status !== 201 && r.status !== 409) throw new Error(`creating node ${name}: HTTP ${r.status} ${JSON.stringify(r.json)}`)
 }
 
 interface NodeLike { status?: { conditions?: { type: string; status: string }[] } }
 
-async function waitNodeReady(state: ClusterState, timeoutMs: number): Promise<void> {
+async function waitNodeReady(state: ClusterState, name: string, timeoutMs: number): Promise<void> {
   try {
     await waitFor(async () => {
-      const r = await api(state, 'GET', `/api/v1/nodes/${NODE_NAME}`)
+      const r = await api(state, 'GET', `/api/v1/nodes/${name}`)
       return (r.json as NodeLike).status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true
-    }, { timeoutMs, what: `node ${NODE_NAME} Ready` })
+    }, { timeoutMs, what: `node ${name} Ready` })
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${await logTails(state.dir)}`, { cause: e })
   }

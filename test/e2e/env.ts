@@ -192,3 +192,26 @@ export function recorder<T>(read: () => Promise<T>, everyMs = 100): { values: T[
   })()
   return { values, async stop() { running = false; await loop; return values } }
 }
+
+/** A recorder() that can be stopped only once it has sampled what the cluster shows now. */
+export interface Sampler<T> {
+  /** Waits for a sample taken after this call, then stops; returns every distinct value seen. */
+  settle(): Promise<T[]>
+}
+
+export function sampler<T>(read: () => Promise<T>, everyMs = 50): Sampler<T> {
+  let reads = 0
+  const r = recorder(async () => {
+    const v = await read()
+    reads++
+    return v
+  }, everyMs)
+  return {
+    async settle() {
+      // Two completed reads: the second began after this call, so the world as it is now is in the record.
+      const mark = reads
+      await until(() => Promise.resolve(reads), n => n >= mark + 2, 'a fresh sample', 30_000)
+      return r.stop()
+    },
+  }
+}

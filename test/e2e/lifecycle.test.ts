@@ -7,7 +7,7 @@ import { STATE_PREFIX } from '../../src/api/annotations.ts'
 import { kubectlOk } from '../helpers/kube.ts'
 import { until } from '../helpers/wait.ts'
 import { apply, deploymentYaml } from './apps.ts'
-import { canary, core, deployment, eventsOf, phase, readyEndpoints, recorder, sharedEnvironment, testNamespace } from './env.ts'
+import { canary, core, deployment, eventsOf, phase, readyEndpoints, sampler, sharedEnvironment, testNamespace, type Sampler } from './env.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
@@ -77,29 +77,6 @@ async function liveApp(t: Test): Promise<string> {
   await apply(serviceYaml(ns))
   await until(() => readyEndpoints(ns, 'podinfo'), n => n === 2, 'podinfo serving on 2 ready endpoints', 120_000)
   return ns
-}
-
-/** A recorder() that can be stopped only once it has sampled what the cluster shows now. */
-interface Sampler<T> {
-  /** Waits for a sample taken after this call, then stops; returns every distinct value seen. */
-  settle(): Promise<T[]>
-}
-
-function sampler<T>(read: () => Promise<T>, everyMs = 50): Sampler<T> {
-  let reads = 0
-  const r = recorder(async () => {
-    const v = await read()
-    reads++
-    return v
-  }, everyMs)
-  return {
-    async settle() {
-      // Two completed reads: the second began after this call, so the world as it is now is in the record.
-      const mark = reads
-      await until(() => Promise.resolve(reads), n => n >= mark + 2, 'a fresh sample', 30_000)
-      return r.stop()
-    },
-  }
 }
 
 const endpointsOf = (ns: string): Sampler<number> => sampler(() => readyEndpoints(ns, 'podinfo'))

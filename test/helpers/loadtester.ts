@@ -58,7 +58,7 @@ export async function startLoadTesterProcess(t: TestLike, account: LoadTesterAcc
     await waitFor(async () => {
       if (c.exitCode !== null) throw new Error(`sluice loadtester exited with ${c.exitCode}; see ${log}`)
       return (await httpsGet(`${url}/healthz`, undefined, 1000)).status === 200
-    }, { timeoutMs: 30_000, what: `sluice loadtester on ${url} (log: ${log})` })
+    }, { timeoutMs: 60_000, what: `sluice loadtester on ${url} (log: ${log})` })
   }
   await start()
   t.teardown(() => proc.stop('SIGTERM'))

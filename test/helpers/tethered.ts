@@ -16,8 +16,13 @@ export interface Tethered {
   stop(signal: NodeJS.Signals): Promise<void>
 }
 
-/** `node bin/sluice.ts …args` (args after the script), logged to `log`. */
-export function tetheredSluice(args: readonly string[], log: string, env: Readonly<Record<string, string>> = {}): Tethered {
+/**
+ * `node bin/sluice.ts …args` (args after the script), logged to `log`. `env` adds variables (undefined
+ * removes one); `wrapper` runs before node and must exec it (e.g. `unshare … sh -c '…; exec "$@"' sh`).
+ */
+export function tetheredSluice(
+  args: readonly string[], log: string, env: Readonly<Record<string, string | undefined>> = {}, wrapper: readonly string[] = [],
+): Tethered {
   let child: ChildProcess | undefined
   mkdirSync(dirname(log), { recursive: true })
   return {
@@ -25,8 +30,13 @@ export function tetheredSluice(args: readonly string[], log: string, env: Readon
     async start() {
       const out = createWriteStream(log, { flags: 'a' })
       await once(out, 'open')
-      const c = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), process.execPath, join(ROOT, 'bin/sluice.ts'), ...args],
-        { stdio: ['pipe', out, out], env: { ...process.env, ...env } })
+      const merged: NodeJS.ProcessEnv = { ...process.env }
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined) delete merged[k]
+        else merged[k] = v
+      }
+      const c = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), ...wrapper, process.execPath, join(ROOT, 'bin/sluice.ts'), ...args],
+        { stdio: ['pipe', out, out], env: merged })
       child = c
       return c
     },

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
 import { INSTALL_REGISTRATION, renderWebhooks, WEBHOOKS_FILE } from '../../src/admission/manifests.ts'
 import { PROMETHEUS_RULE_FILE, renderPrometheusRule, RULES_FILE } from '../../src/telemetry/prometheus-rule.ts'
+import { CRD_OBJECTS, INSTALL_OBJECTS, WEBHOOK_OBJECTS } from '../../src/cli/uninstall-plan.ts'
 
 const DIR = fileURLToPath(new URL('../../manifests/', import.meta.url))
 
@@ -258,4 +259,12 @@ t.test('the NetworkPolicies: the webhook port from the API server, metrics from 
   for (const f of sluice.spec.ingress[1]!.from) t.ok(f.namespaceSelector && f.podSelector, 'Prometheus by namespace and pod, never by namespace alone')
   t.same(ports(lt.spec.ingress[0]!), [portNumber(ltContainer, 'http')])
   t.ok(lt.spec.ingress[0]!.from.some(f => f.podSelector && !f.namespaceSelector && matches(f.podSelector.matchLabels, template.metadata.labels)), 'sluice\'s pods (its hooks) may call the load tester')
+})
+
+t.test('sluice uninstall knows every cluster-scoped object of the manifests; the namespaced ones go with sluice-system', async t => {
+  const clusterScoped = ALL.filter(({ object }) => object.metadata?.namespace === undefined && object.kind !== 'Kustomization').map(({ object }) => `${String(object.kind)}/${String(object.metadata?.name)}`)
+  const removed = [...WEBHOOK_OBJECTS, ...INSTALL_OBJECTS, ...CRD_OBJECTS].map(o => `${o.kind}/${o.name}`)
+  t.same([...new Set(clusterScoped)].sort(), removed.sort())
+  const namespaces = new Set(ALL.map(({ object }) => object.metadata?.namespace).filter(ns => ns !== undefined))
+  t.same([...namespaces], ['sluice-system'], 'everything namespaced is in sluice-system')
 })

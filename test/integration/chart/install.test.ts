@@ -1,8 +1,9 @@
 // helm install, upgrade and uninstall of charts/sluice on the run's cluster, with the real helm, checked by
 // what the API server stores. The harness already runs a sluice webhook with the cluster's one set of
 // configurations named sluice and the CRDs (test/cluster/with-cluster.ts), so this release leaves those to
-// it (crds.install=false, webhooks.create=false: template.test.ts covers both) and lives in a namespace of
-// its own; its cluster-scoped RBAC is named after the release, so nothing collides.
+// it (crds.install=false, webhooks.create=false) and lives in a namespace of its own; its cluster-scoped RBAC
+// is named after the release, so nothing collides. live.test.ts installs the chart with both, on a cluster of
+// its own, with sluice serving from the release.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { CHART_DIR, helm, helmOk } from '../../helpers/helm.ts'

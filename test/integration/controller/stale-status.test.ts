@@ -9,6 +9,7 @@ import {
   AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Ingress,
 } from '@kubernetes/client-node'
 import { pino } from 'pino'
+import { normalizeCanary } from '../../../src/api/compat.ts'
 import { createCaches, type Caches } from '../../../src/controller/caches.ts'
 import { createHooks } from '../../../src/controller/hook-adapter.ts'
 import { createReconciler, type Reconciler } from '../../../src/controller/reconcile.ts'
@@ -38,7 +39,7 @@ async function gate(t: TestLike, calls: { n: number } = { n: 0 }, answer = 200):
   return `http://127.0.0.1:${(server.address() as { port: number }).port}/gate`
 }
 
-async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout' = 'rollout'): Promise<void> {
+async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout' = 'rollout', analysisKey = 'analysis'): Promise<void> {
   await apps.createNamespacedDeployment({ namespace: ns, body: manifest(deployment({
     metadata: { name: NAME, namespace: ns }, spec: { template: { spec: { containers: [container({ image: 'example.invalid/podinfo:1' })] } } },
   })) })
@@ -47,6 +48,9 @@ async function setup(ns: string, gateUrl: string, type: 'rollout' | 'pre-rollout
     provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
       analysis: { interval: '10s', threshold: 5, maxWeight: 50, stepWeight: 10, webhooks: [{ name: 'gate', type, url: gateUrl }] },
   } }))
+  // Flagger's old name of analysis, which the API server keeps as written.
+  const spec = body.spec as unknown as Record<string, unknown>
+  if (analysisKey !== 'analysis') { spec[analysisKey] = spec.analysis; delete spec.analysis }
   await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body })
 }
 
@@ -109,9 +113,20 @@ function reconciler(kc: KubeConfig, caches: Caches, now: () => Date): Controller
   }
 }
 
+/** sluice's own caches of `ns`, synced, stopped at the test's end. */
+async function startedCaches(t: TestLike, ns: string): Promise<{ kc: KubeConfig; caches: Caches }> {
+  const kc = sluiceKubeConfig()
+  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
+  await caches.start()
+  t.teardown(() => { caches.stop() })
+  return { kc, caches }
+}
+
 /** The caches as they are, except that the Canary is stuck at `snapshot`: an informer behind the API server. */
 function behind(caches: Caches, snapshot: Canary): Caches {
-  return { ...caches, canaries: { ...caches.canaries, get: () => snapshot } }
+  // Normalised as the informer stores it (Flagger's canaryAnalysis read as analysis).
+  const cached = normalizeCanary(snapshot)
+  return { ...caches, canaries: { ...caches.canaries, get: () => cached } }
 }
 
 const ingressWeight = async (ns: string): Promise<string | undefined> =>
@@ -123,10 +138,7 @@ t.test('a reconciler deciding from a stale Canary neither writes its status back
   const ns = await namespace(t)
   const seen = await record(t, ns)
   await setup(ns, await gate(t))
-  const kc = sluiceKubeConfig()
-  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
-  await caches.start()
-  t.teardown(() => { caches.stop() })
+  const { kc, caches } = await startedCaches(t, ns)
   let clock = Date.now()
   const a = reconciler(kc, caches, () => new Date(clock))
   // As the work queue would: reconcile again until the Canary shows what is awaited.
@@ -188,12 +200,10 @@ t.test('a reconciler deciding from a stale Canary neither writes its status back
 t.test('a reconciler woken before its cache has seen its own status write reads the Canary fresh: the tick\'s hook does not run again', async t => {
   const ns = await namespace(t)
   // A failing pre-rollout hook: each due tick calls it once, counts a failed check and stays at weight 0.
+  // Written with canaryAnalysis: the fresh read must see it as the cache does.
   const calls = { n: 0 }
-  await setup(ns, await gate(t, calls, 500), 'pre-rollout')
-  const kc = sluiceKubeConfig()
-  const caches = createCaches(kc, pino({ level: 'silent' }), ns)
-  await caches.start()
-  t.teardown(() => { caches.stop() })
+  await setup(ns, await gate(t, calls, 500), 'pre-rollout', 'canaryAnalysis')
+  const { kc, caches } = await startedCaches(t, ns)
   let clock = Date.now()
   const live = reconciler(kc, caches, () => new Date(clock))
   const reconcileUntil = (accept: (canary: Canary) => boolean, what: string): Promise<Canary> =>
@@ -220,4 +230,5 @@ t.test('a reconciler woken before its cache has seen its own status write reads 
   t.equal(redecided(frozen), 0, 'no decision was made on the stale read, so none was refused')
   t.equal(frozen.logs.filter(l => l.msg?.includes('has not seen our last status write')).length, 1, 'it read the Canary fresh instead')
   t.equal((await readCanary(ns)).metadata.resourceVersion, ticked.metadata.resourceVersion, 'nothing written: not due on the fresh status')
+  t.ok((await readCanary(ns)).spec.canaryAnalysis, 'stored with the old name')
 })

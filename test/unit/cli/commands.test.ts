@@ -132,12 +132,12 @@ async function captured(run: () => Promise<number>): Promise<{ code: number; tex
 }
 
 t.test('usage errors exit 2 and name the command\'s help; every operator command has --help', async t => {
-  for (const args of [['get', '--bogus'], ['abort'], ['promote', 'a', 'b'], ['lint'], ['status', 'x', '--timeout', 'soon'], ['completion', 'tcsh'], ['get', '-o', 'wide']]) {
+  for (const args of [['get', '--bogus'], ['abort'], ['promote', 'a', 'b'], ['lint'], ['status', 'x', '--timeout', 'soon'], ['completion', 'tcsh'], ['get', '-o', 'wide'], ['uninstall', 'now'], ['uninstall', '--timeout', 'soon'], ['uninstall', '--crds', '--keep-install'], ['uninstall', '--controller-lease', 'lease']]) {
     const err = sink()
     t.equal(await main(args, sink(), err), EXIT.usage, args.join(' '))
     t.match(err.text, new RegExp(`^sluice ${args[0]}: `))
   }
-  for (const command of ['get', 'status', 'promote', 'abort', 'retry', 'pause', 'resume', 'plan', 'lint', 'version', 'completion']) {
+  for (const command of ['get', 'status', 'promote', 'abort', 'retry', 'pause', 'resume', 'plan', 'lint', 'version', 'completion', 'uninstall']) {
     const help = await captured(() => main([command, '--help']))
     t.equal(help.code, EXIT.ok)
     t.match(help.text, new RegExp(`^Usage: sluice ${command}`), `${command} --help`)
