@@ -7,7 +7,7 @@ import {
 } from './types.ts'
 
 /** Routers with an implementation (src/router/registry.ts registers exactly these). */
-export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio'] as const satisfies readonly Provider[]
+export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'traefik'] as const satisfies readonly Provider[]
 export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 
 /** MetricTemplate provider types with a client (src/metrics/registry.ts registers exactly these). */
@@ -81,6 +81,8 @@ const GATEWAY_AND_ISTIO: readonly ImplementedProvider[] = [...GATEWAY, 'istio']
 const AB: readonly ImplementedProvider[] = ['nginx', ...GATEWAY_AND_ISTIO]
 const ISTIO: readonly ImplementedProvider[] = ['istio']
 const NOT_YET: readonly ImplementedProvider[] = []
+// traefik mirrors the primary to the canary (a TraefikService with mirroring, mirrorWeight its percent).
+const MIRRORING: readonly ImplementedProvider[] = [...GATEWAY_AND_ISTIO, 'traefik']
 
 export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'provider': 'all',
@@ -134,8 +136,8 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'analysis.stepWeightPromotion': 'all',
   'analysis.iterations': 'all',
   'analysis.match': AB,
-  'analysis.mirror': GATEWAY_AND_ISTIO,
-  'analysis.mirrorWeight': ISTIO,
+  'analysis.mirror': MIRRORING,
+  'analysis.mirrorWeight': [...ISTIO, 'traefik'],
   'analysis.primaryReadyThreshold': 'all',
   'analysis.canaryReadyThreshold': 'all',
   'analysis.sessionAffinity': NOT_YET,

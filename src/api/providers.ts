@@ -27,7 +27,7 @@ export const PROVIDER_TRAITS: Readonly<Record<Provider, ProviderTraits>> = {
   'gatewayapi:v1beta1': GATEWAY_API,
   istio: { weighted: true, abTesting: true, mirroring: true, sessionAffinity: true },
   linkerd: WEIGHTED_ONLY,
-  traefik: WEIGHTED_ONLY,
+  traefik: { ...WEIGHTED_ONLY, mirroring: true },
   contour: WEIGHTED_AB,
   gloo: WEIGHTED_AB,
   skipper: WEIGHTED_ONLY,

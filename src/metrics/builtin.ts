@@ -50,9 +50,16 @@ const LINKERD: BuiltinQueries = {
   'request-duration': p99Ms('response_latency_ms_bucket', LINKERD_SELECTOR, ''),
 }
 
+// Traefik names a Service under a TraefikService `<namespace>-<name>-<port>@kubernetescrd`; the canary's is `<svc>-canary`.
+const TRAEFIK_SELECTOR = 'service=~"{{ namespace }}-{{ service }}-canary-[0-9a-zA-Z-]+@kubernetescrd"'
+const TRAEFIK: BuiltinQueries = {
+  'request-success-rate': successRate('traefik_service_requests_total', TRAEFIK_SELECTOR, 'code!~"5.*"'),
+  'request-duration': p99Ms('traefik_service_request_duration_seconds_bucket', TRAEFIK_SELECTOR, ' * 1000'),
+}
+
 const BY_PROVIDER: Partial<Record<Provider, BuiltinQueries>> = {
   kubernetes: HTTP, gatewayapi: HTTP, 'gatewayapi:v1': HTTP, 'gatewayapi:v1beta1': HTTP, nginx: NGINX,
-  istio: ISTIO, linkerd: LINKERD,
+  istio: ISTIO, linkerd: LINKERD, traefik: TRAEFIK,
 }
 
 /**

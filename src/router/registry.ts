@@ -10,6 +10,7 @@ import { kubernetesRouter } from './kubernetes.ts'
 import { namespaceOf } from '../kube/generated.ts'
 import { serviceName } from './services.ts'
 import { nginxRouter } from './nginx.ts'
+import { traefikRouter } from './traefik.ts'
 import type { Router } from './router.ts'
 import type { ApplyClient } from '../kube/apply.ts'
 import { withServices } from './service-set.ts'
@@ -23,6 +24,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Route
   'gatewayapi:v1': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
   'gatewayapi:v1beta1': kube => withServices(kube, gatewayApiRouter(kube, 'v1beta1')),
   'istio': kube => istioRouter(kube),
+  'traefik': kube => traefikRouter(kube),
 }
 
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]
