@@ -5,6 +5,7 @@ import { ANNOTATIONS } from '../../src/api/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/api/resolve.ts'
 import type { Canary, CanarySpec } from '../../src/api/types.ts'
 import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare, virtualServiceCanaryShare } from './routing.ts'
+import { traefikCanaryShare, traefikServiceLabel } from './traefik.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
 
 export const ERROR_RATE_ANNOTATION = 'simulator.sluice.dev/error-rate'
@@ -21,6 +22,7 @@ export interface ClusterView {
   service(namespace: string, name: string): V1Service | undefined
   httpRoute(namespace: string, name: string): { spec?: unknown } | undefined
   virtualService(namespace: string, name: string): { spec?: unknown } | undefined
+  traefikService(namespace: string, name: string): { spec?: unknown } | undefined
   /** Every pod of the Deployment, ready or not. */
   pods(namespace: string, deployment: string): readonly V1Pod[]
 }
@@ -29,6 +31,7 @@ export interface Routing {
   readonly provider: string
   readonly service: string
   readonly ingress?: string
+  readonly port?: number
 }
 
 /** A Deployment sluice generated (a `<app>-primary`): one side of an app, never an app of its own. */
@@ -70,7 +73,8 @@ export function routingOf(d: V1Deployment, canary: Canary | undefined): Routing 
   const name = d.metadata?.name ?? ''
   const spec = specOf(d, canary)
   const ingress = spec.ingressRef?.name
-  return { provider: spec.provider ?? 'kubernetes', service: spec.service?.name ?? name, ...(ingress && { ingress }) }
+  const port = spec.service?.port
+  return { provider: spec.provider ?? 'kubernetes', service: spec.service?.name ?? name, ...(ingress && { ingress }), ...(port !== undefined && { port }) }
 }
 
 const GATEWAY_API = new Set(['gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1'])
@@ -91,6 +95,7 @@ export function routedCanaryShare(view: ClusterView, d: V1Deployment, r: Routing
   if (r.provider === 'istio') {
     return virtualServiceCanaryShare(view.virtualService(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
   }
+  if (r.provider === 'traefik') return traefikCanaryShare(view.traefikService(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` })
   if (r.provider === 'kubernetes') return apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels)
   return 0
 }
@@ -147,6 +152,11 @@ function side(view: ClusterView, namespace: string, name: string): SideInput {
   return { pods, ...behaviourOf(view.deployment(namespace, name)) }
 }
 
+/** The `service` label of each side's Service in Traefik's metrics. */
+function traefikLabels(namespace: string, service: string, port: number): { primary: string; canary: string } {
+  return { primary: traefikServiceLabel(namespace, `${service}-primary`, port), canary: traefikServiceLabel(namespace, `${service}-canary`, port) }
+}
+
 /**
  * One AppInput per app in the cluster: the target of every Canary (a hand-written one included) and every
  * Deployment opted in by annotation; a generated `<app>-primary` is only ever the primary side of its app.
@@ -168,6 +178,7 @@ export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): 
       canary: side(view, namespace, name),
       ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
       ...(r.provider === 'istio' && { istio: true }),
+      ...(r.provider === 'traefik' && r.port !== undefined && { traefik: traefikLabels(namespace, r.service, r.port) }),
     }
     out.push(app)
   }

@@ -102,6 +102,31 @@ function renderIstio(out: string[], state: TrafficState, bounds: readonly number
   }
 }
 
+// Traefik's service metrics: requests by code, and the duration in seconds, labelled with each side's Service.
+function renderTraefik(out: string[], state: TrafficState, les: readonly string[]): void {
+  const apps = [...state.values()].filter(a => a.traefik)
+  if (apps.length === 0) return
+  header(out, 'traefik_service_requests_total', 'counter', 'How many HTTP requests processed on a service (simulated).')
+  for (const a of apps) {
+    for (const side of SIDES) {
+      for (const [outcome, status] of STATUSES) {
+        out.push(`traefik_service_requests_total{${labelText([...traefikLabels(a.traefik!.labels[side]), ['code', status]])}} ${a.traefik![side][outcome].count}`)
+      }
+    }
+  }
+  const name = 'traefik_service_request_duration_seconds'
+  header(out, name, 'histogram', 'How long it took to process the request on a service (simulated).')
+  for (const a of apps) {
+    for (const side of SIDES) {
+      for (const [outcome, status] of STATUSES) {
+        histogramLines(out, name, [...traefikLabels(a.traefik!.labels[side]), ['code', status]], les, [a.traefik![side][outcome]])
+      }
+    }
+  }
+}
+
+const traefikLabels = (service: string): Labels => [['method', 'GET'], ['protocol', 'http'], ['service', service]]
+
 function renderHttp(out: string[], state: TrafficState, les: readonly string[]): void {
   const name = 'http_request_duration_seconds'
   header(out, name, 'histogram', 'Duration of HTTP requests served by the pod (simulated).')
@@ -120,6 +145,7 @@ export function renderExposition(state: TrafficState, bounds: readonly number[] 
   const les = bounds.map(num)
   renderNginx(out, state, les)
   renderIstio(out, state, bounds)
+  renderTraefik(out, state, les)
   renderHttp(out, state, les)
   out.push('')
   return out.join('\n')

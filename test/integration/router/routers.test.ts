@@ -12,6 +12,7 @@ import type { Router } from '../../../src/router/router.ts'
 import { routerFor } from '../../../src/router/registry.ts'
 import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
+import { installTraefikCrds } from '../../cluster/traefik.ts'
 import { absent, kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { canary, container, deployment, ingress, manifest, type Overrides } from '../../helpers/objects.ts'
 
@@ -24,6 +25,7 @@ const custom = admin.makeApiClient(CustomObjectsApi)
 t.before(async () => {
   await installGatewayApiCrds(kubeconfigPath())
   await installIstioCrds(kubeconfigPath())
+  await installTraefikCrds(kubeconfigPath())
 })
 
 /** The router of `provider` as the controller builds it, on sluice's own identity. */
@@ -363,4 +365,81 @@ t.test('istio: a VirtualService the user already has is refused by name and left
     'the user\'s VirtualService was never written, nor deleted')
   t.ok(await absent(() => custom.getNamespacedCustomObject(istioObject(ns, 'destinationrules', 'podinfo-primary'))), 'no DestinationRule was left behind')
   await servicesReleased(t, ns)
+})
+
+interface StoredTraefikService { metadata: Record<string, unknown> & { resourceVersion?: string }; spec: Record<string, unknown> }
+
+const traefikObject = (ns: string, plural: 'traefikservices' | 'ingressroutes', name: string): { group: string; version: string; namespace: string; plural: string; name: string } =>
+  ({ group: 'traefik.io', version: 'v1alpha1', namespace: ns, plural, name })
+
+/** The user's IngressRoute: what sends the outside's requests to the TraefikService sluice writes. */
+async function userIngressRoute(ns: string): Promise<StoredTraefikService> {
+  const ref = traefikObject(ns, 'ingressroutes', 'podinfo')
+  return await custom.createNamespacedCustomObject({ ...ref, body: {
+    apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: { name: 'podinfo' },
+    spec: { entryPoints: ['web'], routes: [{ kind: 'Rule', match: 'Host(`app.example.com`)', services: [{ name: 'podinfo', kind: 'TraefikService' }] }] },
+  } }) as StoredTraefikService
+}
+
+t.test('traefik: the TraefikService through a promotion, a rollback and mirroring; finalize gives the app back; the IngressRoute is never written', async t => {
+  const ns = await namespace(t)
+  const route = await userIngressRoute(ns)
+  const c = await setup(ns, { provider: 'traefik', service: { port: 9898, apex: { labels: { team: 'shop' } } } })
+  const router = routerAsSluice('traefik')
+  const ref = traefikObject(ns, 'traefikservices', 'podinfo')
+  const read = async (): Promise<StoredTraefikService> => await custom.getNamespacedCustomObject(ref) as StoredTraefikService
+  const side = (name: string, weight: number): unknown => ({ name, namespace: ns, port: 9898, weight })
+  const weighted = (primary: number, canaryWeight: number): unknown => ({ weighted: { services: [side('podinfo-primary', primary), side('podinfo-canary', canaryWeight)] } })
+
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'primary')
+  const stored = await read()
+  t.match(stored.metadata, generated(c), 'the TraefikService is generated for the Canary')
+  t.match(stored.metadata, { labels: { team: 'shop' } }, 'with the apex metadata')
+  t.same(stored.spec, weighted(100, 0), 'as the API server kept it under Traefik\'s schema: both sides, the canary\'s weight 0 written')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
+
+  // A promotion: the canary's steps, then all traffic back on the (now promoted) primary.
+  for (const [primary, canaryWeight] of [[90, 10], [50, 50], [0, 100], [100, 0]] as const) {
+    await router.setRoutes(c, { primary, canary: canaryWeight })
+    t.same((await read()).spec, weighted(primary, canaryWeight), `stored: ${primary}/${canaryWeight}`)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight })
+    await router.reconcile(c)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight }, `a reconcile keeps ${primary}/${canaryWeight}`)
+  }
+  // A rollback: from a step back to the primary alone.
+  await router.setRoutes(c, { primary: 80, canary: 20 })
+  await router.setRoutes(c, { primary: 100, canary: 0 })
+  t.same((await read()).spec, weighted(100, 0), 'stored after the rollback: 100/0')
+
+  const mirrored: Canary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, mirror: true, mirrorWeight: 40 } } }
+  await router.setRoutes(mirrored, { primary: 100, canary: 0, mirror: true })
+  t.same((await read()).spec, { mirroring: { name: 'podinfo-primary', namespace: ns, port: 9898, mirrors: [{ name: 'podinfo-canary', namespace: ns, port: 9898, percent: 40 }] } },
+    'stored: a mirroring service, the primary main and 40% mirrored to the canary (weighted is gone)')
+  t.same(await router.getRoutes(mirrored), { primary: 100, canary: 0, mirror: true })
+  await router.setRoutes(mirrored, { primary: 0, canary: 100 })
+  t.same((await read()).spec, weighted(0, 100), 'after the mirror: weighted again, mirroring gone')
+
+  await router.finalize(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(ref)), 'the TraefikService is deleted')
+  await servicesReleased(t, ns)
+  const after = await custom.getNamespacedCustomObject(traefikObject(ns, 'ingressroutes', 'podinfo')) as StoredTraefikService
+  t.equal(after.metadata.resourceVersion, route.metadata.resourceVersion, 'the user\'s IngressRoute was never written')
+})
+
+t.test('traefik: a TraefikService the user already has is refused by name and left as it was', async t => {
+  const ns = await namespace(t)
+  const ref = traefikObject(ns, 'traefikservices', 'podinfo')
+  const user = await custom.createNamespacedCustomObject({ ...ref, body: {
+    apiVersion: 'traefik.io/v1alpha1', kind: 'TraefikService', metadata: { name: 'podinfo' },
+    spec: { weighted: { services: [{ name: 'podinfo', port: 9898, weight: 1 }] } },
+  } }) as StoredTraefikService
+  const c = await setup(ns, { provider: 'traefik', service: { port: 9898 } })
+  const router = routerAsSluice('traefik')
+  await t.rejects(router.reconcile(c), new RegExp(`Canary ${ns}/podinfo: TraefikService podinfo already exists and sluice did not create it`))
+  await t.rejects(router.setRoutes(c, { primary: 90, canary: 10 }), /already exists and sluice did not create it/)
+  t.ok(await absent(() => readService(ns, 'podinfo-primary')), 'no Service was written for the refused Canary')
+  await router.finalize(c)
+  t.equal((await custom.getNamespacedCustomObject(ref) as StoredTraefikService).metadata.resourceVersion, user.metadata.resourceVersion,
+    'the user\'s TraefikService was never written, nor deleted')
 })

@@ -22,6 +22,7 @@ const NGINX_SPEC = 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress
 interface World {
   deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
   routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
+  traefikServices?: { metadata: { name: string }; spec: unknown }[]
 }
 
 function view(w: World): ClusterView {
@@ -35,6 +36,7 @@ function view(w: World): ClusterView {
     service: (_ns, name) => byName(w.services, name),
     httpRoute: (_ns, name) => byName(w.routes, name),
     virtualService: (_ns, name) => byName(w.virtualServices, name),
+    traefikService: (_ns, name) => byName(w.traefikServices, name),
     pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
   }
 }
@@ -47,8 +49,8 @@ t.test('apps are the opted-in Deployments sluice did not generate', async t => {
 
 t.test('routing: the Canary object wins; without one, the annotations as resolved', async t => {
   const d = deployment({ metadata: { annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898', 'sluice.dev/spec': NGINX_SPEC } } })
-  t.same(routingOf(d, undefined), { provider: 'nginx', service: 'podinfo', ingress: 'web' })
-  t.same(routingOf(d, canary({ spec: { provider: 'gatewayapi', service: { port: 80, name: 'front' } } })), { provider: 'gatewayapi', service: 'front' })
+  t.same(routingOf(d, undefined), { provider: 'nginx', service: 'podinfo', ingress: 'web', port: 9898 })
+  t.same(routingOf(d, canary({ spec: { provider: 'gatewayapi', service: { port: 80, name: 'front' } } })), { provider: 'gatewayapi', service: 'front', port: 80 })
   t.same(routingOf(deployment({ metadata: { name: 'plain', annotations: { 'sluice.dev/strategy': 'canary' } } }), undefined), { provider: 'kubernetes', service: 'plain' }, 'kubernetes by default')
 })
 
@@ -112,6 +114,17 @@ t.test('appInputs: istio reads the VirtualService named after the Service, and m
   t.same(inputs.map(i => [i.name, i.canaryShare, i.istio, i.nginx]), [['front', 0.4, true, undefined]])
   t.same(appInputs(view({ deployments: [app], canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })] }))
     .map(i => i.canaryShare), [0], 'no VirtualService yet: all to the primary')
+})
+
+t.test('appInputs: traefik reads the TraefikService named after the Service, and labels each side as Traefik names its Service', async t => {
+  const app = deployment({ metadata: { name: 'front', annotations: { 'sluice.dev/strategy': 'canary' } } })
+  const written = canary({ metadata: { name: 'front' }, spec: { provider: 'traefik', service: { port: 80, name: 'www' } } })
+  const inputs = appInputs(view({
+    deployments: [app], canaries: [written],
+    traefikServices: [{ metadata: { name: 'www' }, spec: { weighted: { services: [{ name: 'www-primary', port: 80, weight: 70 }, { name: 'www-canary', port: 80, weight: 30 }] } } }],
+  }))
+  t.same(inputs.map(i => [i.name, i.canaryShare, i.traefik, i.istio]), [['front', 0.3, { primary: 'shop-www-primary-80@kubernetescrd', canary: 'shop-www-canary-80@kubernetescrd' }, undefined]])
+  t.same(appInputs(view({ deployments: [app], canaries: [written] })).map(i => i.canaryShare), [0], 'no TraefikService yet: all to the primary')
 })
 
 t.test('appInputs: the target of a hand-written Canary is an app, without any sluice.dev annotation', async t => {
