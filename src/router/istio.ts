@@ -7,7 +7,7 @@ import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generate
 import { cookieRegex } from './gatewayapi.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { withServices } from './service-set.ts'
+import { generatedFor, refusingForeign, storedWeights } from './foreign.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const ISTIO_API_VERSION = 'networking.istio.io/v1'
@@ -161,12 +161,6 @@ export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
   return w
 }
 
-/** Whether `o` was generated for `c`: its controller reference is the Canary. */
-export function generatedFor(c: Canary, o: KubeObject): boolean {
-  const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
-  return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
-}
-
 /** Throws when `o` exists and was not generated for `c` (the user's own, or another Canary's). */
 function refuseForeign(c: Canary, o: KubeObject | undefined): void {
   if (!o || generatedFor(c, o)) return
@@ -196,11 +190,7 @@ export function istioRoutes(kube: ApplyClient): Router {
       refuseForeign(c, await kube.get(virtualServiceRef(c)))
       await kube.apply(virtualService(c, w))
     },
-    async getRoutes(c) {
-      const vs = await kube.get(virtualServiceRef(c))
-      if (!vs) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: VirtualService ${serviceName(c)} not found; reconcile first`)
-      return virtualServiceWeights(c, vs)
-    },
+    getRoutes: c => storedWeights(kube, c, virtualServiceRef(c), virtualServiceWeights),
     async finalize(c) {
       // The VirtualService first: the rules it routes through stay until nothing names them.
       for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) {
@@ -214,13 +204,5 @@ export function istioRoutes(kube: ApplyClient): Router {
 
 /** The istio router: the Services and the istio objects, refusing foreign objects before anything is written. */
 export function istioRouter(kube: ApplyClient): Router {
-  const routes = withServices(kube, istioRoutes(kube))
-  return {
-    ...routes,
-    async reconcile(c) {
-      // Checked before the Services too: a refused Canary must not have taken the user's apex over.
-      await refuseForeignObjects(kube, c)
-      await routes.reconcile(c)
-    },
-  }
+  return refusingForeign(kube, istioRoutes(kube), c => refuseForeignObjects(kube, c))
 }

@@ -5,10 +5,9 @@
 // sluice did not create for this Canary is refused, never overwritten.
 import type { Canary } from '../api/types.ts'
 import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
-import { generatedFor } from './istio.ts'
+import { generatedFor, refusingForeign, storedWeights } from './foreign.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { withServices } from './service-set.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 // Traefik v3 serves only traefik.io; traefik.containo.us was Traefik v2's group (README: "traefik").
@@ -91,11 +90,7 @@ export function traefikRoutes(kube: ApplyClient): Router {
       await refuseForeignService(kube, c)
       await kube.apply(traefikService(c, w))
     },
-    async getRoutes(c) {
-      const ts = await kube.get(traefikServiceRef(c))
-      if (!ts) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: TraefikService ${serviceName(c)} not found; reconcile first`)
-      return traefikServiceWeights(c, ts)
-    },
+    getRoutes: c => storedWeights(kube, c, traefikServiceRef(c), traefikServiceWeights),
     async finalize(c) {
       // One that sluice refused to take over is the user's, and stays.
       const o = await kube.get(traefikServiceRef(c))
@@ -106,13 +101,5 @@ export function traefikRoutes(kube: ApplyClient): Router {
 
 /** The traefik router: the Services and the TraefikService, refusing a foreign one before anything is written. */
 export function traefikRouter(kube: ApplyClient): Router {
-  const routes = withServices(kube, traefikRoutes(kube))
-  return {
-    ...routes,
-    async reconcile(c) {
-      // Checked before the Services too: a refused Canary must not have taken the user's apex over.
-      await refuseForeignService(kube, c)
-      await routes.reconcile(c)
-    },
-  }
+  return refusingForeign(kube, traefikRoutes(kube), c => refuseForeignService(kube, c))
 }

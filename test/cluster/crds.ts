@@ -1,7 +1,10 @@
 // Applies upstream CRD manifests to the test cluster (server-side, idempotent) and waits until the API server
 // serves them. The YAML is read at test time (from the Go module cache), so no copy of it lives here.
 import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parseAllDocuments } from 'yaml'
+import { goModuleDir } from './go-module.ts'
 import { waitFor } from './process.ts'
 
 /** Applies `yaml` (the CRDs' documents) and waits until each CRD in `names` is Established. */
@@ -21,4 +24,14 @@ export async function installCrds(kubeconfigPath: string, what: string, yaml: st
     const out = await run(['get', 'crd', ...names, '-o', `jsonpath=${established}`], '')
     return out.split('\n').filter(s => s === 'True').length === names.length
   }, { timeoutMs: 60_000, what: `the ${what} CRDs to be Established` })
+}
+
+/** The CRDs named `names` out of `file` (every CRD a project publishes) in the Go module `module@version`, installed as installCrds does. */
+export async function installGoModuleCrds(kubeconfigPath: string, o: { what: string; module: string; version: string; file: string; names: readonly string[] }): Promise<void> {
+  const dir = await goModuleDir(o.module, o.version)
+  const all = await readFile(join(dir, o.file), 'utf8')
+  // Only the ones named are installed.
+  const wanted = parseAllDocuments(all).filter(d => (o.names as readonly unknown[]).includes(d.getIn(['metadata', 'name'])))
+  if (wanted.length !== o.names.length) throw new Error(`${o.module}@${o.version}: expected ${o.names.join(', ')} in ${o.file}`)
+  await installCrds(kubeconfigPath, `${o.what} ${o.version}`, wanted.map(d => d.toString()).join('---\n'), o.names)
 }

@@ -151,6 +151,11 @@ function syncSeries(s: AppState, app: AppInput, bounds: readonly number[]): void
   }
   if (!app.istio) s.istio = undefined
   else s.istio ??= { primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
+  syncTraefik(s, app, bounds)
+}
+
+// New series when a side's Service label changes (another Service name or port).
+function syncTraefik(s: AppState, app: AppInput, bounds: readonly number[]): void {
   const tr = app.traefik
   if (!tr) s.traefik = undefined
   else if (s.traefik?.labels.primary !== tr.primary || s.traefik.labels.canary !== tr.canary) {

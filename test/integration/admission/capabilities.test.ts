@@ -36,7 +36,18 @@ t.test('an option no router of this version reads is refused, not ignored', asyn
   } }))
   t.not(r.code, 0)
   t.match(r.stderr, 'annotation sluice.dev/analysis: sessionAffinity is not available yet in this version of sluice; remove it')
-  t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by istio); remove it or change the provider')
+  t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by istio, traefik); remove it or change the provider')
+  t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
+})
+
+t.test('traefik: an A/B test is refused at apply (a TraefikService cannot match headers), naming the routers that can', async t => {
+  const ns = await namespace(t)
+  const r = await kubectl(['apply', '-f', '-'], app({ namespace: ns, annotations: {
+    'sluice.dev/strategy': 'ab', 'sluice.dev/provider': 'traefik', 'sluice.dev/port': '9898',
+    'sluice.dev/analysis': 'interval: 1m\niterations: 3\nmatch: [{headers: {x-canary: {exact: insider}}}]',
+  } }))
+  t.not(r.code, 0)
+  t.match(r.stderr, `Deployment ${ns}/podinfo: annotation sluice.dev/provider traefik cannot route requests by header or cookie; strategy ab needs one of nginx, gatewayapi:v1, gatewayapi:v1beta1, istio`)
   t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
 })
 

@@ -1,6 +1,6 @@
 // The traffic simulator against the real cluster and a real Prometheus: the router objects sluice
 // would have written decide what the builtin queries see.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
@@ -8,7 +8,9 @@ import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import { builtinQuery, createPrometheusProvider, renderQuery, templateVars } from '../../../src/metrics/index.ts'
 import type { Canary } from '../../../src/api/types.ts'
 import { virtualService } from '../../../src/router/istio.ts'
+import { traefikService } from '../../../src/router/traefik.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
+import { installTraefikCrds } from '../../cluster/traefik.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
@@ -107,34 +109,60 @@ t.test('kubernetes: the apex Service switched to a healthy canary gives success 
   t.ok(Math.abs(p99 - 49.75) < 0.5, `request-duration p99 ≈ 49.75 ms (got ${p99})`)
 })
 
-t.test('istio: a VirtualService at 50/50 with a canary failing half its requests: istio\'s builtin queries see the canary\'s workload', async t => {
-  await installIstioCrds(kubeconfigPath())
-  const ns = await namespace(t)
-  const failing = { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }
-  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, failing))
-  // The primary fails everything: any of its requests in the canary's query would show.
+/**
+ * The canary `podinfo` failing half its requests in 30 ms and a primary failing all of them (any of its requests
+ * in the canary's query would show), a Canary for `router`, and the router's object (`plural`) as `build` writes it,
+ * without the generated metadata (the admin writes it here). The Canary is returned.
+ */
+type RouterObject = { apiVersion: string; kind: string; metadata: { name: string }; spec: unknown }
+async function failingCanary(ns: string, router: 'istio' | 'traefik', plural: string, build: (stored: Canary) => RouterObject): Promise<Canary> {
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }))
   await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
   const stored = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
-    metadata: { namespace: ns }, spec: { provider: 'istio', analysis: { interval: '1m', stepWeight: 50 } },
+    metadata: { namespace: ns }, spec: { provider: router, analysis: { interval: '1m', stepWeight: 10 } },
   })) }) as Canary
-  // The VirtualService as the istio router writes it, without the generated metadata (the admin writes it here).
-  const vs = virtualService(stored, { primary: 50, canary: 50 })
-  await custom.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural: 'virtualservices', body: {
-    apiVersion: vs.apiVersion, kind: vs.kind, metadata: { name: vs.metadata.name, namespace: ns }, spec: vs.spec,
+  const o = build(stored)
+  const [group = '', version = ''] = o.apiVersion.split('/')
+  await custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body: {
+    apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: ns }, spec: o.spec,
   } })
   await ready(ns, 'podinfo', 1)
   await ready(ns, 'podinfo-primary', 1)
+  return stored
+}
 
+/** The provider's builtin queries see the canary alone: a success rate of 50, and 30 ms in the (25, 50] ms bucket. */
+async function builtinsSeeTheCanary(t: Test, router: 'istio' | 'traefik', stored: Canary, what: string): Promise<void> {
   const vars = templateVars(stored, { name: 'request-success-rate', interval: '10s' })
-  const rate = await settlesNear(renderQuery(builtinQuery('istio', 'request-success-rate'), vars), 50)
-  t.ok(Math.abs(rate - 50) < 2, `istio request-success-rate of the canary's workload ≈ 50 (got ${rate})`)
-  const p99 = await until(() => provider.query(renderQuery(builtinQuery('istio', 'request-duration'), vars)).catch((e: unknown) => e),
+  const rate = await settlesNear(renderQuery(builtinQuery(router, 'request-success-rate'), vars), 50)
+  t.ok(Math.abs(rate - 50) < 2, `${router} request-success-rate of the canary's ${what} ≈ 50 (got ${rate})`)
+  const p99 = await until(() => provider.query(renderQuery(builtinQuery(router, 'request-duration'), vars)).catch((e: unknown) => e),
     v => typeof v === 'number', 'a request-duration value') as number
-  // 30 ms lands in the (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms, already in milliseconds.
-  t.ok(Math.abs(p99 - 49.75) < 0.5, `istio request-duration p99 ≈ 49.75 ms (got ${p99})`)
+  // The p99 interpolates to 25 + 25 × 0.99 ms, in milliseconds whatever unit the provider counts in.
+  t.ok(Math.abs(p99 - 49.75) < 0.5, `${router} request-duration p99 ≈ 49.75 ms (got ${p99})`)
+}
+
+t.test('istio: a VirtualService at 50/50 with a canary failing half its requests: istio\'s builtin queries see the canary\'s workload', async t => {
+  await installIstioCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  const stored = await failingCanary(ns, 'istio', 'virtualservices', c => virtualService(c, { primary: 50, canary: 50 }))
+  await builtinsSeeTheCanary(t, 'istio', stored, 'workload')
   const split = await until(() => prom.query(`sum by (destination_workload) (rate(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}"}[10s]))`),
     r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each workload')
   t.same(split.map(s => s.metric.destination_workload).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
+})
+
+t.test('traefik: a TraefikService at 70/30 with a canary failing half its requests: traefik\'s builtin queries see the canary\'s Service', async t => {
+  await installTraefikCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  const stored = await failingCanary(ns, 'traefik', 'traefikservices', c => traefikService(c, { primary: 70, canary: 30 }))
+  await builtinsSeeTheCanary(t, 'traefik', stored, 'Service')
+  const near = (v: string, want: number): boolean => Math.abs(Number(v) - want) < 5
+  const split = await until(() => prom.query(`sum by (service) (rate(traefik_service_requests_total{service=~"${ns}-.*"}[10s]))`),
+    r => r.length === 2 && r.some(s => s.metric.service?.includes('-canary-') === true && near(s.value[1], 30)) && r.some(s => near(s.value[1], 70)),
+    'about 70 requests/s on the primary and 30 on the canary')
+  t.same(split.map(s => s.metric.service).sort(), [`${ns}-podinfo-canary-9898@kubernetescrd`, `${ns}-podinfo-primary-9898@kubernetescrd`],
+    'each side by the name Traefik gives its Service')
 })
 
 t.test('the CLI prints its URL, serves /metrics and exits cleanly on SIGTERM', async t => {

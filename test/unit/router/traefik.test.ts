@@ -6,6 +6,7 @@ import { traefikRouter, traefikRoutes, traefikService, traefikServiceWeights } f
 import type { KubeObject } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryService } from '../../../src/api/types.ts'
 import { canary, deployment } from '../../helpers/objects.ts'
+import { objectStore as store } from '../../helpers/object-store.ts'
 
 function traefik(service: Partial<CanaryService> = {}, analysis: Canary['spec']['analysis'] = { interval: '1m', stepWeight: 10 }): Canary {
   return canary({ metadata: { uid: 'c0ffee' }, spec: { provider: 'traefik', service: { port: 9898, ...service }, analysis } })
@@ -17,12 +18,10 @@ t.test('the TraefikService <svc> at weights 0, 10, 50 and 100: weighted, primary
   const c = traefik()
   for (const canaryWeight of [0, 10, 50, 100]) {
     const ts = traefikService(c, { primary: 100 - canaryWeight, canary: canaryWeight })
-    t.equal(ts.apiVersion, 'traefik.io/v1alpha1')
-    t.equal(ts.kind, 'TraefikService')
-    t.equal(ts.metadata.name, 'podinfo')
-    t.equal(ts.metadata.namespace, 'shop')
-    t.equal(ts.metadata.labels['app.kubernetes.io/managed-by'], 'sluice')
-    t.equal(ts.metadata.ownerReferences[0]?.uid, 'c0ffee')
+    t.match(ts, {
+      apiVersion: 'traefik.io/v1alpha1', kind: 'TraefikService',
+      metadata: { name: 'podinfo', namespace: 'shop', labels: { 'app.kubernetes.io/managed-by': 'sluice' }, ownerReferences: [{ uid: 'c0ffee', controller: true }] },
+    }, 'generated for the Canary, named after the Service')
     // Traefik takes a missing weight as 1, so a weight of 0 must be written to send the side nothing.
     t.same(ts.spec, {
       weighted: { services: [child('podinfo-primary', { weight: 100 - canaryWeight }), child('podinfo-canary', { weight: canaryWeight })] },
@@ -56,29 +55,18 @@ t.test('weights of a TraefikService that does not route to both sides are an err
   t.same(traefikServiceWeights(traefik(), { spec: { weighted: { services: [{ name: 'podinfo-primary' }, { name: 'podinfo-canary', weight: 0 }] } } }), { primary: 1, canary: 0 })
 })
 
-function store(objects: KubeObject[] = []): { kube: Parameters<typeof traefikRoutes>[0]; log: string[]; get: (kind: string, name: string) => KubeObject | undefined } {
-  const m = new Map(objects.map(o => [`${o.kind}/${o.metadata?.name}`, o]))
-  const log: string[] = []
-  return {
-    log, get: (kind, name) => m.get(`${kind}/${name}`),
-    kube: {
-      async apply(o) { log.push(`apply ${o.kind}/${o.metadata?.name}`); m.set(`${o.kind}/${o.metadata?.name}`, structuredClone(o)) },
-      async get(r) { return structuredClone(m.get(`${r.kind}/${r.name}`)) },
-      async delete(r) { log.push(`delete ${r.kind}/${r.name}`); m.delete(`${r.kind}/${r.name}`) },
-    },
-  }
-}
-
-t.test('the router: weights kept by reconcile, read back, the TraefikService deleted on finalize', async t => {
+t.test('the router: weights kept by reconcile at every step, read back, the TraefikService deleted on finalize', async t => {
   const s = store()
   const r = traefikRoutes(s.kube)
   const c = traefik()
   await r.reconcile(c)
-  t.same(s.log, ['apply TraefikService/podinfo'])
-  t.same(await r.getRoutes(c), { primary: 100, canary: 0 })
-  await r.setRoutes(c, { primary: 70, canary: 30 })
-  await r.reconcile(c)
-  t.same(await r.getRoutes(c), { primary: 70, canary: 30 }, 'a reconcile keeps the weights')
+  t.same(s.log, ['apply TraefikService/podinfo'], 'one object: the TraefikService')
+  for (const w of [{ primary: 100, canary: 0 }, { primary: 90, canary: 10 }, { primary: 0, canary: 100 }, { primary: 100, canary: 0, mirror: true }]) {
+    if (w.canary > 0 || w.mirror) await r.setRoutes(c, w)
+    await r.reconcile(c)
+    t.same(await r.getRoutes(c), w, `${JSON.stringify(w)} read back after a reconcile`)
+    t.same(s.get('TraefikService', 'podinfo')?.spec, traefikService(c, w).spec, 'as stored')
+  }
   s.log.length = 0
   await r.finalize(c)
   t.same(s.log, ['delete TraefikService/podinfo'])

@@ -1,0 +1,33 @@
+// Routers whose objects take names the user may already use (a VirtualService, a TraefikService named after the
+// Service): such an object that sluice did not create for this Canary is refused, never overwritten or deleted.
+import type { Canary } from '../api/types.ts'
+import type { KubeObject, ApplyClient, ObjectRef } from '../kube/apply.ts'
+import type { Router, RouteWeights } from './router.ts'
+import { namespaceOf } from '../kube/generated.ts'
+import { withServices } from './service-set.ts'
+
+/** Whether `o` was generated for `c`: its controller reference is the Canary. */
+export function generatedFor(c: Canary, o: KubeObject): boolean {
+  const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
+  return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
+}
+
+/** The Services and `routes`, with `refuse` (which throws on a foreign object) checked before anything is written. */
+export function refusingForeign(kube: ApplyClient, routes: Router, refuse: (c: Canary) => Promise<void>): Router {
+  const all = withServices(kube, routes)
+  return {
+    ...all,
+    async reconcile(c) {
+      // Checked before the Services too: a refused Canary must not have taken the user's apex over.
+      await refuse(c)
+      await all.reconcile(c)
+    },
+  }
+}
+
+/** The weights read back from the object at `ref` by `weightsOf`; an error naming it when it is missing. */
+export async function storedWeights(kube: ApplyClient, c: Canary, ref: ObjectRef, weightsOf: (c: Canary, o: KubeObject) => RouteWeights): Promise<RouteWeights> {
+  const o = await kube.get(ref)
+  if (!o) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: ${ref.kind} ${ref.name} not found; reconcile first`)
+  return weightsOf(c, o)
+}
