@@ -1,5 +1,6 @@
 // Observes one Canary for the phase machine: the target, the primary, the tracked configs, the router's
 // weights as stored, operator requests, and whether the metrics servers answer.
+import { randomBytes } from 'node:crypto'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { AnalysisDeps } from '../metrics/analysis.ts'
 import { createHealthCheck } from '../metrics/health.ts'
@@ -81,6 +82,8 @@ export function createObserver(d: ObserverDeps): Observe {
       ...await metricsOnline(c),
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
+      // URL-safe, so that it needs no quoting in a Cookie header or a route's match.
+      ...(c.spec.analysis?.sessionAffinity && { cookieValue: randomBytes(9).toString('base64url') }),
     }
     const copiedBefore = Object.keys(c.status?.trackedConfigs ?? {})
     return { scene: { c, target, router, tracked, revision, replicas, routed: observed.weights !== undefined, copiedBefore, optedOut }, observed }
