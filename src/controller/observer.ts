@@ -33,6 +33,11 @@ export interface ObserverDeps {
 /** Everything the phase machine reads; undefined when there is nothing to decide (no target). */
 export type Observe = (c: Canary) => Promise<Observation | undefined>
 
+/** A fresh value for a session cookie, for a Canary with sessionAffinity; URL-safe, so it needs no quoting in a Cookie header or a route's match. */
+function cookieValue(c: Canary): Pick<Observed, 'cookieValue'> {
+  return c.spec.analysis?.sessionAffinity ? { cookieValue: randomBytes(9).toString('base64url') } : {}
+}
+
 export function createObserver(d: ObserverDeps): Observe {
   const metricsHealth = createHealthCheck()
 
@@ -82,8 +87,7 @@ export function createObserver(d: ObserverDeps): Observe {
       ...await metricsOnline(c),
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
-      // URL-safe, so that it needs no quoting in a Cookie header or a route's match.
-      ...(c.spec.analysis?.sessionAffinity && { cookieValue: randomBytes(9).toString('base64url') }),
+      ...cookieValue(c),
     }
     const copiedBefore = Object.keys(c.status?.trackedConfigs ?? {})
     return { scene: { c, target, router, tracked, revision, replicas, routed: observed.weights !== undefined, copiedBefore, optedOut }, observed }

@@ -8,22 +8,25 @@ import { expectedRoute, type Ctx } from './context.ts'
 
 const nameOf = (cookie: string | undefined): string | undefined => cookie?.split('=')[0]
 
+/** The cookie named `name` the status already holds, or a new one; undefined without a name (or a value to use). */
+function cookieNamed(name: string | undefined, held: string | undefined, value: string | undefined): string | undefined {
+  if (name === undefined) return undefined
+  // Kept as long as its name is still the one asked for; a renamed cookie starts afresh.
+  if (held !== undefined && nameOf(held) === name) return held
+  return value && `${name}=${value}`
+}
+
 /** The status with the cookies the split it stands for needs; unchanged without sessionAffinity. */
 export function withSessionCookies(ctx: Ctx, status: CanaryStatus): CanaryStatus {
   const affinity = ctx.analysis.sessionAffinity
-  const value = ctx.seen.cookieValue
   const route = expectedRoute(ctx, status)
   if (!affinity || route === undefined) return status
   const { sessionAffinityCookie: cookie, primarySessionAffinityCookie: primary, ...rest } = status
   if (route.canary > 0) {
-    // Kept as long as its name is still the one asked for; a renamed cookie starts afresh.
-    const keep = cookie !== undefined && nameOf(cookie) === affinity.cookieName
-    const current = keep ? cookie : value && `${affinity.cookieName}=${value}`
+    const current = cookieNamed(affinity.cookieName, cookie, ctx.seen.cookieValue)
     if (!current) return status
-    const primaryName = affinity.primaryCookieName
-    const keepPrimary = primary !== undefined && nameOf(primary) === primaryName
-    const primaryCookie = primaryName === undefined ? undefined : keepPrimary ? primary : value && `${primaryName}=${value}`
-    const previous = !keep && cookie !== undefined ? { previousSessionAffinityCookie: cookie } : {}
+    const primaryCookie = cookieNamed(affinity.primaryCookieName, primary, ctx.seen.cookieValue)
+    const previous = cookie !== undefined && cookie !== current ? { previousSessionAffinityCookie: cookie } : {}
     return { ...rest, ...previous, sessionAffinityCookie: current, ...(primaryCookie && { primarySessionAffinityCookie: primaryCookie }) }
   }
   if (cookie === undefined) return primary === undefined ? status : rest

@@ -104,6 +104,7 @@ const metadata = { labels: { team: 'shop' }, annotations: { note: 'x' } }
 function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 'iterations' | 'ab'): CanarySpec {
   const gateway = provider.startsWith('gatewayapi')
   const istio = provider === 'istio'
+  const affinity = (gateway || istio) && ['canary', 'ladder'].includes(strategy)
   const progression = strategy === 'canary' ? { stepWeight: 25, maxWeight: 75, stepWeightPromotion: 50 }
     : strategy === 'ladder' ? { stepWeights: [10, 30, 60], stepWeightPromotion: 50 } : { iterations: 3 }
   return {
@@ -133,7 +134,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
       ...(strategy === 'ab' && { match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }),
       ...((gateway || istio) && strategy !== 'ab' && { mirror: true }),
       ...(istio && strategy !== 'ab' && { mirrorWeight: 40 }),
-      ...((gateway || istio) && (strategy === 'canary' || strategy === 'ladder') && { sessionAffinity: { cookieName: 'shop', maxAge: 600, primaryCookieName: 'stay' } }),
+      ...(affinity && { sessionAffinity: { cookieName: 'shop', maxAge: 600, primaryCookieName: 'stay' } }),
       primaryReadyThreshold: 50, canaryReadyThreshold: 50,
       metrics: [
         { name: 'request-success-rate', interval: '2m', thresholdRange: { min: 90, max: 101 } },
