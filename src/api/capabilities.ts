@@ -140,7 +140,7 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'analysis.mirrorWeight': [...ISTIO, 'traefik'],
   'analysis.primaryReadyThreshold': 'all',
   'analysis.canaryReadyThreshold': 'all',
-  'analysis.sessionAffinity': NOT_YET,
+  'analysis.sessionAffinity': GATEWAY_AND_ISTIO,
   'analysis.metrics.name': 'all',
   'analysis.metrics.interval': 'all',
   'analysis.metrics.thresholdRange.min': 'all',

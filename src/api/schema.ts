@@ -196,8 +196,9 @@ export const canaryStatusSchema: JSONSchema = obj({
   lastAppliedSpec: str('Revision of the target\'s pod template.'),
   lastPromotedSpec: str('Revision last copied to the primary.'),
   trackedConfigs: stringMap('configmap/<name> or secret/<name> to a hash of its data.'),
-  sessionAffinityCookie: str(),
-  previousSessionAffinityCookie: str(),
+  sessionAffinityCookie: str('<cookieName>=<value> of this release, set on the canary\'s responses (sessionAffinity).'),
+  primarySessionAffinityCookie: str('<primaryCookieName>=<value> of this release, set on the primary\'s responses.'),
+  previousSessionAffinityCookie: str('The last release\'s canary cookie, which clients are told to delete.'),
   lastTransitionTime: str(undefined, { format: 'date-time' }),
   conditions: list(obj({
     type: str(), status: oneOf(['True', 'False', 'Unknown']), lastUpdateTime: str(undefined, { format: 'date-time' }),

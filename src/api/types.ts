@@ -267,7 +267,11 @@ export interface CanaryStatus {
   lastPromotedSpec?: string
   /** `configmap/<name>` or `secret/<name>` → config hash. */
   trackedConfigs?: Record<string, string>
+  /** `<cookieName>=<value>`: decided when the canary first gets traffic, kept for the whole release. */
   sessionAffinityCookie?: string
+  /** `<primaryCookieName>=<value>`, beside sessionAffinityCookie when primaryCookieName is set. */
+  primarySessionAffinityCookie?: string
+  /** The canary cookie of the release before, once it ended: clients still sending it are told to delete it. */
   previousSessionAffinityCookie?: string
   lastTransitionTime?: string
   conditions?: CanaryCondition[]

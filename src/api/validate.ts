@@ -64,7 +64,7 @@ function iterationProgression(a: CanaryAnalysis, strategy: Strategy, skip: boole
   if (a.iterations === undefined && !skip) {
     errors.push(err('analysis.iterations', `is required for strategy ${strategy}: the number of checks before promotion, e.g. iterations: 10`))
   }
-  for (const key of ['stepWeight', 'stepWeights', 'maxWeight', 'stepWeightPromotion'] as const) {
+  for (const key of ['stepWeight', 'stepWeights', 'maxWeight', 'stepWeightPromotion', 'sessionAffinity'] as const) {
     if (a[key] !== undefined) {
       errors.push(err(`analysis.${key}`, `is for strategy canary; strategy ${strategy} runs iterations, then moves all traffic at once; remove it`))
     }

@@ -1,5 +1,6 @@
 // Observes one Canary for the phase machine: the target, the primary, the tracked configs, the router's
 // weights as stored, operator requests, and whether the metrics servers answer.
+import { randomBytes } from 'node:crypto'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { AnalysisDeps } from '../metrics/analysis.ts'
 import { createHealthCheck } from '../metrics/health.ts'
@@ -31,6 +32,11 @@ export interface ObserverDeps {
 
 /** Everything the phase machine reads; undefined when there is nothing to decide (no target). */
 export type Observe = (c: Canary) => Promise<Observation | undefined>
+
+/** A fresh value for a session cookie, for a Canary with sessionAffinity; URL-safe, so it needs no quoting in a Cookie header or a route's match. */
+function cookieValue(c: Canary): Pick<Observed, 'cookieValue'> {
+  return c.spec.analysis?.sessionAffinity ? { cookieValue: randomBytes(9).toString('base64url') } : {}
+}
 
 export function createObserver(d: ObserverDeps): Observe {
   const metricsHealth = createHealthCheck()
@@ -81,6 +87,7 @@ export function createObserver(d: ObserverDeps): Observe {
       ...await metricsOnline(c),
       ...(deleting && { deleting: true }),
       ...(optedOut && { optedOut: true }),
+      ...cookieValue(c),
     }
     const copiedBefore = Object.keys(c.status?.trackedConfigs ?? {})
     return { scene: { c, target, router, tracked, revision, replicas, routed: observed.weights !== undefined, copiedBefore, optedOut }, observed }

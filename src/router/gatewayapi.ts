@@ -7,6 +7,7 @@ import { serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 import { canaryServiceName, primaryServiceName } from './services.ts'
+import { cookieRegex, escapeRegex, sessionCookies, type StickyCookie } from './cookies.ts'
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io'
 export type GatewayApiVersion = 'v1' | 'v1beta1'
@@ -18,7 +19,7 @@ export interface HTTPRouteMatch {
   queryParams?: HTTPHeaderMatch[]
   method?: string
 }
-export interface HTTPBackendRef { group: ''; kind: 'Service'; name: string; port: number; weight: number }
+export interface HTTPBackendRef { group: ''; kind: 'Service'; name: string; port: number; weight: number; filters?: Record<string, unknown>[] }
 export interface HTTPRouteRule {
   matches: HTTPRouteMatch[]
   filters?: Record<string, unknown>[]
@@ -39,14 +40,7 @@ export function httpRouteRef(c: Canary, version: GatewayApiVersion): ObjectRef {
 
 const DEFAULT_MATCH: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}
-
-/** A cookie named in `exact` matches when its value is "always", the same rule nginx's canary-by-cookie uses. */
-export function cookieRegex(name: string): string {
-  return `^(.*?;\\s*)?${escapeRegex(name)}=always(;.*)?$`
-}
+export { cookieRegex }
 
 // Istio-style string matches (exact/regex/prefix) as Gateway API matches; Gateway API has no prefix
 // for headers or query parameters, so a prefix becomes an anchored regular expression.
@@ -149,6 +143,35 @@ function rule(c: Canary, matches: HTTPRouteMatch[], backendRefs: HTTPBackendRef[
   return r
 }
 
+/** A ResponseHeaderModifier adding Set-Cookie, merged into one already there (the API allows one per rule). */
+function withSetCookie(fs: Record<string, unknown>[], setCookie: string): Record<string, unknown>[] {
+  const header = { name: 'Set-Cookie', value: setCookie }
+  const at = fs.findIndex(f => f.type === 'ResponseHeaderModifier')
+  if (at < 0) return [...fs, { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [header] } }]
+  const mod = fs[at]!.responseHeaderModifier as { add?: unknown[] }
+  return fs.map((f, i) => (i === at ? { ...f, responseHeaderModifier: { ...mod, add: [...(mod.add ?? []), header] } } : f))
+}
+
+/**
+ * Session affinity (cookies.ts): the weighted split's backends hand out the release's cookies, and a rule per
+ * cookie routes the requests that carry it. Those rules come after rules[0]: with one header match more than
+ * it, they take precedence over it whatever their place (Gateway API orders rules by their matches).
+ */
+function sessionAffinity(c: Canary, w: RouteWeights, split: HTTPBackendRef[]): { split: HTTPBackendRef[]; rules: HTTPRouteRule[] } {
+  const cookies = sessionCookies(c)
+  if (!cookies) return { split, rules: [] }
+  const base = filters(c, { ...w, mirror: false }, c.spec.service.port)
+  const byCookie = (k: StickyCookie): HTTPRouteMatch[] => mergeMatches(c.spec.service.match, [{ headers: { Cookie: { regex: k.match } } }])
+  const only = (b: HTTPBackendRef | undefined): HTTPBackendRef[] => (b ? [{ ...b, weight: 100 }] : [])
+  const [primary, canary] = split
+  const rules: HTTPRouteRule[] = []
+  if (cookies.canary) rules.push(rule(c, byCookie(cookies.canary), only(canary), base))
+  if (cookies.primary) rules.push(rule(c, byCookie(cookies.primary), only(primary), base))
+  if (cookies.expired) rules.push(rule(c, byCookie(cookies.expired), split, withSetCookie(base, cookies.expired.setCookie)))
+  const handing = (b: HTTPBackendRef, k: StickyCookie | undefined): HTTPBackendRef => (k ? { ...b, filters: withSetCookie([], k.setCookie) } : b)
+  return { split: [handing(primary!, cookies.primary), handing(canary!, cookies.canary)], rules }
+}
+
 /** The HTTPRoute `<svc>` for weights `w`. */
 export function httpRoute(c: Canary, w: RouteWeights, version: GatewayApiVersion = 'v1'): HTTPRouteObject {
   const s = c.spec.service
@@ -163,10 +186,15 @@ export function httpRoute(c: Canary, w: RouteWeights, version: GatewayApiVersion
   const rules = abMatch?.length
     ? [rule(c, mergeMatches(s.match, abMatch), split, filters(c, w, port)),
       rule(c, serviceMatches, [backend(primaryServiceName(c), 100)], filters(c, { ...w, mirror: false }, port))]
-    : [rule(c, serviceMatches, split, filters(c, w, port))]
+    : weightedRules(c, w, serviceMatches, split)
   const spec: HTTPRouteObject['spec'] = { parentRefs: s.gatewayRefs.map(r => ({ ...r })), rules }
   if (s.hosts?.length) spec.hostnames = [...s.hosts]
   return { apiVersion: `${GATEWAY_GROUP}/${version}`, kind: 'HTTPRoute', metadata: generatedMeta(c, serviceName(c)), spec }
+}
+
+function weightedRules(c: Canary, w: RouteWeights, matches: HTTPRouteMatch[], split: HTTPBackendRef[]): HTTPRouteRule[] {
+  const sticky = sessionAffinity(c, w, split)
+  return [rule(c, matches, sticky.split, filters(c, w, c.spec.service.port)), ...sticky.rules]
 }
 
 /** Weights from a stored HTTPRoute: rules[0]'s primary and canary backendRefs (a missing weight is 1, as the API defines). */

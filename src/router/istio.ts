@@ -5,6 +5,7 @@
 import type { Canary, HttpMatch } from '../api/types.ts'
 import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 import { cookieRegex } from './gatewayapi.ts'
+import { sessionCookies, type StickyCookie } from './cookies.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
 import { generatedFor, refusingForeign, storedWeights } from './foreign.ts'
@@ -12,8 +13,9 @@ import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const ISTIO_API_VERSION = 'networking.istio.io/v1'
 
-export interface IstioDestination { destination: { host: string; port: { number: number } }; weight: number }
+export interface IstioDestination { destination: { host: string; port: { number: number } }; weight: number; headers?: Record<string, unknown> }
 export interface IstioHttpRoute {
+  name?: string
   match?: HttpMatch[]
   route: IstioDestination[]
   timeout?: string
@@ -120,6 +122,35 @@ export function virtualServiceHosts(c: Canary): string[] {
   return hosts
 }
 
+/** The names of the session-affinity routes, ahead of the weighted one (Istio takes the first route that matches). */
+export const STICKY_ROUTES = { canary: 'sticky-canary', primary: 'sticky-primary', expired: 'sticky-expired' } as const
+const STICKY_NAMES: ReadonlySet<string | undefined> = new Set(Object.values(STICKY_ROUTES))
+
+const addSetCookie = (headers: Record<string, unknown> | undefined, value: string): Record<string, unknown> => {
+  const response = (headers?.response ?? {}) as { add?: Record<string, string> }
+  return { ...headers, response: { ...response, add: { ...response.add, 'Set-Cookie': value } } }
+}
+
+/**
+ * Session affinity (cookies.ts): the split's destinations hand out the release's cookies (each destination's
+ * own response headers), and a named route per cookie, ahead of the split, routes the requests that carry it.
+ */
+function stickyRoutes(c: Canary, split: IstioDestination[], options: Omit<IstioHttpRoute, 'route' | 'match'>): { split: IstioDestination[]; routes: IstioHttpRoute[] } {
+  const cookies = sessionCookies(c)
+  if (!cookies) return { split, routes: [] }
+  const [primary, canary] = split as [IstioDestination, IstioDestination]
+  const route = (name: string, k: StickyCookie, to: IstioDestination[], extra = options): IstioHttpRoute =>
+    ({ name, ...httpRoute(mergeIstioMatches(c.spec.service.match, [{ headers: { Cookie: { regex: k.match } } }]), to, extra) })
+  const routes: IstioHttpRoute[] = []
+  if (cookies.canary) routes.push(route(STICKY_ROUTES.canary, cookies.canary, [{ ...canary, weight: 100 }]))
+  if (cookies.primary) routes.push(route(STICKY_ROUTES.primary, cookies.primary, [{ ...primary, weight: 100 }]))
+  if (cookies.expired) {
+    routes.push(route(STICKY_ROUTES.expired, cookies.expired, structuredClone(split), { ...options, headers: addSetCookie(options.headers, cookies.expired.setCookie) }))
+  }
+  const handing = (d: IstioDestination, k: StickyCookie | undefined): IstioDestination => (k ? { ...d, headers: addSetCookie(undefined, k.setCookie) } : d)
+  return { split: [handing(primary, cookies.primary), handing(canary, cookies.canary)], routes }
+}
+
 /** The VirtualService `<svc>` for weights `w`. */
 export function virtualService(c: Canary, w: RouteWeights): VirtualServiceObject {
   const s = c.spec.service
@@ -135,7 +166,7 @@ export function virtualService(c: Canary, w: RouteWeights): VirtualServiceObject
   const abMatch = c.spec.analysis?.match
   const http = abMatch?.length
     ? [httpRoute(mergeIstioMatches(s.match, abMatch), split, first), httpRoute(s.match, [dest(primaryServiceName(c), 100)], options)]
-    : [httpRoute(s.match, split, first)]
+    : weightedRoutes(c, split, first, options)
   return {
     apiVersion: ISTIO_API_VERSION, kind: 'VirtualService',
     metadata: generatedMeta(c, serviceName(c), s.apex ?? {}),
@@ -143,10 +174,15 @@ export function virtualService(c: Canary, w: RouteWeights): VirtualServiceObject
   }
 }
 
-/** Weights from a stored VirtualService: http[0]'s primary and canary destinations (a missing weight is 0). */
+function weightedRoutes(c: Canary, split: IstioDestination[], first: Omit<IstioHttpRoute, 'route' | 'match'>, options: Omit<IstioHttpRoute, 'route' | 'match'>): IstioHttpRoute[] {
+  const sticky = stickyRoutes(c, split, options)
+  return [...sticky.routes, httpRoute(c.spec.service.match, sticky.split, first)]
+}
+
+/** Weights from a stored VirtualService: the first route's (after the session-affinity ones) primary and canary destinations (a missing weight is 0). */
 export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
-  const http = (vs.spec as { http?: { route?: { destination?: { host?: string }; weight?: number }[]; mirror?: unknown }[] } | undefined)?.http
-  const first = http?.[0]
+  const http = (vs.spec as { http?: { name?: string; route?: { destination?: { host?: string }; weight?: number }[]; mirror?: unknown }[] } | undefined)?.http
+  const first = http?.find(r => !STICKY_NAMES.has(r.name))
   const weightOf = (host: string): number | undefined => {
     const d = first?.route?.find(r => r.destination?.host === host)
     return d ? (d.weight ?? 0) : undefined

@@ -12,6 +12,10 @@ export interface RouteWeights {
   mirror?: boolean
 }
 
+/**
+ * Every call gets the Canary with the status the engine has just written: besides the weights, routers honour
+ * what it decided there for them, the session-affinity cookies of the release (cookies.ts sessionCookies).
+ */
 export interface Router {
   /** Create or update the Services and the provider's objects; weights already set are kept. */
   reconcile(c: Canary): Promise<void>

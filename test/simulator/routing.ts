@@ -75,15 +75,48 @@ export function httpRouteCanaryShare(spec: unknown, names: SideNames, abFraction
   return byHeader === undefined ? plain ?? 0 : abFraction * byHeader + (1 - abFraction) * (plain ?? 0)
 }
 
-interface VirtualServiceRoute { destination?: { host?: string }; weight?: number }
-interface VirtualServiceHttp { match?: { headers?: object; queryParams?: object }[]; route?: VirtualServiceRoute[] }
+interface VirtualServiceRoute { destination?: { host?: string }; weight?: number; headers?: { response?: { add?: Record<string, string> } } }
+interface VirtualServiceHttp { match?: { headers?: Record<string, { exact?: string; prefix?: string; regex?: string }>; queryParams?: object }[]; route?: VirtualServiceRoute[] }
 
 const nonEmpty = (o: object | undefined): boolean => Object.keys(o ?? {}).length > 0
+
+/** The cookie (name=value) a client keeps from the canary's responses: the Set-Cookie its destination adds. */
+function canaryCookie(http: readonly VirtualServiceHttp[], canary: string): string | undefined {
+  for (const h of http) {
+    const set = h.route?.find(r => r.destination?.host === canary)?.headers?.response?.add?.['Set-Cookie']
+    if (set) return set.split(';')[0]
+  }
+  return undefined
+}
+
+// Whether a request whose only header is `Cookie: cookie` meets one of the route's matches, as Envoy would
+// (a regex matches the whole value); path and method are assumed to let it through.
+function takesCookie(h: VirtualServiceHttp, cookie: string): boolean {
+  return (h.match ?? []).some(m => nonEmpty(m.headers) && !nonEmpty(m.queryParams) && Object.entries(m.headers!).every(([name, s]) => {
+    if (name.toLowerCase() !== 'cookie') return false
+    if (s.exact !== undefined) return cookie === s.exact
+    if (s.prefix !== undefined) return cookie.startsWith(s.prefix)
+    return s.regex !== undefined && new RegExp(`^(?:${s.regex})$`).test(cookie)
+  }))
+}
+
+/**
+ * Session affinity: the A/B fraction of requests comes from clients that keep the cookie the canary hands out
+ * and send it back; they take the first route that matches it (its split), everyone else the first plain route.
+ */
+function stickyCanaryShare(http: readonly VirtualServiceHttp[], rules: readonly RouteRule[], names: SideNames, abFraction: number): number | undefined {
+  const cookie = canaryCookie(http, names.canary)
+  if (cookie === undefined) return undefined
+  const plain = rules.filter(r => !conditional(r)).map(r => ruleShare(r, names)).find(s => s !== undefined) ?? 0
+  const at = http.findIndex(h => takesCookie(h, cookie))
+  const sticky = at < 0 ? plain : ruleShare(rules[at]!, names) ?? plain
+  return abFraction * sticky + (1 - abFraction) * plain
+}
 
 /**
  * The canary's share under a stored VirtualService spec, as for an HTTPRoute: the first plain http route's
  * split, and for A/B the first header route's for that fraction. A lone destination without a weight takes
- * all (Istio's default); among several, a missing weight is 0.
+ * all (Istio's default); among several, a missing weight is 0. With session affinity, see stickyCanaryShare.
  */
 export function virtualServiceCanaryShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
   const http = (spec as { http?: VirtualServiceHttp[] } | undefined)?.http ?? []
@@ -94,7 +127,7 @@ export function virtualServiceCanaryShare(spec: unknown, names: SideNames, abFra
     })),
     backendRefs: (h.route ?? []).map(r => ({ name: r.destination?.host, weight: r.weight ?? ((h.route?.length ?? 0) === 1 ? 100 : 0) })),
   }))
-  return httpRouteCanaryShare({ rules }, names, abFraction)
+  return stickyCanaryShare(http, rules, names, abFraction) ?? httpRouteCanaryShare({ rules }, names, abFraction)
 }
 
 /** The canary's share under the kubernetes router: all of it when the apex Service selects the target's pods. */

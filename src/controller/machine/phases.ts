@@ -14,6 +14,7 @@
 //   (watch events) only keep the cluster in line with the status, so calling advance again on its own
 //   output with the same observation never steps twice.
 import { analysisTick } from './analysis.ts'
+import { withSessionCookies } from './affinity.ts'
 import {
   ALL_PRIMARY, contextOf, deadlineText, describeWeights, ensureReplicas, ensureRoute, event, expectedRoute,
   isDue, pastDeadline, position, result, alert, dropActions, isCanaryScale, update,
@@ -57,7 +58,10 @@ export function advance(canary: CanaryInput, observed: Observed): Advance {
   // it mean the app opted in again.
   if (observed.deleting === true || observed.optedOut === true) return terminating(ctx)
   if (ctx.spec.suspend === true) return suspended(ctx)
-  return HANDLERS[ctx.status.phase ?? 'Initializing'](ctx)
+  const decided = HANDLERS[ctx.status.phase ?? 'Initializing'](ctx)
+  // A check request keeps the status as it came; any other decision carries the cookies its routes need.
+  if (decided.actions.some(a => a.kind === 'check')) return decided
+  return { ...decided, status: withSessionCookies(ctx, decided.status) }
 }
 
 const TIMED: ReadonlySet<CanaryPhase> = new Set(['Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'])

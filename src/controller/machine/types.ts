@@ -72,6 +72,11 @@ export interface Observed {
   readonly deleting?: boolean
   /** The Deployment's opt-in annotation was removed. */
   readonly optedOut?: boolean
+  /**
+   * A fresh random value, drawn for a Canary with sessionAffinity; the machine uses it only when a release
+   * needs a new cookie, and keeps the cookie in the status from then on (randomness stays out of the machine).
+   */
+  readonly cookieValue?: string
 }
 
 export interface CanaryInput {

@@ -28,14 +28,14 @@ t.test('a Deployment naming a provider sluice does not run yet is refused, listi
   t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
 })
 
-t.test('an option no router of this version reads is refused, not ignored', async t => {
+t.test('an option the provider does not read is refused, not ignored, naming the providers that do', async t => {
   const ns = await namespace(t)
   const r = await kubectl(['apply', '-f', '-'], app({ namespace: ns, annotations: {
     'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898',
     'sluice.dev/spec': 'ingressRef: {name: podinfo}', 'sluice.dev/analysis': 'interval: 1m\nstepWeight: 10\nsessionAffinity: {cookieName: canary}\nmirrorWeight: 20',
   } }))
   t.not(r.code, 0)
-  t.match(r.stderr, 'annotation sluice.dev/analysis: sessionAffinity is not available yet in this version of sluice; remove it')
+  t.match(r.stderr, 'annotation sluice.dev/analysis: sessionAffinity is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio); remove it or change the provider')
   t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by istio, traefik); remove it or change the provider')
   t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
 })

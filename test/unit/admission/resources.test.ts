@@ -68,7 +68,7 @@ t.test('MetricTemplate, AlertProvider and DeliveryPolicy are checked by their ow
     'AlertProvider shop/teams: spec.username is not used by type msteams (only by slack, rocket, discord); remove it',
     'AlertProvider shop/teams: spec.address or secretRef (a Secret with the key address) is required: where the alerts are sent',
   ].join('\n'))
-  const policy = { apiVersion: 'sluice.dev/v1beta1', kind: 'DeliveryPolicy', metadata: { name: 'prod' }, spec: { defaults: { analysis: { sessionAffinity: { cookieName: 'c' } } } } } as KubeObject
+  const policy = { apiVersion: 'sluice.dev/v1beta1', kind: 'DeliveryPolicy', metadata: { name: 'prod' }, spec: { defaults: { service: { meshName: 'global' } } } } as KubeObject
   t.equal(decideResource(request('DeliveryPolicy', 'CREATE', policy), ctx()).status?.message,
-    'DeliveryPolicy prod: spec.defaults.analysis.sessionAffinity is not available yet in this version of sluice; remove it')
+    'DeliveryPolicy prod: spec.defaults.service.meshName is not available yet in this version of sluice; remove it')
 })

@@ -105,6 +105,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
   const gateway = provider.startsWith('gatewayapi')
   const istio = provider === 'istio'
   const traefik = provider === 'traefik'
+  const affinity = (gateway || istio) && ['canary', 'ladder'].includes(strategy)
   const progression = strategy === 'canary' ? { stepWeight: 25, maxWeight: 75, stepWeightPromotion: 50 }
     : strategy === 'ladder' ? { stepWeights: [10, 30, 60], stepWeightPromotion: 50 } : { iterations: 3 }
   return {
@@ -134,6 +135,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
       ...(strategy === 'ab' && { match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }),
       ...((gateway || istio || traefik) && strategy !== 'ab' && { mirror: true }),
       ...((istio || traefik) && strategy !== 'ab' && { mirrorWeight: 40 }),
+      ...(affinity && { sessionAffinity: { cookieName: 'shop', maxAge: 600, primaryCookieName: 'stay' } }),
       primaryReadyThreshold: 50, canaryReadyThreshold: 50,
       metrics: [
         { name: 'request-success-rate', interval: '2m', thresholdRange: { min: 90, max: 101 } },
@@ -176,8 +178,9 @@ const unchecked = { same: () => true, equal: () => true } as unknown as Test
 
 async function behaviour(spec: CanarySpec): Promise<string> {
   const tt = unchecked
-  // The spec as given, whole: a default merged in would hide an option the comparison leaves out.
-  const c: Canary = { ...canary(), spec }
+  // The spec as given, whole: a default merged in would hide an option the comparison leaves out. The status
+  // holds session cookies as the machine decides them, for the routers that read them.
+  const c: Canary = { ...canary(), spec, status: { sessionAffinityCookie: 'shop=abc', primarySessionAffinityCookie: 'stay=abc' } }
   const seen: unknown[] = []
   // The router's writes at a split with mirroring, and its revert.
   // An error is behaviour too (an option removed can make the router refuse): it is compared like the rest.

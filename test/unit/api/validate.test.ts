@@ -213,7 +213,7 @@ t.test('the provider must be able to do what the strategy needs', async t => {
   t.same(rejections(analysis(`${BASE}stepWeight: 20\nmirror: true`)),
     [`${D}: annotation sluice.dev/analysis: mirror is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio, traefik); remove it or change the provider`])
   t.same(rejections(analysis(`${BASE}stepWeight: 20\nsessionAffinity: {cookieName: canary}`)),
-    [`${D}: annotation sluice.dev/analysis: sessionAffinity is not available yet in this version of sluice; remove it`])
+    [`${D}: annotation sluice.dev/analysis: sessionAffinity is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio); remove it or change the provider`])
   t.same(rejections({ 'sluice.dev/spec': undefined }),
     [`${D}: ingressRef is required with provider nginx: the Ingress whose traffic sluice splits, e.g. ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo}; set it with annotation sluice.dev/spec`])
   t.same(rejections({ 'sluice.dev/provider': 'gatewayapi', 'sluice.dev/spec': undefined }),
@@ -225,8 +225,16 @@ t.test('the provider must be able to do what the strategy needs', async t => {
 t.test('session affinity needs two different cookies', async t => {
   t.same(rejections({ 'sluice.dev/provider': 'gatewayapi', 'sluice.dev/spec': 'service: {gatewayRefs: [{name: public}]}', ...analysis(`${BASE}stepWeight: 20\nsessionAffinity: {cookieName: c, primaryCookieName: c}`) }), [
     `${D}: annotation sluice.dev/analysis: sessionAffinity.primaryCookieName must differ from cookieName (both are "c")`,
-    `${D}: annotation sluice.dev/analysis: sessionAffinity is not available yet in this version of sluice; remove it`,
   ])
+  t.same(rejections({ 'sluice.dev/provider': 'istio', 'sluice.dev/spec': undefined, ...analysis(`${BASE}stepWeight: 20\nsessionAffinity: {cookieName: c, primaryCookieName: p}`) }), [],
+    'istio keeps users on their side by cookie')
+})
+
+t.test('session affinity is for weighted steps: blue-green and A/B never split by weight', async t => {
+  t.same(rejections({ 'sluice.dev/strategy': 'blue-green', 'sluice.dev/provider': 'istio', 'sluice.dev/spec': undefined, ...analysis(`${BASE}iterations: 5\nsessionAffinity: {cookieName: c}`) }),
+    [`${D}: annotation sluice.dev/analysis: sessionAffinity is for strategy canary; strategy blue-green runs iterations, then moves all traffic at once; remove it`])
+  t.same(rejections({ 'sluice.dev/strategy': 'ab', 'sluice.dev/provider': 'istio', 'sluice.dev/spec': undefined, ...analysis(`${BASE}iterations: 5\nmatch: [{headers: {x: {exact: y}}}]\nsessionAffinity: {cookieName: c}`) }),
+    [`${D}: annotation sluice.dev/analysis: sessionAffinity is for strategy canary; strategy ab runs iterations, then moves all traffic at once; remove it`])
 })
 
 t.test('unknown fields are rejected with the nearest known name', async t => {

@@ -5,6 +5,7 @@ import { virtualService } from '../../../src/router/istio.ts'
 import { apexService } from '../../../src/router/services.ts'
 import { selectorLabel } from '../../../src/api/selector.ts'
 import { canary, ingress } from '../../helpers/objects.ts'
+import type { Canary, CanaryStatus } from '../../../src/api/types.ts'
 import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares, virtualServiceCanaryShare } from '../../simulator/routing.ts'
 
 const P = 'nginx.ingress.kubernetes.io'
@@ -92,4 +93,16 @@ t.test('readiness moves a side\'s share to the other', async t => {
   t.same(servedShares(0.3, { primary: false, canary: false }), { primary: 0, canary: 0 })
   t.same(servedShares(0, { primary: false, canary: true }), { primary: 0, canary: 1 }, 'no router objects, no primary: the target serves')
   t.same(servedShares(7, { primary: true, canary: true }), { primary: 0, canary: 1 }, 'clamped')
+})
+
+t.test('istio with session affinity: the A/B fraction keeps the canary\'s cookie and is routed by it, the rest by the weights', async t => {
+  const c = (status: CanaryStatus): Canary => canary({ spec: { provider: 'istio', service: { port: 9898 }, analysis: { interval: '1m', stepWeight: 10, sessionAffinity: { cookieName: 'shop' } } }, status })
+  const names = { primary: 'podinfo-primary', canary: 'podinfo-canary' }
+  const during = virtualService(c({ sessionAffinityCookie: 'shop=abc' }), { primary: 90, canary: 10 })
+  t.equal(virtualServiceCanaryShare(during.spec, names, 0.1), 0.1 * 1 + 0.9 * 0.1, 'the cookie holders on the canary, the others 10%')
+  const wrongMatch = structuredClone(during)
+  wrongMatch.spec.http[0]!.match = [{ headers: { Cookie: { regex: '^shop=other$' } } }]
+  t.equal(virtualServiceCanaryShare(wrongMatch.spec, names, 0.1), 0.1, 'a match the cookie does not meet sends its holders by the weights too')
+  const after = virtualService(c({ previousSessionAffinityCookie: 'shop=abc' }), { primary: 100, canary: 0 })
+  t.equal(virtualServiceCanaryShare(after.spec, names, 0.1), 0, 'after the release nobody reaches the canary')
 })
