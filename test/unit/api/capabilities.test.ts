@@ -101,11 +101,21 @@ t.test('a "validated" field with a value sluice does not read is refused', async
 
 const metadata = { labels: { team: 'shop' }, annotations: { note: 'x' } }
 
+// The analysis options only some routers read, set for exactly the providers the table lists (and the strategies
+// that use them: A/B matches, no mirror or cookies under A/B, cookies only where the weights split).
+function routerAnalysis(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 'iterations' | 'ab'): Partial<CanarySpec['analysis']> {
+  const reads = (key: string): boolean => { const r = readersOf(key); return Array.isArray(r) && r.includes(provider) }
+  if (strategy === 'ab') return { match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }
+  return {
+    ...(reads('analysis.mirror') && { mirror: true }),
+    ...(reads('analysis.mirrorWeight') && { mirrorWeight: 40 }),
+    ...(reads('analysis.sessionAffinity') && strategy !== 'iterations' && { sessionAffinity: { cookieName: 'shop', maxAge: 600, primaryCookieName: 'stay' } }),
+  }
+}
+
 function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 'iterations' | 'ab'): CanarySpec {
   const gateway = provider.startsWith('gatewayapi')
   const istio = provider === 'istio'
-  const traefik = provider === 'traefik'
-  const affinity = (gateway || istio) && ['canary', 'ladder'].includes(strategy)
   const progression = strategy === 'canary' ? { stepWeight: 25, maxWeight: 75, stepWeightPromotion: 50 }
     : strategy === 'ladder' ? { stepWeights: [10, 30, 60], stepWeightPromotion: 50 } : { iterations: 3 }
   return {
@@ -132,10 +142,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
     },
     analysis: {
       interval: '30s', threshold: 2, ...progression,
-      ...(strategy === 'ab' && { match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }),
-      ...((gateway || istio || traefik) && strategy !== 'ab' && { mirror: true }),
-      ...((istio || traefik) && strategy !== 'ab' && { mirrorWeight: 40 }),
-      ...(affinity && { sessionAffinity: { cookieName: 'shop', maxAge: 600, primaryCookieName: 'stay' } }),
+      ...routerAnalysis(provider, strategy),
       primaryReadyThreshold: 50, canaryReadyThreshold: 50,
       metrics: [
         { name: 'request-success-rate', interval: '2m', thresholdRange: { min: 90, max: 101 } },
