@@ -162,7 +162,7 @@ export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
 }
 
 /** Whether `o` was generated for `c`: its controller reference is the Canary. */
-function generatedFor(c: Canary, o: KubeObject): boolean {
+export function generatedFor(c: Canary, o: KubeObject): boolean {
   const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
   return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
 }

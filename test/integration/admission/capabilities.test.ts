@@ -9,7 +9,7 @@ import { canary, manifest, metricTemplate, type Overrides } from '../../helpers/
 import type { CanarySpec, MetricProviderType } from '../../../src/api/types.ts'
 
 const custom = kubeConfig().makeApiClient(CustomObjectsApi)
-const AVAILABLE = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio'
+const AVAILABLE = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, contour'
 
 async function stored(plural: string, ns?: string): Promise<number> {
   const list = (ns
