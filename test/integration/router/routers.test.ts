@@ -12,6 +12,7 @@ import type { Router } from '../../../src/router/router.ts'
 import { routerFor } from '../../../src/router/registry.ts'
 import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
+import { installContourCrds } from '../../cluster/contour.ts'
 import { absent, kubeConfig, kubeconfigPath, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { canary, container, deployment, ingress, manifest, type Overrides } from '../../helpers/objects.ts'
 
@@ -24,6 +25,7 @@ const custom = admin.makeApiClient(CustomObjectsApi)
 t.before(async () => {
   await installGatewayApiCrds(kubeconfigPath())
   await installIstioCrds(kubeconfigPath())
+  await installContourCrds(kubeconfigPath())
 })
 
 /** The router of `provider` as the controller builds it, on sluice's own identity. */
@@ -363,4 +365,79 @@ t.test('istio: a VirtualService the user already has is refused by name and left
     'the user\'s VirtualService was never written, nor deleted')
   t.ok(await absent(() => custom.getNamespacedCustomObject(istioObject(ns, 'destinationrules', 'podinfo-primary'))), 'no DestinationRule was left behind')
   await servicesReleased(t, ns)
+})
+
+interface StoredHTTPProxy {
+  metadata: Record<string, unknown> & { resourceVersion?: string }
+  spec: { virtualhost?: unknown; routes: (Record<string, unknown> & { conditions?: unknown[]; services: { name: string; port: number; weight?: number; mirror?: boolean }[] })[] }
+}
+const httpProxyObject = (ns: string): { group: string; version: string; namespace: string; plural: string; name: string } =>
+  ({ group: 'projectcontour.io', version: 'v1', namespace: ns, plural: 'httpproxies', name: 'podinfo' })
+const CONTOUR_SERVICE = { timeout: '30s', retries: { attempts: 3, perTryTimeout: '2s', retryOn: 'gateway-error,503' }, match: [{ uri: { prefix: '/api' } }] }
+
+t.test('contour: the HTTPProxy at every step of a promotion and after a rollback, mirroring and A/B; finalize gives the app back', async t => {
+  const ns = await namespace(t)
+  const c = await setup(ns, { provider: 'contour', service: { port: 9898, ...CONTOUR_SERVICE } })
+  const router = routerAsSluice('contour')
+  const read = async (): Promise<StoredHTTPProxy> => await custom.getNamespacedCustomObject(httpProxyObject(ns)) as StoredHTTPProxy
+  const servicesOf = async (i = 0): Promise<unknown[]> => (await read()).spec.routes[i]?.services.map(x => [x.name, x.weight ?? 0, ...(x.mirror ? ['mirror'] : [])]) ?? []
+
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'primary')
+  const stored = await read()
+  t.match(stored.metadata, generated(c), 'the HTTPProxy is generated for the Canary')
+  t.same(stored.spec, { routes: [{
+    conditions: [{ prefix: '/api' }],
+    services: [{ name: 'podinfo-primary', port: 9898, weight: 100 }, { name: 'podinfo-canary', port: 9898, weight: 0 }],
+    timeoutPolicy: { response: '30s', idle: '5m' },
+    retryPolicy: { count: 3, perTryTimeout: '2s', retryOn: ['gateway-error', 'retriable-status-codes'], retriableStatusCodes: [503] },
+  }] }, 'as the API server kept it under Contour\'s schema: no virtualhost, every option there')
+
+  // A promotion's steps (the last puts all traffic back on the promoted primary), then a rollback from a step.
+  const steps = [[90, 10], [50, 50], [100, 0], [80, 20], [100, 0]] as const
+  for (const [i, [primary, canaryWeight]] of steps.entries()) {
+    await router.setRoutes(c, { primary, canary: canaryWeight })
+    const what = i < 3 ? 'promotion' : 'rollback'
+    t.same(await servicesOf(), [['podinfo-primary', primary], ['podinfo-canary', canaryWeight]], `${what}: stored ${primary}/${canaryWeight}`)
+    await router.reconcile(c)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight }, `${what}: read back ${primary}/${canaryWeight} after a reconcile`)
+  }
+
+  const mirrored: Canary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, mirror: true, mirrorWeight: 40 } } }
+  await router.setRoutes(mirrored, { primary: 100, canary: 0, mirror: true })
+  t.same(await servicesOf(), [['podinfo-primary', 100], ['podinfo-canary', 40, 'mirror']], 'stored: the canary mirrors 40% of the primary\'s requests')
+  t.same(await router.getRoutes(mirrored), { primary: 100, canary: 0, mirror: true })
+
+  const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { exact: 'canary' } } }])
+  await router.setRoutes(ab, { primary: 0, canary: 100 })
+  t.same((await read()).spec.routes.map(r => r.conditions), [
+    [{ prefix: '/api' }, { header: { name: 'x-canary', exact: 'insider' } }],
+    [{ prefix: '/api' }, { header: { name: 'cookie', regex: '^(.*?;\\s*)?canary=always(;.*)?$' } }],
+    [{ prefix: '/api' }],
+  ], 'stored: a route per A/B match, then the service match alone')
+  t.same([await servicesOf(0), await servicesOf(1), await servicesOf(2)],
+    [[['podinfo-primary', 0], ['podinfo-canary', 100]], [['podinfo-primary', 0], ['podinfo-canary', 100]], [['podinfo-primary', 100]]],
+    'the matching requests to the canary, the rest to the primary')
+  await router.setRoutes(ab, { primary: 100, canary: 0 })
+  t.same(await router.getRoutes(ab), { primary: 100, canary: 0 })
+
+  await router.finalize(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(httpProxyObject(ns))), 'the HTTPProxy is deleted')
+  await servicesReleased(t, ns)
+})
+
+t.test('contour: an HTTPProxy the user already has is refused by name and left as it was', async t => {
+  const ns = await namespace(t)
+  const user = await custom.createNamespacedCustomObject({ ...httpProxyObject(ns), body: {
+    apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy', metadata: { name: 'podinfo' },
+    spec: { virtualhost: { fqdn: 'app.example.com' }, routes: [{ services: [{ name: 'podinfo', port: 9898 }] }] },
+  } }) as StoredHTTPProxy
+  const c = await setup(ns, { provider: 'contour', service: { port: 9898 } })
+  const router = routerAsSluice('contour')
+  await t.rejects(router.reconcile(c), new RegExp(`Canary ${ns}/podinfo: HTTPProxy podinfo already exists and sluice did not create it`))
+  await t.rejects(router.setRoutes(c, { primary: 90, canary: 10 }), /already exists and sluice did not create it/)
+  t.ok(await absent(() => readService(ns, 'podinfo-primary')), 'no Service was written for a refused Canary')
+  await router.finalize(c)
+  t.equal((await custom.getNamespacedCustomObject(httpProxyObject(ns)) as StoredHTTPProxy).metadata.resourceVersion, user.metadata.resourceVersion,
+    'the user\'s HTTPProxy was never written, nor deleted')
 })

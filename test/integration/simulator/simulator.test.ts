@@ -9,6 +9,8 @@ import { builtinQuery, createPrometheusProvider, renderQuery, templateVars } fro
 import type { Canary } from '../../../src/api/types.ts'
 import { virtualService } from '../../../src/router/istio.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
+import { httpProxy } from '../../../src/router/contour.ts'
+import { installContourCrds } from '../../cluster/contour.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
@@ -135,6 +137,36 @@ t.test('istio: a VirtualService at 50/50 with a canary failing half its requests
   const split = await until(() => prom.query(`sum by (destination_workload) (rate(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}"}[10s]))`),
     r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each workload')
   t.same(split.map(s => s.metric.destination_workload).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
+})
+
+t.test('contour: an HTTPProxy at 70/30 with a canary failing half its requests: contour\'s builtin queries see the canary\'s cluster', async t => {
+  await installContourCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  // The primary fails everything and answers slowly: any of its requests in the canary's queries would show.
+  for (const [name, behaviour] of [['podinfo', { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }],
+    ['podinfo-primary', { 'simulator.sluice.dev/error-rate': '1', 'simulator.sluice.dev/latency-ms': '400' }]] as const) {
+    await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, name, 1, {}, behaviour))
+  }
+  const c = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
+    metadata: { namespace: ns }, spec: { provider: 'contour', analysis: { interval: '1m', stepWeight: 30 } },
+  })) }) as Canary
+  // The HTTPProxy as the contour router writes it, its spec only (the admin plays sluice here).
+  const proxy = httpProxy(c, { primary: 70, canary: 30 })
+  const body = { apiVersion: proxy.apiVersion, kind: proxy.kind, metadata: { name: proxy.metadata.name, namespace: ns }, spec: proxy.spec }
+  await custom.createNamespacedCustomObject({ group: 'projectcontour.io', version: 'v1', namespace: ns, plural: 'httpproxies', body })
+  await Promise.all([ready(ns, 'podinfo', 1), ready(ns, 'podinfo-primary', 1)])
+
+  const query = (metric: 'request-success-rate' | 'request-duration'): string =>
+    renderQuery(builtinQuery('contour', metric), templateVars(c, { name: metric, interval: '10s' }))
+  const rate = await settlesNear(query('request-success-rate'), 50)
+  t.ok(Math.abs(rate - 50) < 2, `contour request-success-rate of the canary's cluster ≈ 50 (got ${rate})`)
+  // 30 ms lands in Envoy's (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms, already in milliseconds.
+  const p99 = await settlesNear(query('request-duration'), 49.75)
+  t.ok(Math.abs(p99 - 49.75) < 0.5, `contour request-duration p99 ≈ 49.75 ms (got ${p99})`)
+  const perCluster = await until(() => prom.query(`sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"${ns}_.*"}[10s]))`),
+    r => r.length === 2, 'both clusters\' request rates')
+  t.same(Object.fromEntries(perCluster.map(x => [x.metric.envoy_cluster_name, Math.round(Number(x.value[1]) / 10) * 10])),
+    { [`${ns}_podinfo-primary_9898`]: 70, [`${ns}_podinfo-canary_9898`]: 30 }, 'the requests split 70/30 between the side Services\' clusters, as the HTTPProxy says')
 })
 
 t.test('the CLI prints its URL, serves /metrics and exits cleanly on SIGTERM', async t => {

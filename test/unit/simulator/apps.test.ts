@@ -22,6 +22,7 @@ const NGINX_SPEC = 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress
 interface World {
   deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
   routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
+  httpProxies?: { metadata: { name: string }; spec: unknown }[]
 }
 
 function view(w: World): ClusterView {
@@ -35,6 +36,7 @@ function view(w: World): ClusterView {
     service: (_ns, name) => byName(w.services, name),
     httpRoute: (_ns, name) => byName(w.routes, name),
     virtualService: (_ns, name) => byName(w.virtualServices, name),
+    httpProxy: (_ns, name) => byName(w.httpProxies, name),
     pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
   }
 }
