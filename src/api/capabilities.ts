@@ -7,7 +7,7 @@ import {
 } from './types.ts'
 
 /** Routers with an implementation (src/router/registry.ts registers exactly these). */
-export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'traefik'] as const satisfies readonly Provider[]
+export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'traefik', 'contour'] as const satisfies readonly Provider[]
 export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 
 /** MetricTemplate provider types with a client (src/metrics/registry.ts registers exactly these). */
@@ -80,6 +80,7 @@ const GATEWAY: readonly ImplementedProvider[] = ['gatewayapi', 'gatewayapi:v1', 
 const GATEWAY_AND_ISTIO: readonly ImplementedProvider[] = [...GATEWAY, 'istio']
 const AB: readonly ImplementedProvider[] = ['nginx', ...GATEWAY_AND_ISTIO]
 const ISTIO: readonly ImplementedProvider[] = ['istio']
+const CONTOUR: readonly ImplementedProvider[] = ['contour']
 const NOT_YET: readonly ImplementedProvider[] = []
 // traefik mirrors the primary to the canary (a TraefikService with mirroring, mirrorWeight its percent).
 const MIRRORING: readonly ImplementedProvider[] = [...GATEWAY_AND_ISTIO, 'traefik']
@@ -108,15 +109,15 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'service.appProtocol': 'all',
   'service.portDiscovery': NOT_YET,
   'service.headless': 'all',
-  'service.timeout': GATEWAY_AND_ISTIO,
-  'service.retries': ISTIO,
+  'service.timeout': [...GATEWAY_AND_ISTIO, ...CONTOUR],
+  'service.retries': [...ISTIO, ...CONTOUR],
   'service.corsPolicy': ISTIO,
   'service.rewrite.uri': GATEWAY_AND_ISTIO,
   'service.rewrite.authority': GATEWAY_AND_ISTIO,
   'service.rewrite.type': GATEWAY,
   'service.headers.request': GATEWAY_AND_ISTIO,
   'service.headers.response': GATEWAY_AND_ISTIO,
-  'service.match': GATEWAY_AND_ISTIO,
+  'service.match': [...GATEWAY_AND_ISTIO, ...CONTOUR],
   'service.gateways': ISTIO,
   'service.gatewayRefs': GATEWAY,
   'service.hosts': GATEWAY_AND_ISTIO,
@@ -135,9 +136,9 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'analysis.stepWeights': 'all',
   'analysis.stepWeightPromotion': 'all',
   'analysis.iterations': 'all',
-  'analysis.match': AB,
-  'analysis.mirror': MIRRORING,
-  'analysis.mirrorWeight': [...ISTIO, 'traefik'],
+  'analysis.match': [...AB, ...CONTOUR],
+  'analysis.mirror': [...MIRRORING, ...CONTOUR],
+  'analysis.mirrorWeight': [...ISTIO, 'traefik', ...CONTOUR],
   'analysis.primaryReadyThreshold': 'all',
   'analysis.canaryReadyThreshold': 'all',
   'analysis.sessionAffinity': GATEWAY_AND_ISTIO,

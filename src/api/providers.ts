@@ -28,7 +28,7 @@ export const PROVIDER_TRAITS: Readonly<Record<Provider, ProviderTraits>> = {
   istio: { weighted: true, abTesting: true, mirroring: true, sessionAffinity: true },
   linkerd: WEIGHTED_ONLY,
   traefik: { ...WEIGHTED_ONLY, mirroring: true },
-  contour: WEIGHTED_AB,
+  contour: { ...WEIGHTED_AB, mirroring: true },
   gloo: WEIGHTED_AB,
   skipper: WEIGHTED_ONLY,
   kuma: WEIGHTED_ONLY,

@@ -57,9 +57,17 @@ const TRAEFIK: BuiltinQueries = {
   'request-duration': p99Ms('traefik_service_request_duration_seconds_bucket', TRAEFIK_SELECTOR, ' * 1000'),
 }
 
+// Envoy's cluster stats as Contour names them: envoy_cluster_name is the alt stat name <namespace>_<service>_<port>
+// of the canary Service's cluster; envoy_cluster_upstream_rq_time is already in milliseconds.
+const CONTOUR_SELECTOR = 'envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9]+"'
+const CONTOUR: BuiltinQueries = {
+  'request-success-rate': successRate('envoy_cluster_upstream_rq', CONTOUR_SELECTOR, 'envoy_response_code!~"5.*"'),
+  'request-duration': p99Ms('envoy_cluster_upstream_rq_time_bucket', CONTOUR_SELECTOR, ''),
+}
+
 const BY_PROVIDER: Partial<Record<Provider, BuiltinQueries>> = {
   kubernetes: HTTP, gatewayapi: HTTP, 'gatewayapi:v1': HTTP, 'gatewayapi:v1beta1': HTTP, nginx: NGINX,
-  istio: ISTIO, linkerd: LINKERD, traefik: TRAEFIK,
+  istio: ISTIO, linkerd: LINKERD, traefik: TRAEFIK, contour: CONTOUR,
 }
 
 /**

@@ -4,6 +4,7 @@ import { isImplementedProvider, providerUnavailable, type ImplementedProvider } 
 import { DEFAULTS } from '../api/defaults.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import type { Provider } from '../api/types.ts'
+import { contourRouter } from './contour.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { istioRouter } from './istio.ts'
 import { kubernetesRouter } from './kubernetes.ts'
@@ -25,6 +26,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Route
   'gatewayapi:v1beta1': kube => withServices(kube, gatewayApiRouter(kube, 'v1beta1')),
   'istio': kube => istioRouter(kube),
   'traefik': kube => traefikRouter(kube),
+  'contour': kube => contourRouter(kube),
 }
 
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]

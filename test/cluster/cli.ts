@@ -4,6 +4,7 @@ import { clusterDown, clusterUp, readState } from './cluster.ts'
 import { installGatewayApiCrds } from './gateway-api.ts'
 import { installIstioCrds } from './istio.ts'
 import { installTraefikCrds } from './traefik.ts'
+import { installContourCrds } from './contour.ts'
 import { installLoadTester, installSluice, SLUICE_NAMESPACE } from './install-sluice.ts'
 import { startLocalEnvironment, stopLocalEnvironment } from './local-env.ts'
 import { startDetachedLoadTester, stopDetachedLoadTester } from './loadtester.ts'
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
       await installIstioCrds(s.kubeconfig)
       // The traefik router's TraefikService (and the IngressRoute that routes to it), from Traefik's Go module.
       await installTraefikCrds(s.kubeconfig)
+      // The contour router's HTTPProxy, from github.com/projectcontour/contour in the Go module cache.
+      await installContourCrds(s.kubeconfig)
       const env = await startLocalEnvironment(s)
       log(`traffic simulator at ${env.simulatorUrl}, Prometheus at ${env.prometheusUrl}`)
       const telemetry = await freePort()

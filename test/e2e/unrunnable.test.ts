@@ -24,7 +24,7 @@ t.test('a hand-written Canary with a provider that has no router: Event and cond
   const reported = await until(() => canary(ns, 'podinfo'), c => c?.status?.conditions?.some(x => x.type === 'InvalidSpec') === true, 'InvalidSpec condition')
   const condition = reported?.status?.conditions?.find(x => x.type === 'InvalidSpec')
   t.equal(condition?.status, 'True')
-  t.match(condition?.message, `spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik`)
+  t.match(condition?.message, `spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour`)
   const events = await eventsOf(ns, 'Canary', 'podinfo')
   t.ok(events.some(e => e.startsWith('Warning InvalidSpec: ') && e.includes('spec.provider linkerd is not available yet')), 'a Warning Event names the field')
   t.equal(reported?.status?.phase, undefined, 'nothing was started')

@@ -7,6 +7,7 @@ import type { Canary, CanarySpec } from '../../src/api/types.ts'
 import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare, virtualServiceCanaryShare } from './routing.ts'
 import { traefikCanaryShare, traefikServiceLabel } from './traefik.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
+import { contourInput, httpProxyCanaryShare } from './contour.ts'
 
 export const ERROR_RATE_ANNOTATION = 'simulator.sluice.dev/error-rate'
 export const LATENCY_ANNOTATION = 'simulator.sluice.dev/latency-ms'
@@ -23,6 +24,7 @@ export interface ClusterView {
   httpRoute(namespace: string, name: string): { spec?: unknown } | undefined
   virtualService(namespace: string, name: string): { spec?: unknown } | undefined
   traefikService(namespace: string, name: string): { spec?: unknown } | undefined
+  httpProxy(namespace: string, name: string): { spec?: unknown } | undefined
   /** Every pod of the Deployment, ready or not. */
   pods(namespace: string, deployment: string): readonly V1Pod[]
 }
@@ -87,17 +89,22 @@ function routeShare(view: ClusterView, ns: string, r: Routing, abFraction: numbe
   return httpRouteCanaryShare(view.httpRoute(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
 }
 
+type ShareOf = (view: ClusterView, ns: string, r: Routing, abFraction: number, d: V1Deployment) => number
+const sides = (r: Routing): { primary: string; canary: string } => ({ primary: `${r.service}-primary`, canary: `${r.service}-canary` })
+
+// Where each provider keeps the split: one entry per router the simulator follows.
+const SHARES: Readonly<Record<string, ShareOf>> = {
+  'nginx': nginxShare,
+  ...Object.fromEntries([...GATEWAY_API].map(p => [p, routeShare])),
+  'istio': (view, ns, r, abFraction) => virtualServiceCanaryShare(view.virtualService(ns, r.service)?.spec, sides(r), abFraction),
+  'traefik': (view, ns, r) => traefikCanaryShare(view.traefikService(ns, r.service)?.spec, sides(r)),
+  'contour': (view, ns, r, abFraction) => httpProxyCanaryShare(view.httpProxy(ns, r.service)?.spec, sides(r), abFraction),
+  'kubernetes': (view, ns, r, _ab, d) => apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels),
+}
+
 /** The canary's routed share from the router objects the provider reads (0 when there are none yet, or for other providers). */
 export function routedCanaryShare(view: ClusterView, d: V1Deployment, r: Routing, abFraction: number): number {
-  const ns = d.metadata?.namespace ?? ''
-  if (r.provider === 'nginx') return nginxShare(view, ns, r, abFraction)
-  if (GATEWAY_API.has(r.provider)) return routeShare(view, ns, r, abFraction)
-  if (r.provider === 'istio') {
-    return virtualServiceCanaryShare(view.virtualService(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
-  }
-  if (r.provider === 'traefik') return traefikCanaryShare(view.traefikService(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` })
-  if (r.provider === 'kubernetes') return apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels)
-  return 0
+  return SHARES[r.provider]?.(view, d.metadata?.namespace ?? '', r, abFraction, d) ?? 0
 }
 
 function annotationNumber(value: string | undefined): number | undefined {
@@ -157,6 +164,16 @@ function traefikLabels(namespace: string, service: string, port: number): { prim
   return { primary: traefikServiceLabel(namespace, `${service}-primary`, port), canary: traefikServiceLabel(namespace, `${service}-canary`, port) }
 }
 
+/** The provider's own metric series of the app: what the simulator labels each side's requests with. */
+function metricInputs(r: Routing, namespace: string, servicePort: number | undefined): Partial<AppInput> {
+  return {
+    ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
+    ...(r.provider === 'istio' && { istio: true }),
+    ...(r.provider === 'traefik' && r.port !== undefined && { traefik: traefikLabels(namespace, r.service, r.port) }),
+    ...contourInput(r.provider, namespace, r.service, servicePort),
+  }
+}
+
 /**
  * One AppInput per app in the cluster: the target of every Canary (a hand-written one included) and every
  * Deployment opted in by annotation; a generated `<app>-primary` is only ever the primary side of its app.
@@ -176,9 +193,7 @@ export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): 
       canaryShare: routedCanaryShare(view, d, r, abFraction),
       primary: side(view, namespace, `${name}-primary`),
       canary: side(view, namespace, name),
-      ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
-      ...(r.provider === 'istio' && { istio: true }),
-      ...(r.provider === 'traefik' && r.port !== undefined && { traefik: traefikLabels(namespace, r.service, r.port) }),
+      ...metricInputs(r, namespace, specOf(d, canary).service?.port),
     }
     out.push(app)
   }

@@ -1,4 +1,5 @@
 // The Prometheus text exposition (format 0.0.4) of the simulator's counters. Pure.
+import { contourSeries } from './contour.ts'
 import { DEFAULT_BUCKETS, ERROR_STATUS, OK_STATUS, SIDES, type Histogram, type Outcomes, type TrafficState } from './traffic.ts'
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -127,6 +128,20 @@ function renderTraefik(out: string[], state: TrafficState, les: readonly string[
 
 const traefikLabels = (service: string): Labels => [['method', 'GET'], ['protocol', 'http'], ['service', service]]
 
+// Envoy's upstream stats of the clusters Contour names after the side Services: requests by response code, and
+// the upstream request time, a histogram in milliseconds over all responses.
+function renderContour(out: string[], state: TrafficState, bounds: readonly number[]): void {
+  const series = contourSeries(state)
+  if (series.length === 0) return
+  header(out, 'envoy_cluster_upstream_rq', 'counter', 'Upstream requests by response code (simulated).')
+  for (const { cluster, outcomes } of series) {
+    for (const [outcome, status] of STATUSES) out.push(`envoy_cluster_upstream_rq{${labelText([['envoy_cluster_name', cluster], ['envoy_response_code', status]])}} ${outcomes[outcome].count}`)
+  }
+  header(out, 'envoy_cluster_upstream_rq_time', 'histogram', 'Upstream request time in milliseconds (simulated).')
+  const inMs = ({ ok, error }: Outcomes): Outcomes[keyof Outcomes][] => [ok, error].map(h => ({ ...h, sum: toMs(h.sum) }))
+  for (const { cluster, outcomes } of series) histogramLines(out, 'envoy_cluster_upstream_rq_time', [['envoy_cluster_name', cluster]], bounds.map(b => num(toMs(b))), inMs(outcomes))
+}
+
 function renderHttp(out: string[], state: TrafficState, les: readonly string[]): void {
   const name = 'http_request_duration_seconds'
   header(out, name, 'histogram', 'Duration of HTTP requests served by the pod (simulated).')
@@ -146,6 +161,7 @@ export function renderExposition(state: TrafficState, bounds: readonly number[] 
   renderNginx(out, state, les)
   renderIstio(out, state, bounds)
   renderTraefik(out, state, les)
+  renderContour(out, state, bounds)
   renderHttp(out, state, les)
   out.push('')
   return out.join('\n')

@@ -141,6 +141,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ['httproutes.gateway.networking.k8s.io', gatedInformer(kc, 'gateway.networking.k8s.io', 'httproutes', ['v1', 'v1beta1'], watchError('httproutes'))],
     ['virtualservices.networking.istio.io', gatedInformer(kc, 'networking.istio.io', 'virtualservices', ['v1'], watchError('virtualservices'))],
     ['traefikservices.traefik.io', gatedInformer(kc, 'traefik.io', 'traefikservices', ['v1alpha1'], watchError('traefikservices'))],
+    ['httpproxies.projectcontour.io', gatedInformer(kc, 'projectcontour.io', 'httpproxies', ['v1'], watchError('httpproxies'))],
   ])
   const firstLists: Promise<void>[] = []
   crds.on((crd, event) => {
@@ -162,6 +163,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     httpRoute: (ns, name) => gated.get('httproutes.gateway.networking.k8s.io')?.get(name, ns),
     virtualService: (ns, name) => gated.get('virtualservices.networking.istio.io')?.get(name, ns),
     traefikService: (ns, name) => gated.get('traefikservices.traefik.io')?.get(name, ns),
+    httpProxy: (ns, name) => gated.get('httpproxies.projectcontour.io')?.get(name, ns),
     pods: (ns, name) => podIndex.get(`${ns}/${name}`) ?? [],
   }
 

@@ -38,6 +38,8 @@ export interface AppInput {
   readonly istio?: true
   /** Set for apps behind traefik: the `service` label of each side's Service in Traefik's metrics. */
   readonly traefik?: Readonly<Record<Side, string>>
+  /** Set for apps behind contour: Envoy's cluster of each side's Service (envoy_cluster_name). */
+  readonly contour?: { readonly clusters: Record<Side, string> }
 }
 
 /** One histogram; `buckets[i]` is cumulative, the count of observations ≤ bounds[i] (+Inf is `count`). */
@@ -78,6 +80,8 @@ export interface AppState {
   istio: Record<Side, Outcomes> | undefined
   /** The requests Traefik sent each side's Service, with that Service's `service` label. */
   traefik: { readonly labels: Readonly<Record<Side, string>>; readonly primary: Outcomes; readonly canary: Outcomes } | undefined
+  /** The requests Envoy sent each side's cluster. */
+  contour: (Record<Side, Outcomes> & { readonly clusters: Record<Side, string> }) | undefined
 }
 
 /** Keyed `namespace/name`. */
@@ -128,7 +132,7 @@ function appState(state: TrafficState, key: string, app: AppInput): AppState {
   let s = state.get(key)
   if (!s) {
     const side = (): SideState => ({ requests: 0, errors: 0, okCursor: 0, errorCursor: 0 })
-    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined, traefik: undefined }
+    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined, traefik: undefined, contour: undefined }
     state.set(key, s)
   }
   return s
@@ -151,6 +155,8 @@ function syncSeries(s: AppState, app: AppInput, bounds: readonly number[]): void
   }
   if (!app.istio) s.istio = undefined
   else s.istio ??= { primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
+  if (!app.contour) s.contour = undefined
+  else s.contour ??= { clusters: app.contour.clusters, primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
   syncTraefik(s, app, bounds)
 }
 
@@ -171,7 +177,7 @@ function serve(s: AppState, side: Side, input: SideInput, requests: number, boun
   st.errors = errorsLeft
   const ok = served - errors
   const latency = input.latencySeconds
-  for (const sideSeries of [s.nginx?.[side], s.istio?.[side], s.traefik?.[side]]) {
+  for (const sideSeries of [s.nginx?.[side], s.istio?.[side], s.traefik?.[side], s.contour?.[side]]) {
     if (!sideSeries) continue
     observe(sideSeries.ok, bounds, latency, ok)
     observe(sideSeries.error, bounds, latency, errors)

@@ -37,7 +37,7 @@ t.test('an unknown command is named in the error', async t => {
 })
 
 t.test('--default-provider is checked at start, before anything runs, and the error lists what is available', async t => {
-  const available = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik'
+  const available = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour'
   for (const command of ['controller', 'webhook', 'serve']) {
     const err = sink()
     t.equal(await main([command, '--default-provider', 'linkerd', '--kubeconfig', '/nonexistent'], sink(), err), 1, `sluice ${command} fails`)

@@ -11,6 +11,8 @@ import { virtualService } from '../../../src/router/istio.ts'
 import { traefikService } from '../../../src/router/traefik.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
 import { installTraefikCrds } from '../../cluster/traefik.ts'
+import { httpProxy } from '../../../src/router/contour.ts'
+import { installContourCrds } from '../../cluster/contour.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
@@ -163,6 +165,39 @@ t.test('traefik: a TraefikService at 70/30 with a canary failing half its reques
     'about 70 requests/s on the primary and 30 on the canary')
   t.same(split.map(s => s.metric.service).sort(), [`${ns}-podinfo-canary-9898@kubernetescrd`, `${ns}-podinfo-primary-9898@kubernetescrd`],
     'each side by the name Traefik gives its Service')
+})
+
+t.test('contour: an HTTPProxy at 70/30 with a canary failing half its requests: contour\'s builtin queries see the canary\'s cluster', async t => {
+  await installContourCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  // The primary fails everything and answers slowly: any of its requests in the canary's queries would show.
+  for (const [name, behaviour] of [['podinfo', { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }],
+    ['podinfo-primary', { 'simulator.sluice.dev/error-rate': '1', 'simulator.sluice.dev/latency-ms': '400' }]] as const) {
+    await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, name, 1, {}, behaviour))
+  }
+  const c = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
+    metadata: { namespace: ns }, spec: { provider: 'contour', analysis: { interval: '1m', stepWeight: 30 } },
+  })) }) as Canary
+  // The HTTPProxy as the contour router writes it, its spec only (the admin plays sluice here).
+  const proxy = httpProxy(c, { primary: 70, canary: 30 })
+  const body = { apiVersion: proxy.apiVersion, kind: proxy.kind, metadata: { name: proxy.metadata.name, namespace: ns }, spec: proxy.spec }
+  await custom.createNamespacedCustomObject({ group: 'projectcontour.io', version: 'v1', namespace: ns, plural: 'httpproxies', body })
+  await Promise.all([ready(ns, 'podinfo', 1), ready(ns, 'podinfo-primary', 1)])
+
+  const query = (metric: 'request-success-rate' | 'request-duration'): string =>
+    renderQuery(builtinQuery('contour', metric), templateVars(c, { name: metric, interval: '10s' }))
+  const rate = await settlesNear(query('request-success-rate'), 50)
+  t.ok(Math.abs(rate - 50) < 2, `contour request-success-rate of the canary's cluster ≈ 50 (got ${rate})`)
+  // 30 ms lands in Envoy's (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms, already in milliseconds.
+  const p99 = await settlesNear(query('request-duration'), 49.75)
+  t.ok(Math.abs(p99 - 49.75) < 0.5, `contour request-duration p99 ≈ 49.75 ms (got ${p99})`)
+  const perCluster = async (): Promise<Record<string, number>> => Object.fromEntries((await prom.query(
+    `sum by (envoy_cluster_name) (rate(envoy_cluster_upstream_rq{envoy_cluster_name=~"${ns}_.*"}[10s]))`)).map(x => [String(x.metric.envoy_cluster_name), Number(x.value[1])]))
+  const canaryShare = (r: Record<string, number>): number => (r[`${ns}_podinfo-canary_9898`] ?? 0) / Object.values(r).reduce((a, b) => a + b, 0)
+  // The share settles once the rate window holds only requests made after both sides were ready.
+  const rates = await until(perCluster, r => Object.keys(r).length === 2 && Math.abs(canaryShare(r) - 0.3) < 0.05, 'the canary cluster at about 30% of the requests')
+  t.same(Object.keys(rates).sort(), [`${ns}_podinfo-canary_9898`, `${ns}_podinfo-primary_9898`],
+    `one series per side Service's cluster, split 70/30 as the HTTPProxy says (canary share ${canaryShare(rates).toFixed(2)})`)
 })
 
 t.test('the CLI prints its URL, serves /metrics and exits cleanly on SIGTERM', async t => {

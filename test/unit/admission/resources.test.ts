@@ -34,7 +34,7 @@ t.test('a Canary with a provider this version has no router for is refused, nami
   const v = decideResource(request('Canary', 'CREATE', LINKERD), ctx())
   t.equal(v.allowed, false)
   t.equal(v.status?.code, 422)
-  t.equal(v.status?.message, 'Canary shop/podinfo: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik')
+  t.equal(v.status?.message, 'Canary shop/podinfo: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour')
 })
 
 t.test('a Canary that runs is admitted; a template not in the cache yet is a warning, not a refusal', async t => {

@@ -46,7 +46,7 @@ t.test('every provider the schema admits is implemented (a router) or refused, n
     }
     const errors = validateSpec({ provider: p, targetRef: { name: 'a' }, service: { port: 80 }, analysis: { stepWeight: 10 } })
     t.same(errors.filter(e => e.field === 'provider').map(e => e.message),
-      [`${p} is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik`], p)
+      [`${p} is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour`], p)
   }
 })
 
@@ -116,6 +116,7 @@ function routerAnalysis(provider: ImplementedProvider, strategy: 'canary' | 'lad
 function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 'iterations' | 'ab'): CanarySpec {
   const gateway = provider.startsWith('gatewayapi')
   const istio = provider === 'istio'
+  const contour = provider === 'contour'
   const progression = strategy === 'canary' ? { stepWeight: 25, maxWeight: 75, stepWeightPromotion: 50 }
     : strategy === 'ladder' ? { stepWeights: [10, 30, 60], stepWeightPromotion: 50 } : { iterations: 3 }
   return {
@@ -139,6 +140,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
         match: [{ uri: { prefix: '/api' } }], gateways: ['public-gateway.istio-system.svc.cluster.local'], hosts: ['shop.example.com'],
         trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
       }),
+      ...(contour && { timeout: '15s', retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx' }, match: [{ uri: { prefix: '/api' } }] }),
     },
     analysis: {
       interval: '30s', threshold: 2, ...progression,

@@ -72,7 +72,7 @@ t.test('each problem on the line and column of its field: inside an annotation\'
   t.same(allProblems(result).map(p => [p.file, p.line, p.column, p.severity, p.message]), [
     ['app.yaml', 15, 7, 'error', 'Deployment shop/web: annotation sluice.dev/analysis: stepWeight must be between 1 and 100 (got 0)'],
     ['app.yaml', 18, 9, 'warning', 'Deployment shop/web: annotation sluice.dev/analysis: metrics[0].templateRef names MetricTemplate shop/errors, which does not exist; create it or fix the name (it is not in the given files; the webhook looks it up in the cluster)'],
-    ['api.yaml', 6, 3, 'error', 'Canary default/api: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik'],
+    ['api.yaml', 6, 3, 'error', 'Canary default/api: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour'],
   ])
   t.same(result.checked.map(c => c.review.namespace), ['shop', 'default', 'default'], 'objects without a namespace take -n (default)')
 })

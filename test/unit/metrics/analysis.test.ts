@@ -93,7 +93,7 @@ t.test('no metrics server configured is an error record', async t => {
 })
 
 t.test('a router without builtin queries is an error record', async t => {
-  const [r] = await analyseMetrics(withMetrics([{ name: 'request-duration', thresholdRange: { max: 1 } }], { provider: 'contour' }), deps(() => 1))
+  const [r] = await analyseMetrics(withMetrics([{ name: 'request-duration', thresholdRange: { max: 1 } }], { provider: 'gloo' }), deps(() => 1))
   t.equal(r!.verdict, 'error')
   t.match(r!.message, /use a MetricTemplate/)
 })

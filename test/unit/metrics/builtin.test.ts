@@ -32,8 +32,17 @@ t.test('istio durations are already milliseconds', async t => {
   t.match(builtinQuery('istio', 'request-duration'), /istio_request_duration_milliseconds_bucket/)
 })
 
+t.test('contour: Envoy cluster stats of the canary Service, <namespace>_<service>-canary_<port> as Contour names them', async t => {
+  const sel = 'envoy_cluster_name=~"shop_cart-svc-canary_[0-9]+"'
+  const withService = { ...vars, service: 'cart-svc' }
+  t.equal(renderQuery(builtinQuery('contour', 'request-success-rate'), withService),
+    `sum(rate(envoy_cluster_upstream_rq{${sel},envoy_response_code!~"5.*"}[1m])) / sum(rate(envoy_cluster_upstream_rq{${sel}}[1m])) * 100`)
+  t.equal(renderQuery(builtinQuery('contour', 'request-duration'), withService),
+    `histogram_quantile(0.99, sum(rate(envoy_cluster_upstream_rq_time_bucket{${sel}}[1m])) by (le))`, 'Envoy times are in milliseconds')
+})
+
 t.test('a router without builtin queries is an error pointing at MetricTemplate, not a silent fallback', async t => {
-  t.throws(() => builtinQuery('contour', 'request-success-rate'), { message: /no builtin request-success-rate query for provider contour; use a MetricTemplate/ })
+  t.throws(() => builtinQuery('gloo', 'request-success-rate'), { message: /no builtin request-success-rate query for provider gloo; use a MetricTemplate/ })
 })
 
 t.test('only the two builtin names are builtin', async t => {

@@ -19,7 +19,7 @@ function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObje
 const target = deployment()
 
 t.test('unknown providers are an error, never a silent fallback', async t => {
-  t.throws(() => routerFor('linkerd', recorder()), /provider linkerd: linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik/)
+  t.throws(() => routerFor('linkerd', recorder()), /provider linkerd: linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour/)
   t.ok(routerFor(undefined, recorder()), 'no provider means kubernetes')
 })
 

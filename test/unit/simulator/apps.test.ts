@@ -23,6 +23,7 @@ interface World {
   deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
   routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
   traefikServices?: { metadata: { name: string }; spec: unknown }[]
+  httpProxies?: { metadata: { name: string }; spec: unknown }[]
 }
 
 function view(w: World): ClusterView {
@@ -37,6 +38,7 @@ function view(w: World): ClusterView {
     httpRoute: (_ns, name) => byName(w.routes, name),
     virtualService: (_ns, name) => byName(w.virtualServices, name),
     traefikService: (_ns, name) => byName(w.traefikServices, name),
+    httpProxy: (_ns, name) => byName(w.httpProxies, name),
     pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
   }
 }
