@@ -134,6 +134,7 @@ export function validatingConfiguration(o: RegistrationOptions): V1ValidatingWeb
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['networking.k8s.io'], apiVersions: ['v1'], resources: ['ingresses'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['gateway.networking.k8s.io'], apiVersions: ['*'], resources: ['httproutes'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['networking.istio.io'], apiVersions: ['*'], resources: ['virtualservices', 'destinationrules'], scope: 'Namespaced' },
+        { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['split.smi-spec.io'], apiVersions: ['*'], resources: ['trafficsplits'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['autoscaling'], apiVersions: ['v2'], resources: ['horizontalpodautoscalers'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['sluice.dev'], apiVersions: ['v1beta1'], resources: ['canaries'], scope: 'Namespaced' },
       ],

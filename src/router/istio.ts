@@ -3,7 +3,7 @@
 // http[0] carries analysis.match (merged with service.match) and http[1] sends everything else to the primary.
 // Objects with these names that sluice did not create for this Canary are refused, never overwritten.
 import type { Canary, HttpMatch } from '../api/types.ts'
-import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 import { cookieRegex } from './gatewayapi.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
@@ -159,12 +159,6 @@ export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
   const w: RouteWeights = { primary, canary }
   if (first?.mirror) w.mirror = true
   return w
-}
-
-/** Whether `o` was generated for `c`: its controller reference is the Canary. */
-function generatedFor(c: Canary, o: KubeObject): boolean {
-  const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
-  return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
 }
 
 /** Throws when `o` exists and was not generated for `c` (the user's own, or another Canary's). */

@@ -7,6 +7,7 @@ import type { Provider } from '../api/types.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { istioRouter } from './istio.ts'
 import { kubernetesRouter } from './kubernetes.ts'
+import { linkerdRouter } from './linkerd.ts'
 import { namespaceOf } from '../kube/generated.ts'
 import { serviceName } from './services.ts'
 import { nginxRouter } from './nginx.ts'
@@ -23,6 +24,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Route
   'gatewayapi:v1': kube => withServices(kube, gatewayApiRouter(kube, 'v1')),
   'gatewayapi:v1beta1': kube => withServices(kube, gatewayApiRouter(kube, 'v1beta1')),
   'istio': kube => istioRouter(kube),
+  'linkerd': kube => linkerdRouter(kube),
 }
 
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { clusterDown, clusterUp, readState } from './cluster.ts'
 import { installGatewayApiCrds } from './gateway-api.ts'
 import { installIstioCrds } from './istio.ts'
+import { installLinkerdCrds } from './linkerd.ts'
 import { installLoadTester, installSluice, SLUICE_NAMESPACE } from './install-sluice.ts'
 import { startLocalEnvironment, stopLocalEnvironment } from './local-env.ts'
 import { startDetachedLoadTester, stopDetachedLoadTester } from './loadtester.ts'
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
       await installGatewayApiCrds(s.kubeconfig)
       // The istio router's VirtualService and DestinationRule, from istio.io/api in the Go module cache.
       await installIstioCrds(s.kubeconfig)
+      // The linkerd router's TrafficSplit (its HTTPRoute path uses the Gateway API CRDs above): a schema in test/cluster/linkerd.ts.
+      await installLinkerdCrds(s.kubeconfig)
       const env = await startLocalEnvironment(s)
       log(`traffic simulator at ${env.simulatorUrl}, Prometheus at ${env.prometheusUrl}`)
       const telemetry = await freePort()

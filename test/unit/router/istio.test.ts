@@ -8,6 +8,7 @@ import { cookieRegex } from '../../../src/router/gatewayapi.ts'
 import type { KubeObject } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryService, HttpMatch } from '../../../src/api/types.ts'
 import { canary, deployment } from '../../helpers/objects.ts'
+import { store } from '../../helpers/object-store.ts'
 
 function istio(service: Partial<CanaryService> = {}, analysis: Canary['spec']['analysis'] = { interval: '1m', stepWeight: 10 }): Canary {
   return canary({ metadata: { uid: 'c0ffee' }, spec: { provider: 'istio', service: { port: 9898, ...service }, analysis } })
@@ -118,19 +119,6 @@ t.test('A/B matches are merged into each service match; cookies follow the "alwa
 t.test('weights of a VirtualService that does not route to both sides are an error naming it', async t => {
   t.throws(() => virtualServiceWeights(istio(), { spec: { http: [{ route: [dest('other', 100)] }] } }), /VirtualService shop\/podinfo: http\[0\] does not route to both/)
 })
-
-function store(objects: KubeObject[] = []): { kube: Parameters<typeof istioRoutes>[0]; log: string[]; get: (kind: string, name: string) => KubeObject | undefined } {
-  const m = new Map(objects.map(o => [`${o.kind}/${o.metadata?.name}`, o]))
-  const log: string[] = []
-  return {
-    log, get: (kind, name) => m.get(`${kind}/${name}`),
-    kube: {
-      async apply(o) { log.push(`apply ${o.kind}/${o.metadata?.name}`); m.set(`${o.kind}/${o.metadata?.name}`, structuredClone(o)) },
-      async get(r) { return structuredClone(m.get(`${r.kind}/${r.name}`)) },
-      async delete(r) { log.push(`delete ${r.kind}/${r.name}`); m.delete(`${r.kind}/${r.name}`) },
-    },
-  }
-}
 
 t.test('the router: rules before the VirtualService, weights kept by reconcile, read back, finalize in reverse', async t => {
   const s = store()
