@@ -16,9 +16,11 @@ export async function installCrds(kubeconfigPath: string, what: string, yaml: st
   })
   await run(['apply', '--server-side', '--force-conflicts', '--field-manager=sluice-tests', '-f', '-'], yaml)
   // Polled rather than `kubectl wait`, which fails on a CRD whose status has no conditions yet (just created).
-  const established = '{range .items[*]}{.status.conditions[?(@.type=="Established")].status}{"\\n"}{end}'
+  // Read as JSON: kubectl answers one name with the object itself, several with a List.
+  type Crd = { status?: { conditions?: { type?: string; status?: string }[] } }
   await waitFor(async () => {
-    const out = await run(['get', 'crd', ...names, '-o', `jsonpath=${established}`], '')
-    return out.split('\n').filter(s => s === 'True').length === names.length
+    const out = JSON.parse(await run(['get', 'crd', ...names, '-o', 'json'], '')) as Crd & { items?: Crd[] }
+    const crds = out.items ?? [out]
+    return crds.filter(c => c.status?.conditions?.some(x => x.type === 'Established' && x.status === 'True')).length === names.length
   }, { timeoutMs: 60_000, what: `the ${what} CRDs to be Established` })
 }

@@ -1,70 +1,16 @@
 // Canary releases through the istio router, end to end: kubectl apply, the webhook, the controller, the
 // VirtualService in the API server (Istio's own CRDs), and the simulator's istio_requests_total measured by
 // a real Prometheus through istio's builtin request-success-rate.
-import t, { type Test } from 'tap'
 import { installIstioCrds } from '../cluster/istio.ts'
 import { kubeconfigPath } from '../helpers/kube.ts'
-import { until } from '../helpers/wait.ts'
-import { apply, deploymentYaml, IMAGE_V1, IMAGE_V2 } from './apps.ts'
-import { canary, custom, deployment, eventsOf, phase, sharedEnvironment, testNamespace, watchRecorder } from './env.ts'
-
-const shared = await sharedEnvironment()
-t.teardown(() => shared.stop())
-const metricsServer = shared.prometheus.url
-
-const ISTIO = {
-  'sluice.dev/strategy': 'canary',
-  'sluice.dev/provider': 'istio',
-  'sluice.dev/port': '9898',
-  'sluice.dev/analysis': 'interval: 2s\nthreshold: 2\nstepWeight: 20\nmaxWeight: 60\nmetrics:\n- {name: request-success-rate, interval: 10s, thresholdRange: {min: 99}}\n',
-}
+import { meshReleases } from './mesh-release.ts'
 
 interface StoredVirtualService { spec?: { http?: { route?: { destination?: { host?: string }; weight?: number }[] }[] } }
 
-const canaryWeightOf = (vs: StoredVirtualService): number => vs.spec?.http?.[0]?.route?.find(r => r.destination?.host === 'podinfo-canary')?.weight ?? 0
-
-/** Every canary weight of http[0] the VirtualService is stored with, in order, from now until stop(). */
-function virtualServiceWeights(ns: string): ReturnType<typeof watchRecorder<number>> {
-  return watchRecorder(`/apis/networking.istio.io/v1/namespaces/${ns}/virtualservices`, 'podinfo',
-    o => canaryWeightOf(o as StoredVirtualService))
-}
-
-async function initialized(t: Test): Promise<string> {
-  await installIstioCrds(kubeconfigPath())
-  const { ns } = await testNamespace(t, { metricsServer })
-  await apply(deploymentYaml({ ns, sluice: ISTIO }))
-  await phase(ns, 'podinfo', 'Initialized')
-  return ns
-}
-
-t.test('istio: a good version is promoted through the weights of the VirtualService, on istio\'s builtin success rate', async t => {
-  const ns = await initialized(t)
-  const weights = await virtualServiceWeights(ns)
-  await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: ISTIO }))
-  await phase(ns, 'podinfo', 'Succeeded', 180_000, 'Failed')
-  t.same(await weights.stop(), [0, 20, 40, 60, 0], 'the canary weights the VirtualService showed, in order')
-  t.equal((await deployment(ns, 'podinfo-primary'))?.spec?.template?.spec?.containers[0]?.image, IMAGE_V2, 'the primary runs the new version')
-  const c = await canary(ns, 'podinfo')
-  t.ok((c?.status?.checks ?? []).some(r => r.name === 'request-success-rate' && r.verdict === 'pass' && r.value !== null && r.value >= 99),
-    'the success rate was measured on istio_requests_total and passed')
-  t.match((await eventsOf(ns, 'Canary', 'podinfo')).join('\n'), /Promoted: Promotion completed!/)
-})
-
-t.test('istio: a bad version (error rate 0.5) is rolled back on istio\'s builtin success rate', async t => {
-  const ns = await initialized(t)
-  const weights = await virtualServiceWeights(ns)
-  await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: ISTIO }))
-  const c = await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
-  // The status is written before the router acts on it: wait for the router.
-  await until(() => custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural: 'virtualservices', name: 'podinfo' }),
-    vs => canaryWeightOf(vs as StoredVirtualService) === 0, 'the VirtualService back on the primary alone')
-  const seen = await weights.stop()
-  // How many steps the canary reached before the second failed check depends on when its first requests were scraped.
-  t.ok(seen[0] === 0 && seen.at(-1) === 0 && seen.some(w => w > 0), `the VirtualService: idle, on the canary's steps, then the primary alone (${seen.join(', ')})`)
-  t.equal(c.status?.failedChecks, 2, 'rolled back at the threshold')
-  t.equal(c.status?.canaryWeight, 0, 'no traffic on the canary')
-  t.equal((await deployment(ns, 'podinfo-primary'))?.spec?.template?.spec?.containers[0]?.image, IMAGE_V1, 'the primary still runs the old version')
-  await until(() => deployment(ns, 'podinfo'), d => d?.spec?.replicas === 0, 'the canary scaled to zero')
-  const failed = (c.status?.checks ?? []).filter(r => r.name === 'request-success-rate' && r.verdict === 'fail')
-  t.ok(failed.length >= 2 && failed.every(r => r.value !== null && r.value < 99), 'failed checks recorded with their values')
-})
+await meshReleases({
+  provider: 'istio', kind: 'VirtualService', metric: 'istio_requests_total',
+  object: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' },
+  // http[0]'s canary destination.
+  canaryWeightOf: o => (o as StoredVirtualService).spec?.http?.[0]?.route?.find(r => r.destination?.host === 'podinfo-canary')?.weight ?? 0,
+  install: kubeconfig => installIstioCrds(kubeconfig),
+}, kubeconfigPath())

@@ -5,6 +5,7 @@ import { ANNOTATIONS } from '../../src/api/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/api/resolve.ts'
 import type { Canary, CanarySpec } from '../../src/api/types.ts'
 import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare, virtualServiceCanaryShare } from './routing.ts'
+import { linkerdCanaryShare } from './linkerd.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
 
 export const ERROR_RATE_ANNOTATION = 'simulator.sluice.dev/error-rate'
@@ -21,6 +22,7 @@ export interface ClusterView {
   service(namespace: string, name: string): V1Service | undefined
   httpRoute(namespace: string, name: string): { spec?: unknown } | undefined
   virtualService(namespace: string, name: string): { spec?: unknown } | undefined
+  trafficSplit(namespace: string, name: string): { spec?: unknown } | undefined
   /** Every pod of the Deployment, ready or not. */
   pods(namespace: string, deployment: string): readonly V1Pod[]
 }
@@ -90,6 +92,10 @@ export function routedCanaryShare(view: ClusterView, d: V1Deployment, r: Routing
   if (GATEWAY_API.has(r.provider)) return routeShare(view, ns, r, abFraction)
   if (r.provider === 'istio') {
     return virtualServiceCanaryShare(view.virtualService(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
+  }
+  if (r.provider === 'linkerd') {
+    const names = { primary: `${r.service}-primary`, canary: `${r.service}-canary` }
+    return linkerdCanaryShare(view.httpRoute(ns, r.service), view.trafficSplit(ns, r.service), names, abFraction)
   }
   if (r.provider === 'kubernetes') return apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels)
   return 0
@@ -168,6 +174,7 @@ export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): 
       canary: side(view, namespace, name),
       ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
       ...(r.provider === 'istio' && { istio: true }),
+      ...(r.provider === 'linkerd' && { linkerd: true }),
     }
     out.push(app)
   }

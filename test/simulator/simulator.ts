@@ -140,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ['canaries.sluice.dev', gatedInformer(kc, 'sluice.dev', 'canaries', ['v1beta1'], watchError('canaries'))],
     ['httproutes.gateway.networking.k8s.io', gatedInformer(kc, 'gateway.networking.k8s.io', 'httproutes', ['v1', 'v1beta1'], watchError('httproutes'))],
     ['virtualservices.networking.istio.io', gatedInformer(kc, 'networking.istio.io', 'virtualservices', ['v1'], watchError('virtualservices'))],
+    ['trafficsplits.split.smi-spec.io', gatedInformer(kc, 'split.smi-spec.io', 'trafficsplits', ['v1alpha2'], watchError('trafficsplits'))],
   ])
   const firstLists: Promise<void>[] = []
   crds.on((crd, event) => {
@@ -160,6 +161,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     service: (ns, name) => services.get(name, ns),
     httpRoute: (ns, name) => gated.get('httproutes.gateway.networking.k8s.io')?.get(name, ns),
     virtualService: (ns, name) => gated.get('virtualservices.networking.istio.io')?.get(name, ns),
+    trafficSplit: (ns, name) => gated.get('trafficsplits.split.smi-spec.io')?.get(name, ns),
     pods: (ns, name) => podIndex.get(`${ns}/${name}`) ?? [],
   }
 

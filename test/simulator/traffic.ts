@@ -36,6 +36,8 @@ export interface AppInput {
   readonly nginx?: { readonly ingress: string; readonly canaryService: string }
   /** Set for apps behind istio: each side's sidecar reports its workload's requests. */
   readonly istio?: true
+  /** Set for apps behind linkerd: each side's proxy reports its inbound responses. */
+  readonly linkerd?: true
 }
 
 /** One histogram; `buckets[i]` is cumulative, the count of observations ≤ bounds[i] (+Inf is `count`). */
@@ -74,6 +76,8 @@ export interface AppState {
   nginx: NginxSeries | undefined
   /** The requests each side's workload received, as its sidecar counts them (reporter="destination"). */
   istio: Record<Side, Outcomes> | undefined
+  /** The responses each side's Linkerd proxy counted (direction="inbound"). */
+  linkerd: Record<Side, Outcomes> | undefined
 }
 
 /** Keyed `namespace/name`. */
@@ -124,7 +128,7 @@ function appState(state: TrafficState, key: string, app: AppInput): AppState {
   let s = state.get(key)
   if (!s) {
     const side = (): SideState => ({ requests: 0, errors: 0, okCursor: 0, errorCursor: 0 })
-    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined }
+    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined, linkerd: undefined }
     state.set(key, s)
   }
   return s
@@ -147,6 +151,8 @@ function syncSeries(s: AppState, app: AppInput, bounds: readonly number[]): void
   }
   if (!app.istio) s.istio = undefined
   else s.istio ??= { primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
+  if (!app.linkerd) s.linkerd = undefined
+  else s.linkerd ??= { primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
 }
 
 function serve(s: AppState, side: Side, input: SideInput, requests: number, bounds: readonly number[]): void {
@@ -157,7 +163,7 @@ function serve(s: AppState, side: Side, input: SideInput, requests: number, boun
   st.errors = errorsLeft
   const ok = served - errors
   const latency = input.latencySeconds
-  for (const sideSeries of [s.nginx?.[side], s.istio?.[side]]) {
+  for (const sideSeries of [s.nginx?.[side], s.istio?.[side], s.linkerd?.[side]]) {
     if (!sideSeries) continue
     observe(sideSeries.ok, bounds, latency, ok)
     observe(sideSeries.error, bounds, latency, errors)

@@ -1,6 +1,6 @@
 // The traffic simulator against the real cluster and a real Prometheus: the router objects sluice
 // would have written decide what the builtin queries see.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
@@ -9,6 +9,8 @@ import { builtinQuery, createPrometheusProvider, renderQuery, templateVars } fro
 import type { Canary } from '../../../src/api/types.ts'
 import { virtualService } from '../../../src/router/istio.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
+import { installLinkerdCrds } from '../../cluster/linkerd.ts'
+import { trafficSplit } from '../../../src/router/linkerd.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
@@ -107,35 +109,65 @@ t.test('kubernetes: the apex Service switched to a healthy canary gives success 
   t.ok(Math.abs(p99 - 49.75) < 0.5, `request-duration p99 ≈ 49.75 ms (got ${p99})`)
 })
 
-t.test('istio: a VirtualService at 50/50 with a canary failing half its requests: istio\'s builtin queries see the canary\'s workload', async t => {
-  await installIstioCrds(kubeconfigPath())
+interface MeshCase {
+  provider: 'istio' | 'linkerd'
+  /** The provider's object at 50/50 as its router writes it, and where it is stored. */
+  route(stored: Canary): { apiVersion: string; kind: string; metadata: { name: string }; spec: object }
+  object: { group: string; version: string; plural: string }
+  /** The request rate by side's Deployment, and the label that names it. */
+  perSide(ns: string): string
+  sideLabel: string
+}
+
+/**
+ * A mesh provider's object at 50/50 with a canary failing half its requests (in 30 ms) and a primary failing all:
+ * the provider's builtin queries, through Prometheus, see the canary's Deployment alone.
+ */
+async function meshQueriesSeeTheCanary(t: Test, m: MeshCase): Promise<void> {
   const ns = await namespace(t)
-  const failing = { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }
-  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, failing))
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }))
   // The primary fails everything: any of its requests in the canary's query would show.
   await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
   const stored = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
-    metadata: { namespace: ns }, spec: { provider: 'istio', analysis: { interval: '1m', stepWeight: 50 } },
+    metadata: { namespace: ns }, spec: { provider: m.provider, analysis: { interval: '1m', stepWeight: 50 } },
   })) }) as Canary
-  // The VirtualService as the istio router writes it, without the generated metadata (the admin writes it here).
-  const vs = virtualService(stored, { primary: 50, canary: 50 })
-  await custom.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural: 'virtualservices', body: {
-    apiVersion: vs.apiVersion, kind: vs.kind, metadata: { name: vs.metadata.name, namespace: ns }, spec: vs.spec,
-  } })
+  // Without the generated metadata: the admin writes it here.
+  const o = m.route(stored)
+  await custom.createNamespacedCustomObject({ ...m.object, namespace: ns, body: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: ns }, spec: o.spec } })
   await ready(ns, 'podinfo', 1)
   await ready(ns, 'podinfo-primary', 1)
 
   const vars = templateVars(stored, { name: 'request-success-rate', interval: '10s' })
-  const rate = await settlesNear(renderQuery(builtinQuery('istio', 'request-success-rate'), vars), 50)
-  t.ok(Math.abs(rate - 50) < 2, `istio request-success-rate of the canary's workload ≈ 50 (got ${rate})`)
-  const p99 = await until(() => provider.query(renderQuery(builtinQuery('istio', 'request-duration'), vars)).catch((e: unknown) => e),
+  const rate = await settlesNear(renderQuery(builtinQuery(m.provider, 'request-success-rate'), vars), 50)
+  t.ok(Math.abs(rate - 50) < 2, `${m.provider} request-success-rate of the canary's Deployment ≈ 50 (got ${rate})`)
+  const p99 = await until(() => provider.query(renderQuery(builtinQuery(m.provider, 'request-duration'), vars)).catch((e: unknown) => e),
     v => typeof v === 'number', 'a request-duration value') as number
   // 30 ms lands in the (25 ms, 50 ms] bucket: the p99 interpolates to 25 + 25 × 0.99 ms, already in milliseconds.
-  t.ok(Math.abs(p99 - 49.75) < 0.5, `istio request-duration p99 ≈ 49.75 ms (got ${p99})`)
-  const split = await until(() => prom.query(`sum by (destination_workload) (rate(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}"}[10s]))`),
-    r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each workload')
-  t.same(split.map(s => s.metric.destination_workload).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
-})
+  t.ok(Math.abs(p99 - 49.75) < 0.5, `${m.provider} request-duration p99 ≈ 49.75 ms (got ${p99})`)
+  const split = await until(() => prom.query(m.perSide(ns)), r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each side')
+  t.same(split.map(s => s.metric[m.sideLabel]).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
+}
+
+const MESHES: readonly (MeshCase & { title: string; install(kubeconfig: string): Promise<void> })[] = [{
+  title: 'istio: a VirtualService at 50/50 with a canary failing half its requests: istio\'s builtin queries see the canary\'s workload',
+  provider: 'istio', sideLabel: 'destination_workload', install: kubeconfig => installIstioCrds(kubeconfig),
+  route: stored => virtualService(stored, { primary: 50, canary: 50 }),
+  object: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' },
+  perSide: ns => `sum by (destination_workload) (rate(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}"}[10s]))`,
+}, {
+  title: 'linkerd: a TrafficSplit at 50/50 with a canary failing half its requests: linkerd\'s builtin queries see the canary\'s deployment',
+  provider: 'linkerd', sideLabel: 'deployment', install: installLinkerdCrds,
+  route: stored => trafficSplit(stored, { primary: 50, canary: 50 }),
+  object: { group: 'split.smi-spec.io', version: 'v1alpha2', plural: 'trafficsplits' },
+  perSide: ns => `sum by (deployment) (rate(response_total{namespace="${ns}",direction="inbound"}[10s]))`,
+}]
+
+for (const m of MESHES) {
+  t.test(m.title, async t => {
+    await m.install(kubeconfigPath())
+    await meshQueriesSeeTheCanary(t, m)
+  })
+}
 
 t.test('the CLI prints its URL, serves /metrics and exits cleanly on SIGTERM', async t => {
   const cli = resolve(import.meta.dirname, '../../simulator/cli.ts')

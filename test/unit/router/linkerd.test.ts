@@ -20,12 +20,10 @@ t.test('the TrafficSplit <svc> at weights 0, 10, 50 and 100: the apex Service sp
   const c = linkerd()
   for (const canaryWeight of [0, 10, 50, 100]) {
     const ts = trafficSplit(c, { primary: 100 - canaryWeight, canary: canaryWeight })
-    t.equal(ts.apiVersion, 'split.smi-spec.io/v1alpha2')
-    t.equal(ts.kind, 'TrafficSplit')
-    t.equal(ts.metadata.name, 'podinfo')
-    t.equal(ts.metadata.namespace, 'shop')
-    t.equal(ts.metadata.labels['app.kubernetes.io/managed-by'], 'sluice')
-    t.same(ts.metadata.ownerReferences.map(r => [r.kind, r.uid, r.controller]), [['Canary', 'c0ffee', true]])
+    t.match(ts, {
+      apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit',
+      metadata: { name: 'podinfo', namespace: 'shop', labels: { 'app.kubernetes.io/managed-by': 'sluice' }, ownerReferences: [{ kind: 'Canary', uid: 'c0ffee', controller: true }] },
+    }, 'the TrafficSplit <svc>, generated for the Canary')
     t.same(ts.spec, {
       service: 'podinfo',
       backends: [{ service: 'podinfo-canary', weight: canaryWeight }, { service: 'podinfo-primary', weight: 100 - canaryWeight }],
@@ -87,11 +85,12 @@ t.test('the router: weights kept by reconcile, read back; finalize deletes the T
   const r = linkerdRoutes(s.kube)
   const c = linkerd()
   await r.reconcile(c)
-  t.same(s.log, ['apply TrafficSplit/podinfo'])
-  t.same(await r.getRoutes(c), { primary: 100, canary: 0 })
-  await r.setRoutes(c, { primary: 70, canary: 30 })
-  await r.reconcile(c)
-  t.same(await r.getRoutes(c), { primary: 70, canary: 30 }, 'a reconcile keeps the weights')
+  t.same([s.log, await r.getRoutes(c)], [['apply TrafficSplit/podinfo'], { primary: 100, canary: 0 }], 'created on the primary alone')
+  for (const w of [10, 50, 0]) {
+    await r.setRoutes(c, { primary: 100 - w, canary: w })
+    await r.reconcile(c)
+    t.same(await r.getRoutes(c), { primary: 100 - w, canary: w }, `a reconcile keeps ${100 - w}/${w}`)
+  }
   s.log.length = 0
   await r.finalize(c)
   t.same(s.log, ['delete TrafficSplit/podinfo'])

@@ -21,7 +21,8 @@ const NGINX_SPEC = 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress
 
 interface World {
   deployments?: V1Deployment[]; canaries?: Canary[]; ingresses?: V1Ingress[]; services?: V1Service[]
-  routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
+  routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]
+  trafficSplits?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
 }
 
 function view(w: World): ClusterView {
@@ -35,6 +36,7 @@ function view(w: World): ClusterView {
     service: (_ns, name) => byName(w.services, name),
     httpRoute: (_ns, name) => byName(w.routes, name),
     virtualService: (_ns, name) => byName(w.virtualServices, name),
+    trafficSplit: (_ns, name) => byName(w.trafficSplits, name),
     pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
   }
 }
@@ -112,6 +114,17 @@ t.test('appInputs: istio reads the VirtualService named after the Service, and m
   t.same(inputs.map(i => [i.name, i.canaryShare, i.istio, i.nginx]), [['front', 0.4, true, undefined]])
   t.same(appInputs(view({ deployments: [app], canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })] }))
     .map(i => i.canaryShare), [0], 'no VirtualService yet: all to the primary')
+})
+
+t.test('appInputs: linkerd reads the TrafficSplit named after the Service (or its HTTPRoute), and marks the app for linkerd\'s metrics', async t => {
+  const app = deployment({ metadata: { name: 'front', annotations: { 'sluice.dev/strategy': 'canary' } } })
+  const canaries = [canary({ metadata: { name: 'front' }, spec: { provider: 'linkerd', service: { port: 80, name: 'www' } } })]
+  const split = { metadata: { name: 'www' }, spec: { service: 'www', backends: [{ service: 'www-canary', weight: 30 }, { service: 'www-primary', weight: 70 }] } }
+  const inputs = appInputs(view({ deployments: [app], canaries, trafficSplits: [split] }))
+  t.same(inputs.map(i => [i.name, i.canaryShare, i.linkerd, i.istio]), [['front', 0.3, true, undefined]])
+  const route = { metadata: { name: 'www' }, spec: { rules: [{ backendRefs: [{ name: 'www-primary', weight: 40 }, { name: 'www-canary', weight: 60 }] }] } }
+  t.same(appInputs(view({ deployments: [app], canaries, routes: [route] })).map(i => i.canaryShare), [0.6], 'the HTTPRoute of the Gateway API path')
+  t.same(appInputs(view({ deployments: [app], canaries })).map(i => i.canaryShare), [0], 'no TrafficSplit yet: all to the primary')
 })
 
 t.test('appInputs: the target of a hand-written Canary is an app, without any sluice.dev annotation', async t => {

@@ -1,0 +1,15 @@
+// Canary releases through the linkerd router, end to end: kubectl apply, the webhook, the controller, the SMI
+// TrafficSplit in the API server (the schema of test/cluster/linkerd.ts), and the simulator's response_total
+// measured by a real Prometheus through linkerd's builtin request-success-rate.
+import { installLinkerdCrds } from '../cluster/linkerd.ts'
+import { kubeconfigPath } from '../helpers/kube.ts'
+import { meshReleases } from './mesh-release.ts'
+
+interface StoredTrafficSplit { spec?: { backends?: { service?: string; weight?: number }[] } }
+
+await meshReleases({
+  provider: 'linkerd', kind: 'TrafficSplit', metric: 'response_total',
+  object: { group: 'split.smi-spec.io', version: 'v1alpha2', plural: 'trafficsplits' },
+  canaryWeightOf: o => (o as StoredTrafficSplit).spec?.backends?.find(b => b.service === 'podinfo-canary')?.weight ?? 0,
+  install: installLinkerdCrds,
+}, kubeconfigPath())
