@@ -136,6 +136,7 @@ export function validatingConfiguration(o: RegistrationOptions): V1ValidatingWeb
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['networking.istio.io'], apiVersions: ['*'], resources: ['virtualservices', 'destinationrules'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['traefik.io'], apiVersions: ['*'], resources: ['traefikservices'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['projectcontour.io'], apiVersions: ['*'], resources: ['httpproxies'], scope: 'Namespaced' },
+        { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['split.smi-spec.io'], apiVersions: ['*'], resources: ['trafficsplits'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['autoscaling'], apiVersions: ['v2'], resources: ['horizontalpodautoscalers'], scope: 'Namespaced' },
         { operations: ['CREATE', 'UPDATE', 'DELETE'], apiGroups: ['sluice.dev'], apiVersions: ['v1beta1'], resources: ['canaries'], scope: 'Namespaced' },
       ],

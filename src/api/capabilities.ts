@@ -7,7 +7,7 @@ import {
 } from './types.ts'
 
 /** Routers with an implementation (src/router/registry.ts registers exactly these). */
-export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'traefik', 'contour'] as const satisfies readonly Provider[]
+export const IMPLEMENTED_PROVIDERS = ['kubernetes', 'nginx', 'gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'istio', 'linkerd', 'traefik', 'contour'] as const satisfies readonly Provider[]
 export type ImplementedProvider = typeof IMPLEMENTED_PROVIDERS[number]
 
 /** MetricTemplate provider types with a client (src/metrics/registry.ts registers exactly these). */
@@ -78,7 +78,8 @@ export type Readers = 'all' | 'validated' | readonly ImplementedProvider[]
 
 const GATEWAY: readonly ImplementedProvider[] = ['gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1']
 const GATEWAY_AND_ISTIO: readonly ImplementedProvider[] = [...GATEWAY, 'istio']
-const AB: readonly ImplementedProvider[] = ['nginx', ...GATEWAY_AND_ISTIO]
+// linkerd routes by header on its HTTPRoute path only (service.gatewayRefs); validate.ts refuses a match without it.
+const AB: readonly ImplementedProvider[] = ['nginx', ...GATEWAY_AND_ISTIO, 'linkerd']
 const ISTIO: readonly ImplementedProvider[] = ['istio']
 const CONTOUR: readonly ImplementedProvider[] = ['contour']
 const NOT_YET: readonly ImplementedProvider[] = []
@@ -119,7 +120,7 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'service.headers.response': GATEWAY_AND_ISTIO,
   'service.match': [...GATEWAY_AND_ISTIO, ...CONTOUR],
   'service.gateways': ISTIO,
-  'service.gatewayRefs': GATEWAY,
+  'service.gatewayRefs': [...GATEWAY, 'linkerd'],
   'service.hosts': GATEWAY_AND_ISTIO,
   'service.delegation': NOT_YET,
   'service.trafficPolicy': ISTIO,

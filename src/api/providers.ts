@@ -11,6 +11,8 @@ export interface ProviderTraits {
   readonly sessionAffinity: boolean
   /** The spec field this router cannot work without. */
   readonly requires?: 'ingressRef' | 'service.gatewayRefs' | 'routeRef'
+  /** The spec field without which this router cannot route by header (linkerd's SMI TrafficSplit splits by weight alone). */
+  readonly abRequires?: 'service.gatewayRefs'
 }
 
 const WEIGHTED_ONLY: ProviderTraits = { weighted: true, abTesting: false, mirroring: false, sessionAffinity: false }
@@ -26,7 +28,7 @@ export const PROVIDER_TRAITS: Readonly<Record<Provider, ProviderTraits>> = {
   'gatewayapi:v1': GATEWAY_API,
   'gatewayapi:v1beta1': GATEWAY_API,
   istio: { weighted: true, abTesting: true, mirroring: true, sessionAffinity: true },
-  linkerd: WEIGHTED_ONLY,
+  linkerd: { ...WEIGHTED_AB, abRequires: 'service.gatewayRefs' },
   traefik: { ...WEIGHTED_ONLY, mirroring: true },
   contour: { ...WEIGHTED_AB, mirroring: true },
   gloo: WEIGHTED_AB,

@@ -217,6 +217,12 @@ function strategyCapabilityErrors(spec: CanarySpec, strategy: Strategy, traits: 
   if (strategy === 'ab' && !traits.abTesting) {
     return [err('provider', `${providerPhrase(spec)} cannot route requests by header or cookie; strategy ab needs one of ${providersWith('abTesting').join(', ')}`)]
   }
+  if (strategy === 'ab' && traits.abRequires !== undefined && !REQUIRED_BY_PROVIDER[traits.abRequires](spec)) {
+    const svc = spec.service?.name ?? spec.targetRef?.name ?? '<service>'
+    return [err('analysis.match', `cannot be routed by ${spec.provider}'s SMI TrafficSplit, which splits by weight alone; ` +
+      `set service.gatewayRefs to the apex Service, e.g. [{group: "", kind: Service, name: ${svc}, port: ${spec.service?.port ?? '<port>'}}], ` +
+      'so that sluice writes a Gateway API HTTPRoute, which Linkerd routes by header (or use strategy canary)')]
+  }
   return []
 }
 

@@ -31,7 +31,7 @@ export const COMMON_FLAG_HELP = `\
   --kubeconfig FILE        kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
   --namespace NS           sluice's namespace (default sluice-system)
   --default-provider P     router of Canaries without spec.provider, like Flagger's -mesh-provider:
-                           kubernetes (default), nginx, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio, traefik,
+                           kubernetes (default), nginx, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio, linkerd, traefik,
                            contour
 `
 

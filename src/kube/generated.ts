@@ -2,6 +2,7 @@
 // controller owner reference to the Canary (garbage collection), and the GitOps opt-outs.
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import { API_VERSION, type Canary, type OwnerReference } from '../api/types.ts'
+import type { KubeObject } from './apply.ts'
 
 // Flux would otherwise revert objects it sees drifting from what it applied.
 export const GITOPS_ANNOTATIONS: Readonly<Record<string, string>> = {
@@ -44,4 +45,10 @@ export function generatedMeta(c: Canary, name: string, extra: { labels?: Record<
     annotations: { ...extra.annotations, ...GITOPS_ANNOTATIONS },
     ownerReferences: [ownerReference(c)],
   }
+}
+
+/** Whether `o` was generated for `c`: its controller reference is the Canary (the user's objects, or another Canary's, are not). */
+export function generatedFor(c: Canary, o: KubeObject): boolean {
+  const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
+  return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
 }

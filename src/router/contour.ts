@@ -6,7 +6,7 @@
 import type { Canary, HttpMatch, HttpRetry } from '../api/types.ts'
 import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 import { cookieRegex } from './gatewayapi.ts'
-import { generatedFor } from './foreign.ts'
+import { generatedFor } from '../kube/generated.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
 import { withServices } from './service-set.ts'

@@ -6,12 +6,6 @@ import type { Router, RouteWeights } from './router.ts'
 import { namespaceOf } from '../kube/generated.ts'
 import { withServices } from './service-set.ts'
 
-/** Whether `o` was generated for `c`: its controller reference is the Canary. */
-export function generatedFor(c: Canary, o: KubeObject): boolean {
-  const refs = (o.metadata as { ownerReferences?: { uid?: string; controller?: boolean }[] } | undefined)?.ownerReferences
-  return refs?.some(r => r.controller === true && r.uid === c.metadata.uid) === true
-}
-
 /** The Services and `routes`, with `refuse` (which throws on a foreign object) checked before anything is written. */
 export function refusingForeign(kube: ApplyClient, routes: Router, refuse: (c: Canary) => Promise<void>): Router {
   const all = withServices(kube, routes)

@@ -3,12 +3,12 @@
 // http[0] carries analysis.match (merged with service.match) and http[1] sends everything else to the primary.
 // Objects with these names that sluice did not create for this Canary are refused, never overwritten.
 import type { Canary, HttpMatch } from '../api/types.ts'
-import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 import { cookieRegex } from './gatewayapi.ts'
 import { sessionCookies, type StickyCookie } from './cookies.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { generatedFor, refusingForeign, storedWeights } from './foreign.ts'
+import { refusingForeign, storedWeights } from './foreign.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const ISTIO_API_VERSION = 'networking.istio.io/v1'

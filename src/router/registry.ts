@@ -8,6 +8,7 @@ import { contourRouter } from './contour.ts'
 import { gatewayApiRouter } from './gatewayapi.ts'
 import { istioRouter } from './istio.ts'
 import { kubernetesRouter } from './kubernetes.ts'
+import { linkerdRouter } from './linkerd.ts'
 import { namespaceOf } from '../kube/generated.ts'
 import { serviceName } from './services.ts'
 import { nginxRouter } from './nginx.ts'
@@ -27,6 +28,7 @@ const ROUTERS: Readonly<Record<ImplementedProvider, (kube: ApplyClient) => Route
   'istio': kube => istioRouter(kube),
   'traefik': kube => traefikRouter(kube),
   'contour': kube => contourRouter(kube),
+  'linkerd': kube => linkerdRouter(kube),
 }
 
 export const ROUTER_PROVIDERS = Object.keys(ROUTERS) as ImplementedProvider[]

@@ -4,8 +4,8 @@
 // `analysis.mirrorWeight` percent of its requests are copied to the canary. A TraefikService with this name that
 // sluice did not create for this Canary is refused, never overwritten.
 import type { Canary } from '../api/types.ts'
-import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
-import { generatedFor, refusingForeign, storedWeights } from './foreign.ts'
+import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { refusingForeign, storedWeights } from './foreign.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'

@@ -5,6 +5,7 @@ import { installGatewayApiCrds } from './gateway-api.ts'
 import { installIstioCrds } from './istio.ts'
 import { installTraefikCrds } from './traefik.ts'
 import { installContourCrds } from './contour.ts'
+import { installLinkerdCrds } from './linkerd.ts'
 import { installLoadTester, installSluice, SLUICE_NAMESPACE } from './install-sluice.ts'
 import { startLocalEnvironment, stopLocalEnvironment } from './local-env.ts'
 import { startDetachedLoadTester, stopDetachedLoadTester } from './loadtester.ts'
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
       await installTraefikCrds(s.kubeconfig)
       // The contour router's HTTPProxy, from github.com/projectcontour/contour in the Go module cache.
       await installContourCrds(s.kubeconfig)
+      // The linkerd router's TrafficSplit (its HTTPRoute path uses the Gateway API CRDs above): a schema in test/cluster/linkerd.ts.
+      await installLinkerdCrds(s.kubeconfig)
       const env = await startLocalEnvironment(s)
       log(`traffic simulator at ${env.simulatorUrl}, Prometheus at ${env.prometheusUrl}`)
       const telemetry = await freePort()

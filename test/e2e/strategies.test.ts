@@ -1,6 +1,6 @@
 // Blue-green and A/B releases end to end: kubectl apply, the webhook, the controller, and what each router's
 // objects show over time while the phase machine runs its iterations.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { NetworkingV1Api } from '@kubernetes/client-node'
 import { installGatewayApiCrds } from '../cluster/gateway-api.ts'
 import { kubeconfigPath } from '../helpers/kube.ts'
@@ -145,14 +145,15 @@ async function routeRules(ns: string): Promise<RuleView[]> {
   }))
 }
 
-t.test('5b. A/B by header through Gateway API: an HTTPRoute rule for x-canary: insider goes to the canary during the iterations', async t => {
+/** A/B through the HTTPRoute `provider` writes, attached to the parent `gatewayRef` names (YAML, in namespace `ns`). */
+async function abThroughHttpRoute(t: Test, provider: string, gatewayRef: (ns: string) => string): Promise<void> {
   await installGatewayApiCrds(kubeconfigPath())
   const { ns } = await testNamespace(t, { metricsServer })
   const sluice = {
     'sluice.dev/strategy': 'ab',
-    'sluice.dev/provider': 'gatewayapi',
+    'sluice.dev/provider': provider,
     'sluice.dev/port': '9898',
-    'sluice.dev/spec': `service: {port: 9898, gatewayRefs: [{name: public, namespace: ${ns}}]}\n`,
+    'sluice.dev/spec': `service: {port: 9898, gatewayRefs: [${gatewayRef(ns)}]}\n`,
     'sluice.dev/analysis': `interval: 2s\niterations: 3\nthreshold: 2\n${MATCH}\n`,
   }
   await apply(deploymentYaml({ ns, sluice }))
@@ -182,4 +183,12 @@ t.test('5b. A/B by header through Gateway API: an HTTPRoute rule for x-canary: i
   t.equal(done.status?.failedChecks, 0)
   await promotedTo(ns, IMAGE_V2)
   t.match((await eventsOf(ns, 'Canary', 'podinfo')).join('\n'), /Promoted: Promotion completed!/)
+}
+
+t.test('5b. A/B by header through Gateway API: an HTTPRoute rule for x-canary: insider goes to the canary during the iterations', async t => {
+  await abThroughHttpRoute(t, 'gatewayapi', ns => `{name: public, namespace: ${ns}}`)
+})
+
+t.test('5c. A/B by header through linkerd\'s Gateway API path: the HTTPRoute on the apex Service (GAMMA) routes x-canary: insider to the canary', async t => {
+  await abThroughHttpRoute(t, 'linkerd', () => '{group: "", kind: Service, name: podinfo, port: 9898}')
 })

@@ -18,15 +18,15 @@ t.test('a hand-written Canary with a provider that has no router: Event and cond
     group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries',
     body: {
       apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'podinfo' },
-      spec: { provider: 'linkerd', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', stepWeight: 10 } },
+      spec: { provider: 'kuma', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 }, analysis: { interval: '1m', stepWeight: 10 } },
     },
   })
   const reported = await until(() => canary(ns, 'podinfo'), c => c?.status?.conditions?.some(x => x.type === 'InvalidSpec') === true, 'InvalidSpec condition')
   const condition = reported?.status?.conditions?.find(x => x.type === 'InvalidSpec')
   t.equal(condition?.status, 'True')
-  t.match(condition?.message, `spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour`)
+  t.match(condition?.message, `spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour`)
   const events = await eventsOf(ns, 'Canary', 'podinfo')
-  t.ok(events.some(e => e.startsWith('Warning InvalidSpec: ') && e.includes('spec.provider linkerd is not available yet')), 'a Warning Event names the field')
+  t.ok(events.some(e => e.startsWith('Warning InvalidSpec: ') && e.includes('spec.provider kuma is not available yet')), 'a Warning Event names the field')
   t.equal(reported?.status?.phase, undefined, 'nothing was started')
   t.equal((await apps.readNamespacedDeployment({ namespace: ns, name: 'podinfo' })).spec?.replicas, 1, 'the target keeps its replicas')
 
@@ -43,11 +43,11 @@ t.test('a Deployment opted in with a provider that has no router can still opt o
   await asSluice.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace: ns,
     body: {
-      metadata: { name: 'podinfo', annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'linkerd', 'sluice.dev/port': '9898', 'sluice.dev/analysis': 'interval: 1m\nstepWeight: 10' } },
+      metadata: { name: 'podinfo', annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'kuma', 'sluice.dev/port': '9898', 'sluice.dev/analysis': 'interval: 1m\nstepWeight: 10' } },
       spec: { replicas: 1, selector: { matchLabels: { app: 'podinfo' } }, template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'app', image: 'ghcr.io/stefanprodan/podinfo:6.7.0' }] } } },
     },
   })
-  await until(() => canary(ns, 'podinfo'), c => c?.status?.conditions?.some(x => x.type === 'InvalidSpec' && x.message?.includes('provider linkerd is not available yet')) === true, 'the generated Canary is reported')
+  await until(() => canary(ns, 'podinfo'), c => c?.status?.conditions?.some(x => x.type === 'InvalidSpec' && x.message?.includes('provider kuma is not available yet')) === true, 'the generated Canary is reported')
   await kubectlOk(['-n', ns, 'annotate', 'deployment', 'podinfo', 'sluice.dev/strategy-', 'sluice.dev/provider-', 'sluice.dev/port-', 'sluice.dev/analysis-'])
   await until(() => canary(ns, 'podinfo'), c => c === undefined, 'the generated Canary is removed with the opt-out')
   const target = await apps.readNamespacedDeployment({ namespace: ns, name: 'podinfo' })

@@ -6,6 +6,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/api/resol
 import type { Canary, CanarySpec } from '../../src/api/types.ts'
 import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare, virtualServiceCanaryShare } from './routing.ts'
 import { traefikCanaryShare, traefikServiceLabel } from './traefik.ts'
+import { linkerdCanaryShare } from './linkerd.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
 import { contourInput, httpProxyCanaryShare } from './contour.ts'
 
@@ -25,6 +26,7 @@ export interface ClusterView {
   virtualService(namespace: string, name: string): { spec?: unknown } | undefined
   traefikService(namespace: string, name: string): { spec?: unknown } | undefined
   httpProxy(namespace: string, name: string): { spec?: unknown } | undefined
+  trafficSplit(namespace: string, name: string): { spec?: unknown } | undefined
   /** Every pod of the Deployment, ready or not. */
   pods(namespace: string, deployment: string): readonly V1Pod[]
 }
@@ -85,18 +87,20 @@ function nginxShare(view: ClusterView, ns: string, r: Routing, abFraction: numbe
   return r.ingress ? nginxCanaryShare(view.ingress(ns, `${r.ingress}-canary`)?.metadata?.annotations, abFraction) : 0
 }
 
+const sides = (r: Routing): { primary: string; canary: string } => ({ primary: `${r.service}-primary`, canary: `${r.service}-canary` })
+
 function routeShare(view: ClusterView, ns: string, r: Routing, abFraction: number): number {
-  return httpRouteCanaryShare(view.httpRoute(ns, r.service)?.spec, { primary: `${r.service}-primary`, canary: `${r.service}-canary` }, abFraction)
+  return httpRouteCanaryShare(view.httpRoute(ns, r.service)?.spec, sides(r), abFraction)
 }
 
 type ShareOf = (view: ClusterView, ns: string, r: Routing, abFraction: number, d: V1Deployment) => number
-const sides = (r: Routing): { primary: string; canary: string } => ({ primary: `${r.service}-primary`, canary: `${r.service}-canary` })
 
 // Where each provider keeps the split: one entry per router the simulator follows.
 const SHARES: Readonly<Record<string, ShareOf>> = {
   'nginx': nginxShare,
   ...Object.fromEntries([...GATEWAY_API].map(p => [p, routeShare])),
   'istio': (view, ns, r, abFraction) => virtualServiceCanaryShare(view.virtualService(ns, r.service)?.spec, sides(r), abFraction),
+  'linkerd': (view, ns, r, abFraction) => linkerdCanaryShare(view.httpRoute(ns, r.service), view.trafficSplit(ns, r.service), sides(r), abFraction),
   'traefik': (view, ns, r) => traefikCanaryShare(view.traefikService(ns, r.service)?.spec, sides(r)),
   'contour': (view, ns, r, abFraction) => httpProxyCanaryShare(view.httpProxy(ns, r.service)?.spec, sides(r), abFraction),
   'kubernetes': (view, ns, r, _ab, d) => apexCanaryShare(view.service(ns, r.service)?.spec?.selector, d.spec?.selector?.matchLabels),
@@ -169,6 +173,7 @@ function metricInputs(r: Routing, namespace: string, servicePort: number | undef
   return {
     ...(r.provider === 'nginx' && r.ingress && { nginx: { ingress: r.ingress, canaryService: `${r.service}-canary` } }),
     ...(r.provider === 'istio' && { istio: true }),
+    ...(r.provider === 'linkerd' && { linkerd: true }),
     ...(r.provider === 'traefik' && r.port !== undefined && { traefik: traefikLabels(namespace, r.service, r.port) }),
     ...contourInput(r.provider, namespace, r.service, servicePort),
   }

@@ -1,10 +1,11 @@
 // The Prometheus text exposition (format 0.0.4) of the simulator's counters. Pure.
 import { contourSeries } from './contour.ts'
-import { DEFAULT_BUCKETS, ERROR_STATUS, OK_STATUS, SIDES, type Histogram, type Outcomes, type TrafficState } from './traffic.ts'
+import { LINKERD } from './linkerd.ts'
+import { DEFAULT_BUCKETS, ERROR_STATUS, OK_STATUS, SIDES, type AppState, type Histogram, type Outcomes, type Side, type TrafficState } from './traffic.ts'
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
-type Labels = readonly (readonly [name: string, value: string])[]
+export type Labels = readonly (readonly [name: string, value: string])[]
 
 export function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
@@ -70,37 +71,42 @@ function renderNginx(out: string[], state: TrafficState, les: readonly string[])
   }
 }
 
+/** A mesh sidecar's request counter and millisecond histogram, per side's workload (its Deployment) and outcome. */
+export interface SidecarMetrics {
+  readonly counter: string
+  readonly histogram: string
+  series(a: AppState): Record<Side, Outcomes> | undefined
+  /** The labels of one series; `counter` false for the histogram's. */
+  labels(namespace: string, workload: string, outcome: 'ok' | 'error', status: string, counter: boolean): Labels
+}
+
 // Istio's standard metrics as a server sidecar reports them: the workload is the side's Deployment.
-function istioLabels(namespace: string, workload: string): Labels {
-  return [['reporter', 'destination'], ['destination_workload', workload], ['destination_workload_namespace', namespace]]
+const ISTIO: SidecarMetrics = {
+  counter: 'istio_requests_total', histogram: 'istio_request_duration_milliseconds', series: a => a.istio,
+  labels: (namespace, workload, _outcome, status) =>
+    [['reporter', 'destination'], ['destination_workload', workload], ['destination_workload_namespace', namespace], ['response_code', status]],
 }
 
 // The duration is in milliseconds: bounds, and the sum, scaled from the seconds the simulator counts in.
 const toMs = (seconds: number): number => Math.round(seconds * 1e6) / 1e3
 
-function renderIstio(out: string[], state: TrafficState, bounds: readonly number[]): void {
-  const apps = [...state.values()].filter(a => a.istio)
+function renderSidecar(out: string[], state: TrafficState, bounds: readonly number[], m: SidecarMetrics): void {
+  const apps = [...state.values()].filter(a => m.series(a))
   if (apps.length === 0) return
   const workload = (name: string, side: string): string => side === 'primary' ? `${name}-primary` : name
-  header(out, 'istio_requests_total', 'counter', 'Total requests (simulated).')
-  for (const a of apps) {
-    for (const side of SIDES) {
-      for (const [outcome, status] of STATUSES) {
-        out.push(`istio_requests_total{${labelText([...istioLabels(a.namespace, workload(a.name, side)), ['response_code', status]])}} ${a.istio![side][outcome].count}`)
-      }
-    }
+  const each = (f: (a: AppState, side: Side, outcome: 'ok' | 'error', status: string) => void): void => {
+    for (const a of apps) for (const side of SIDES) for (const [outcome, status] of STATUSES) f(a, side, outcome, status)
   }
-  const name = 'istio_request_duration_milliseconds'
-  header(out, name, 'histogram', 'Request duration in milliseconds (simulated).')
+  header(out, m.counter, 'counter', 'Total requests (simulated).')
+  each((a, side, outcome, status) => {
+    out.push(`${m.counter}{${labelText(m.labels(a.namespace, workload(a.name, side), outcome, status, true))}} ${m.series(a)![side][outcome].count}`)
+  })
+  header(out, m.histogram, 'histogram', 'Request duration in milliseconds (simulated).')
   const les = bounds.map(b => num(toMs(b)))
-  for (const a of apps) {
-    for (const side of SIDES) {
-      for (const [outcome, status] of STATUSES) {
-        const h = a.istio![side][outcome]
-        histogramLines(out, name, [...istioLabels(a.namespace, workload(a.name, side)), ['response_code', status]], les, [{ ...h, sum: toMs(h.sum) }])
-      }
-    }
-  }
+  each((a, side, outcome, status) => {
+    const h = m.series(a)![side][outcome]
+    histogramLines(out, m.histogram, m.labels(a.namespace, workload(a.name, side), outcome, status, false), les, [{ ...h, sum: toMs(h.sum) }])
+  })
 }
 
 // Traefik's service metrics: requests by code, and the duration in seconds, labelled with each side's Service.
@@ -159,7 +165,8 @@ export function renderExposition(state: TrafficState, bounds: readonly number[] 
   const out: string[] = []
   const les = bounds.map(num)
   renderNginx(out, state, les)
-  renderIstio(out, state, bounds)
+  renderSidecar(out, state, bounds, ISTIO)
+  renderSidecar(out, state, bounds, LINKERD)
   renderTraefik(out, state, les)
   renderContour(out, state, bounds)
   renderHttp(out, state, les)

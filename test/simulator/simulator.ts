@@ -142,6 +142,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ['virtualservices.networking.istio.io', gatedInformer(kc, 'networking.istio.io', 'virtualservices', ['v1'], watchError('virtualservices'))],
     ['traefikservices.traefik.io', gatedInformer(kc, 'traefik.io', 'traefikservices', ['v1alpha1'], watchError('traefikservices'))],
     ['httpproxies.projectcontour.io', gatedInformer(kc, 'projectcontour.io', 'httpproxies', ['v1'], watchError('httpproxies'))],
+    ['trafficsplits.split.smi-spec.io', gatedInformer(kc, 'split.smi-spec.io', 'trafficsplits', ['v1alpha2'], watchError('trafficsplits'))],
   ])
   const firstLists: Promise<void>[] = []
   crds.on((crd, event) => {
@@ -164,6 +165,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     virtualService: (ns, name) => gated.get('virtualservices.networking.istio.io')?.get(name, ns),
     traefikService: (ns, name) => gated.get('traefikservices.traefik.io')?.get(name, ns),
     httpProxy: (ns, name) => gated.get('httpproxies.projectcontour.io')?.get(name, ns),
+    trafficSplit: (ns, name) => gated.get('trafficsplits.split.smi-spec.io')?.get(name, ns),
     pods: (ns, name) => podIndex.get(`${ns}/${name}`) ?? [],
   }
 

@@ -40,6 +40,8 @@ export interface AppInput {
   readonly traefik?: Readonly<Record<Side, string>>
   /** Set for apps behind contour: Envoy's cluster of each side's Service (envoy_cluster_name). */
   readonly contour?: { readonly clusters: Record<Side, string> }
+  /** Set for apps behind linkerd: each side's proxy reports its inbound responses. */
+  readonly linkerd?: true
 }
 
 /** One histogram; `buckets[i]` is cumulative, the count of observations ≤ bounds[i] (+Inf is `count`). */
@@ -82,6 +84,8 @@ export interface AppState {
   traefik: { readonly labels: Readonly<Record<Side, string>>; readonly primary: Outcomes; readonly canary: Outcomes } | undefined
   /** The requests Envoy sent each side's cluster. */
   contour: (Record<Side, Outcomes> & { readonly clusters: Record<Side, string> }) | undefined
+  /** The responses each side's Linkerd proxy counted (direction="inbound"). */
+  linkerd: Record<Side, Outcomes> | undefined
 }
 
 /** Keyed `namespace/name`. */
@@ -132,7 +136,7 @@ function appState(state: TrafficState, key: string, app: AppInput): AppState {
   let s = state.get(key)
   if (!s) {
     const side = (): SideState => ({ requests: 0, errors: 0, okCursor: 0, errorCursor: 0 })
-    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined, traefik: undefined, contour: undefined }
+    s = { namespace: app.namespace, name: app.name, sides: { primary: side(), canary: side() }, pods: new Map(), nginx: undefined, istio: undefined, linkerd: undefined, traefik: undefined, contour: undefined }
     state.set(key, s)
   }
   return s
@@ -153,11 +157,16 @@ function syncSeries(s: AppState, app: AppInput, bounds: readonly number[]): void
   else if (s.nginx?.ingress !== n.ingress || s.nginx.canaryService !== n.canaryService) {
     s.nginx = { ingress: n.ingress, canaryService: n.canaryService, primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
   }
-  if (!app.istio) s.istio = undefined
-  else s.istio ??= { primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
-  if (!app.contour) s.contour = undefined
-  else s.contour ??= { clusters: app.contour.clusters, primary: newOutcomes(bounds), canary: newOutcomes(bounds) }
+  syncMeshes(s, app, bounds)
   syncTraefik(s, app, bounds)
+}
+
+// The sidecar and Envoy series: kept while the app stays behind that provider.
+function syncMeshes(s: AppState, app: AppInput, bounds: readonly number[]): void {
+  const sides = (): Record<Side, Outcomes> => ({ primary: newOutcomes(bounds), canary: newOutcomes(bounds) })
+  s.istio = app.istio ? s.istio ?? sides() : undefined
+  s.linkerd = app.linkerd ? s.linkerd ?? sides() : undefined
+  s.contour = app.contour ? s.contour ?? { clusters: app.contour.clusters, ...sides() } : undefined
 }
 
 // New series when a side's Service label changes (another Service name or port).
@@ -177,7 +186,7 @@ function serve(s: AppState, side: Side, input: SideInput, requests: number, boun
   st.errors = errorsLeft
   const ok = served - errors
   const latency = input.latencySeconds
-  for (const sideSeries of [s.nginx?.[side], s.istio?.[side], s.traefik?.[side], s.contour?.[side]]) {
+  for (const sideSeries of [s.nginx?.[side], s.istio?.[side], s.linkerd?.[side], s.traefik?.[side], s.contour?.[side]]) {
     if (!sideSeries) continue
     observe(sideSeries.ok, bounds, latency, ok)
     observe(sideSeries.error, bounds, latency, errors)

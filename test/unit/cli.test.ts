@@ -37,11 +37,11 @@ t.test('an unknown command is named in the error', async t => {
 })
 
 t.test('--default-provider is checked at start, before anything runs, and the error lists what is available', async t => {
-  const available = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour'
+  const available = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour'
   for (const command of ['controller', 'webhook', 'serve']) {
     const err = sink()
-    t.equal(await main([command, '--default-provider', 'linkerd', '--kubeconfig', '/nonexistent'], sink(), err), 1, `sluice ${command} fails`)
-    t.equal(err.text, `sluice ${command}: --default-provider: linkerd is not available yet in this version of sluice; ${available}\n`, 'one line that says what is available')
+    t.equal(await main([command, '--default-provider', 'kuma', '--kubeconfig', '/nonexistent'], sink(), err), 1, `sluice ${command} fails`)
+    t.equal(err.text, `sluice ${command}: --default-provider: kuma is not available yet in this version of sluice; ${available}\n`, 'one line that says what is available')
   }
 })
 

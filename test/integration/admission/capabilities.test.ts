@@ -9,7 +9,7 @@ import { canary, manifest, metricTemplate, type Overrides } from '../../helpers/
 import type { CanarySpec, MetricProviderType } from '../../../src/api/types.ts'
 
 const custom = kubeConfig().makeApiClient(CustomObjectsApi)
-const AVAILABLE = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour'
+const AVAILABLE = 'available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour'
 
 async function stored(plural: string, ns?: string): Promise<number> {
   const list = (ns
@@ -22,9 +22,9 @@ const canaryYaml = (ns: string, spec: Overrides<CanarySpec>): string => yamlOf(m
 
 t.test('a Deployment naming a provider sluice does not run yet is refused, listing what it runs', async t => {
   const ns = await namespace(t)
-  const r = await kubectl(['apply', '-f', '-'], app({ namespace: ns, annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'linkerd', 'sluice.dev/port': '9898', 'sluice.dev/analysis': 'interval: 1m\nstepWeight: 10' } }))
+  const r = await kubectl(['apply', '-f', '-'], app({ namespace: ns, annotations: { 'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'kuma', 'sluice.dev/port': '9898', 'sluice.dev/analysis': 'interval: 1m\nstepWeight: 10' } }))
   t.not(r.code, 0)
-  t.match(r.stderr, `Deployment ${ns}/podinfo: annotation sluice.dev/provider linkerd is not available yet in this version of sluice; ${AVAILABLE}`)
+  t.match(r.stderr, `Deployment ${ns}/podinfo: annotation sluice.dev/provider kuma is not available yet in this version of sluice; ${AVAILABLE}`)
   t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
 })
 
@@ -53,10 +53,10 @@ t.test('traefik: an A/B test is refused at apply (a TraefikService cannot match 
 
 t.test('a hand-written Canary is validated at apply like a Deployment\'s annotations', async t => {
   const ns = await namespace(t)
-  const linkerd = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'linkerd', analysis: { interval: '1m', stepWeight: 10 } }))
-  t.not(linkerd.code, 0)
-  t.match(linkerd.stderr, /admission webhook "resources\.sluice\.dev" denied the request/)
-  t.match(linkerd.stderr, `Canary ${ns}/podinfo: spec.provider linkerd is not available yet in this version of sluice; ${AVAILABLE}`)
+  const kuma = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'kuma', analysis: { interval: '1m', stepWeight: 10 } }))
+  t.not(kuma.code, 0)
+  t.match(kuma.stderr, /admission webhook "resources\.sluice\.dev" denied the request/)
+  t.match(kuma.stderr, `Canary ${ns}/podinfo: spec.provider kuma is not available yet in this version of sluice; ${AVAILABLE}`)
   const daemonSet = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'kubernetes', targetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
   t.match(daemonSet.stderr, `Canary ${ns}/podinfo: spec.targetRef.kind is DaemonSet, which sluice does not release`)
   const scaledObject = await kubectl(['apply', '-f', '-'], canaryYaml(ns, { provider: 'kubernetes', autoscalerRef: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: 'podinfo' }, analysis: { interval: '1m', iterations: 2 } }))
@@ -92,13 +92,13 @@ t.test('an AlertProvider field its type does not use is refused', async t => {
 })
 
 t.test('a DeliveryPolicy whose defaults no Deployment could run is refused', async t => {
-  const name = `linkerd-${Date.now().toString(36)}`
+  const name = `kuma-${Date.now().toString(36)}`
   const r = await kubectl(['apply', '-f', '-'], yamlOf({
     apiVersion: 'sluice.dev/v1beta1', kind: 'DeliveryPolicy', metadata: { name },
-    spec: { mode: 'audit', namespaceSelector: { matchLabels: { never: name } }, defaults: { provider: 'linkerd', strategy: 'canary' } },
+    spec: { mode: 'audit', namespaceSelector: { matchLabels: { never: name } }, defaults: { provider: 'kuma', strategy: 'canary' } },
   }))
   t.not(r.code, 0)
-  t.match(r.stderr, `DeliveryPolicy ${name}: spec.defaults.provider linkerd is not available yet in this version of sluice; ${AVAILABLE}`)
+  t.match(r.stderr, `DeliveryPolicy ${name}: spec.defaults.provider kuma is not available yet in this version of sluice; ${AVAILABLE}`)
   const names = ((await custom.listClusterCustomObject({ group: 'sluice.dev', version: 'v1beta1', plural: 'deliverypolicies' })) as { items: { metadata: { name: string } }[] }).items.map(p => p.metadata.name)
   t.notOk(names.includes(name), 'nothing stored')
 })

@@ -185,7 +185,7 @@ t.test('the schema refuses a wrong type, an unknown key and a value out of its s
     [['--set', 'replica=3'], /additional propert.*replica/is],
     [['--set', 'logLevel=verbose'], /logLevel/],
     [['--set', 'image.pullPolicy=Sometimes'], /pullPolicy/],
-    [['--set', 'defaultProvider=linkerd'], /defaultProvider/],
+    [['--set', 'defaultProvider=kuma'], /defaultProvider/],
     [['--set', 'watchNamespace=Not_A_Namespace'], /watchNamespace/],
     [['--set', 'prometheus.address=prometheus:9090'], /prometheus.*address/s],
     [['--set', 'resources.webhook.requests.cpu=lots'], /cpu/],

@@ -45,7 +45,7 @@ const BAD_DEPLOYMENT = (ns: string): string => app({
 const BAD_CANARY = (ns: string): string => stringify({
   apiVersion: 'sluice.dev/v1beta1', kind: 'Canary', metadata: { name: 'api', namespace: ns },
   spec: {
-    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, provider: 'linkerd', service: { port: 80 },
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, provider: 'kuma', service: { port: 80 },
     analysis: { interval: '2s', threshold: 2, iterations: 3 },
   },
 })
@@ -61,10 +61,10 @@ t.test('bad inputs: exit 1, each message with the line of its field, in text, JS
   const file = join(dir, 'bad.yaml')
   writeFileSync(file, text)
   const stepLine = lineOf(text, 'stepWeight: 120')
-  const providerLine = lineOf(text, 'provider: linkerd')
+  const providerLine = lineOf(text, 'provider: kuma')
   t.ok(stepLine > 0 && providerLine > stepLine)
   const deploymentError = 'Deployment shop/web: annotation sluice.dev/analysis: stepWeight must be between 1 and 100 (got 120)'
-  const canaryError = 'Canary shop/api: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1'
+  const canaryError = 'Canary shop/api: spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd'
 
   const lint = await sluice(['lint', '-f', file, ...AS_THE_WEBHOOK])
   t.equal(lint.code, 1)

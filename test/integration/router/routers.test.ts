@@ -14,6 +14,7 @@ import { installGatewayApiCrds } from '../../cluster/gateway-api.ts'
 import { installIstioCrds } from '../../cluster/istio.ts'
 import { installTraefikCrds } from '../../cluster/traefik.ts'
 import { installContourCrds } from '../../cluster/contour.ts'
+import { installLinkerdCrds } from '../../cluster/linkerd.ts'
 import { absent, kubeConfig, kubeconfigPath, kubectl, namespace, sluiceKubeConfig } from '../../helpers/kube.ts'
 import { canary, container, deployment, ingress, manifest, type Overrides } from '../../helpers/objects.ts'
 
@@ -28,6 +29,7 @@ t.before(async () => {
   await installIstioCrds(kubeconfigPath())
   await installTraefikCrds(kubeconfigPath())
   await installContourCrds(kubeconfigPath())
+  await installLinkerdCrds(kubeconfigPath())
 })
 
 /** The router of `provider` as the controller builds it, on sluice's own identity. */
@@ -522,4 +524,87 @@ t.test('contour: an HTTPProxy the user already has is refused by name and left a
   await router.finalize(c)
   t.equal((await custom.getNamespacedCustomObject(httpProxyObject(ns)) as StoredHTTPProxy).metadata.resourceVersion, user.metadata.resourceVersion,
     'the user\'s HTTPProxy was never written, nor deleted')
+})
+
+interface StoredTrafficSplit { metadata: Record<string, unknown> & { resourceVersion?: string }; spec: { service: string; backends: { service: string; weight: number }[] } }
+interface StoredHttpRoute { metadata: Record<string, unknown>; spec: { parentRefs: unknown[]; rules: { matches: unknown[]; backendRefs: { name: string; weight: number }[] }[] } }
+
+const trafficSplitObject = (ns: string): { group: string; version: string; namespace: string; plural: string; name: string } =>
+  ({ group: 'split.smi-spec.io', version: 'v1alpha2', namespace: ns, plural: 'trafficsplits', name: 'podinfo' })
+const httpRouteObject = (ns: string): { group: string; version: string; namespace: string; plural: string; name: string } =>
+  ({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'httproutes', name: 'podinfo' })
+
+t.test('linkerd: the TrafficSplit through a promotion and a rollback; finalize gives the app back', async t => {
+  const ns = await namespace(t)
+  const c = await setup(ns, { provider: 'linkerd', service: { port: 9898 } })
+  const router = routerAsSluice('linkerd')
+  const read = async (): Promise<StoredTrafficSplit> => await custom.getNamespacedCustomObject(trafficSplitObject(ns)) as StoredTrafficSplit
+  const backends = (w: number): StoredTrafficSplit['spec']['backends'] => [{ service: 'podinfo-canary', weight: w }, { service: 'podinfo-primary', weight: 100 - w }]
+
+  await router.reconcile(c)
+  await servicesWritten(t, ns, c, 'primary')
+  const stored = await read()
+  t.match(stored.metadata, generated(c), 'the TrafficSplit is generated for the Canary')
+  t.same(stored.spec, { service: 'podinfo', backends: backends(0) }, 'as the API server kept it (split.smi-spec.io/v1alpha2, integer weights)')
+  t.same(await router.getRoutes(c), { primary: 100, canary: 0 })
+
+  // A promotion: the canary's steps, then all traffic back on the (now promoted) primary.
+  for (const w of [10, 50, 0]) {
+    await router.setRoutes(c, { primary: 100 - w, canary: w })
+    t.same((await read()).spec.backends, backends(w), `stored: ${100 - w}/${w}`)
+    await router.reconcile(c)
+    t.same(await router.getRoutes(c), { primary: 100 - w, canary: w }, `a reconcile keeps ${100 - w}/${w}`)
+  }
+  // A rollback: from a step back to the primary alone.
+  await router.setRoutes(c, { primary: 80, canary: 20 })
+  await router.setRoutes(c, { primary: 100, canary: 0 })
+  t.same((await read()).spec.backends, backends(0), 'stored after the rollback: the primary alone')
+
+  await router.finalize(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(trafficSplitObject(ns))), 'the TrafficSplit is deleted')
+  await servicesReleased(t, ns)
+})
+
+t.test('linkerd with service.gatewayRefs: the HTTPRoute on the apex Service (GAMMA), its weights and A/B; the TrafficSplit of before removed', async t => {
+  const ns = await namespace(t)
+  const parent = { group: '', kind: 'Service', name: 'podinfo', port: 9898 }
+  const plain = await setup(ns, { provider: 'linkerd', service: { port: 9898 } })
+  const router = routerAsSluice('linkerd')
+  await router.reconcile(plain)
+  const c: Canary = { ...plain, spec: { ...plain.spec, service: { ...plain.spec.service, gatewayRefs: [parent] } } }
+  await router.reconcile(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(trafficSplitObject(ns))), 'the TrafficSplit of the former path is deleted')
+  const read = async (): Promise<StoredHttpRoute> => await custom.getNamespacedCustomObject(httpRouteObject(ns)) as StoredHttpRoute
+  const stored = await read()
+  t.match(stored.metadata, generated(c), 'the HTTPRoute is generated for the Canary')
+  t.same(stored.spec.parentRefs, [parent], 'attached to the apex Service')
+  for (const w of [10, 50, 0]) {
+    await router.setRoutes(c, { primary: 100 - w, canary: w })
+    t.same((await read()).spec.rules[0]?.backendRefs.map(b => [b.name, b.weight]), [['podinfo-primary', 100 - w], ['podinfo-canary', w]], `stored: ${100 - w}/${w}`)
+    t.same(await router.getRoutes(c), { primary: 100 - w, canary: w })
+  }
+  const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } } }])
+  await router.setRoutes(ab, { primary: 0, canary: 100 })
+  t.same((await read()).spec.rules.map(r => r.backendRefs.map(b => [b.name, b.weight])), [[['podinfo-primary', 0], ['podinfo-canary', 100]], [['podinfo-primary', 100]]],
+    'the matching requests to the canary, the rest to the primary')
+  t.match((await read()).spec.rules[0]?.matches, [{ headers: [{ type: 'Exact', name: 'x-canary', value: 'insider' }] }])
+  await router.finalize(ab)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(httpRouteObject(ns))), 'the HTTPRoute is deleted')
+  await servicesReleased(t, ns)
+})
+
+t.test('linkerd: a TrafficSplit the user already has is refused by name and left as it was', async t => {
+  const ns = await namespace(t)
+  const user = await custom.createNamespacedCustomObject({ ...trafficSplitObject(ns), body: {
+    apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', metadata: { name: 'podinfo' },
+    spec: { service: 'podinfo', backends: [{ service: 'podinfo-v1', weight: 100 }] },
+  } }) as StoredTrafficSplit
+  const c = await setup(ns, { provider: 'linkerd', service: { port: 9898 } })
+  const router = routerAsSluice('linkerd')
+  await t.rejects(router.reconcile(c), new RegExp(`Canary ${ns}/podinfo: TrafficSplit podinfo already exists and sluice did not create it`))
+  await t.rejects(router.setRoutes(c, { primary: 90, canary: 10 }), /already exists and sluice did not create it/)
+  t.ok(await absent(() => readService(ns, 'podinfo')), 'the apex Service was not taken over')
+  await router.finalize(c)
+  t.equal((await custom.getNamespacedCustomObject(trafficSplitObject(ns)) as StoredTrafficSplit).metadata.resourceVersion, user.metadata.resourceVersion,
+    'the user\'s TrafficSplit was never written, nor deleted')
 })

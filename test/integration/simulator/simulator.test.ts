@@ -13,6 +13,8 @@ import { installIstioCrds } from '../../cluster/istio.ts'
 import { installTraefikCrds } from '../../cluster/traefik.ts'
 import { httpProxy } from '../../../src/router/contour.ts'
 import { installContourCrds } from '../../cluster/contour.ts'
+import { installLinkerdCrds } from '../../cluster/linkerd.ts'
+import { trafficSplit } from '../../../src/router/linkerd.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
 import { kubeConfig, kubeconfigPath, kubectlOk, namespace } from '../../helpers/kube.ts'
@@ -117,7 +119,7 @@ t.test('kubernetes: the apex Service switched to a healthy canary gives success 
  * without the generated metadata (the admin writes it here). The Canary is returned.
  */
 type RouterObject = { apiVersion: string; kind: string; metadata: { name: string }; spec: unknown }
-async function failingCanary(ns: string, router: 'istio' | 'traefik', plural: string, build: (stored: Canary) => RouterObject): Promise<Canary> {
+async function failingCanary(ns: string, router: 'istio' | 'linkerd' | 'traefik', plural: string, build: (stored: Canary) => RouterObject): Promise<Canary> {
   await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, { 'simulator.sluice.dev/error-rate': '0.5', 'simulator.sluice.dev/latency-ms': '30' }))
   await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo-primary', 1, {}, { 'simulator.sluice.dev/error-rate': '1' }))
   const stored = await custom.createNamespacedCustomObject({ group: 'sluice.dev', version: 'v1beta1', namespace: ns, plural: 'canaries', body: manifest(canary({
@@ -134,7 +136,7 @@ async function failingCanary(ns: string, router: 'istio' | 'traefik', plural: st
 }
 
 /** The provider's builtin queries see the canary alone: a success rate of 50, and 30 ms in the (25, 50] ms bucket. */
-async function builtinsSeeTheCanary(t: Test, router: 'istio' | 'traefik', stored: Canary, what: string): Promise<void> {
+async function builtinsSeeTheCanary(t: Test, router: 'istio' | 'linkerd' | 'traefik', stored: Canary, what: string): Promise<void> {
   const vars = templateVars(stored, { name: 'request-success-rate', interval: '10s' })
   const rate = await settlesNear(renderQuery(builtinQuery(router, 'request-success-rate'), vars), 50)
   t.ok(Math.abs(rate - 50) < 2, `${router} request-success-rate of the canary's ${what} ≈ 50 (got ${rate})`)
@@ -152,6 +154,16 @@ t.test('istio: a VirtualService at 50/50 with a canary failing half its requests
   const split = await until(() => prom.query(`sum by (destination_workload) (rate(istio_requests_total{reporter="destination",destination_workload_namespace="${ns}"}[10s]))`),
     r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each workload')
   t.same(split.map(s => s.metric.destination_workload).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
+})
+
+t.test('linkerd: a TrafficSplit at 50/50 with a canary failing half its requests: linkerd\'s builtin queries see the canary\'s deployment', async t => {
+  await installLinkerdCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  const stored = await failingCanary(ns, 'linkerd', 'trafficsplits', c => trafficSplit(c, { primary: 50, canary: 50 }))
+  await builtinsSeeTheCanary(t, 'linkerd', stored, 'deployment')
+  const split = await until(() => prom.query(`sum by (deployment) (rate(response_total{namespace="${ns}",direction="inbound"}[10s]))`),
+    r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each side')
+  t.same(split.map(s => s.metric.deployment).sort(), ['podinfo', 'podinfo-primary'], 'each side by its Deployment')
 })
 
 t.test('traefik: a TraefikService at 70/30 with a canary failing half its requests: traefik\'s builtin queries see the canary\'s Service', async t => {

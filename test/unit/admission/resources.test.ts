@@ -27,14 +27,14 @@ const ctx = (templates: string[] = []) => ({
 /** The object as a client sends it, decoded from JSON as the webhook reads it. */
 const sent = (o: Canary | MetricTemplate): KubeObject => JSON.parse(JSON.stringify(manifest(o))) as KubeObject
 
-const LINKERD = sent(canary({ spec: { provider: 'linkerd', analysis: { interval: '1m', stepWeight: 10 } } }))
+const KUMA = sent(canary({ spec: { provider: 'kuma', analysis: { interval: '1m', stepWeight: 10 } } }))
 const BLUE_GREEN = sent(canary({ spec: { provider: 'kubernetes', analysis: { interval: '1m', iterations: 2 } } }))
 
 t.test('a Canary with a provider this version has no router for is refused, naming the field', async t => {
-  const v = decideResource(request('Canary', 'CREATE', LINKERD), ctx())
+  const v = decideResource(request('Canary', 'CREATE', KUMA), ctx())
   t.equal(v.allowed, false)
   t.equal(v.status?.code, 422)
-  t.equal(v.status?.message, 'Canary shop/podinfo: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour')
+  t.equal(v.status?.message, 'Canary shop/podinfo: spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour')
 })
 
 t.test('a Canary that runs is admitted; a template not in the cache yet is a warning, not a refusal', async t => {
@@ -49,14 +49,14 @@ t.test('a Canary that runs is admitted; a template not in the cache yet is a war
 })
 
 t.test('an UPDATE that leaves the spec alone goes through, so that an old object can still be deleted or retried', async t => {
-  const finalizerGone = { ...LINKERD, metadata: { ...LINKERD.metadata, finalizers: [] } } as KubeObject
-  t.same(decideResource(request('Canary', 'UPDATE', finalizerGone, LINKERD), ctx()), { allowed: true })
-  t.equal(decideResource(request('Canary', 'UPDATE', LINKERD, BLUE_GREEN), ctx()).allowed, false, 'a spec change is checked')
+  const finalizerGone = { ...KUMA, metadata: { ...KUMA.metadata, finalizers: [] } } as KubeObject
+  t.same(decideResource(request('Canary', 'UPDATE', finalizerGone, KUMA), ctx()), { allowed: true })
+  t.equal(decideResource(request('Canary', 'UPDATE', KUMA, BLUE_GREEN), ctx()).allowed, false, 'a spec change is checked')
 })
 
 t.test('sluice\'s own writes and subresources are not checked again', async t => {
-  t.same(decideResource(request('Canary', 'CREATE', LINKERD, undefined, SLUICE), ctx()), { allowed: true })
-  t.same(decideResource({ ...request('Canary', 'UPDATE', LINKERD, LINKERD), subResource: 'status' }, ctx()), { allowed: true })
+  t.same(decideResource(request('Canary', 'CREATE', KUMA, undefined, SLUICE), ctx()), { allowed: true })
+  t.same(decideResource({ ...request('Canary', 'UPDATE', KUMA, KUMA), subResource: 'status' }, ctx()), { allowed: true })
 })
 
 t.test('MetricTemplate, AlertProvider and DeliveryPolicy are checked by their own rules', async t => {

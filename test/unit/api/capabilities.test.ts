@@ -46,7 +46,7 @@ t.test('every provider the schema admits is implemented (a router) or refused, n
     }
     const errors = validateSpec({ provider: p, targetRef: { name: 'a' }, service: { port: 80 }, analysis: { stepWeight: 10 } })
     t.same(errors.filter(e => e.field === 'provider').map(e => e.message),
-      [`${p} is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour`], p)
+      [`${p} is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour`], p)
   }
 })
 
@@ -141,6 +141,8 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
         trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
       }),
       ...(contour && { timeout: '15s', retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx' }, match: [{ uri: { prefix: '/api' } }] }),
+      // linkerd's HTTPRoute path (GAMMA): the apex Service as the parent; without it, the TrafficSplit.
+      ...(provider === 'linkerd' && { gatewayRefs: [{ group: '', kind: 'Service', name: 'front', port: 8080 }] }),
     },
     analysis: {
       interval: '30s', threshold: 2, ...progression,

@@ -30,16 +30,16 @@ t.test('unknown strategy', async t => {
 
 t.test('unknown provider, with no fallback', async t => {
   // Only what runs is recommended: the routers this version implements.
-  const list = 'kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour'
+  const list = 'kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour'
   t.same(rejections({ 'sluice.dev/provider': 'haproxy' }), [`${D}: annotation sluice.dev/provider "haproxy" is not a provider; available: ${list}`])
   t.same(rejections({ 'sluice.dev/provider': 'smi:v1alpha3:linkerd' }),
     [`${D}: annotation sluice.dev/provider "smi:v1alpha3:linkerd" is not a provider; available: ${list}`])
 })
 
 t.test('a provider Flagger has and sluice does not yet is refused at apply, naming what is available', async t => {
-  for (const p of ['linkerd', 'gloo', 'skipper', 'kuma', 'apisix', 'appmesh', 'osm']) {
+  for (const p of ['gloo', 'skipper', 'kuma', 'apisix', 'appmesh', 'osm']) {
     t.same(rejections({ 'sluice.dev/provider': p, 'sluice.dev/spec': undefined }),
-      [`${D}: annotation sluice.dev/provider ${p} is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour`], p)
+      [`${D}: annotation sluice.dev/provider ${p} is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour`], p)
   }
 })
 
@@ -207,9 +207,9 @@ t.test('the Deployment selector must carry app, name or app.kubernetes.io/name',
 
 t.test('the provider must be able to do what the strategy needs', async t => {
   t.same(rejections({ 'sluice.dev/provider': undefined, 'sluice.dev/spec': undefined }),
-    [`${D}: provider defaults to kubernetes, which cannot send a share of traffic to the canary; strategy canary needs one of nginx, gatewayapi:v1, gatewayapi:v1beta1, istio, traefik, contour (or use strategy blue-green); set it with annotation sluice.dev/provider`])
+    [`${D}: provider defaults to kubernetes, which cannot send a share of traffic to the canary; strategy canary needs one of nginx, gatewayapi:v1, gatewayapi:v1beta1, istio, linkerd, traefik, contour (or use strategy blue-green); set it with annotation sluice.dev/provider`])
   t.same(rejections({ 'sluice.dev/strategy': 'ab', 'sluice.dev/provider': 'kubernetes', 'sluice.dev/spec': undefined, ...analysis(`${BASE}iterations: 10\nmatch: [{headers: {x: {exact: y}}}]`) }),
-    [`${D}: annotation sluice.dev/provider kubernetes cannot route requests by header or cookie; strategy ab needs one of nginx, gatewayapi:v1, gatewayapi:v1beta1, istio, contour`])
+    [`${D}: annotation sluice.dev/provider kubernetes cannot route requests by header or cookie; strategy ab needs one of nginx, gatewayapi:v1, gatewayapi:v1beta1, istio, linkerd, contour`])
   t.same(rejections(analysis(`${BASE}stepWeight: 20\nmirror: true`)),
     [`${D}: annotation sluice.dev/analysis: mirror is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio, traefik, contour); remove it or change the provider`])
   t.same(rejections(analysis(`${BASE}stepWeight: 20\nsessionAffinity: {cookieName: canary}`)),
@@ -258,10 +258,10 @@ t.test('metric and webhook names are unique', async t => {
 })
 
 t.test('a Canary object is reported by its spec fields', async t => {
-  const c = canary({ spec: { provider: 'linkerd', analysis: { interval: '1m', threshold: 1, stepWeight: 0, metrics: [] } } })
+  const c = canary({ spec: { provider: 'kuma', analysis: { interval: '1m', threshold: 1, stepWeight: 0, metrics: [] } } })
   t.same(lintCanary(c), { rejections: [
     'Canary shop/podinfo: spec.analysis.stepWeight must be between 1 and 100 (got 0)',
-    'Canary shop/podinfo: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour',
+    'Canary shop/podinfo: spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour',
   ], warnings: [] })
   t.same(lintCanary({ metadata: { name: 'x', namespace: 'shop' } }), { rejections: ['Canary shop/x: spec is required'], warnings: [] })
 })

@@ -49,7 +49,7 @@ kind: Canary
 metadata: {name: api}
 spec:
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  provider: linkerd
+  provider: kuma
   service: {port: 80}
   analysis:
     interval: 1m
@@ -72,13 +72,13 @@ t.test('each problem on the line and column of its field: inside an annotation\'
   t.same(allProblems(result).map(p => [p.file, p.line, p.column, p.severity, p.message]), [
     ['app.yaml', 15, 7, 'error', 'Deployment shop/web: annotation sluice.dev/analysis: stepWeight must be between 1 and 100 (got 0)'],
     ['app.yaml', 18, 9, 'warning', 'Deployment shop/web: annotation sluice.dev/analysis: metrics[0].templateRef names MetricTemplate shop/errors, which does not exist; create it or fix the name (it is not in the given files; the webhook looks it up in the cluster)'],
-    ['api.yaml', 6, 3, 'error', 'Canary default/api: spec.provider linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour'],
+    ['api.yaml', 6, 3, 'error', 'Canary default/api: spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour'],
   ])
   t.same(result.checked.map(c => c.review.namespace), ['shop', 'default', 'default'], 'objects without a namespace take -n (default)')
 })
 
 t.test('a reference to a MetricTemplate among the inputs resolves; one missing is a warning, not an error', async t => {
-  const good = CANARY.replace('provider: linkerd', 'provider: kubernetes')
+  const good = CANARY.replace('provider: kuma', 'provider: kubernetes')
   t.same(allProblems(check(inputs(['api.yaml', good]), { namespace: 'default' })), [])
   const alone = good.split('---')[0] ?? ''
   const problems = allProblems(check(inputs(['api.yaml', alone]), { namespace: 'default' }))
@@ -207,7 +207,7 @@ t.test('the plan of a Deployment: the webhook\'s answer with its plan text, step
 `)
   const refused = check(inputs(['app.yaml', DEPLOYMENT]), { namespace: 'default' })
   t.match(renderObjectPlan(refused.checked[0]!), /kubectl apply: refused by the webhook\n {2}plan .*\n {2}problems\n {4}app\.yaml:15:7: error: /)
-  const handWritten = check(inputs(['api.yaml', CANARY.replace('provider: linkerd', 'provider: kubernetes')], ['app.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {}\n']), { namespace: 'default' })
+  const handWritten = check(inputs(['api.yaml', CANARY.replace('provider: kuma', 'provider: kubernetes')], ['app.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {}\n']), { namespace: 'default' })
   const deployment = handWritten.checked.find(c => c.review.kind === 'Deployment')!
   t.match(renderObjectPlan(deployment, canariesByTarget(handWritten.checked)), /delivered by Canary default\/api/)
   t.match(renderObjectPlan(deployment), /not delivered by sluice/)

@@ -19,7 +19,7 @@ function recorder(objects: KubeObject[] = []): ApplyClient & { applied: KubeObje
 const target = deployment()
 
 t.test('unknown providers are an error, never a silent fallback', async t => {
-  t.throws(() => routerFor('linkerd', recorder()), /provider linkerd: linkerd is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, traefik, contour/)
+  t.throws(() => routerFor('kuma', recorder()), /provider kuma: kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour/)
   t.ok(routerFor(undefined, recorder()), 'no provider means kubernetes')
 })
 
@@ -30,7 +30,7 @@ t.test('the router registry and the capability table list the same providers', a
 t.test('a Canary whose provider has no router can still be reverted: the apex goes back to the target', async t => {
   const apex: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo', labels: { 'app.kubernetes.io/managed-by': 'sluice' } } }
   const kube = recorder([target, apex])
-  await revertRouterFor('linkerd', kube).finalize(canary({ spec: { provider: 'linkerd' } }))
+  await revertRouterFor('kuma', kube).finalize(canary({ spec: { provider: 'kuma' } }))
   t.same(kube.applied.map(o => `${o.kind}/${o.metadata?.name}`), ['Service/podinfo'])
   t.same(kube.deleted, ['Service/podinfo-primary', 'Service/podinfo-canary'])
 })
@@ -38,7 +38,7 @@ t.test('a Canary whose provider has no router can still be reverted: the apex go
 t.test('an apex sluice never took over is left as the user wrote it', async t => {
   const apex: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'podinfo' } }
   const kube = recorder([target, apex])
-  await revertRouterFor('linkerd', kube).finalize(canary({ spec: { provider: 'linkerd' } }))
+  await revertRouterFor('kuma', kube).finalize(canary({ spec: { provider: 'kuma' } }))
   t.same(kube.applied, [])
   t.same(kube.deleted, ['Service/podinfo-primary', 'Service/podinfo-canary'])
 })

@@ -24,6 +24,7 @@ interface World {
   routes?: { metadata: { name: string }; spec: unknown }[]; virtualServices?: { metadata: { name: string }; spec: unknown }[]; pods?: V1Pod[]
   traefikServices?: { metadata: { name: string }; spec: unknown }[]
   httpProxies?: { metadata: { name: string }; spec: unknown }[]
+  trafficSplits?: { metadata: { name: string }; spec: unknown }[]
 }
 
 function view(w: World): ClusterView {
@@ -39,6 +40,7 @@ function view(w: World): ClusterView {
     virtualService: (_ns, name) => byName(w.virtualServices, name),
     traefikService: (_ns, name) => byName(w.traefikServices, name),
     httpProxy: (_ns, name) => byName(w.httpProxies, name),
+    trafficSplit: (_ns, name) => byName(w.trafficSplits, name),
     pods: (ns, name) => pods.get(`${ns}/${name}`) ?? [],
   }
 }
@@ -116,6 +118,17 @@ t.test('appInputs: istio reads the VirtualService named after the Service, and m
   t.same(inputs.map(i => [i.name, i.canaryShare, i.istio, i.nginx]), [['front', 0.4, true, undefined]])
   t.same(appInputs(view({ deployments: [app], canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })] }))
     .map(i => i.canaryShare), [0], 'no VirtualService yet: all to the primary')
+})
+
+t.test('appInputs: linkerd reads the TrafficSplit named after the Service (or its HTTPRoute), and marks the app for linkerd\'s metrics', async t => {
+  const app = deployment({ metadata: { name: 'front', annotations: { 'sluice.dev/strategy': 'canary' } } })
+  const canaries = [canary({ metadata: { name: 'front' }, spec: { provider: 'linkerd', service: { port: 80, name: 'www' } } })]
+  const split = { metadata: { name: 'www' }, spec: { service: 'www', backends: [{ service: 'www-canary', weight: 30 }, { service: 'www-primary', weight: 70 }] } }
+  const inputs = appInputs(view({ deployments: [app], canaries, trafficSplits: [split] }))
+  t.same(inputs.map(i => [i.name, i.canaryShare, i.linkerd, i.istio]), [['front', 0.3, true, undefined]])
+  const route = { metadata: { name: 'www' }, spec: { rules: [{ backendRefs: [{ name: 'www-primary', weight: 40 }, { name: 'www-canary', weight: 60 }] }] } }
+  t.same(appInputs(view({ deployments: [app], canaries, routes: [route] })).map(i => i.canaryShare), [0.6], 'the HTTPRoute of the Gateway API path')
+  t.same(appInputs(view({ deployments: [app], canaries })).map(i => i.canaryShare), [0], 'no TrafficSplit yet: all to the primary')
 })
 
 t.test('appInputs: traefik reads the TraefikService named after the Service, and labels each side as Traefik names its Service', async t => {

@@ -5,13 +5,14 @@ import { tick, type AppInput, type TrafficState } from '../../simulator/traffic.
 const side = (pod: string, errorRate: number, latencySeconds: number): AppInput['primary'] =>
   ({ pods: [{ name: pod, ready: true }], errorRate, latencySeconds })
 
-function rendered(nginx: boolean, istio = false): string {
+function rendered(nginx: boolean, istio = false, linkerd = false): string {
   const state: TrafficState = new Map()
   const app: AppInput = {
     namespace: 'shop', name: 'podinfo', canaryShare: 0.5,
     primary: side('podinfo-primary-5d9c7-aaaaa', 0, 0.005), canary: side('podinfo-7f8b6-ccccc', 0.5, 0.03),
     ...(nginx && { nginx: { ingress: 'web', canaryService: 'podinfo-canary' } }),
     ...(istio && { istio: true as const }),
+    ...(linkerd && { linkerd: true as const }),
   }
   tick(state, [app], 1, { requestsPerSecond: 100 })
   return renderExposition(state)
@@ -83,4 +84,21 @@ t.test('istio: requests and durations as a server sidecar reports them, by workl
   t.match(text, `istio_request_duration_milliseconds_count{${sel('podinfo-primary', '200')}} 50\n`)
   t.notMatch(rendered(true), /istio_/, 'only for apps behind istio')
   t.notMatch(text, /nginx_/, 'and an istio app has no nginx series')
+})
+
+t.test('linkerd: inbound responses and latencies as each side\'s proxy reports them, by deployment, classification and status', async t => {
+  const text = rendered(false, false, true)
+  const sel = (deployment: string): string => `namespace="shop",deployment="${deployment}",direction="inbound"`
+  t.match(text, '# TYPE response_total counter\n')
+  t.match(text, `response_total{${sel('podinfo-primary')},classification="success",status_code="200"} 50\n`)
+  t.match(text, `response_total{${sel('podinfo-primary')},classification="failure",status_code="500"} 0\n`)
+  t.match(text, `response_total{${sel('podinfo')},classification="success",status_code="200"} 25\n`)
+  t.match(text, `response_total{${sel('podinfo')},classification="failure",status_code="500"} 25\n`)
+  t.match(text, '# TYPE response_latency_ms histogram\n')
+  t.match(text, `response_latency_ms_bucket{${sel('podinfo')},status_code="200",le="25"} 0\n`, 'bounds in milliseconds: 30ms is above 25')
+  t.match(text, `response_latency_ms_bucket{${sel('podinfo')},status_code="500",le="50"} 25\n`)
+  t.match(text, `response_latency_ms_sum{${sel('podinfo')},status_code="200"} 750\n`, 'the sum in milliseconds: 25 × 30')
+  t.notMatch(text, /response_latency_ms_bucket\{[^}]*classification/, 'the histogram has no classification label')
+  t.notMatch(rendered(false, true), /response_total/, 'only for apps behind linkerd')
+  t.notMatch(text, /istio_|nginx_/, 'and a linkerd app has no istio or nginx series')
 })

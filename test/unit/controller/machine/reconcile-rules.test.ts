@@ -23,11 +23,11 @@ t.test('the interval floor raises a shorter interval and leaves a longer one as 
 
 t.test('a runnable spec has no InvalidSpec message; one this version cannot run says why and what to do', async t => {
   t.equal(invalidSpecMessage(canary(), false), undefined)
-  const linkerd = canary(spec({}, { provider: 'linkerd' }))
-  const message = invalidSpecMessage(linkerd, false) ?? ''
-  t.match(message, /linkerd/)
+  const kuma = canary(spec({}, { provider: 'kuma' }))
+  const message = invalidSpecMessage(kuma, false) ?? ''
+  t.match(message, /kuma/)
   t.match(message, /nothing is done until the Canary is fixed$/)
-  t.match(invalidSpecMessage(linkerd, true) ?? '', /podinfo runs no pods until then \(or until sluice.dev\/strategy is removed\)$/)
+  t.match(invalidSpecMessage(kuma, true) ?? '', /podinfo runs no pods until then \(or until sluice.dev\/strategy is removed\)$/)
 })
 
 t.test('the InvalidSpec condition is added once, keeps its first transition time, and leaves with the fix', async t => {
