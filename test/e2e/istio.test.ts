@@ -1,45 +1,19 @@
 // Canary releases through the istio router, end to end: kubectl apply, the webhook, the controller, the
 // VirtualService in the API server (Istio's own CRDs), and the simulator's istio_requests_total measured by
 // a real Prometheus through istio's builtin request-success-rate.
-import t, { type Test } from 'tap'
-import { installIstioCrds } from '../cluster/istio.ts'
-import { kubeconfigPath } from '../helpers/kube.ts'
+import t from 'tap'
 import { until } from '../helpers/wait.ts'
 import { apply, deploymentYaml, IMAGE_V1, IMAGE_V2 } from './apps.ts'
-import { canary, custom, deployment, eventsOf, phase, sharedEnvironment, testNamespace, watchRecorder } from './env.ts'
+import { canary, custom, deployment, eventsOf, phase, sharedEnvironment } from './env.ts'
+import { canaryWeightOf, initialized, ISTIO, VIRTUAL_SERVICE, virtualServiceRecorder } from './istio.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
 const metricsServer = shared.prometheus.url
 
-const ISTIO = {
-  'sluice.dev/strategy': 'canary',
-  'sluice.dev/provider': 'istio',
-  'sluice.dev/port': '9898',
-  'sluice.dev/analysis': 'interval: 2s\nthreshold: 2\nstepWeight: 20\nmaxWeight: 60\nmetrics:\n- {name: request-success-rate, interval: 10s, thresholdRange: {min: 99}}\n',
-}
-
-interface StoredVirtualService { spec?: { http?: { route?: { destination?: { host?: string }; weight?: number }[] }[] } }
-
-const canaryWeightOf = (vs: StoredVirtualService): number => vs.spec?.http?.[0]?.route?.find(r => r.destination?.host === 'podinfo-canary')?.weight ?? 0
-
-/** Every canary weight of http[0] the VirtualService is stored with, in order, from now until stop(). */
-function virtualServiceWeights(ns: string): ReturnType<typeof watchRecorder<number>> {
-  return watchRecorder(`/apis/networking.istio.io/v1/namespaces/${ns}/virtualservices`, 'podinfo',
-    o => canaryWeightOf(o as StoredVirtualService))
-}
-
-async function initialized(t: Test): Promise<string> {
-  await installIstioCrds(kubeconfigPath())
-  const { ns } = await testNamespace(t, { metricsServer })
-  await apply(deploymentYaml({ ns, sluice: ISTIO }))
-  await phase(ns, 'podinfo', 'Initialized')
-  return ns
-}
-
 t.test('istio: a good version is promoted through the weights of the VirtualService, on istio\'s builtin success rate', async t => {
-  const ns = await initialized(t)
-  const weights = await virtualServiceWeights(ns)
+  const ns = await initialized(t, metricsServer)
+  const weights = await virtualServiceRecorder(ns, canaryWeightOf)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, sluice: ISTIO }))
   await phase(ns, 'podinfo', 'Succeeded', 180_000, 'Failed')
   t.same(await weights.stop(), [0, 20, 40, 60, 0], 'the canary weights the VirtualService showed, in order')
@@ -51,13 +25,13 @@ t.test('istio: a good version is promoted through the weights of the VirtualServ
 })
 
 t.test('istio: a bad version (error rate 0.5) is rolled back on istio\'s builtin success rate', async t => {
-  const ns = await initialized(t)
-  const weights = await virtualServiceWeights(ns)
+  const ns = await initialized(t, metricsServer)
+  const weights = await virtualServiceRecorder(ns, canaryWeightOf)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: ISTIO }))
   const c = await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
   // The status is written before the router acts on it: wait for the router.
-  await until(() => custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: ns, plural: 'virtualservices', name: 'podinfo' }),
-    vs => canaryWeightOf(vs as StoredVirtualService) === 0, 'the VirtualService back on the primary alone')
+  await until(() => custom.getNamespacedCustomObject({ ...VIRTUAL_SERVICE, namespace: ns }),
+    vs => canaryWeightOf(vs) === 0, 'the VirtualService back on the primary alone')
   const seen = await weights.stop()
   // How many steps the canary reached before the second failed check depends on when its first requests were scraped.
   t.ok(seen[0] === 0 && seen.at(-1) === 0 && seen.some(w => w > 0), `the VirtualService: idle, on the canary's steps, then the primary alone (${seen.join(', ')})`)
