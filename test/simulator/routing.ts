@@ -132,7 +132,9 @@ export function virtualServiceMirrorShare(spec: unknown, names: SideNames, abFra
 
 // A VirtualService's http routes as HTTPRoute rules, which the shares above are computed on.
 function asHttpRoute(spec: unknown): { rules: RouteRule[] } {
-  const http = (spec as { http?: VirtualServiceHttp[] } | undefined)?.http ?? []
+  const stored = spec as { http?: VirtualServiceHttp[]; tcp?: VirtualServiceHttp[] } | undefined
+  // A tcp port's routes split connections the same way; the simulator counts them as requests.
+  const http: VirtualServiceHttp[] = [...stored?.http ?? [], ...(stored?.tcp ?? []).map(r => ({ route: r.route ?? [] }))]
   const rules: RouteRule[] = http.map(h => ({
     matches: (h.match ?? []).map(m => ({
       ...(nonEmpty(m.headers) && { headers: Object.keys(m.headers!) }),

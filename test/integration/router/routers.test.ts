@@ -364,3 +364,27 @@ t.test('istio: a VirtualService the user already has is refused by name and left
   t.ok(await absent(() => custom.getNamespacedCustomObject(istioObject(ns, 'destinationrules', 'podinfo-primary'))), 'no DestinationRule was left behind')
   await servicesReleased(t, ns)
 })
+
+t.test('istio: a tcp port gets weighted tcp routes, a delegate has no hosts or gateways, as the API server keeps them', async t => {
+  const ns = await namespace(t)
+  const c = await setup(ns, { provider: 'istio', service: { port: 9898, appProtocol: 'tcp', delegation: true } })
+  const router = routerAsSluice('istio')
+  const vsRef = istioObject(ns, 'virtualservices', 'podinfo')
+  type StoredTcp = { spec: Record<string, unknown> & { tcp?: { route: { destination: { host: string }; weight?: number }[] }[] } }
+  const read = async (): Promise<StoredTcp> => await custom.getNamespacedCustomObject(vsRef) as StoredTcp
+
+  await router.reconcile(c)
+  t.same((await readService(ns, 'podinfo-canary')).spec?.ports?.map(p => p.appProtocol), ['tcp'], 'the Services carry the appProtocol')
+  t.same((await read()).spec, { tcp: [{ route: [
+    { destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 },
+    { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 0 },
+  ] }] }, 'stored: one tcp route, no http, no hosts or gateways (the root VirtualService delegates to it)')
+  for (const [primary, canaryWeight] of [[90, 10], [50, 50], [100, 0]] as const) {
+    await router.setRoutes(c, { primary, canary: canaryWeight })
+    t.same((await read()).spec.tcp?.[0]?.route.map(r => [r.destination.host, r.weight ?? 0]), [['podinfo-primary', primary], ['podinfo-canary', canaryWeight]], `stored: ${primary}/${canaryWeight}`)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight })
+  }
+  await router.finalize(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(vsRef)), 'the VirtualService is deleted')
+  await servicesReleased(t, ns)
+})

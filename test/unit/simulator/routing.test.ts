@@ -1,7 +1,7 @@
 import t from 'tap'
 import { canaryIngress } from '../../../src/router/nginx.ts'
 import { httpRoute } from '../../../src/router/gatewayapi.ts'
-import { virtualService } from '../../../src/router/istio.ts'
+import { tcpVirtualService, virtualService } from '../../../src/router/istio.ts'
 import { apexService } from '../../../src/router/services.ts'
 import { selectorLabel } from '../../../src/api/selector.ts'
 import { canary, ingress } from '../../helpers/objects.ts'
@@ -120,4 +120,11 @@ t.test('gatewayapi: a RequestMirror filter to the canary, by percent or fraction
   t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'a-canary', port: 80 }, fraction: { numerator: 5 } }), names), 0.05, 'fraction over the default 100')
   t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'other', port: 80 } }), names), 0, 'a mirror elsewhere')
   t.equal(httpRouteCanaryShare(rule({ backendRef: { name: 'a-canary', port: 80 } }), names), 0, 'the split is unchanged')
+})
+
+t.test('istio: a tcp port\'s VirtualService splits by its tcp route', async t => {
+  const c = canary({ spec: { provider: 'istio', service: { port: 5432, appProtocol: 'tcp' } } })
+  for (const w of [0, 30, 100]) {
+    t.equal(virtualServiceCanaryShare(tcpVirtualService(c, { primary: 100 - w, canary: w }).spec, { primary: 'podinfo-primary', canary: 'podinfo-canary' }), w / 100, `weight ${w}`)
+  }
 })
