@@ -135,7 +135,7 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'analysis.iterations': 'all',
   'analysis.match': AB,
   'analysis.mirror': GATEWAY_AND_ISTIO,
-  'analysis.mirrorWeight': ISTIO,
+  'analysis.mirrorWeight': GATEWAY_AND_ISTIO,
   'analysis.primaryReadyThreshold': 'all',
   'analysis.canaryReadyThreshold': 'all',
   'analysis.sessionAffinity': NOT_YET,

@@ -36,7 +36,7 @@ t.test('an option no router of this version reads is refused, not ignored', asyn
   } }))
   t.not(r.code, 0)
   t.match(r.stderr, 'annotation sluice.dev/analysis: sessionAffinity is not available yet in this version of sluice; remove it')
-  t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by istio); remove it or change the provider')
+  t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio); remove it or change the provider')
   t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
 })
 

@@ -207,7 +207,7 @@ const weightsOf = (r: StoredRule | undefined): [string, number][] => (r?.backend
 
 for (const version of ['v1', 'v1beta1'] as const) {
   const provider = version === 'v1' ? 'gatewayapi' : 'gatewayapi:v1beta1'
-  t.test(`${provider}: the HTTPRoute, weights 80/20 then 100/0, mirroring, A/B by header, cookie and query`, async t => {
+  t.test(`${provider}: the HTTPRoute, weights 80/20 then 100/0, mirroring (all, then mirrorWeight percent), A/B by header, cookie and query`, async t => {
     const ns = await namespace(t)
     const c = await setup(ns, { provider, service: { hosts: ['app.example.com'], timeout: '30s', gatewayRefs: [{ name: 'public', namespace: 'gateways' }] } })
     const router = routerAsSluice(provider)
@@ -243,6 +243,11 @@ for (const version of ['v1', 'v1beta1'] as const) {
       'stored: the canary Service mirrors the traffic')
     t.equal((await read()).spec.rules[0]?.filters?.length, 1)
     t.same(await router.getRoutes(c), { primary: 100, canary: 0, mirror: true })
+    const weighted: Canary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, mirror: true, mirrorWeight: 40 } } }
+    await router.setRoutes(weighted, { primary: 100, canary: 0, mirror: true })
+    t.match((await read()).spec.rules[0]?.filters, [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'podinfo-canary', port: 9898 }, percent: 40 } }],
+      'stored: mirrorWeight 40 as the filter\'s percent')
+    t.same(await router.getRoutes(weighted), { primary: 100, canary: 0, mirror: true })
 
     const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } }, queryParams: { beta: { exact: 'on' } } }, { headers: { cookie: { exact: 'canary' } } }])
     await router.setRoutes(ab, { primary: 0, canary: 100 })

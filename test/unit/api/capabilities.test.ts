@@ -132,8 +132,7 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
     analysis: {
       interval: '30s', threshold: 2, ...progression,
       ...(strategy === 'ab' && { match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }),
-      ...((gateway || istio) && strategy !== 'ab' && { mirror: true }),
-      ...(istio && strategy !== 'ab' && { mirrorWeight: 40 }),
+      ...((gateway || istio) && strategy !== 'ab' && { mirror: true, mirrorWeight: 40 }),
       primaryReadyThreshold: 50, canaryReadyThreshold: 50,
       metrics: [
         { name: 'request-success-rate', interval: '2m', thresholdRange: { min: 90, max: 101 } },
