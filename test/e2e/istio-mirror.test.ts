@@ -4,8 +4,8 @@
 import t from 'tap'
 import { until } from '../helpers/wait.ts'
 import { apply, deploymentYaml, IMAGE_V1, IMAGE_V2 } from './apps.ts'
-import { custom, deployment, eventsOf, phase, sharedEnvironment } from './env.ts'
-import { initialized, ISTIO, mirrorViewOf, VIRTUAL_SERVICE, virtualServiceRecorder } from './istio.ts'
+import { deployment, eventsOf, phase, sharedEnvironment } from './env.ts'
+import { initialized, ISTIO, mirrorViewOf, virtualServiceRecorder } from './istio.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
@@ -40,8 +40,8 @@ t.test('istio: a bad version (error rate 0.5) is rolled back on its mirrored cop
   const seen = await virtualServiceRecorder(ns, mirrorViewOf)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: MIRRORED }))
   const c = await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
-  // The status is written before the router acts on it: wait for the router.
-  await until(() => custom.getNamespacedCustomObject({ ...VIRTUAL_SERVICE, namespace: ns }), vs => mirrorViewOf(vs).mirror === undefined, 'the mirror removed')
+  // The status is written before the router acts on it: wait for the watch to show the router's write.
+  await until(async () => seen.values, v => v.length > 2 && v.at(-1)?.mirror === undefined, 'the mirror removed')
   t.same(await seen.stop(), [{ canary: 0 }, MIRRORING, { canary: 0 }], 'VirtualService http[0]: idle, mirroring, idle again: the canary weight never left 0')
   t.equal(c.status?.failedChecks, 2, 'rolled back at the threshold')
   const failed = (c.status?.checks ?? []).filter(r => r.name === 'request-success-rate' && r.verdict === 'fail')

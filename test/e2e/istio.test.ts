@@ -4,8 +4,8 @@
 import t from 'tap'
 import { until } from '../helpers/wait.ts'
 import { apply, deploymentYaml, IMAGE_V1, IMAGE_V2 } from './apps.ts'
-import { canary, custom, deployment, eventsOf, phase, sharedEnvironment } from './env.ts'
-import { canaryWeightOf, initialized, ISTIO, VIRTUAL_SERVICE, virtualServiceRecorder } from './istio.ts'
+import { canary, deployment, eventsOf, phase, sharedEnvironment } from './env.ts'
+import { canaryWeightOf, initialized, ISTIO, virtualServiceRecorder } from './istio.ts'
 
 const shared = await sharedEnvironment()
 t.teardown(() => shared.stop())
@@ -29,9 +29,8 @@ t.test('istio: a bad version (error rate 0.5) is rolled back on istio\'s builtin
   const weights = await virtualServiceRecorder(ns, canaryWeightOf)
   await apply(deploymentYaml({ ns, image: IMAGE_V2, pod: { 'simulator.sluice.dev/error-rate': '0.5' }, sluice: ISTIO }))
   const c = await phase(ns, 'podinfo', 'Failed', 180_000, 'Succeeded')
-  // The status is written before the router acts on it: wait for the router.
-  await until(() => custom.getNamespacedCustomObject({ ...VIRTUAL_SERVICE, namespace: ns }),
-    vs => canaryWeightOf(vs) === 0, 'the VirtualService back on the primary alone')
+  // The status is written before the router acts on it: wait for the watch to show the router's write.
+  await until(async () => weights.values.at(-1), w => weights.values.length > 1 && w === 0, 'the VirtualService back on the primary alone')
   const seen = await weights.stop()
   // How many steps the canary reached before the second failed check depends on when its first requests were scraped.
   t.ok(seen[0] === 0 && seen.at(-1) === 0 && seen.some(w => w > 0), `the VirtualService: idle, on the canary's steps, then the primary alone (${seen.join(', ')})`)

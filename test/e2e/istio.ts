@@ -13,8 +13,6 @@ export const ISTIO = {
   'sluice.dev/analysis': 'interval: 2s\nthreshold: 2\nstepWeight: 20\nmaxWeight: 60\nmetrics:\n- {name: request-success-rate, interval: 10s, thresholdRange: {min: 99}}\n',
 }
 
-export const VIRTUAL_SERVICE = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', name: 'podinfo' } as const
-
 export interface StoredHttpRoute {
   match?: { headers?: Record<string, Record<string, string>> }[]
   route?: { destination?: { host?: string }; weight?: number }[]
