@@ -122,7 +122,7 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'service.gateways': ISTIO,
   'service.gatewayRefs': [...GATEWAY, 'linkerd'],
   'service.hosts': GATEWAY_AND_ISTIO,
-  'service.delegation': NOT_YET,
+  'service.delegation': ISTIO,
   'service.trafficPolicy': ISTIO,
   'service.mirror': NOT_YET,
   'service.meshName': NOT_YET,
@@ -139,7 +139,7 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'analysis.iterations': 'all',
   'analysis.match': [...AB, ...CONTOUR],
   'analysis.mirror': [...MIRRORING, ...CONTOUR],
-  'analysis.mirrorWeight': [...ISTIO, 'traefik', ...CONTOUR],
+  'analysis.mirrorWeight': [...GATEWAY_AND_ISTIO, 'traefik', ...CONTOUR],
   'analysis.primaryReadyThreshold': 'all',
   'analysis.canaryReadyThreshold': 'all',
   'analysis.sessionAffinity': GATEWAY_AND_ISTIO,
@@ -174,6 +174,12 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
   'suspend': 'all',
 }
 
+/** Why an option nobody reads yet is refused, where the bare "not available yet" would leave the user guessing. */
+export const NOT_YET_WHY: Readonly<Record<string, string>> = {
+  'service.mirror': 'Flagger\'s extra RequestMirror filters of a Gateway API HTTPRoute; no router writes them, and istio has no such field ' +
+    '(analysis.mirror copies the traffic to the canary on gatewayapi and istio)',
+}
+
 /** The table entry that covers `path` (the longest key that is the path or one of its parents). */
 export function readersOf(path: string): Readers | undefined {
   const normal = path.replace(/\[\d*\]/g, '').replace(/^canaryAnalysis\b/, 'analysis')
@@ -191,7 +197,10 @@ export function readersOf(path: string): Readers | undefined {
 export function optionUnavailable(path: string, provider: ImplementedProvider): string | undefined {
   const readers = readersOf(path)
   if (readers === undefined || readers === 'all' || readers === 'validated' || readers.includes(provider)) return undefined
-  if (readers.length === 0) return 'is not available yet in this version of sluice; remove it'
+  if (readers.length === 0) {
+    const why = NOT_YET_WHY[path.replace(/\[\d*\]/g, '')]
+    return `is not available yet in this version of sluice${why ? ` (${why})` : ''}; remove it`
+  }
   const users = readers.filter(p => p !== 'gatewayapi:v1').join(', ')
   return `is not used by provider ${provider} in this version of sluice (it is used by ${users}); remove it or change the provider`
 }

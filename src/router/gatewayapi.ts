@@ -132,7 +132,11 @@ function filters(c: Canary, w: RouteWeights, port: number): Record<string, unkno
     headerModifier(headers?.response, 'ResponseHeaderModifier'),
     urlRewrite(c.spec.service.rewrite),
   ]) if (f) out.push(f)
-  if (w.mirror) out.push({ type: 'RequestMirror', requestMirror: { backendRef: { name: canaryServiceName(c), port } } })
+  if (w.mirror) {
+    // mirrorWeight as the filter's percent (Gateway API v1.3+); unset, every request is copied, as on istio.
+    const percent = c.spec.analysis?.mirrorWeight
+    out.push({ type: 'RequestMirror', requestMirror: { backendRef: { name: canaryServiceName(c), port }, ...(percent !== undefined && { percent }) } })
+  }
   return out
 }
 

@@ -2,6 +2,8 @@
 // Services, and a DestinationRule for each (carrying service.trafficPolicy), as Flagger writes them. For A/B,
 // http[0] carries analysis.match (merged with service.match) and http[1] sends everything else to the primary.
 // Objects with these names that sluice did not create for this Canary are refused, never overwritten.
+// A port whose service.appProtocol is tcp gets a weighted tcp route instead (validation refuses the HTTP-only
+// options with it); service.delegation writes a delegate (no hosts, no gateways) for the user's root VirtualService.
 import type { Canary, HttpMatch } from '../api/types.ts'
 import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 import { cookieRegex } from './gatewayapi.ts'
@@ -30,8 +32,11 @@ export interface VirtualServiceObject {
   apiVersion: typeof ISTIO_API_VERSION
   kind: 'VirtualService'
   metadata: GeneratedMeta
-  spec: { hosts: string[]; gateways: string[]; http: IstioHttpRoute[] }
+  spec: { hosts?: string[]; gateways?: string[]; http: IstioHttpRoute[] }
   [key: string]: unknown
+}
+export interface TcpVirtualServiceObject extends Omit<VirtualServiceObject, 'spec'> {
+  spec: { hosts?: string[]; gateways?: string[]; tcp: { route: IstioDestination[] }[] }
 }
 export interface DestinationRuleObject {
   apiVersion: typeof ISTIO_API_VERSION
@@ -152,10 +157,40 @@ function stickyRoutes(c: Canary, split: IstioDestination[], options: Omit<IstioH
 }
 
 /** The VirtualService `<svc>` for weights `w`. */
+
+/** Whether the Canary's port carries plain TCP (service.appProtocol tcp, as Flagger reads it): a tcp route, not an http one. */
+export function isTcp(c: Canary): boolean {
+  return c.spec.service.appProtocol?.toLowerCase() === 'tcp'
+}
+
+// Where the VirtualService applies: none for a delegate, which the user's root VirtualService names instead.
+function addressing(c: Canary): Pick<VirtualServiceObject['spec'], 'hosts' | 'gateways'> {
+  const s = c.spec.service
+  if (s.delegation) return {}
+  return { hosts: virtualServiceHosts(c), gateways: s.gateways?.length ? [...s.gateways] : ['mesh'] }
+}
+
+function split(c: Canary, w: RouteWeights): IstioDestination[] {
+  const port = { number: c.spec.service.port }
+  return [{ destination: { host: primaryServiceName(c), port }, weight: w.primary }, { destination: { host: canaryServiceName(c), port }, weight: w.canary }]
+}
+
+/** The VirtualService `<svc>` of a tcp port for weights `w`: one weighted tcp route (no match: the Service's one port). */
+export function tcpVirtualService(c: Canary, w: RouteWeights): TcpVirtualServiceObject {
+  const metadata = generatedMeta(c, serviceName(c), c.spec.service.apex ?? {})
+  return { apiVersion: ISTIO_API_VERSION, kind: 'VirtualService', metadata, spec: { ...addressing(c), tcp: [{ route: split(c, w) }] } }
+}
+
+/** The VirtualService `<svc>` sluice writes for weights `w`: tcp or http by the port's appProtocol. */
+export function routedVirtualService(c: Canary, w: RouteWeights): VirtualServiceObject | TcpVirtualServiceObject {
+  return isTcp(c) ? tcpVirtualService(c, w) : virtualService(c, w)
+}
+
+/** The VirtualService `<svc>` of an http port for weights `w`. */
 export function virtualService(c: Canary, w: RouteWeights): VirtualServiceObject {
   const s = c.spec.service
   const dest = (host: string, weight: number): IstioDestination => ({ destination: { host, port: { number: s.port } }, weight })
-  const split = [dest(primaryServiceName(c), w.primary), dest(canaryServiceName(c), w.canary)]
+  const metadata = generatedMeta(c, serviceName(c), s.apex ?? {})
   const options = routeOptions(c)
   const first = { ...options }
   if (w.mirror) {
@@ -165,13 +200,9 @@ export function virtualService(c: Canary, w: RouteWeights): VirtualServiceObject
   }
   const abMatch = c.spec.analysis?.match
   const http = abMatch?.length
-    ? [httpRoute(mergeIstioMatches(s.match, abMatch), split, first), httpRoute(s.match, [dest(primaryServiceName(c), 100)], options)]
-    : weightedRoutes(c, split, first, options)
-  return {
-    apiVersion: ISTIO_API_VERSION, kind: 'VirtualService',
-    metadata: generatedMeta(c, serviceName(c), s.apex ?? {}),
-    spec: { hosts: virtualServiceHosts(c), gateways: s.gateways?.length ? [...s.gateways] : ['mesh'], http },
-  }
+    ? [httpRoute(mergeIstioMatches(s.match, abMatch), split(c, w), first), httpRoute(s.match, [dest(primaryServiceName(c), 100)], options)]
+    : weightedRoutes(c, split(c, w), first, options)
+  return { apiVersion: ISTIO_API_VERSION, kind: 'VirtualService', metadata, spec: { ...addressing(c), http } }
 }
 
 function weightedRoutes(c: Canary, split: IstioDestination[], first: Omit<IstioHttpRoute, 'route' | 'match'>, options: Omit<IstioHttpRoute, 'route' | 'match'>): IstioHttpRoute[] {
@@ -179,10 +210,12 @@ function weightedRoutes(c: Canary, split: IstioDestination[], first: Omit<IstioH
   return [...sticky.routes, httpRoute(c.spec.service.match, sticky.split, first)]
 }
 
-/** Weights from a stored VirtualService: the first route's (after the session-affinity ones) primary and canary destinations (a missing weight is 0). */
+/** Weights from a stored VirtualService: the first http route's after the session-affinity ones (tcp[0]'s for a tcp port), its primary and canary destinations (a missing weight is 0). */
 export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
-  const http = (vs.spec as { http?: { name?: string; route?: { destination?: { host?: string }; weight?: number }[]; mirror?: unknown }[] } | undefined)?.http
-  const first = http?.find(r => !STICKY_NAMES.has(r.name))
+  type Stored = { name?: string; route?: { destination?: { host?: string }; weight?: number }[]; mirror?: unknown }[]
+  const spec = vs.spec as { http?: Stored; tcp?: Stored } | undefined
+  const tcp = isTcp(c)
+  const first = tcp ? spec?.tcp?.[0] : spec?.http?.find(r => !STICKY_NAMES.has(r.name))
   const weightOf = (host: string): number | undefined => {
     const d = first?.route?.find(r => r.destination?.host === host)
     return d ? (d.weight ?? 0) : undefined
@@ -190,7 +223,7 @@ export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
   const primary = weightOf(primaryServiceName(c))
   const canary = weightOf(canaryServiceName(c))
   if (primary === undefined || canary === undefined) {
-    throw new Error(`VirtualService ${namespaceOf(c)}/${serviceName(c)}: http[0] does not route to both ${primaryServiceName(c)} and ${canaryServiceName(c)}`)
+    throw new Error(`VirtualService ${namespaceOf(c)}/${serviceName(c)}: ${tcp ? 'tcp' : 'http'}[0] does not route to both ${primaryServiceName(c)} and ${canaryServiceName(c)}`)
   }
   const w: RouteWeights = { primary, canary }
   if (first?.mirror) w.mirror = true
@@ -220,11 +253,11 @@ export function istioRoutes(kube: ApplyClient): Router {
       for (const r of rules) await kube.apply(destinationRule(c, r.name))
       // Keep the weights already routed: a reconcile between steps must not reset traffic.
       const w = existing ? virtualServiceWeights(c, existing) : { primary: 100, canary: 0 }
-      await kube.apply(virtualService(c, w))
+      await kube.apply(routedVirtualService(c, w))
     },
     async setRoutes(c, w) {
       refuseForeign(c, await kube.get(virtualServiceRef(c)))
-      await kube.apply(virtualService(c, w))
+      await kube.apply(routedVirtualService(c, w))
     },
     getRoutes: c => storedWeights(kube, c, virtualServiceRef(c), virtualServiceWeights),
     async finalize(c) {

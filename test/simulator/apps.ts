@@ -4,7 +4,9 @@ import type { V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/clie
 import { ANNOTATIONS } from '../../src/api/annotations.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, resolve } from '../../src/api/resolve.ts'
 import type { Canary, CanarySpec } from '../../src/api/types.ts'
-import { apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, nginxCanaryShare, virtualServiceCanaryShare } from './routing.ts'
+import {
+  apexCanaryShare, DEFAULT_AB_FRACTION, httpRouteCanaryShare, httpRouteMirrorShare, nginxCanaryShare, virtualServiceCanaryShare, virtualServiceMirrorShare,
+} from './routing.ts'
 import { traefikCanaryShare, traefikServiceLabel } from './traefik.ts'
 import { linkerdCanaryShare } from './linkerd.ts'
 import type { AppInput, PodInput, SideInput } from './traffic.ts'
@@ -111,6 +113,14 @@ export function routedCanaryShare(view: ClusterView, d: V1Deployment, r: Routing
   return SHARES[r.provider]?.(view, d.metadata?.namespace ?? '', r, abFraction, d) ?? 0
 }
 
+/** The fraction of requests the provider's objects mirror to the canary (gatewayapi and istio; 0 for the others). */
+export function mirroredCanaryShare(view: ClusterView, d: V1Deployment, r: Routing, abFraction: number): number {
+  const ns = d.metadata?.namespace ?? ''
+  if (GATEWAY_API.has(r.provider)) return httpRouteMirrorShare(view.httpRoute(ns, r.service)?.spec, sides(r), abFraction)
+  if (r.provider === 'istio') return virtualServiceMirrorShare(view.virtualService(ns, r.service)?.spec, sides(r), abFraction)
+  return 0
+}
+
 function annotationNumber(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined
   const n = Number(value)
@@ -193,9 +203,11 @@ export function appInputs(view: ClusterView, abFraction = DEFAULT_AB_FRACTION): 
     const canary = canaries.get(`${namespace}/${name}`)
     if (!canary && !isApp(d)) continue
     const r = routingOf(d, canary)
+    const mirrorShare = mirroredCanaryShare(view, d, r, abFraction)
     const app: AppInput = {
       namespace, name,
       canaryShare: routedCanaryShare(view, d, r, abFraction),
+      ...(mirrorShare > 0 && { mirrorShare }),
       primary: side(view, namespace, `${name}-primary`),
       canary: side(view, namespace, name),
       ...metricInputs(r, namespace, specOf(d, canary).service?.port),

@@ -33,7 +33,8 @@ export function nginxCanaryShare(annotations: Readonly<Record<string, string>> |
 
 interface RouteMatch { headers?: unknown[]; queryParams?: unknown[] }
 interface RouteBackend { name?: string; kind?: string; weight?: number }
-interface RouteRule { matches?: RouteMatch[]; backendRefs?: RouteBackend[] }
+interface RouteMirror { backendRef?: { name?: string; kind?: string }; percent?: number; fraction?: { numerator?: number; denominator?: number } }
+interface RouteRule { matches?: RouteMatch[]; backendRefs?: RouteBackend[]; filters?: { type?: string; requestMirror?: RouteMirror }[] }
 
 export interface SideNames {
   readonly primary: string
@@ -61,6 +62,36 @@ function ruleShare(r: RouteRule, names: SideNames): number | undefined {
   return primary + canary > 0 ? canary / (primary + canary) : undefined
 }
 
+/** The fraction of a mirror filter's requests that are copied: percent, or fraction (denominator 100 by default); all when neither. */
+function mirrorFraction(m: RouteMirror): number {
+  if (m.percent !== undefined) return clamp01(m.percent / 100)
+  if (m.fraction?.numerator !== undefined) return clamp01(m.fraction.numerator / (m.fraction.denominator || 100))
+  return 1
+}
+
+// The fraction of a rule's requests copied to the canary Service by its RequestMirror filters.
+function ruleMirror(r: RouteRule, names: SideNames): number {
+  let out = 0
+  for (const f of r.filters ?? []) {
+    const m = f.type === 'RequestMirror' ? f.requestMirror : undefined
+    if (m && (m.backendRef?.kind ?? 'Service') === 'Service' && m.backendRef?.name === names.canary) out = Math.max(out, mirrorFraction(m))
+  }
+  return out
+}
+
+/**
+ * The fraction of all requests copied to the canary under a stored HTTPRoute spec: the mirror of the rule that
+ * takes the plain requests, and for A/B the mirror of the header rule for that fraction. The copies' answers are
+ * dropped, so the routed shares do not change.
+ */
+export function httpRouteMirrorShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
+  const rules = ((spec as { rules?: RouteRule[] } | undefined)?.rules ?? []).filter(r => ruleShare(r, names) !== undefined)
+  const plain = rules.find(r => !conditional(r))
+  const byHeader = rules.find(r => conditional(r))
+  const plainMirror = plain ? ruleMirror(plain, names) : 0
+  return byHeader ? abFraction * ruleMirror(byHeader, names) + (1 - abFraction) * plainMirror : plainMirror
+}
+
 /** The canary's share under a stored HTTPRoute spec: the plain rule's split, and for A/B the header rule's for that fraction. */
 export function httpRouteCanaryShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
   const rules = (spec as { rules?: RouteRule[] } | undefined)?.rules ?? []
@@ -76,7 +107,12 @@ export function httpRouteCanaryShare(spec: unknown, names: SideNames, abFraction
 }
 
 interface VirtualServiceRoute { destination?: { host?: string }; weight?: number; headers?: { response?: { add?: Record<string, string> } } }
-interface VirtualServiceHttp { match?: { headers?: Record<string, { exact?: string; prefix?: string; regex?: string }>; queryParams?: object }[]; route?: VirtualServiceRoute[] }
+interface VirtualServiceHttp {
+  match?: { headers?: Record<string, { exact?: string; prefix?: string; regex?: string }>; queryParams?: object }[]
+  route?: VirtualServiceRoute[]
+  mirror?: { host?: string }
+  mirrorPercentage?: { value?: number }
+}
 
 const nonEmpty = (o: object | undefined): boolean => Object.keys(o ?? {}).length > 0
 
@@ -119,15 +155,29 @@ function stickyCanaryShare(http: readonly VirtualServiceHttp[], rules: readonly 
  * all (Istio's default); among several, a missing weight is 0. With session affinity, see stickyCanaryShare.
  */
 export function virtualServiceCanaryShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
-  const http = (spec as { http?: VirtualServiceHttp[] } | undefined)?.http ?? []
+  const { http, rules } = asHttpRoute(spec)
+  return stickyCanaryShare(http, rules, names, abFraction) ?? httpRouteCanaryShare({ rules }, names, abFraction)
+}
+
+/** The fraction of all requests an http route's mirror copies to the canary, honouring mirrorPercentage (100 when unset). */
+export function virtualServiceMirrorShare(spec: unknown, names: SideNames, abFraction = DEFAULT_AB_FRACTION): number {
+  return httpRouteMirrorShare({ rules: asHttpRoute(spec).rules }, names, abFraction)
+}
+
+// A VirtualService's http routes, and the same as HTTPRoute rules, which the shares above are computed on.
+function asHttpRoute(spec: unknown): { http: VirtualServiceHttp[]; rules: RouteRule[] } {
+  const stored = spec as { http?: VirtualServiceHttp[]; tcp?: VirtualServiceHttp[] } | undefined
+  // A tcp port's routes split connections the same way; the simulator counts them as requests.
+  const http: VirtualServiceHttp[] = [...stored?.http ?? [], ...(stored?.tcp ?? []).map(r => ({ route: r.route ?? [] }))]
   const rules: RouteRule[] = http.map(h => ({
     matches: (h.match ?? []).map(m => ({
       ...(nonEmpty(m.headers) && { headers: Object.keys(m.headers!) }),
       ...(nonEmpty(m.queryParams) && { queryParams: Object.keys(m.queryParams!) }),
     })),
     backendRefs: (h.route ?? []).map(r => ({ name: r.destination?.host, weight: r.weight ?? ((h.route?.length ?? 0) === 1 ? 100 : 0) })),
+    ...(h.mirror && { filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: h.mirror.host }, percent: h.mirrorPercentage?.value ?? 100 } }] }),
   }))
-  return stickyCanaryShare(http, rules, names, abFraction) ?? httpRouteCanaryShare({ rules }, names, abFraction)
+  return { http, rules }
 }
 
 /** The canary's share under the kubernetes router: all of it when the apex Service selects the target's pods. */

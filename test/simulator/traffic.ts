@@ -30,6 +30,8 @@ export interface AppInput {
   readonly name: string
   /** The canary's routed share, 0…1, before readiness is applied. */
   readonly canaryShare: number
+  /** The fraction of all requests the router also copies to the canary (mirroring), 0…1; the copies' answers are dropped. */
+  readonly mirrorShare?: number
   readonly primary: SideInput
   readonly canary: SideInput
   /** Set for apps behind nginx: the user's Ingress and the canary Service the controller labels requests with. */
@@ -217,7 +219,11 @@ export function tick(state: TrafficState, apps: readonly AppInput[], seconds: nu
     const shares = servedShares(app.canaryShare, {
       primary: app.primary.pods.some(p => p.ready), canary: app.canary.pods.some(p => p.ready),
     })
-    for (const side of SIDES) serve(s, side, app[side], total * shares[side], bounds)
+    const canaryReady = app.canary.pods.some(p => p.ready)
+    // Mirrored copies reach only ready canary pods, on top of what the split sends there.
+    const mirrored = canaryReady ? total * Math.min(1, Math.max(0, app.mirrorShare ?? 0)) : 0
+    serve(s, 'primary', app.primary, total * shares.primary, bounds)
+    serve(s, 'canary', app.canary, total * shares.canary + mirrored, bounds)
   }
   for (const key of state.keys()) if (!seen.has(key)) state.delete(key)
 }

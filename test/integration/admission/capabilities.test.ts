@@ -36,7 +36,7 @@ t.test('an option the provider does not read is refused, not ignored, naming the
   } }))
   t.not(r.code, 0)
   t.match(r.stderr, 'annotation sluice.dev/analysis: sessionAffinity is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio); remove it or change the provider')
-  t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by istio, traefik, contour); remove it or change the provider')
+  t.match(r.stderr, 'annotation sluice.dev/analysis: mirrorWeight is not used by provider nginx in this version of sluice (it is used by gatewayapi, gatewayapi:v1beta1, istio, traefik, contour); remove it or change the provider')
   t.equal((await kubectl(['-n', ns, 'get', 'deploy', '-o', 'name'])).stdout.trim(), '', 'nothing stored')
 })
 

@@ -27,6 +27,8 @@ t.test('the repository\'s examples are valid: lint and plan exit 0', async t => 
   t.match(plan.stdout, /Deployment demo\/podinfo \(examples\/demo\.yaml:24\)\n {2}kubectl apply: admitted, with the warnings\n {4}Warning: Deployment demo\/podinfo: first deployment: 2 replica\(s\) go to podinfo-primary/)
   t.match(plan.stdout, /Canary payments\/checkout \(examples\/canary\.yaml:51\)\n {2}kubectl apply: admitted\n {2}plan {5}blue-green payments\/checkout: 5 iterations every 1m/)
   t.match(plan.stdout, / {4}confirm-promotion {2}approve {2}http:\/\/sluice-loadtester\.sluice-system\/gate\/check/)
+  t.match(plan.stdout, /Deployment travel\/podinfo \(examples\/istio\.yaml:12\)\n {2}kubectl apply: admitted[^]*?router {3}istio\n {2}steps\n[^]*? {4}mirror {3}\+1m {2}a copy of the traffic to the canary\n {4}step 1 {3}\+2m {2}20%/,
+    'the istio example mirrors first, then steps')
   t.match(plan.stdout, /Deployment storefront\/frontend[^]*canary storefront\/frontend: 3 steps of 20% every 1m \(20, 40, 60\)/, 'the policy\'s defaults under the annotation')
   const json = await sluice(['lint', '-f', 'examples/', '-o', 'json'])
   const report = JSON.parse(json.stdout) as { files: number; errors: number; warnings: number; problems: unknown[] }
@@ -64,7 +66,7 @@ t.test('bad inputs: exit 1, each message with the line of its field, in text, JS
   const providerLine = lineOf(text, 'provider: kuma')
   t.ok(stepLine > 0 && providerLine > stepLine)
   const deploymentError = 'Deployment shop/web: annotation sluice.dev/analysis: stepWeight must be between 1 and 100 (got 120)'
-  const canaryError = 'Canary shop/api: spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd'
+  const canaryError = 'Canary shop/api: spec.provider kuma is not available yet in this version of sluice; available: kubernetes, nginx, gatewayapi, gatewayapi:v1beta1, istio, linkerd, traefik, contour'
 
   const lint = await sluice(['lint', '-f', file, ...AS_THE_WEBHOOK])
   t.equal(lint.code, 1)

@@ -213,7 +213,7 @@ const weightsOf = (r: StoredRule | undefined): [string, number][] => (r?.backend
 
 for (const version of ['v1', 'v1beta1'] as const) {
   const provider = version === 'v1' ? 'gatewayapi' : 'gatewayapi:v1beta1'
-  t.test(`${provider}: the HTTPRoute, weights 80/20 then 100/0, mirroring, A/B by header, cookie and query`, async t => {
+  t.test(`${provider}: the HTTPRoute, weights 80/20 then 100/0, mirroring (all, then mirrorWeight percent), A/B by header, cookie and query`, async t => {
     const ns = await namespace(t)
     const c = await setup(ns, { provider, service: { hosts: ['app.example.com'], timeout: '30s', gatewayRefs: [{ name: 'public', namespace: 'gateways' }] } })
     const router = routerAsSluice(provider)
@@ -249,6 +249,11 @@ for (const version of ['v1', 'v1beta1'] as const) {
       'stored: the canary Service mirrors the traffic')
     t.equal((await read()).spec.rules[0]?.filters?.length, 1)
     t.same(await router.getRoutes(c), { primary: 100, canary: 0, mirror: true })
+    const weighted: Canary = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, iterations: 3, mirror: true, mirrorWeight: 40 } } }
+    await router.setRoutes(weighted, { primary: 100, canary: 0, mirror: true })
+    t.match((await read()).spec.rules[0]?.filters, [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'podinfo-canary', port: 9898 }, percent: 40 } }],
+      'stored: mirrorWeight 40 as the filter\'s percent')
+    t.same(await router.getRoutes(weighted), { primary: 100, canary: 0, mirror: true })
 
     const ab = abTesting(c, [{ headers: { 'x-canary': { exact: 'insider' } }, queryParams: { beta: { exact: 'on' } } }, { headers: { cookie: { exact: 'canary' } } }])
     await router.setRoutes(ab, { primary: 0, canary: 100 })
@@ -607,4 +612,28 @@ t.test('linkerd: a TrafficSplit the user already has is refused by name and left
   await router.finalize(c)
   t.equal((await custom.getNamespacedCustomObject(trafficSplitObject(ns)) as StoredTrafficSplit).metadata.resourceVersion, user.metadata.resourceVersion,
     'the user\'s TrafficSplit was never written, nor deleted')
+})
+
+t.test('istio: a tcp port gets weighted tcp routes, a delegate has no hosts or gateways, as the API server keeps them', async t => {
+  const ns = await namespace(t)
+  const c = await setup(ns, { provider: 'istio', service: { port: 9898, appProtocol: 'tcp', delegation: true } })
+  const router = routerAsSluice('istio')
+  const vsRef = istioObject(ns, 'virtualservices', 'podinfo')
+  type StoredTcp = { spec: Record<string, unknown> & { tcp?: { route: { destination: { host: string }; weight?: number }[] }[] } }
+  const read = async (): Promise<StoredTcp> => await custom.getNamespacedCustomObject(vsRef) as StoredTcp
+
+  await router.reconcile(c)
+  t.same((await readService(ns, 'podinfo-canary')).spec?.ports?.map(p => p.appProtocol), ['tcp'], 'the Services carry the appProtocol')
+  t.same((await read()).spec, { tcp: [{ route: [
+    { destination: { host: 'podinfo-primary', port: { number: 9898 } }, weight: 100 },
+    { destination: { host: 'podinfo-canary', port: { number: 9898 } }, weight: 0 },
+  ] }] }, 'stored: one tcp route, no http, no hosts or gateways (the root VirtualService delegates to it)')
+  for (const [primary, canaryWeight] of [[90, 10], [50, 50], [100, 0]] as const) {
+    await router.setRoutes(c, { primary, canary: canaryWeight })
+    t.same((await read()).spec.tcp?.[0]?.route.map(r => [r.destination.host, r.weight ?? 0]), [['podinfo-primary', primary], ['podinfo-canary', canaryWeight]], `stored: ${primary}/${canaryWeight}`)
+    t.same(await router.getRoutes(c), { primary, canary: canaryWeight })
+  }
+  await router.finalize(c)
+  t.ok(await absent(() => custom.getNamespacedCustomObject(vsRef)), 'the VirtualService is deleted')
+  await servicesReleased(t, ns)
 })

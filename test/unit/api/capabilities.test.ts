@@ -137,8 +137,9 @@ function maximal(provider: ImplementedProvider, strategy: 'canary' | 'ladder' | 
         timeout: '15s', retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx' }, corsPolicy: { allowOrigins: [{ exact: 'https://shop.example.com' }] },
         rewrite: { uri: '/v2', authority: 'api.example.com' },
         headers: { request: { set: { 'x-a': '1' } }, response: { add: { 'x-b': '2' } } },
-        match: [{ uri: { prefix: '/api' } }], gateways: ['public-gateway.istio-system.svc.cluster.local'], hosts: ['shop.example.com'],
-        trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+        match: [{ uri: { prefix: '/api' } }], trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+        // A delegate has no hosts or gateways of its own (validation refuses them together).
+        ...(strategy === 'iterations' ? { delegation: true } : { gateways: ['public-gateway.istio-system.svc.cluster.local'], hosts: ['shop.example.com'] }),
       }),
       ...(contour && { timeout: '15s', retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx' }, match: [{ uri: { prefix: '/api' } }] }),
       // linkerd's HTTPRoute path (GAMMA): the apex Service as the parent; without it, the TrafficSplit.

@@ -324,3 +324,37 @@ t.test('sluice annotations without the opt-in are warnings, not errors', async t
   t.same(report.rejections, [])
   t.same(report.warnings, [`${D}: annotation sluice.dev/analysis has no effect without sluice.dev/strategy (canary, blue-green or ab)`])
 })
+
+t.test('istio: service.appProtocol tcp refuses each HTTP-only option by name; delegation refuses hosts and gateways', async t => {
+  const istio = { 'sluice.dev/provider': 'istio', 'sluice.dev/spec': undefined }
+  const tcp = (spec: string, more = `${BASE}stepWeight: 20\n`): readonly string[] =>
+    rejections({ ...istio, 'sluice.dev/spec': `service: {port: 9898, appProtocol: tcp${spec}}\n`, ...analysis(more) })
+  t.same(tcp(''), [], 'a tcp port with weights alone is admitted')
+  const why = (field: string, what: string, where = 'sluice.dev/spec: service.'): string =>
+    `${D}: annotation ${where}${field} is HTTP only and service.appProtocol is tcp: the istio router writes a weighted tcp route, which has no ${what}; remove it, or serve HTTP (appProtocol http)`
+  t.same(tcp(', timeout: 5s, retries: {attempts: 2}'), [why('timeout', 'request timeouts'), why('retries', 'retries')])
+  t.same(tcp(', headers: {request: {set: {x: y}}}, rewrite: {uri: /v2}, corsPolicy: {allowMethods: [GET]}, match: [{uri: {prefix: /a}}]'),
+    [why('match', 'request matching'), why('headers', 'header operations'), why('rewrite', 'rewrites'), why('corsPolicy', 'CORS')])
+  t.same(tcp('', `${BASE}stepWeight: 20\nmirror: true\nmirrorWeight: 20\n`),
+    [why('mirror', 'mirroring', 'sluice.dev/analysis: '), why('mirrorWeight', 'mirroring', 'sluice.dev/analysis: ')])
+  t.same(rejections({ ...istio, 'sluice.dev/strategy': 'ab', 'sluice.dev/spec': 'service: {port: 9898, appProtocol: tcp}\n', ...analysis(`${BASE}iterations: 3\nmatch: [{headers: {x: {exact: y}}}]`) }),
+    [why('match', 'header and cookie matching (A/B)', 'sluice.dev/analysis: ')])
+
+  const delegate = (spec: string): readonly string[] => rejections({ ...istio, 'sluice.dev/spec': `service: {port: 9898, delegation: true${spec}}\n` })
+  t.same(delegate(''), [], 'a delegate alone is admitted')
+  t.same(delegate(', hosts: [app.example.com], gateways: [public]'), [
+    `${D}: annotation sluice.dev/spec: service.hosts must be empty with service.delegation: a delegate VirtualService has no hosts; set them on the root VirtualService that delegates to podinfo`,
+    `${D}: annotation sluice.dev/spec: service.gateways must be empty with service.delegation: a delegate VirtualService has no gateways; set them on the root VirtualService that delegates to podinfo`,
+  ])
+  t.same(rejections({ 'sluice.dev/provider': 'gatewayapi', 'sluice.dev/spec': 'service: {port: 9898, delegation: true, gatewayRefs: [{name: gw}]}\n' }),
+    [`${D}: annotation sluice.dev/spec: service.delegation is not used by provider gatewayapi:v1 in this version of sluice (it is used by istio); remove it or change the provider`])
+})
+
+t.test('service.mirror is refused on every provider, saying what it is and what mirrors to the canary instead', async t => {
+  for (const provider of ['istio', 'gatewayapi']) {
+    const found = rejections({ 'sluice.dev/provider': provider, 'sluice.dev/spec': 'service: {port: 9898, gatewayRefs: [{name: gw}], mirror: [{backendRef: {name: shadow, port: 80}}]}\n' })
+      .filter(r => r.includes('service.mirror'))
+    t.same(found, [`${D}: annotation sluice.dev/spec: service.mirror is not available yet in this version of sluice (Flagger's extra RequestMirror filters of a Gateway API HTTPRoute; ` +
+      'no router writes them, and istio has no such field (analysis.mirror copies the traffic to the canary on gatewayapi and istio)); remove it'], provider)
+  }
+})

@@ -72,6 +72,18 @@ t.test('filters: header modifier, rewrite and mirror', async t => {
   t.notOk('filters' in (httpRoute(gw, { primary: 100, canary: 0 }).spec.rules[0] ?? {}), 'no filters unless asked for')
 })
 
+t.test('mirror: mirrorWeight is the RequestMirror filter\'s percent, on the rule of the split only', async t => {
+  const c = canary({ spec: { service: { port: 80, gatewayRefs: [{ name: 'g' }] }, analysis: { interval: '1m', iterations: 3, mirror: true, mirrorWeight: 30 } } })
+  for (const w of [0, 10, 50, 100]) {
+    t.same(httpRoute(c, { primary: 100 - w, canary: w, mirror: true }).spec.rules[0]?.filters,
+      [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'podinfo-canary', port: 80 }, percent: 30 } }], `weight ${w}: 30% copied to the canary`)
+    t.notOk('filters' in (httpRoute(c, { primary: 100 - w, canary: w }).spec.rules[0] ?? {}), `weight ${w} without mirroring: no filter`)
+  }
+  const ab = { ...c, spec: { ...c.spec, analysis: { ...c.spec.analysis!, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] } } }
+  const rules = httpRoute(ab, { primary: 100, canary: 0, mirror: true }).spec.rules
+  t.same(rules.map(r => r.filters?.length ?? 0), [1, 0], 'with A/B, only the matching rule mirrors')
+})
+
 t.test('weights are read back from rules[0], mirror from its filter', async t => {
   t.same(routeWeights(gw, httpRoute(gw, { primary: 70, canary: 30 })), { primary: 70, canary: 30 })
   t.same(routeWeights(gw, httpRoute(gw, { primary: 50, canary: 50, mirror: true })), { primary: 50, canary: 50, mirror: true })

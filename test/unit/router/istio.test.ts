@@ -2,7 +2,7 @@
 // those of VirtualService and DestinationRule in istio.io/api's CRDs), and its calls on an object store.
 import t from 'tap'
 import {
-  destinationRule, istioMatch, istioRouter, istioRoutes, mergeIstioMatches, virtualService, virtualServiceWeights,
+  destinationRule, istioMatch, istioRouter, istioRoutes, mergeIstioMatches, routedVirtualService, tcpVirtualService, virtualService, virtualServiceWeights,
 } from '../../../src/router/istio.ts'
 import { cookieRegex } from '../../../src/router/gatewayapi.ts'
 import type { KubeObject } from '../../../src/kube/apply.ts'
@@ -160,4 +160,29 @@ t.test('the whole router refuses a foreign VirtualService before it writes any S
   await istioRouter(clean.kube).reconcile(istio())
   t.same(clean.log, ['apply Service/podinfo-primary', 'apply Service/podinfo-canary', 'apply Service/podinfo',
     'apply DestinationRule/podinfo-primary', 'apply DestinationRule/podinfo-canary', 'apply VirtualService/podinfo'], 'Services first, then the istio objects')
+})
+
+t.test('appProtocol tcp: one weighted tcp route at weights 0, 10, 50 and 100, read back from tcp[0]', async t => {
+  const c = istio({ appProtocol: 'TCP', hosts: ['db.example.com'] })
+  for (const canaryWeight of [0, 10, 50, 100]) {
+    const w = { primary: 100 - canaryWeight, canary: canaryWeight }
+    const vs = routedVirtualService(c, w)
+    t.same(vs, tcpVirtualService(c, w), 'the tcp shape is chosen by appProtocol (case-insensitive, as Flagger reads it)')
+    t.same(vs.spec, {
+      hosts: ['db.example.com', 'podinfo'], gateways: ['mesh'],
+      tcp: [{ route: [dest('podinfo-primary', 100 - canaryWeight), dest('podinfo-canary', canaryWeight)] }],
+    }, `weight ${canaryWeight}: a tcp route, no http`)
+    t.same(virtualServiceWeights(c, vs), w, 'read back from tcp[0]')
+  }
+  t.throws(() => virtualServiceWeights(c, virtualService(istio(), { primary: 90, canary: 10 })), /tcp\[0\] does not route to both/,
+    'an http VirtualService does not stand for a tcp port')
+  t.same(routedVirtualService(istio({ appProtocol: 'http' }), { primary: 90, canary: 10 }), virtualService(istio({ appProtocol: 'http' }), { primary: 90, canary: 10 }),
+    'any other appProtocol is http')
+})
+
+t.test('delegation: a delegate VirtualService without hosts or gateways, http or tcp', async t => {
+  const vs = virtualService(istio({ delegation: true, timeout: '5s' }), { primary: 80, canary: 20 })
+  t.same(vs.spec, { http: [{ timeout: '5s', route: [dest('podinfo-primary', 80), dest('podinfo-canary', 20)] }] }, 'the root VirtualService names it and sets hosts and gateways')
+  t.same(tcpVirtualService(istio({ delegation: true, appProtocol: 'tcp' }), { primary: 80, canary: 20 }).spec,
+    { tcp: [{ route: [dest('podinfo-primary', 80), dest('podinfo-canary', 20)] }] })
 })

@@ -118,6 +118,14 @@ t.test('appInputs: istio reads the VirtualService named after the Service, and m
   t.same(inputs.map(i => [i.name, i.canaryShare, i.istio, i.nginx]), [['front', 0.4, true, undefined]])
   t.same(appInputs(view({ deployments: [app], canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })] }))
     .map(i => i.canaryShare), [0], 'no VirtualService yet: all to the primary')
+  const mirrored = appInputs(view({
+    deployments: [app],
+    canaries: [canary({ metadata: { name: 'front' }, spec: { provider: 'istio', service: { port: 80, name: 'www' } } })],
+    virtualServices: [{ metadata: { name: 'www' }, spec: { http: [{
+      route: [route('www-primary', 100), route('www-canary', 0)], mirror: { host: 'www-canary', port: { number: 80 } }, mirrorPercentage: { value: 25 },
+    }] } }],
+  }))
+  t.same(mirrored.map(i => [i.canaryShare, i.mirrorShare]), [[0, 0.25]], 'mirroring: no routed share, a quarter of the requests copied')
 })
 
 t.test('appInputs: linkerd reads the TrafficSplit named after the Service (or its HTTPRoute), and marks the app for linkerd\'s metrics', async t => {

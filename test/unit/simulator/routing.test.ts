@@ -1,12 +1,14 @@
 import t from 'tap'
 import { canaryIngress } from '../../../src/router/nginx.ts'
 import { httpRoute } from '../../../src/router/gatewayapi.ts'
-import { virtualService } from '../../../src/router/istio.ts'
+import { tcpVirtualService, virtualService } from '../../../src/router/istio.ts'
 import { apexService } from '../../../src/router/services.ts'
 import { selectorLabel } from '../../../src/api/selector.ts'
 import { canary, ingress } from '../../helpers/objects.ts'
 import type { Canary, CanaryStatus } from '../../../src/api/types.ts'
-import { apexCanaryShare, httpRouteCanaryShare, nginxCanaryShare, servedShares, virtualServiceCanaryShare } from '../../simulator/routing.ts'
+import {
+  apexCanaryShare, httpRouteCanaryShare, httpRouteMirrorShare, nginxCanaryShare, servedShares, virtualServiceCanaryShare, virtualServiceMirrorShare,
+} from '../../simulator/routing.ts'
 
 const P = 'nginx.ingress.kubernetes.io'
 
@@ -105,4 +107,37 @@ t.test('istio with session affinity: the A/B fraction keeps the canary\'s cookie
   t.equal(virtualServiceCanaryShare(wrongMatch.spec, names, 0.1), 0.1, 'a match the cookie does not meet sends its holders by the weights too')
   const after = virtualService(c({ previousSessionAffinityCookie: 'shop=abc' }), { primary: 100, canary: 0 })
   t.equal(virtualServiceCanaryShare(after.spec, names, 0.1), 0, 'after the release nobody reaches the canary')
+})
+
+t.test('istio: mirroring copies mirrorPercentage of the requests to the canary, the split unchanged', async t => {
+  const names = { primary: 'podinfo-primary', canary: 'podinfo-canary' }
+  const c = canary({ spec: { provider: 'istio', service: { port: 9898 }, analysis: { interval: '1m', threshold: 5, stepWeight: 10, mirror: true, mirrorWeight: 30 } } })
+  const spec = virtualService(c, { primary: 100, canary: 0, mirror: true }).spec
+  t.equal(virtualServiceCanaryShare(spec, names), 0, 'no request is routed to the canary')
+  t.equal(virtualServiceMirrorShare(spec, names), 0.3, 'mirrorWeight 30: 30% copied')
+  const all = { ...c, spec: { ...c.spec, analysis: { interval: '1m', threshold: 5, stepWeight: 10, mirror: true } } }
+  t.equal(virtualServiceMirrorShare(virtualService(all, { primary: 100, canary: 0, mirror: true }).spec, names), 1, 'no mirrorPercentage: every request')
+  t.equal(virtualServiceMirrorShare(virtualService(c, { primary: 90, canary: 10 }).spec, names), 0, 'no mirror')
+  t.equal(virtualServiceMirrorShare({ http: [{ route: [{ destination: { host: 'podinfo-primary' } }], mirror: { host: 'elsewhere' } }] }, names), 0,
+    'a mirror to another host is not the canary\'s')
+})
+
+t.test('gatewayapi: a RequestMirror filter to the canary, by percent or fraction', async t => {
+  const names = { primary: 'a-primary', canary: 'a-canary' }
+  const rule = (requestMirror: unknown): unknown => ({ rules: [{
+    backendRefs: [{ name: 'a-primary', weight: 100 }, { name: 'a-canary', weight: 0 }], filters: [{ type: 'RequestMirror', requestMirror }],
+  }] })
+  t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'a-canary', port: 80 } }), names), 1, 'without percent: every request')
+  t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'a-canary', port: 80 }, percent: 40 }), names), 0.4, 'percent')
+  t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'a-canary', port: 80 }, fraction: { numerator: 1, denominator: 4 } }), names), 0.25, 'fraction')
+  t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'a-canary', port: 80 }, fraction: { numerator: 5 } }), names), 0.05, 'fraction over the default 100')
+  t.equal(httpRouteMirrorShare(rule({ backendRef: { name: 'other', port: 80 } }), names), 0, 'a mirror elsewhere')
+  t.equal(httpRouteCanaryShare(rule({ backendRef: { name: 'a-canary', port: 80 } }), names), 0, 'the split is unchanged')
+})
+
+t.test('istio: a tcp port\'s VirtualService splits by its tcp route', async t => {
+  const c = canary({ spec: { provider: 'istio', service: { port: 5432, appProtocol: 'tcp' } } })
+  for (const w of [0, 30, 100]) {
+    t.equal(virtualServiceCanaryShare(tcpVirtualService(c, { primary: 100 - w, canary: w }).spec, { primary: 'podinfo-primary', canary: 'podinfo-canary' }), w / 100, `weight ${w}`)
+  }
 })

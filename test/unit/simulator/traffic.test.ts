@@ -108,3 +108,13 @@ t.test('nginx series: one per side, the canary labelled with its Service, restar
   tick(state, [app()], 1, { requestsPerSecond: 100 })
   t.equal(state.get('shop/podinfo')!.nginx, undefined, 'no longer behind nginx')
 })
+
+t.test('mirrored copies reach the canary on top of its split, the primary keeps every request', async t => {
+  const state: TrafficState = new Map()
+  tick(state, [app({ canaryShare: 0, mirrorShare: 0.5 })], 1, { requestsPerSecond: 100 })
+  t.equal(total(state, 'podinfo-7f8b6-ccccc', 'ok'), 50, 'half the requests copied to the canary')
+  t.equal(total(state, 'podinfo-primary-5d9c7-aaaaa', 'ok') + total(state, 'podinfo-primary-5d9c7-bbbbb', 'ok'), 100, 'the primary answers all of them')
+  const unready = app({ canaryShare: 0, mirrorShare: 0.5, canary: { ...healthy(['podinfo-7f8b6-ccccc']), pods: [{ name: 'podinfo-7f8b6-ccccc', ready: false }] } })
+  tick(state, [unready], 1, { requestsPerSecond: 100 })
+  t.equal(total(state, 'podinfo-7f8b6-ccccc', 'ok'), 50, 'no copies without a ready canary pod')
+})
