@@ -176,8 +176,8 @@ export const SPEC_OPTIONS: Readonly<Record<string, Readers>> = {
 
 /** Why an option nobody reads yet is refused, where the bare "not available yet" would leave the user guessing. */
 export const NOT_YET_WHY: Readonly<Record<string, string>> = {
-  'service.mirror': 'Flagger\'s extra RequestMirror filters of a Gateway API HTTPRoute; no router writes them, and istio has no such field ' +
-    '(analysis.mirror copies the traffic to the canary on gatewayapi and istio)',
+  'service.mirror': 'Flagger\'s extra RequestMirror filters of a Gateway API HTTPRoute; no router writes them ' +
+    '(analysis.mirror copies the traffic to the canary instead)',
 }
 
 /** The table entry that covers `path` (the longest key that is the path or one of its parents). */

@@ -8,6 +8,7 @@ import { isRecord } from '../util/records.ts'
 import {
   isImplementedProvider, providerUnavailable, FIELD_VALUES, unavailableOptions,
 } from './capabilities.ts'
+import { contourSpecErrors } from './contour.ts'
 import { istioSpecErrors } from './istio.ts'
 import { canonicalProvider, PROVIDER_TRAITS, providersWith, type ProviderTraits } from './providers.ts'
 import { checkSchema } from './schema-check.ts'
@@ -254,6 +255,7 @@ function capabilityErrors(spec: CanarySpec, strategy: Strategy, provider: Provid
     ...options.map(o => err(o.field, o.message)),
     ...(missing ? [err(required, `is required with provider ${provider}: ${REQUIRED_WHY[required]}`)] : []),
     ...(provider === 'istio' ? istioSpecErrors(spec) : []),
+    ...(provider === 'contour' ? contourSpecErrors(spec) : []),
   ]
 }
 

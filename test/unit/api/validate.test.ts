@@ -350,11 +350,23 @@ t.test('istio: service.appProtocol tcp refuses each HTTP-only option by name; de
     [`${D}: annotation sluice.dev/spec: service.delegation is not used by provider gatewayapi:v1 in this version of sluice (it is used by istio); remove it or change the provider`])
 })
 
+t.test('contour: a retryOn condition Contour\'s HTTPProxy does not accept is refused at apply, naming the ones it does', async t => {
+  const contour = (retryOn: string): readonly string[] =>
+    rejections({ 'sluice.dev/provider': 'contour', 'sluice.dev/spec': `service: {port: 9898, retries: {attempts: 2, retryOn: "${retryOn}"}}\n` })
+  t.same(contour('5xx,gateway-error,503'), [], 'Envoy conditions and status codes are admitted')
+  t.same(contour('5xx,connect-failure,bogus,retriable-5xx'), [`${D}: annotation sluice.dev/spec: service.retries.retryOn "bogus", "retriable-5xx" are not a retry condition ` +
+    'Contour accepts; use a status code (e.g. 503) or one of 5xx, gateway-error, reset, reset-before-request, connect-failure, envoy-ratelimited, ' +
+    'retriable-4xx, refused-stream, retriable-status-codes, retriable-headers, http3-post-connect-failure, cancelled, deadline-exceeded, internal, ' +
+    'resource-exhausted, unavailable'])
+  t.same(rejections({ 'sluice.dev/provider': 'istio', 'sluice.dev/spec': 'service: {port: 9898, retries: {attempts: 2, retryOn: "bogus"}}\n' }), [],
+    'istio passes retryOn through as Envoy reads it')
+})
+
 t.test('service.mirror is refused on every provider, saying what it is and what mirrors to the canary instead', async t => {
   for (const provider of ['istio', 'gatewayapi']) {
     const found = rejections({ 'sluice.dev/provider': provider, 'sluice.dev/spec': 'service: {port: 9898, gatewayRefs: [{name: gw}], mirror: [{backendRef: {name: shadow, port: 80}}]}\n' })
       .filter(r => r.includes('service.mirror'))
     t.same(found, [`${D}: annotation sluice.dev/spec: service.mirror is not available yet in this version of sluice (Flagger's extra RequestMirror filters of a Gateway API HTTPRoute; ` +
-      'no router writes them, and istio has no such field (analysis.mirror copies the traffic to the canary on gatewayapi and istio)); remove it'], provider)
+      'no router writes them (analysis.mirror copies the traffic to the canary instead)); remove it'], provider)
   }
 })
