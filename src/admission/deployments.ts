@@ -3,6 +3,7 @@
 import { ANNOTATIONS, STATE_ANNOTATIONS, hasOptIn } from '../api/annotations.ts'
 import { lintDeployment, type DeploymentReport, type LintContext } from '../api/lint.ts'
 import { policyApplies } from '../api/policy.ts'
+import { isDeepStrictEqual } from 'node:util'
 import { templateRevision } from '../kube/revision.ts'
 import { planText } from '../api/timing.ts'
 import type { DeliveryPolicy } from '../api/types.ts'
@@ -148,6 +149,16 @@ function updateManaged(w: Write, old: DeploymentObject, ops: PatchOperation[], w
   }
 }
 
+/**
+ * The revision of the written template. A re-apply that leaves the template as stored (a GitOps sync, a label or
+ * replica change) keeps the revision recorded for it: comparing is cheaper than canonicalising and hashing.
+ */
+export function writtenRevision(object: DeploymentObject, old: DeploymentObject | undefined): string {
+  const recorded = annotationsOf(old)?.[STATE_ANNOTATIONS.revision]
+  if (recorded !== undefined && isDeepStrictEqual(old?.spec?.template, object.spec?.template)) return recorded
+  return templateRevision(object.spec?.template)
+}
+
 function holdAndRecord(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: Report): AdmissionVerdict {
   const old = request.oldObject
   const name = object.metadata?.name ?? ''
@@ -155,7 +166,7 @@ function holdAndRecord(request: AdmissionRequest, object: DeploymentObject, name
     object, old, name,
     subject: who(object, namespace),
     userReplicas: userReplicasOf(request, object, old),
-    revision: templateRevision(object.spec?.template),
+    revision: writtenRevision(object, old),
     plan: planText({ namespace, name }, report.resolution.spec, report.resolution.strategy),
   }
   const ops: PatchOperation[] = setAnnotations(object, {

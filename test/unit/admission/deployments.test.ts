@@ -1,7 +1,7 @@
 // decideDeployment as a pure function: every interception case, with the returned JSON Patch applied to
 // the object it was made for, so the assertions are about the object the API server would store.
 import t from 'tap'
-import { decideDeployment, type DeploymentContext } from '../../../src/admission/deployments.ts'
+import { decideDeployment, writtenRevision, type DeploymentContext } from '../../../src/admission/deployments.ts'
 import type { AdmissionRequest, AdmissionVerdict, KubeObject, Operation } from '../../../src/admission/review.ts'
 import { templateRevision } from '../../../src/kube/revision.ts'
 import type { DeliveryPolicy } from '../../../src/api/types.ts'
@@ -203,6 +203,25 @@ t.test('a re-apply of the same manifest is a plain admission', async t => {
 
   const same = decideDeployment(request('UPDATE', structuredClone(old), old), context())
   t.same(same, { allowed: true }, 'an identical object: no patch, no warnings')
+})
+
+t.test('an unchanged template keeps the recorded revision without hashing it again; a changed one is hashed', async t => {
+  const old = created({ replicas: 3 })
+  const recorded = old.metadata.annotations?.[REVISION]
+  t.equal(recorded, templateRevision(old.spec.template), 'CREATE recorded the hash of the template')
+  // A stored revision that is not this template's hash shows which path ran: kept, not recomputed.
+  const marked = structuredClone(old)
+  marked.metadata.annotations = { ...marked.metadata.annotations, [REVISION]: 'recorded-before' }
+  t.equal(writtenRevision(sent({ replicas: 4 }), marked), 'recorded-before', 'same template: the recorded revision')
+  const { stored, verdict } = decide(request('UPDATE', sent({ replicas: 4 }), marked))
+  t.equal(stored.metadata.annotations?.[REVISION], 'recorded-before', 'the re-apply keeps it')
+  t.same(verdict.warnings, [`${D}: replicas 4 go to podinfo-primary at once, without analysis`], 'and is no new revision')
+  const next = sent({ image: 'ghcr.io/stefanprodan/podinfo:6.1.0' })
+  t.equal(writtenRevision(next, marked), templateRevision(next.spec.template), 'a new image: hashed')
+  t.equal(writtenRevision(sent(), undefined), templateRevision(sent().spec.template), 'no old object (CREATE): hashed')
+  const unrecorded = structuredClone(old)
+  delete unrecorded.metadata.annotations?.[REVISION]
+  t.equal(writtenRevision(sent(), unrecorded), templateRevision(sent().spec.template), 'nothing recorded yet: hashed')
 })
 
 t.test('opt-out (sluice.dev/strategy removed) is admitted with a warning', async t => {
