@@ -159,8 +159,42 @@ export function canonicalize(value: unknown, key = ''): unknown {
   return Object.fromEntries(entries)
 }
 
+/**
+ * JSON.stringify(canonicalize(value)), written in one pass without building the canonical copy first (the
+ * webhook hashes every new template; a test holds the two equal, so no revision changes).
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalize(value) ?? null)
+  return canonicalText(value, '') ?? 'null'
+}
+
+function arrayText(value: readonly unknown[]): string | undefined {
+  const items: string[] = []
+  for (const v of value) {
+    const text = canonicalText(v, '')
+    if (text !== undefined) items.push(text)
+  }
+  return items.length === 0 ? undefined : `[${items.join(',')}]`
+}
+
+function canonicalText(value: unknown, key: string): string | undefined {
+  if (Array.isArray(value)) return arrayText(value)
+  if (!isRecord(value)) {
+    if (value === null || value === '' || value === undefined) return undefined
+    return JSON.stringify(QUANTITY_KEYS.has(key) ? normalizeQuantity(value) : value)
+  }
+  const entries: string[] = []
+  for (const k of Object.keys(value).sort()) {
+    const child = QUANTITY_MAPS.has(key) ? rawText(normalizeQuantity(value[k]))
+      : STRING_MAPS.has(key) ? rawText(value[k]) : canonicalText(value[k], k)
+    if (child !== undefined) entries.push(`${JSON.stringify(k)}:${child}`)
+  }
+  if (entries.length === 0 && !MEANINGFUL_EMPTY.has(key)) return undefined
+  return `{${entries.join(',')}}`
+}
+
+// A value kept as written (a label, a quantity): only null and absence drop it, as in canonicalize.
+function rawText(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : JSON.stringify(value)
 }
 
 /** The pod template without the fields the API server defaults. */

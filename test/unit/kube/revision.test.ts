@@ -1,6 +1,7 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { canonicalQuantity } from '../../../src/kube/quantity.ts'
-import { canonicalJson, configHash, defaultPullPolicy, templateRevision } from '../../../src/kube/revision.ts'
+import { canonicalize, canonicalJson, configHash, defaultPullPolicy, templateRevision } from '../../../src/kube/revision.ts'
 
 // What a user applies.
 const submitted = () => ({
@@ -131,4 +132,20 @@ t.test('config hashes ignore key order and see every change', async t => {
   t.equal(configHash({ a: '1', b: '2' }), configHash({ b: '2', a: '1' }))
   t.not(configHash({ a: '1' }), configHash({ a: '2' }))
   t.match(configHash({ a: '1' }), /^[0-9a-f]{8}$/)
+})
+
+t.test('canonicalJson, written in one pass, is JSON.stringify of canonicalize on any JSON (no revision may change)', async t => {
+  // Keys that canonicalize treats specially, among ordinary ones; values that it drops, keeps raw or normalises.
+  const key = fc.constantFrom('limits', 'requests', 'overhead', 'sizeLimit', 'divisor', 'labels', 'annotations', 'nodeSelector',
+    'matchLabels', 'emptyDir', 'image', 'a', 'b', '', '__proto__')
+  const leaf = fc.oneof(fc.constantFrom(null, '', '1Gi', '500m', '0.5', '1e3', 'x', 0, 1.5, true, false), fc.string(), fc.integer(), fc.double())
+  const { value } = fc.letrec(tie => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),
+    array: fc.array(tie('value'), { maxLength: 4 }),
+    object: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
+  }))
+  t.doesNotThrow(() => fc.assert(fc.property(value, key, (v, k) => {
+    const wrapped = { [k]: v }
+    return canonicalJson(v) === JSON.stringify(canonicalize(v) ?? null) && canonicalJson(wrapped) === JSON.stringify(canonicalize(wrapped) ?? null)
+  }), { numRuns: 5000 }), '5000 random values, bare and under each special key, give the same text')
 })
