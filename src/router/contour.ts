@@ -5,11 +5,10 @@
 // primary. An HTTPProxy with this name that sluice did not create for this Canary is refused, never overwritten.
 import type { Canary, HttpMatch, HttpRetry } from '../api/types.ts'
 import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
-import { cookieRegex } from './gatewayapi.ts'
-import { generatedFor } from '../kube/generated.ts'
+import { cookieRegex } from './cookies.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { withServices } from './service-set.ts'
+import { deleteGenerated, refuseForeign, refusingForeign } from './foreign.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const CONTOUR_API_VERSION = 'projectcontour.io/v1'
@@ -174,9 +173,8 @@ export function httpProxyWeights(c: Canary, proxy: KubeObject): RouteWeights {
 /** The stored HTTPProxy of `c`, or undefined; throws when it exists and sluice did not create it for `c`. */
 async function ownProxy(kube: ApplyClient, c: Canary): Promise<KubeObject | undefined> {
   const o = await kube.get(httpProxyRef(c))
-  if (!o || generatedFor(c, o)) return o
-  throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: HTTPProxy ${serviceName(c)} already exists and sluice did not create it; ` +
-    'sluice writes its own HTTPProxy with this name (include it from your root HTTPProxy): delete or rename yours (or set service.name)')
+  refuseForeign(c, o, 'HTTPProxy with this name (include it from your root HTTPProxy)')
+  return o
 }
 
 /** The contour router: the Services and the HTTPProxy, refusing a foreign HTTPProxy before anything is written. */
@@ -188,19 +186,7 @@ export function contourRouter(kube: ApplyClient): Router {
     reconcile: async c => proxy.setRoutes(c, (await ownProxy(kube, c)) ? await proxy.getRoutes(c) : { primary: 100, canary: 0 }),
     setRoutes: async (c, w) => { await ownProxy(kube, c); await kube.apply(httpProxy(c, w)) },
     getRoutes: async c => httpProxyWeights(c, await stored(c)),
-    async finalize(c) {
-      // One that sluice refused to take over is the user's, and stays.
-      const o = await kube.get(httpProxyRef(c))
-      if (o && generatedFor(c, o)) await kube.delete(httpProxyRef(c))
-    },
+    finalize: c => deleteGenerated(kube, c, httpProxyRef(c)),
   }
-  const routes = withServices(kube, proxy)
-  return {
-    ...routes,
-    async reconcile(c) {
-      // Checked before the Services too: a refused Canary must not have taken the user's apex over.
-      await ownProxy(kube, c)
-      await routes.reconcile(c)
-    },
-  }
+  return refusingForeign(kube, proxy, async c => { await ownProxy(kube, c) })
 }

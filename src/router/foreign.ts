@@ -3,8 +3,24 @@
 import type { Canary } from '../api/types.ts'
 import type { KubeObject, ApplyClient, ObjectRef } from '../kube/apply.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { namespaceOf } from '../kube/generated.ts'
+import { generatedFor, namespaceOf } from '../kube/generated.ts'
 import { withServices } from './service-set.ts'
+
+/**
+ * Throws when `o` exists and was not generated for `c` (the user's own, or another Canary's); `writes` says what
+ * sluice writes under that name, e.g. "HTTPProxy with this name".
+ */
+export function refuseForeign(c: Canary, o: KubeObject | undefined, writes: string): void {
+  if (!o || generatedFor(c, o)) return
+  throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: ${o.kind} ${o.metadata?.name ?? ''} already exists and sluice did not create it; ` +
+    `sluice writes its own ${writes}: delete or rename yours (or set service.name)`)
+}
+
+/** Deletes the object at `ref` if it was generated for `c`; one sluice refused to take over is the user's, and stays. */
+export async function deleteGenerated(kube: ApplyClient, c: Canary, ref: ObjectRef): Promise<void> {
+  const o = await kube.get(ref)
+  if (o && generatedFor(c, o)) await kube.delete(ref)
+}
 
 /** The Services and `routes`, with `refuse` (which throws on a foreign object) checked before anything is written. */
 export function refusingForeign(kube: ApplyClient, routes: Router, refuse: (c: Canary) => Promise<void>): Router {

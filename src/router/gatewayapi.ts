@@ -40,8 +40,6 @@ export function httpRouteRef(c: Canary, version: GatewayApiVersion): ObjectRef {
 
 const DEFAULT_MATCH: HTTPRouteMatch = { path: { type: 'PathPrefix', value: '/' } }
 
-export { cookieRegex }
-
 // Istio-style string matches (exact/regex/prefix) as Gateway API matches; Gateway API has no prefix
 // for headers or query parameters, so a prefix becomes an anchored regular expression.
 function stringMatch(name: string, m: Record<string, unknown>): HTTPHeaderMatch | undefined {

@@ -5,12 +5,12 @@
 // A port whose service.appProtocol is tcp gets a weighted tcp route instead (validation refuses the HTTP-only
 // options with it); service.delegation writes a delegate (no hosts, no gateways) for the user's root VirtualService.
 import type { Canary, HttpMatch } from '../api/types.ts'
-import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
-import { cookieRegex } from './gatewayapi.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { cookieRegex } from './cookies.ts'
 import { sessionCookies, type StickyCookie } from './cookies.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { refusingForeign, storedWeights } from './foreign.ts'
+import { deleteGenerated, refuseForeign, refusingForeign, storedWeights } from './foreign.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const ISTIO_API_VERSION = 'networking.istio.io/v1'
@@ -230,16 +230,11 @@ export function virtualServiceWeights(c: Canary, vs: KubeObject): RouteWeights {
   return w
 }
 
-/** Throws when `o` exists and was not generated for `c` (the user's own, or another Canary's). */
-function refuseForeign(c: Canary, o: KubeObject | undefined): void {
-  if (!o || generatedFor(c, o)) return
-  throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: ${o.kind} ${o.metadata?.name ?? ''} already exists and sluice did not create it; ` +
-    'sluice writes its own VirtualService and DestinationRules with these names: delete or rename yours (or set service.name)')
-}
+const ISTIO_WRITES = 'VirtualService and DestinationRules with these names'
 
 /** Throws when the VirtualService or a DestinationRule of `c` exists and was not generated for it. */
 async function refuseForeignObjects(kube: ApplyClient, c: Canary): Promise<void> {
-  for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) refuseForeign(c, await kube.get(r))
+  for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) refuseForeign(c, await kube.get(r), ISTIO_WRITES)
 }
 
 /** The istio objects alone (the Services are withServices' part). */
@@ -256,17 +251,13 @@ export function istioRoutes(kube: ApplyClient): Router {
       await kube.apply(routedVirtualService(c, w))
     },
     async setRoutes(c, w) {
-      refuseForeign(c, await kube.get(virtualServiceRef(c)))
+      refuseForeign(c, await kube.get(virtualServiceRef(c)), ISTIO_WRITES)
       await kube.apply(routedVirtualService(c, w))
     },
     getRoutes: c => storedWeights(kube, c, virtualServiceRef(c), virtualServiceWeights),
     async finalize(c) {
       // The VirtualService first: the rules it routes through stay until nothing names them.
-      for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) {
-        // One that sluice refused to take over is the user's, and stays.
-        const o = await kube.get(r)
-        if (o && generatedFor(c, o)) await kube.delete(r)
-      }
+      for (const r of [virtualServiceRef(c), ...destinationRuleRefs(c)]) await deleteGenerated(kube, c, r)
     },
   }
 }

@@ -4,11 +4,11 @@
 // Linkerd 2.14+), the HTTPRoute `<svc>` of the gatewayapi router instead, which Linkerd can also route by header
 // (A/B). Objects with these names that sluice did not create for this Canary are refused, never overwritten.
 import type { Canary } from '../api/types.ts'
-import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
 import { httpRoute, httpRouteRef, routeWeights } from './gatewayapi.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
-import { withServices } from './service-set.ts'
+import { deleteGenerated, refuseForeign, refusingForeign, storedWeights } from './foreign.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
 
 export const TRAFFIC_SPLIT_API_VERSION = 'split.smi-spec.io/v1alpha2'
@@ -69,18 +69,7 @@ function paths(c: Canary): { used: Path; other: ObjectRef } {
   return routesByHttpRoute(c) ? { used: route, other: split.ref } : { used: split, other: route.ref }
 }
 
-/** Throws when `o` exists and was not generated for `c` (the user's own, or another Canary's). */
-function refuseForeign(c: Canary, o: KubeObject | undefined): void {
-  if (!o || generatedFor(c, o)) return
-  throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: ${o.kind} ${o.metadata?.name ?? ''} already exists and sluice did not create it; ` +
-    `sluice writes its own ${o.kind} with this name for provider linkerd: delete or rename yours (or set service.name)`)
-}
-
-/** Deletes the object at `ref` if it was generated for `c`; one sluice refused to take over is the user's, and stays. */
-async function deleteGenerated(kube: ApplyClient, c: Canary, ref: ObjectRef): Promise<void> {
-  const o = await kube.get(ref)
-  if (o && generatedFor(c, o)) await kube.delete(ref)
-}
+const linkerdWrites = (p: Path): string => `${p.ref.kind} with this name for provider linkerd`
 
 /** The linkerd objects alone (the Services are withServices' part). */
 export function linkerdRoutes(kube: ApplyClient): Router {
@@ -88,7 +77,7 @@ export function linkerdRoutes(kube: ApplyClient): Router {
     async reconcile(c) {
       const { used, other } = paths(c)
       const existing = await kube.get(used.ref)
-      refuseForeign(c, existing)
+      refuseForeign(c, existing, linkerdWrites(used))
       // Keep the weights already routed: a reconcile between steps must not reset traffic.
       await kube.apply(used.build(existing ? used.weights(existing) : { primary: 100, canary: 0 }))
       // After a change of path the former object would go on routing (a TrafficSplit's ServiceProfile wins over an HTTPRoute).
@@ -96,14 +85,12 @@ export function linkerdRoutes(kube: ApplyClient): Router {
     },
     async setRoutes(c, w) {
       const { used } = paths(c)
-      refuseForeign(c, await kube.get(used.ref))
+      refuseForeign(c, await kube.get(used.ref), linkerdWrites(used))
       await kube.apply(used.build(w))
     },
-    async getRoutes(c) {
+    getRoutes(c) {
       const { used } = paths(c)
-      const o = await kube.get(used.ref)
-      if (!o) throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: ${used.ref.kind} ${serviceName(c)} not found; reconcile first`)
-      return used.weights(o)
+      return storedWeights(kube, c, used.ref, (_c, o) => used.weights(o))
     },
     async finalize(c) {
       const { used, other } = paths(c)
@@ -114,13 +101,8 @@ export function linkerdRoutes(kube: ApplyClient): Router {
 
 /** The linkerd router: the Services and the linkerd object, refusing a foreign one before anything is written. */
 export function linkerdRouter(kube: ApplyClient): Router {
-  const routes = withServices(kube, linkerdRoutes(kube))
-  return {
-    ...routes,
-    async reconcile(c) {
-      // Checked before the Services too: a refused Canary must not have taken the user's apex over.
-      refuseForeign(c, await kube.get(paths(c).used.ref))
-      await routes.reconcile(c)
-    },
-  }
+  return refusingForeign(kube, linkerdRoutes(kube), async c => {
+    const { used } = paths(c)
+    refuseForeign(c, await kube.get(used.ref), linkerdWrites(used))
+  })
 }

@@ -4,8 +4,8 @@
 // `analysis.mirrorWeight` percent of its requests are copied to the canary. A TraefikService with this name that
 // sluice did not create for this Canary is refused, never overwritten.
 import type { Canary } from '../api/types.ts'
-import { generatedFor, generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
-import { refusingForeign, storedWeights } from './foreign.ts'
+import { generatedMeta, namespaceOf, type GeneratedMeta } from '../kube/generated.ts'
+import { deleteGenerated, refuseForeign, refusingForeign, storedWeights } from './foreign.ts'
 import { canaryServiceName, primaryServiceName, serviceName } from './services.ts'
 import type { Router, RouteWeights } from './router.ts'
 import type { KubeObject, ObjectRef, ApplyClient } from '../kube/apply.ts'
@@ -71,10 +71,7 @@ export function traefikServiceWeights(c: Canary, ts: KubeObject): RouteWeights {
 
 /** Throws when the TraefikService `<svc>` exists and was not generated for `c` (the user's own, or another Canary's). */
 async function refuseForeignService(kube: ApplyClient, c: Canary): Promise<void> {
-  const o = await kube.get(traefikServiceRef(c))
-  if (!o || generatedFor(c, o)) return
-  throw new Error(`Canary ${namespaceOf(c)}/${c.metadata.name ?? ''}: TraefikService ${serviceName(c)} already exists and sluice did not create it; ` +
-    'sluice writes its own TraefikService with this name: delete or rename yours (or set service.name)')
+  refuseForeign(c, await kube.get(traefikServiceRef(c)), 'TraefikService with this name')
 }
 
 /** The TraefikService alone (the Services are withServices' part). */
@@ -91,11 +88,7 @@ export function traefikRoutes(kube: ApplyClient): Router {
       await kube.apply(traefikService(c, w))
     },
     getRoutes: c => storedWeights(kube, c, traefikServiceRef(c), traefikServiceWeights),
-    async finalize(c) {
-      // One that sluice refused to take over is the user's, and stays.
-      const o = await kube.get(traefikServiceRef(c))
-      if (o && generatedFor(c, o)) await kube.delete(traefikServiceRef(c))
-    },
+    finalize: c => deleteGenerated(kube, c, traefikServiceRef(c)),
   }
 }
 

@@ -2,7 +2,7 @@
 // status that is written before any router acts on it, so that a restart never changes a cookie mid-release.
 // A release gets a new canary cookie (and primary cookie) when the canary first gets traffic; once it has
 // none again (promoted, rolled back, restarted), the cookie becomes the previous one, which routers expire.
-// How the cookies are routed is each router's business (src/router/affinity.ts).
+// How the cookies are routed is each router's business (src/router/cookies.ts hands them out).
 import type { CanaryStatus } from '../../api/types.ts'
 import { expectedRoute, type Ctx } from './context.ts'
 

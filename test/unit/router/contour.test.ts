@@ -3,7 +3,7 @@
 // and its calls on an object store.
 import t from 'tap'
 import { contourConditions, contourRouter, httpProxy, httpProxyWeights, retryPolicy } from '../../../src/router/contour.ts'
-import { cookieRegex } from '../../../src/router/gatewayapi.ts'
+import { cookieRegex } from '../../../src/router/cookies.ts'
 import type { ApplyClient, KubeObject } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryService, HttpMatch } from '../../../src/api/types.ts'
 import { canary, deployment } from '../../helpers/objects.ts'

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { cookieRegex, httpRoute, mergeMatches, routeMatch, routeWeights } from '../../../src/router/gatewayapi.ts'
+import { cookieRegex } from '../../../src/router/cookies.ts'
+import { httpRoute, mergeMatches, routeMatch, routeWeights } from '../../../src/router/gatewayapi.ts'
 import { canary } from '../../helpers/objects.ts'
 
 const gw = canary({ metadata: { uid: 'c0ffee' }, spec: { provider: 'gatewayapi', service: {

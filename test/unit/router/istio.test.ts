@@ -4,7 +4,7 @@ import t from 'tap'
 import {
   destinationRule, istioMatch, istioRouter, istioRoutes, mergeIstioMatches, routedVirtualService, tcpVirtualService, virtualService, virtualServiceWeights,
 } from '../../../src/router/istio.ts'
-import { cookieRegex } from '../../../src/router/gatewayapi.ts'
+import { cookieRegex } from '../../../src/router/cookies.ts'
 import type { KubeObject } from '../../../src/kube/apply.ts'
 import type { Canary, CanaryService, HttpMatch } from '../../../src/api/types.ts'
 import { canary, deployment } from '../../helpers/objects.ts'
