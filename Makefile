@@ -127,6 +127,10 @@ certs: deps ## write local development certificates (CA, serving cert for localh
 bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process, API-server-observed latency on a local cluster (report: .cache/bench/webhook.json)
 	$(NODE) bench/webhook.ts
 
+.PHONY: bundle
+bundle: deps ## sluice in one file, as the image runs it (image/bundle.ts): .cache/bundle/bin/sluice.mjs
+	$(NODE) image/bundle.ts .cache/bundle
+
 .PHONY: bench-controller
-bench-controller: deps bins prometheus ## controller benchmark: N canaries analysing at once on a local cluster (N=100 for one size; report: .cache/bench/controller.json)
-	$(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
+bench-controller: deps bins prometheus bundle ## controller benchmark: N canaries analysing at once on a local cluster (N=100 for one size; report: .cache/bench/controller.json)
+	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))

@@ -3,7 +3,8 @@
 //  1. Where one review's time goes without HTTP (parse, decode, decide, serialize), in this process.
 //  2. One webhook server process (bench/server.ts: the real server and handler, in-memory caches) on
 //     127.0.0.1 over HTTPS, loaded with keep-alive POSTs of an UPDATE review of a ~33 KB Deployment from a
-//     second process (bench/load.ts): closed loop for the maximum rate, then fixed open-loop rates.
+//     second process (bench/load.ts): closed loop for the maximum rate, then fixed open-loop rates; then
+//     the do-nothing webhook (bench/floor.ts) under the same closed loop, for the CPU floor per review.
 //  3. The API server's view: a local cluster with sluice installed and its webhook started, Deployment
 //     creates one at a time and in a burst, and the API server's webhook latency histogram before and
 //     after each, beside the same writes through a bare webhook (bench/floor.ts) for comparison.
@@ -32,6 +33,7 @@ import type { BenchReport, LoadPhase, Target } from './report.ts'
 const root = resolve(import.meta.dirname, '..')
 const OUT = join(root, '.cache/bench/webhook.json')
 const log = (m: string): void => { process.stderr.write(`bench: ${m}\n`) }
+const FLOOR_PHASE = 'floor closed'
 
 function envNumber(name: string, fallback: number): number {
   const v = process.env[name]
@@ -117,31 +119,48 @@ async function runLoad(load: ChildProcess, server: ChildProcess, command: Exclud
 
 // ---- the HTTPS load ------------------------------------------------------------------------------
 
+interface Served { readonly server: ChildProcess; readonly load: ChildProcess }
+
+/** Starts one server child (bench/server.ts or bench/floor.ts) and a load generator pointed at it. */
+async function serve(file: 'server.ts' | 'floor.ts', leaf: { certPem: string; keyPem: string }, caPem: string, env: Record<string, string> = {}): Promise<Served> {
+  const server = startChild(file, { BENCH_CERT_PEM: leaf.certPem, BENCH_KEY_PEM: leaf.keyPem, ...env }, onCleanup)
+  const listening = await next<Extract<ServerMessage, { type: 'listening' }>>(server, ['listening'])
+  log(`${file} on https://127.0.0.1:${listening.port} (pid ${server.pid})`)
+  const load = startChild('load.ts', { BENCH_PORT: String(listening.port), BENCH_CA_PEM: caPem, BENCH_FLOOR: file === 'floor.ts' ? '1' : '0' }, onCleanup)
+  await next<LoadMessage>(load, ['ready'])
+  return { server, load }
+}
+
+async function closedLoop({ server, load }: Served, connections: number, ms: number, name: string): Promise<LoadPhase> {
+  return runLoad(load, server, { type: 'closed', connections, warmupMs: 0, durationMs: ms }, name)
+}
+
 async function loadPhases(): Promise<LoadPhase[]> {
   log('certificates for the server under test')
   const ca = createCA('sluice-bench-ca', 3600)
   const leaf = createLeaf(ca, { commonName: '127.0.0.1', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server', lifetimeSeconds: 3600 })
   mkdirSync(dirname(OUT), { recursive: true })
-  const server = startChild('server.ts', { BENCH_CERT_PEM: leaf.certPem, BENCH_KEY_PEM: leaf.keyPem, BENCH_SERVER_LOG: join(dirname(OUT), 'server.log') }, onCleanup)
-  const listening = await next<Extract<ServerMessage, { type: 'listening' }>>(server, ['listening'])
-  log(`server under test on https://127.0.0.1:${listening.port} (pid ${server.pid})`)
-  const load = startChild('load.ts', { BENCH_PORT: String(listening.port), BENCH_CA_PEM: ca.certPem }, onCleanup)
-  await next<LoadMessage>(load, ['ready'])
+  const sluice = await serve('server.ts', leaf, ca.certPem, { BENCH_SERVER_LOG: join(dirname(OUT), 'server.log') })
 
   const phases: LoadPhase[] = []
   const c = settings.connections
   log(`warm-up: closed loop, ${c} connections, 3 s`)
-  await runLoad(load, server, { type: 'closed', connections: c, warmupMs: 0, durationMs: 3000 }, 'warm-up')
+  await closedLoop(sluice, c, 3000, 'warm-up')
   log('latency floor: closed loop, 1 connection, 3 s')
-  phases.push(await runLoad(load, server, { type: 'closed', connections: 1, warmupMs: 0, durationMs: 3000 }, 'closed ×1'))
+  phases.push(await closedLoop(sluice, 1, 3000, 'closed ×1'))
   log(`max throughput: closed loop, ${c} connections, ${settings.closedSeconds} s`)
-  phases.push(await runLoad(load, server, { type: 'closed', connections: c, warmupMs: 0, durationMs: settings.closedSeconds * 1000 }, `closed ×${c}`))
+  phases.push(await closedLoop(sluice, c, settings.closedSeconds * 1000, `closed ×${c}`))
   for (const rate of settings.rates) {
     log(`open loop: ${rate} reviews/s, 1 s warm-up + ${settings.rateSeconds} s`)
     // A pause, so that a saturated phase's leftovers never run into the next one.
     await new Promise(r => setTimeout(r, 500))
-    phases.push(await runLoad(load, server, { type: 'open', rate, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, `open ${rate}/s`))
+    phases.push(await runLoad(sluice.load, sluice.server, { type: 'open', rate, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, `open ${rate}/s`))
   }
+  // The do-nothing webhook under the same closed loop: its CPU per review is the floor sluice is measured against.
+  const floor = await serve('floor.ts', leaf, ca.certPem)
+  log(`floor webhook: warm-up, then closed loop, ${c} connections, ${settings.closedSeconds} s`)
+  await closedLoop(floor, c, 3000, 'floor warm-up')
+  phases.push(await closedLoop(floor, c, settings.closedSeconds * 1000, `${FLOOR_PHASE} ×${c}`))
   return phases
 }
 
@@ -149,7 +168,16 @@ async function loadPhases(): Promise<LoadPhase[]> {
 
 function targets(closed: LoadPhase | undefined, phases: readonly LoadPhase[], cluster: ClusterResult | undefined): Target[] {
   const at1000 = phases.find(p => p.targetRate === 1000)
+  const floor = phases.find(p => p.name.startsWith(FLOOR_PHASE))
   const out: Target[] = []
+  if (closed && floor) {
+    const ratio = closed.serverCpuUsPerReview / floor.serverCpuUsPerReview
+    out.push({
+      name: 'CPU per review against the floor', goal: '≤ 1.5×',
+      reached: `${ratio.toFixed(2)}× (${Math.round(closed.serverCpuUsPerReview)} µs against ${Math.round(floor.serverCpuUsPerReview)} µs; the floor answers ${Math.round(floor.reviewsPerServerCpuSecond)} reviews per CPU-second)`,
+      met: ratio <= 1.5,
+    })
+  }
   if (closed) {
     out.push({
       name: 'reviews/s on one core', goal: '≥ 3000',
@@ -206,7 +234,7 @@ async function main(): Promise<number> {
     log('stopping what the benchmark started')
     await cleanup()
   }
-  const closed = phases.find(p => p.kind === 'closed' && p.connections === settings.connections)
+  const closed = phases.find(p => p.name === `closed ×${settings.connections}`)
   const report: BenchReport = {
     when: new Date().toISOString(),
     machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '', loadavg1mAtStart: loadAtStart, loadavg1mAtEnd: loadavg()[0] ?? 0 },

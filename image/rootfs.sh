@@ -2,8 +2,8 @@
 # The image's root filesystem, assembled from a checkout: the one list of what the image holds, run by the
 # Containerfile's build stage and by `make image` on this machine (where no base image can be pulled).
 #   image/rootfs.sh DEST
-# The checkout's node_modules must hold npm's `node` package (a devDependency: the Node 24 the tests run on);
-# the production dependencies are installed into DEST by `npm ci --omit=dev` from the same lockfile.
+# The checkout's node_modules must hold its devDependencies: npm's `node` package (the Node 24 the tests run
+# on), which the image runs, and esbuild, which bundles sluice and its production dependencies into one file.
 set -euo pipefail
 umask 022
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,17 +28,11 @@ ldd "$node" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }
   cp -L "$lib" "$dest$lib"
 done
 
-# The app: the sources Node 24 runs by type stripping, and the production dependencies.
-install -m 0644 "$root/bin/sluice.ts" "$dest/app/bin/sluice.ts"
-cp -R "$root/src" "$dest/app/src"
-install -m 0644 "$root/package.json" "$root/package-lock.json" "$dest/app/"
-(cd "$dest/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-# Type declarations and source maps are never read at run time: about half of node_modules.
-find "$dest/app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
-rm -rf "$dest/app/node_modules/.bin"
-find "$dest/app" -depth -type d -empty -delete
+# The app: bin/sluice.ts with sluice's sources and its production dependencies bundled into one file, and the
+# few files it reads at run time (image/bundle.ts; esbuild is a devDependency of the checkout).
+(cd "$root" && "$node" image/bundle.ts "$dest/app")
 # `sluice` on PATH (the manifests run `command: [sluice]`) without a shell or /usr/bin/env for the shebang.
-printf '%s\n' '#!/usr/local/bin/node' "import('/app/bin/sluice.ts')" >"$dest/usr/local/bin/sluice"
+printf '%s\n' '#!/usr/local/bin/node' "import('/app/bin/sluice.mjs')" >"$dest/usr/local/bin/sluice"
 chmod 0755 "$dest/usr/local/bin/sluice"
 
 # Users without a shell; the fixed UID owns nothing in the image (everything is root's, read-only to it).

@@ -20,6 +20,9 @@ export interface SizeResult {
   readonly probes: number
   readonly analysis: AnalysisShape
   readonly controllerArgs: readonly string[]
+  /** The sluice that ran (bin/sluice.ts from source, or the bundle the image runs) and its Node flags. */
+  readonly controllerBin: string
+  readonly controllerNodeArgs: readonly string[]
   readonly scrapeInterval: string
   /** The last stage reached: created, initialized, progressing, measured. */
   readonly reached: string

@@ -84,7 +84,7 @@ t.test('the process runs as the non-root user, which cannot change the app even 
   const probe = `
     const fs = require('node:fs')
     let write = 'written'
-    try { fs.writeFileSync('/app/bin/sluice.ts', '') } catch (e) { write = e.code }
+    try { fs.writeFileSync('/app/bin/sluice.mjs', '') } catch (e) { write = e.code }
     console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), write }))`
   const r = await runImage(['-e', probe], { writable: true, entrypoint: 'node' })
   t.equal(r.code, 0, r.stderr)
