@@ -17,7 +17,7 @@ if (!out) {
 const OUT = resolve(out)
 
 /** What sluice reads at run time through `new URL(…, import.meta.url)`, kept at the same paths under OUT. */
-export const RUNTIME_FILES = ['package.json', 'manifests', 'monitoring', 'src/cli/dashboard/client']
+const RUNTIME_FILES = ['package.json', 'src/cli/dashboard/client']
 
 // In one bundle every module's import.meta.url would be the bundle's own. Each of sluice's sources gets its
 // own back, as a URL under OUT (the bundle is OUT/bin/sluice.mjs), so its relative reads find RUNTIME_FILES.

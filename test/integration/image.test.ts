@@ -95,6 +95,10 @@ t.test('with a read-only root filesystem: sluice webhook --help, and nothing can
   const help = await runImage(['webhook', '--help'])
   t.equal(help.code, 0, help.stderr)
   t.match(help.stdout, /^Usage: sluice webhook \[options\]/)
+  // The dashboard reads its page script next to its source when it loads: the bundle must find it under /app.
+  const dashboard = await runImage(['dashboard', '--help'])
+  t.equal(dashboard.code, 0, dashboard.stderr)
+  t.match(dashboard.stdout, /^Usage: sluice dashboard \[options\]/)
   const probe = `
     const fs = require('node:fs')
     const tryWrite = p => { try { fs.writeFileSync(p, 'x'); return 'written' } catch (e) { return e.code } }
