@@ -2,6 +2,7 @@
 import { parse as parseYaml } from 'yaml'
 import { describeValue, type SpecError } from './errors.ts'
 import { isRecord } from '../util/records.ts'
+import { cloneJson } from '../util/clone.ts'
 import { STRATEGIES, type PartialCanarySpec, type Strategy } from './types.ts'
 
 export const USER_PREFIX = 'sluice.dev/'
@@ -89,7 +90,7 @@ export function parseYamlMapping(key: string, text: string): { value?: Record<st
     if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.delete(parsedCache.keys().next().value!)
     parsedCache.set(cacheKey, result)
   }
-  return structuredClone(result)
+  return cloneJson(result)
 }
 
 function parseYamlMappingUncached(key: string, text: string): { value?: Record<string, unknown>; error?: SpecError } {

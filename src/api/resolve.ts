@@ -4,6 +4,7 @@ import { parseAnnotations, ANNOTATIONS } from './annotations.ts'
 import type { Source, SpecError } from './errors.ts'
 import { deepMerge, parsePath, valueAt, type PathSegment } from '../util/merge.ts'
 import { isRecord } from '../util/records.ts'
+import { cloneJson } from '../util/clone.ts'
 import { choosePolicy } from './policy.ts'
 import { API_VERSION, type Canary, type CanarySpec, type DeliveryPolicy, type PartialCanarySpec, type Strategy } from './types.ts'
 
@@ -72,7 +73,7 @@ function mergeLayers(layers: readonly Layer[]): Record<string, unknown> {
   let merged: unknown = {}
   for (const layer of layers) merged = deepMerge(setsProgression(layer.value) ? withoutProgression(merged) : merged, layer.value)
   // A copy, so that neither later edits nor the caller's ever touch a cached DeliveryPolicy.
-  return isRecord(merged) ? structuredClone(merged) : {}
+  return isRecord(merged) ? cloneJson(merged) : {}
 }
 
 // Fields a policy suggests for another strategy than the one chosen are dropped rather than reported:

@@ -167,29 +167,52 @@ export function canonicalJson(value: unknown): string {
   return canonicalText(value, '') ?? 'null'
 }
 
-function arrayText(value: readonly unknown[]): string | undefined {
-  const items: string[] = []
-  for (const v of value) {
-    const text = canonicalText(v, '')
-    if (text !== undefined) items.push(text)
-  }
-  return items.length === 0 ? undefined : `[${items.join(',')}]`
-}
-
+// Strings grown by concatenation (V8 ropes) rather than arrays joined, and keys quoted without JSON.stringify
+// when they need no escape: the hash of a new template is on the webhook's path for every changed Deployment.
 function canonicalText(value: unknown, key: string): string | undefined {
-  if (Array.isArray(value)) return arrayText(value)
-  if (!isRecord(value)) {
-    if (value === null || value === '' || value === undefined) return undefined
+  if (typeof value !== 'object') {
+    if (value === '' || value === undefined) return undefined
     return JSON.stringify(QUANTITY_KEYS.has(key) ? normalizeQuantity(value) : value)
   }
-  const entries: string[] = []
-  for (const k of Object.keys(value).sort()) {
-    const child = QUANTITY_MAPS.has(key) ? rawText(normalizeQuantity(value[k]))
-      : STRING_MAPS.has(key) ? rawText(value[k]) : canonicalText(value[k], k)
-    if (child !== undefined) entries.push(`${JSON.stringify(k)}:${child}`)
+  if (value === null) return undefined
+  if (Array.isArray(value)) return arrayText(value)
+  return objectText(value as Record<string, unknown>, key)
+}
+
+function arrayText(value: readonly unknown[]): string | undefined {
+  let items = ''
+  for (const v of value) {
+    const text = canonicalText(v, '')
+    if (text !== undefined) items = items === '' ? text : `${items},${text}`
   }
-  if (entries.length === 0 && !MEANINGFUL_EMPTY.has(key)) return undefined
-  return `{${entries.join(',')}}`
+  return items === '' ? undefined : `[${items}]`
+}
+
+// A key that JSON.stringify writes as it is, between quotes: most keys of a pod template.
+const PLAIN_KEY = /^[A-Za-z0-9_.\-/:]*$/
+
+// canonicalize sorts the keys into a new object, where JavaScript puts integer keys first in numeric order (a
+// label named "2" comes before "app"); Object.keys already lists them first that way, so only the rest is sorted.
+const INDEX = /^(0|[1-9]\d{0,9})$/
+function canonicalKeyOrder(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record)
+  let indexes = 0
+  while (indexes < keys.length && INDEX.test(keys[indexes]!) && Number(keys[indexes]) < 4294967295) indexes++
+  return indexes === 0 ? keys.sort() : [...keys.slice(0, indexes), ...keys.slice(indexes).sort()]
+}
+
+function objectText(record: Record<string, unknown>, key: string): string | undefined {
+  const quantities = QUANTITY_MAPS.has(key)
+  const verbatim = STRING_MAPS.has(key)
+  let entries = ''
+  for (const k of canonicalKeyOrder(record)) {
+    const child = quantities ? rawText(normalizeQuantity(record[k])) : verbatim ? rawText(record[k]) : canonicalText(record[k], k)
+    if (child === undefined) continue
+    const entry = `${PLAIN_KEY.test(k) ? `"${k}"` : JSON.stringify(k)}:${child}`
+    entries = entries === '' ? entry : `${entries},${entry}`
+  }
+  if (entries === '') return MEANINGFUL_EMPTY.has(key) ? '{}' : undefined
+  return `{${entries}}`
 }
 
 // A value kept as written (a label, a quantity): only null and absence drop it, as in canonicalize.

@@ -136,8 +136,9 @@ t.test('config hashes ignore key order and see every change', async t => {
 
 t.test('canonicalJson, written in one pass, is JSON.stringify of canonicalize on any JSON (no revision may change)', async t => {
   // Keys that canonicalize treats specially, among ordinary ones; values that it drops, keeps raw or normalises.
-  const key = fc.constantFrom('limits', 'requests', 'overhead', 'sizeLimit', 'divisor', 'labels', 'annotations', 'nodeSelector',
-    'matchLabels', 'emptyDir', 'image', 'a', 'b', '', '__proto__')
+  // Any string too: a key with a quote, a backslash or a control character must be escaped as JSON.stringify does.
+  const key = fc.oneof(fc.constantFrom('limits', 'requests', 'overhead', 'sizeLimit', 'divisor', 'labels', 'annotations', 'nodeSelector',
+    'matchLabels', 'emptyDir', 'image', 'a', 'b', '', '__proto__', 'a"b', 'a\\b', 'a\nb', 'é'), fc.string(), fc.string({ unit: 'binary' }))
   const leaf = fc.oneof(fc.constantFrom(null, '', '1Gi', '500m', '0.5', '1e3', 'x', 0, 1.5, true, false), fc.string(), fc.integer(), fc.double())
   const { value } = fc.letrec(tie => ({
     value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),
