@@ -246,13 +246,16 @@ export interface BenchReview {
 export const UID_LENGTH = 36
 export const PLACEHOLDER_UID = '00000000-0000-4000-8000-000000000000'
 
-/** An UPDATE by a user (kubectl apply) that changes the app image of a managed Deployment: a new revision. */
-export function updateReview(): BenchReview {
+/**
+ * An UPDATE by a user (kubectl apply) of a managed Deployment: by default one that changes the app image (a
+ * new revision); `same-template` re-applies the stored template (a GitOps re-sync, a label or replica change).
+ */
+export function updateReview(change: 'new-image' | 'same-template' = 'new-image'): BenchReview {
   // The target runs at zero (the generated primary serves); the apply carries the user's 6 replicas and the
   // state annotations of the stored object, whose revision is the old template's.
   const oldRevision = templateRevision((userDeployment('checkout', BENCH_NAMESPACE, OLD_IMAGE).spec as Json).template)
   const oldObject = stored(OLD_IMAGE, oldRevision, 7, 0, 6)
-  const object = stored(NEW_IMAGE, oldRevision, 8, 6, 6)
+  const object = stored(change === 'new-image' ? NEW_IMAGE : OLD_IMAGE, oldRevision, 8, 6, 6)
   const review = {
     apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
     request: {

@@ -21,7 +21,9 @@ const port = Number(process.env.BENCH_PORT)
 const ca = process.env.BENCH_CA_PEM
 const send = (m: LoadMessage): void => { process.send?.(m) }
 
-const text = JSON.stringify(updateReview().review)
+// Which review is sent: a new image (a new revision, the default) or the stored template re-applied.
+const CHANGE = process.env.BENCH_REVIEW === 'same-template' ? 'same-template' : 'new-image'
+const text = JSON.stringify(updateReview(CHANGE).review)
 const at = text.indexOf(PLACEHOLDER_UID)
 const prefix = Buffer.from(text.slice(0, at))
 const suffix = Buffer.from(text.slice(at + PLACEHOLDER_UID.length))
@@ -32,8 +34,8 @@ type Outcome =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'abandoned' }
 
-// The floor webhook answers the patch alone; sluice's answer carries the plan warning too.
-const FLOOR = process.env.BENCH_FLOOR === '1'
+// The floor webhook answers the patch alone; sluice's answer to a new revision carries the plan warning too.
+const WARNING_EXPECTED = process.env.BENCH_FLOOR !== '1' && CHANGE === 'new-image'
 
 function check(uid: string, status: number | undefined, body: string): Outcome {
   if (status !== 200) return { kind: 'error', reason: `HTTP ${status}: ${body.slice(0, 200)}` }
@@ -47,7 +49,7 @@ function check(uid: string, status: number | undefined, body: string): Outcome {
   if (r?.uid !== uid) return { kind: 'error', reason: 'uid not echoed' }
   if (r.allowed !== true) return { kind: 'error', reason: `denied: ${JSON.stringify(r).slice(0, 200)}` }
   if (!r.patch) return { kind: 'error', reason: 'no patch' }
-  if (!r.warnings?.length && !FLOOR) return { kind: 'error', reason: 'no plan warning' }
+  if (!r.warnings?.length && WARNING_EXPECTED) return { kind: 'error', reason: 'no plan warning' }
   return { kind: 'ok' }
 }
 

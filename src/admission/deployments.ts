@@ -3,7 +3,7 @@
 import { ANNOTATIONS, STATE_ANNOTATIONS, hasOptIn } from '../api/annotations.ts'
 import { lintDeployment, type DeploymentReport, type LintContext } from '../api/lint.ts'
 import { policyApplies } from '../api/policy.ts'
-import { isDeepStrictEqual } from 'node:util'
+import { jsonEqual } from '../util/json.ts'
 import { templateRevision } from '../kube/revision.ts'
 import { planText } from '../api/timing.ts'
 import type { DeliveryPolicy } from '../api/types.ts'
@@ -155,7 +155,7 @@ function updateManaged(w: Write, old: DeploymentObject, ops: PatchOperation[], w
  */
 export function writtenRevision(object: DeploymentObject, old: DeploymentObject | undefined): string {
   const recorded = annotationsOf(old)?.[STATE_ANNOTATIONS.revision]
-  if (recorded !== undefined && isDeepStrictEqual(old?.spec?.template, object.spec?.template)) return recorded
+  if (recorded !== undefined && jsonEqual(old?.spec?.template, object.spec?.template)) return recorded
   return templateRevision(object.spec?.template)
 }
 

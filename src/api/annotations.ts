@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml'
 import { describeValue, type SpecError } from './errors.ts'
 import { isRecord } from '../util/records.ts'
-import { cloneJson } from '../util/clone.ts'
+import { cloneJson } from '../util/json.ts'
 import { STRATEGIES, type PartialCanarySpec, type Strategy } from './types.ts'
 
 export const USER_PREFIX = 'sluice.dev/'

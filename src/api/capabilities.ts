@@ -209,9 +209,9 @@ export function optionUnavailable(path: string, provider: ImplementedProvider): 
 export function unavailableOptions(spec: unknown, provider: ImplementedProvider): { field: string; message: string }[] {
   const found: { field: string; message: string }[] = []
   const seen = new Set<string>()
-  const walk = (value: unknown, path: string): void => {
+  // `key` is the table's name for `path`: list indexes left out, Flagger's canaryAnalysis read as analysis.
+  const walk = (value: unknown, path: string, key: string): void => {
     if (value === undefined || value === null) return
-    const key = path.replace(/\[\d+\]/g, '').replace(/^canaryAnalysis\b/, 'analysis')
     if (path !== '' && SPEC_OPTIONS[key] !== undefined) {
       const message = optionUnavailable(key, provider)
       // One report per option, not one per list item.
@@ -219,9 +219,14 @@ export function unavailableOptions(spec: unknown, provider: ImplementedProvider)
       seen.add(key)
       return
     }
-    if (Array.isArray(value)) value.forEach((v, i) => { walk(v, `${path}[${i}]`) })
-    else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, path === '' ? k : `${path}.${k}`)
+    if (Array.isArray(value)) value.forEach((v, i) => { walk(v, `${path}[${i}]`, key) })
+    else if (typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (path === '') walk(v, k, k === 'canaryAnalysis' ? 'analysis' : k)
+        else walk(v, `${path}.${k}`, `${key}.${k}`)
+      }
+    }
   }
-  walk(spec, '')
+  walk(spec, '', '')
   return found
 }

@@ -4,7 +4,7 @@ import { parseAnnotations, ANNOTATIONS } from './annotations.ts'
 import type { Source, SpecError } from './errors.ts'
 import { deepMerge, parsePath, valueAt, type PathSegment } from '../util/merge.ts'
 import { isRecord } from '../util/records.ts'
-import { cloneJson } from '../util/clone.ts'
+import { cloneJson } from '../util/json.ts'
 import { choosePolicy } from './policy.ts'
 import { API_VERSION, type Canary, type CanarySpec, type DeliveryPolicy, type PartialCanarySpec, type Strategy } from './types.ts'
 
