@@ -8,6 +8,7 @@ import type { Deployer } from '../deployer/deployer.ts'
 import { workloadState } from '../deployer/workload.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
 import { OwnWrites } from '../kube/own-writes.ts'
+import { cachedObjects } from '../kube/cached-objects.ts'
 import { decideOnLatest } from '../kube/precondition.ts'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { Canary, CanaryStatus, HookType } from '../api/types.ts'
@@ -60,7 +61,11 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     getTemplate: (namespace, name) => Promise.resolve(d.caches.templates.get(name, namespace)),
     now: d.now,
   }
-  const observe = createObserver({ caches: d.caches, kube: d.kube, client, record, metricDeps, now: d.now })
+  // The routers read the apex, the Ingresses and the target from the caches and skip writes of what is stored already.
+  const routes = cachedObjects(d.kube, {
+    'v1/Service': d.caches.services, 'networking.k8s.io/v1/Ingress': d.caches.ingresses, 'apps/v1/Deployment': d.caches.deployments,
+  })
+  const observe = createObserver({ caches: d.caches, kube: routes, client, record, metricDeps, now: d.now })
   const actor = createActor({ ...d, client, record })
   const runStarts = new Map<string, number>()
   const ownWrites = new OwnWrites()
