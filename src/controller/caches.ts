@@ -1,9 +1,10 @@
 // The controller's informer caches. Deployments, Canaries and autoscalers are kept whole (managedFields
 // dropped); ConfigMaps and Secrets only as metadata plus a hash of their data, so Secret contents never sit
-// in memory. `namespace` scopes the namespaced caches to one namespace (tests, single-tenant installs).
+// in memory. Services and Ingresses are the routers' reads (the apex, the user's and the canary Ingress): from
+// memory, not GETs, on every reconcile (issue 14). `namespace` scopes the namespaced caches to one namespace (tests, single-tenant installs).
 import {
-  AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject, type V1ConfigMap,
-  type V1Deployment, type V1Namespace, type V1Secret, type V2HorizontalPodAutoscaler,
+  AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap,
+  type V1Deployment, type V1Ingress, type V1Namespace, type V1Secret, type V1Service, type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { createInformer, type Informer, type InformerOptions } from '../kube/informer.ts'
@@ -26,6 +27,8 @@ export interface Caches {
   readonly namespaces: Informer<V1Namespace>
   readonly templates: Informer<MetricTemplate>
   readonly alertProviders: Informer<AlertProvider>
+  readonly services: Informer<V1Service>
+  readonly ingresses: Informer<V1Ingress>
   start(): Promise<void>
   stop(): void
 }
@@ -63,6 +66,7 @@ export function createCaches(kc: KubeConfig, log: Logger, namespace?: string): C
   const core = kc.makeApiClient(CoreV1Api)
   const autoscaling = kc.makeApiClient(AutoscalingV2Api)
   const custom = kc.makeApiClient(CustomObjectsApi)
+  const networking = kc.makeApiClient(NetworkingV1Api)
   const onError = (what: string) => (err: unknown): void => { log.warn({ err: String(err), what }, 'watch error; restarting') }
   const scoped = (group: string, plural: string): string =>
     `${group === '' ? '/api/v1' : `/apis/${group}`}${namespace ? `/namespaces/${namespace}` : ''}/${plural}`
@@ -106,9 +110,17 @@ export function createCaches(kc: KubeConfig, log: Logger, namespace?: string): C
   const namespaces = createInformer<V1Namespace>(kc, {
     path: '/api/v1/namespaces', transform: slim, onError: onError('namespaces'), list: () => core.listNamespace(),
   })
-  const all = [deployments, canaries, configMaps, secrets, autoscalers, templates, alertProviders, policies, namespaces]
+  const services = createInformer<V1Service>(kc, {
+    path: scoped('', 'services'), transform: slim, onError: onError('services'),
+    list: () => namespace ? core.listNamespacedService({ namespace }) : core.listServiceForAllNamespaces(),
+  })
+  const ingresses = createInformer<V1Ingress>(kc, {
+    path: scoped('networking.k8s.io/v1', 'ingresses'), transform: slim, onError: onError('ingresses'),
+    list: () => namespace ? networking.listNamespacedIngress({ namespace }) : networking.listIngressForAllNamespaces(),
+  })
+  const all = [deployments, canaries, configMaps, secrets, autoscalers, templates, alertProviders, policies, namespaces, services, ingresses]
   return {
-    deployments, canaries, configMaps, secrets, autoscalers, policies, namespaces, templates, alertProviders,
+    deployments, canaries, configMaps, secrets, autoscalers, policies, namespaces, templates, alertProviders, services, ingresses,
     async start() { await Promise.all(all.map(i => i.start())) },
     stop() { for (const i of all) i.stop() },
   }

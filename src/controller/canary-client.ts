@@ -15,9 +15,9 @@ export interface CanaryClient {
   read(namespace: string, name: string): Promise<Canary | undefined>
   /**
    * Writes the status onto the Canary as read: refused (StaleRead) when it changed since; a deleted Canary is
-   * no error. Returns the resourceVersion written (undefined when the Canary is gone).
+   * no error. Returns the Canary as the API server stored it (undefined when the Canary is gone).
    */
-  writeStatus(c: Canary, status: CanaryStatus): Promise<string | undefined>
+  writeStatus(c: Canary, status: CanaryStatus): Promise<Canary | undefined>
   /** The Canary as read plus the finalizer: conditional, so that its resourceVersion still stands for that read. */
   ensureFinalizer(c: Canary): Promise<Canary>
   removeFinalizer(c: Canary): Promise<void>
@@ -57,8 +57,10 @@ export function createCanaryClient(kc: KubeConfig): CanaryClient {
       }
     },
     async writeStatus(c, status) {
-      const written = await patchAsRead(c, [{ op: 'add', path: '/status', value: status }], true).catch(ignoreNotFound)
-      return written?.metadata.resourceVersion
+      const written = await patchAsRead(c, [{ op: 'add', path: '/status', value: status }], true)
+        .catch((e: unknown) => { ignoreNotFound(e); return undefined })
+      // Read as the cache reads it (Flagger's canaryAnalysis as analysis): a decision may be made on it.
+      return written && normalizeCanary(written)
     },
     async ensureFinalizer(c) {
       const finalizers = c.metadata.finalizers

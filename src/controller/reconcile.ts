@@ -8,6 +8,7 @@ import type { Deployer } from '../deployer/deployer.ts'
 import { workloadState } from '../deployer/workload.ts'
 import { analyseMetrics, type AnalysisDeps } from '../metrics/analysis.ts'
 import { OwnWrites } from '../kube/own-writes.ts'
+import { cachedObjects } from '../kube/cached-objects.ts'
 import { decideOnLatest } from '../kube/precondition.ts'
 import type { ApplyClient } from '../kube/apply.ts'
 import type { Canary, CanaryStatus, HookType } from '../api/types.ts'
@@ -60,15 +61,23 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     getTemplate: (namespace, name) => Promise.resolve(d.caches.templates.get(name, namespace)),
     now: d.now,
   }
-  const observe = createObserver({ caches: d.caches, kube: d.kube, client, record, metricDeps, now: d.now })
+  // The routers read the apex, the Ingresses and the target from the caches and skip writes of what is stored already.
+  const routes = cachedObjects(d.kube, {
+    'v1/Service': d.caches.services, 'networking.k8s.io/v1/Ingress': d.caches.ingresses, 'apps/v1/Deployment': d.caches.deployments,
+  })
+  const observe = createObserver({ caches: d.caches, kube: routes, client, record, metricDeps, now: d.now })
   const actor = createActor({ ...d, client, record })
   const runStarts = new Map<string, number>()
-  const ownWrites = new OwnWrites()
+  const ownWrites = new OwnWrites<Canary>()
 
-  /** The status onto the Canary as read, remembered so that a cache still behind it is not decided on. */
-  async function writeStatus(c: Canary, status: CanaryStatus): Promise<void> {
+  /**
+   * The status onto the Canary as read, remembered so that a cache still behind it is not decided on: the
+   * Canary as written is decided on instead (no GET). Not kept when the actions write the Canary again
+   * (finalize: the finalizer goes, the Canary may be gone): a read behind that is then read fresh.
+   */
+  async function writeStatus(c: Canary, status: CanaryStatus, rewritten = false): Promise<void> {
     const written = await client.writeStatus(c, status)
-    ownWrites.note(`${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`, c.metadata.resourceVersion, written)
+    ownWrites.note(`${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`, c.metadata.resourceVersion, written?.metadata.resourceVersion, rewritten ? undefined : written)
   }
 
   async function runStage(c: Canary, stage: string, phase: string): Promise<CheckOutcome[]> {
@@ -134,7 +143,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     // The status goes only onto the Canary as read: a decision made from a stale cache, or by a second
     // controller, neither moves the status back nor acts. A StaleRead ends this decision before any action;
     // reconcile() decides again on a fresh read.
-    if (mustWriteStatus(before, status, decision.actions)) await writeStatus(read, status)
+    if (mustWriteStatus(before, status, decision.actions)) await writeStatus(read, status, decision.actions.some(a => a.kind === 'finalize'))
     observeRun(key, c, before, status)
     if (decision.actions.length > 0) d.log.debug({ canary: key, phase: status.phase, actions: decision.actions.map(a => a.kind) }, 'actions')
     const scene: Scene = { ...seen.scene, c: { ...read, status } }
@@ -155,10 +164,11 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
       }
       // Woken before the watch has delivered this process's own last status write (an Event or a Deployment
       // change right after it): a decision on the cache would re-run that tick's checks and hooks, for its
-      // write to be refused. One fresh read instead.
+      // write to be refused. The Canary as that write stored it instead (a later change by anyone else makes
+      // the next conditional write fail and the Canary be read fresh), else one fresh read.
       const behind = ownWrites.behind(key, cached.metadata.resourceVersion)
-      if (behind) d.log.debug({ canary: key }, 'the cache has not seen our last status write yet: deciding on a fresh read')
-      const stored = behind ? await client.read(namespace, name) : cached
+      if (behind) d.log.debug({ canary: key }, 'the cache has not seen our last status write yet: deciding on the Canary as written')
+      const stored = behind ? ownWrites.written(key) ?? await client.read(namespace, name) : cached
       if (!stored) return
       // A conflict is no failure: no Warning, no backoff; the cache is behind, so the API server is asked.
       const reread = (): Promise<Canary | undefined> => {

@@ -21,8 +21,11 @@ export interface KubeObject {
 
 /** The object API routers and the deployer use; applyClient below implements it with client-node. */
 export interface ApplyClient {
-  /** Create or update: the object as given becomes the full set of fields sluice owns. */
-  apply(obj: KubeObject): Promise<void>
+  /**
+   * Create or update: the object as given becomes the full set of fields sluice owns. Resolves with the object
+   * as stored when the client has it (its resourceVersion lets cached-objects.ts skip a repeat of the same write).
+   */
+  apply(obj: KubeObject): Promise<KubeObject | void>
   /** undefined when the object does not exist. */
   get(ref: ObjectRef): Promise<KubeObject | undefined>
   /** Deleting an object that is already gone is not an error. */
@@ -39,7 +42,7 @@ export function applyClient(kc: KubeConfig): ApplyClient {
   const api = KubernetesObjectApi.makeApiClient(kc)
   return {
     async apply(obj) {
-      await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
+      return await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
     },
     async get(ref) {
       try {

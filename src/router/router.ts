@@ -20,7 +20,10 @@ export interface Router {
   /** Create or update the Services and the provider's objects; weights already set are kept. */
   reconcile(c: Canary): Promise<void>
   setRoutes(c: Canary, w: RouteWeights): Promise<void>
-  /** The weights read back from the stored objects, never from memory. */
+  /**
+   * The weights read back from the stored objects, never from what was meant to be set. On the controller the
+   * client serves the kinds it watches from its caches (src/kube/cached-objects.ts), others by a GET.
+   */
   getRoutes(c: Canary): Promise<RouteWeights>
   /** Restore what the user had: apex Service back on the target's pods, generated objects deleted. */
   finalize(c: Canary): Promise<void>

@@ -26,3 +26,14 @@ t.test('an unknown version forgets; forget() drops the entry', async t => {
   w.forget('ns/a')
   t.notOk(w.behind('ns/a', '10'))
 })
+
+t.test('the object as written is kept while a read is behind it, and only if given', async t => {
+  const w = new OwnWrites<{ rv: string }>()
+  w.note('ns/a', '10', '12', { rv: '12' })
+  t.same(w.written('ns/a'), { rv: '12' }, 'kept for a decision while the cache holds 10')
+  t.notOk(w.behind('ns/a', '12'), 'caught up')
+  t.equal(w.written('ns/a'), undefined, 'dropped with the entry')
+  w.note('ns/a', '12', '14')
+  t.ok(w.behind('ns/a', '12'))
+  t.equal(w.written('ns/a'), undefined, 'a write noted without its object: the caller reads fresh')
+})

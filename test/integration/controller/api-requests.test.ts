@@ -1,0 +1,77 @@
+// What one weight step costs the API server (issue 14), counted against the real API server: every request the
+// reconciler and its Event recorder make goes through a KubeConfig that notes it (the caches watch through
+// their own). A steady step writes the status, the canary Ingress and one Event, and reads nothing: the apex
+// Service, the Ingresses and the Canary come from the caches. A look at a Canary with nothing due asks nothing.
+import t from 'tap'
+import { KubeConfig, PatchStrategy, setHeaderOptions, type RequestContext } from '@kubernetes/client-node'
+import { pino } from 'pino'
+import type { Canary } from '../../../src/api/types.ts'
+import { createEventRecorder } from '../../../src/telemetry/events.ts'
+import { namespace, sluiceKubeconfigPath } from '../../helpers/kube.ts'
+import { until } from '../../helpers/wait.ts'
+import { apps, gate, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT } from './nginx-release.ts'
+
+/** sluice's identity, noting `METHOD resource[/subresource]` of every request made through it. */
+class CountingKubeConfig extends KubeConfig {
+  readonly requests: string[] = []
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    const parts = new URL(context.getUrl()).pathname.split('/')
+    // /api/v1/namespaces/<ns>/<resource>/<name>/<sub> or /apis/<group>/<version>/namespaces/<ns>/<resource>/...
+    const at = parts.indexOf('namespaces')
+    const what = at < 0 ? parts.slice(1).join('/') : parts.slice(at + 2).filter((_, i) => i !== 1).join('/')
+    this.requests.push(`${context.getHttpMethod()} ${what}`)
+    await super.applySecurityAuthentication(context)
+  }
+}
+
+/** The requests made from now on, counted by kind. */
+function counting(kc: CountingKubeConfig): () => Record<string, number> {
+  const from = kc.requests.length
+  return () => {
+    const out: Record<string, number> = {}
+    for (const r of kc.requests.slice(from)) out[r] = (out[r] ?? 0) + 1
+    return out
+  }
+}
+
+t.test('a steady weight step writes the status, the route and its Event once each, and reads nothing', async t => {
+  const ns = await namespace(t)
+  await setup(ns, await gate(t))
+  const { caches } = await startedCaches(t, ns)
+  const kc = new CountingKubeConfig()
+  kc.loadFromFile(sluiceKubeconfigPath())
+  const recorder = createEventRecorder({ kc, logger: pino({ level: 'silent' }) })
+  let clock = Date.now()
+  const { reconciler: r } = reconciler(kc, caches, () => new Date(clock), recorder)
+  const reconcileUntil = (accept: (c: Canary) => boolean, what: string): Promise<Canary> =>
+    until(async () => { await r.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
+  // The caches have seen `c` and the route it stands at: the reconciler is woken as the work queue would wake it.
+  const settled = async (c: Canary): Promise<void> => {
+    await until(async () => caches.canaries.get(NAME, ns)?.metadata.resourceVersion, rv => rv === c.metadata.resourceVersion, 'the Canary cache to catch up')
+    await until(async () => caches.ingresses.get('web-canary', ns)?.metadata?.annotations?.[WEIGHT], w => w === String(c.status?.canaryWeight), 'the Ingress cache to catch up')
+  }
+
+  await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
+  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
+    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': '2' } },
+  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await reconcileUntil(c => c.status?.phase === 'Progressing', 'Progressing')
+  clock += INTERVAL_MS
+  // The first route of this process builds the Services and the Ingress in full.
+  await settled(await reconcileUntil(c => c.status?.canaryWeight === 10, 'canaryWeight 10'))
+
+  clock += INTERVAL_MS
+  const step = counting(kc)
+  await r.reconcile(ns, NAME)
+  const stepped = await readCanary(ns)
+  t.equal(stepped.status?.canaryWeight, 20, 'one reconcile, one step')
+  t.same(step(), { 'PATCH canaries/status': 1, 'PATCH ingresses': 1, 'POST events': 1 },
+    'the status, the canary Ingress (server-side apply) and the step\'s Event: no read of the Service, the Ingresses or the Canary')
+
+  // Woken again before anything is due (its own status write seen by the watch): nothing to ask.
+  await settled(stepped)
+  const idle = counting(kc)
+  await r.reconcile(ns, NAME)
+  t.same(idle(), {}, 'a look with nothing due makes no request')
+  t.equal((await readCanary(ns)).metadata.resourceVersion, stepped.metadata.resourceVersion)
+})
