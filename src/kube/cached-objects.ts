@@ -12,6 +12,7 @@ import type { KubernetesObject } from '@kubernetes/client-node'
 import type { Informer } from './informer.ts'
 import type { ApplyClient, KubeObject, ObjectRef } from './apply.ts'
 import { isRecord } from '../util/records.ts'
+import { cloneJson } from '../util/json.ts'
 
 /** Informer caches by `apiVersion/kind`: the kinds read from memory. Any other kind is read from the API server. */
 export type ObjectCaches = Readonly<Record<string, Informer<KubernetesObject> | undefined>>
@@ -75,7 +76,7 @@ export function cachedObjects(kube: ApplyClient, caches: ObjectCaches): ApplyCli
     const informer = caches[kindOf(ref)]
     if (informer) {
       const o = current(ref, informer)
-      return o && { ...structuredClone(o), apiVersion: ref.apiVersion, kind: ref.kind }
+      return o && { ...cloneJson(o), apiVersion: ref.apiVersion, kind: ref.kind }
     }
     const o = await kube.get(ref)
     if (o) seen.set(keyOf(ref), o)
