@@ -127,10 +127,14 @@ certs: deps ## write local development certificates (CA, serving cert for localh
 bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process, API-server-observed latency on a local cluster (report: .cache/bench/webhook.json)
 	$(NODE) bench/webhook.ts
 
+# The Node flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
+IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p' image/rootfs.sh)
+
 .PHONY: bundle
 bundle: deps ## sluice in one file, as the image runs it (image/bundle.ts): .cache/bundle/bin/sluice.mjs
 	$(NODE) image/bundle.ts .cache/bundle
 
 .PHONY: bench-controller
 bench-controller: deps bins prometheus bundle ## controller benchmark: N canaries analysing at once on a local cluster (N=100 for one size; report: .cache/bench/controller.json)
-	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
+	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)} \
+	  $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
