@@ -31,6 +31,7 @@ done
 # The app: bin/sluice.ts with sluice's sources and its production dependencies bundled into one file, and the
 # few files it reads at run time (image/bundle.ts; esbuild is a devDependency of the checkout).
 (cd "$root" && "$node" image/bundle.ts "$dest/app")
+[ -s "$dest/app/bin/sluice.mjs" ] || { echo "rootfs.sh: image/bundle.ts wrote no $dest/app/bin/sluice.mjs" >&2; exit 1; }
 # `sluice` on PATH (the manifests run `command: [sluice]`) without a shell or /usr/bin/env for the shebang.
 # V8 sized for memory: --optimize-for-size keeps the young generation and the heap's headroom small (at 100
 # canaries analysing 136 MB RSS instead of 326 MB, for more CPU; `make bench-controller` runs with it). The
