@@ -3,13 +3,13 @@
 // their own). A steady step writes the status, the canary Ingress and one Event, and reads nothing: the apex
 // Service, the Ingresses and the Canary come from the caches. A look at a Canary with nothing due asks nothing.
 import t from 'tap'
-import { KubeConfig, PatchStrategy, setHeaderOptions, type RequestContext } from '@kubernetes/client-node'
+import { KubeConfig, type RequestContext } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import type { Canary } from '../../../src/api/types.ts'
 import { createEventRecorder } from '../../../src/telemetry/events.ts'
 import { namespace, sluiceKubeconfigPath } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
-import { apps, gate, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT } from './nginx-release.ts'
+import { gate, newRevision, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT } from './nginx-release.ts'
 
 /** sluice's identity, noting `METHOD resource[/subresource]` of every request made through it. */
 class CountingKubeConfig extends KubeConfig {
@@ -52,9 +52,7 @@ t.test('a steady weight step writes the status, the route and its Event once eac
   }
 
   await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
-  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
-    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': '2' } },
-  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await newRevision(ns)
   await reconcileUntil(c => c.status?.phase === 'Progressing', 'Progressing')
   clock += INTERVAL_MS
   // The first route of this process builds the Services and the Ingress in full.

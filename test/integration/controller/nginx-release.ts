@@ -1,7 +1,7 @@
 // The nginx release the controller's integration tests drive by hand: a Deployment, the user's Ingress and a
 // Canary gated by a rollout webhook, and a reconciler acting as sluice on its own clock.
 import { createServer } from 'node:http'
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node'
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import { createCaches, type Caches } from '../../../src/controller/caches.ts'
 import { createHooks } from '../../../src/controller/hook-adapter.ts'
@@ -78,4 +78,11 @@ export async function startedCaches(t: TestLike, ns: string): Promise<{ kc: Kube
   await caches.start()
   t.teardown(() => { caches.stop() })
   return { kc, caches }
+}
+
+/** A new revision of the target (a pod-template annotation), as a user's apply would make it. */
+export async function newRevision(ns: string, revision = '2'): Promise<void> {
+  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
+    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': revision } },
+  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
 }

@@ -4,14 +4,14 @@
 // Canary and decides again, and nothing of the stale decision is performed. A watch records every version
 // of the status and of the nginx canary Ingress: the weight never goes back and the check log only grows.
 import t from 'tap'
-import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Ingress } from '@kubernetes/client-node'
+import type { KubernetesObject, V1Ingress } from '@kubernetes/client-node'
 import { normalizeCanary } from '../../../src/api/compat.ts'
 import type { Caches } from '../../../src/controller/caches.ts'
 import { createInformer } from '../../../src/kube/informer.ts'
 import type { Canary, CanaryStatus } from '../../../src/api/types.ts'
 import { namespace, type TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
-import { admin, apps, custom, gate, INTERVAL_MS, NAME, net, readCanary, reconciler, setup, startedCaches, WEIGHT, type Controller } from './nginx-release.ts'
+import { admin, custom, gate, newRevision, INTERVAL_MS, NAME, net, readCanary, reconciler, setup, startedCaches, WEIGHT, type Controller } from './nginx-release.ts'
 
 interface Versions {
   readonly statuses: { rv: string; status: CanaryStatus }[]
@@ -73,9 +73,7 @@ t.test('a reconciler deciding from a stale Canary neither writes its status back
   }
 
   await reconcileUntil(a, c => c.status?.phase === 'Initialized', 'Initialized')
-  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
-    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': '2' } },
-  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await newRevision(ns)
   await reconcileUntil(a, c => c.status?.phase === 'Progressing', 'Progressing')
   await tick(10)
   const tickedAt = clock
@@ -132,9 +130,7 @@ t.test('a reconciler woken before its cache has seen its own status write reads 
   const reconcileUntil = (accept: (canary: Canary) => boolean, what: string): Promise<Canary> =>
     until(async () => { await live.reconciler.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
   await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
-  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
-    { op: 'add', path: '/spec/template/metadata/annotations', value: { 'example.com/revision': '2' } },
-  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await newRevision(ns)
   await reconcileUntil(c => c.status?.phase === 'Progressing', 'Progressing')
   // Reconciles until the first tick runs the hook, each on a cache frozen at the version it decides on: the
   // last one is then left behind the status write of that tick.
