@@ -47,7 +47,7 @@ export function next<T extends { type: string }>(child: ChildProcess, types: rea
  * What a run started, stopped in reverse order by `cleanup()`: on every exit path, and on SIGINT, SIGTERM and
  * SIGHUP (then the process exits 130). A failed stop is logged and the others still run.
  */
-export function cleanupRegistry(log: (m: string) => void): { onCleanup: OnCleanup; cleanup(): Promise<void>; interrupted(): boolean } {
+export function cleanupRegistry(log: (m: string) => void): { onCleanup: OnCleanup; cleanup: () => Promise<void>; interrupted: () => boolean } {
   const cleanups: { what: string; fn: () => Promise<void> }[] = []
   let interrupted = false
   const cleanup = async (): Promise<void> => {
