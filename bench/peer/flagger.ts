@@ -2,10 +2,12 @@
 // the binary `make flagger` builds, run out of cluster against the local control plane with the admin
 // kubeconfig (so RBAC plays no part), the nginx provider and the run's Prometheus.
 import { spawn } from 'node:child_process'
-import { closeSync } from 'node:fs'
+import { closeSync, existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { installGoModuleCrds } from '../../test/cluster/crds.ts'
+import { installCrds } from '../../test/cluster/crds.ts'
+import { goModuleDir } from '../../test/cluster/go-module.ts'
 import { freePort, httpsGet, waitFor } from '../../test/cluster/process.ts'
 import type { Base, BaseOptions } from '../controller/env.ts'
 import { logFile, stopChild } from '../controller/env.ts'
@@ -23,15 +25,16 @@ export interface RunningFlagger {
   exited(): boolean
 }
 
+/** Flagger's three CRDs, applied as published: its multi-line quoted descriptions are too loose for the yaml package, not for kubectl. */
 export async function installFlaggerCrds(kubeconfig: string): Promise<void> {
-  await installGoModuleCrds(kubeconfig, {
-    what: 'Flagger', module: 'github.com/fluxcd/flagger', version: FLAGGER_VERSION, file: 'artifacts/flagger/crd.yaml',
-    names: ['canaries.flagger.app', 'metrictemplates.flagger.app', 'alertproviders.flagger.app'],
-  })
+  const dir = await goModuleDir('github.com/fluxcd/flagger', FLAGGER_VERSION)
+  const yaml = await readFile(join(dir, 'artifacts/flagger/crd.yaml'), 'utf8')
+  await installCrds(kubeconfig, `Flagger ${FLAGGER_VERSION}`, yaml, ['canaries.flagger.app', 'metrictemplates.flagger.app', 'alertproviders.flagger.app'])
 }
 
 /** Starts Flagger with `extraArgs` (e.g. its client QPS) and waits for its /healthz. */
 export async function startFlagger(base: Base, extraArgs: readonly string[], o: BaseOptions): Promise<RunningFlagger> {
+  if (!existsSync(flaggerBinary())) throw new Error(`${flaggerBinary()} is missing: run \`make flagger\` (test/cluster/build-flagger.sh)`)
   const port = await freePort()
   const { path, fd } = logFile(base.state, 'flagger')
   const args = [

@@ -46,14 +46,19 @@ const ROWS: readonly Row[] = [
   { name: '… p50 ÷ plan', cell: r => ratio(r.good?.progressingToSucceeded.p50Ms, PLAN.doneMs) },
   { name: 'Succeeded / released', cell: r => r.good ? `${r.good.succeeded} / ${r.good.applied}` : '–' },
   { name: 'step drift p50 / p99', cell: r => pair(r.good?.drift) },
-  { name: `bad image → Failed p50 / p99 (plan ${s1(PLAN.rollbackMs)} after Progressing)`, cell: r => pair(r.bad?.toFailed), ratio: (r, b) => ratios(r.bad?.toFailed, b.bad?.toFailed) },
+  { name: 'bad image → Failed p50 / p99', cell: r => pair(r.bad?.toFailed), ratio: (r, b) => ratios(r.bad?.toFailed, b.bad?.toFailed) },
+  {
+    name: `Progressing → Failed p50 / p99 (plan ${s1(PLAN.rollbackMs)})`, cell: r => pair(r.bad?.progressingToFailed),
+    ratio: (r, b) => ratios(r.bad?.progressingToFailed, b.bad?.progressingToFailed),
+  },
   { name: 'Failed / released', cell: r => r.bad ? `${r.bad.failed} / ${r.bad.applied}` : '–' },
   { name: 'RSS idle MB', cell: r => num(r.idle?.rssMeanMB), ratio: (r, b) => ratio(r.idle?.rssMeanMB, b.idle?.rssMeanMB) },
   { name: 'RSS analysing MB (max)', cell: r => num(r.good?.controller?.rssMaxMB), ratio: (r, b) => ratio(r.good?.controller?.rssMaxMB, b.good?.controller?.rssMaxMB) },
   { name: 'CPU idle cores', cell: r => num(r.idle?.cpuCores, 3), ratio: (r, b) => ratio(r.idle?.cpuCores, b.idle?.cpuCores) },
   { name: 'CPU analysing cores (avg / peak 10 s)', cell: r => r.good?.controller ? `${num(r.good.controller.cpuCores, 3)} / ${num(r.good.controller.cpuPeak10sCores, 2)}` : '–',
     ratio: (r, b) => ratio(r.good?.controller?.cpuCores, b.good?.controller?.cpuCores) },
-  { name: 'API requests per step (all clients)', cell: r => num(r.good?.api.perStep, 1), ratio: (r, b) => ratio(r.good?.api.perStep, b.good?.api.perStep) },
+  { name: 'API requests/s idle / analysing (all clients)', cell: r => `${num(r.idle?.apiPerSecond, 1)} / ${num(r.good?.api.perSecond, 1)}` },
+  { name: 'API requests per step, over idle', cell: r => num(r.good?.api.perStepOverIdle, 1), ratio: (r, b) => ratio(r.good?.api.perStepOverIdle, b.good?.api.perStepOverIdle) },
 ]
 
 function sizeTable(n: number, results: readonly PeerResult[]): string[] {
@@ -79,7 +84,8 @@ export function formatReport(r: PeerReport): string {
     `analysis: nginx, interval ${ANALYSIS.intervalSeconds}s, stepWeight ${ANALYSIS.stepWeight}, maxWeight ${ANALYSIS.maxWeight}, threshold ${ANALYSIS.threshold}, ` +
       `request-success-rate ≥ 99 over ${ANALYSIS.metricIntervalSeconds}s; plan (planOf): promotion ${s1(PLAN.promotionMs)}, Succeeded ${s1(PLAN.doneMs)} after Progressing`,
     'each column a fresh cluster with that controller alone; times from the answer of the write of the new image, seen by a watch of the Canaries; ' +
-      'API requests: apiserver_request_total (every client but the benchmark\'s writes, watches excluded) over weight steps; flagger = its default client QPS 100 / burst 250',
+      'API requests: apiserver_request_total, every client but the benchmark\'s writes, watches excluded; per step: the analysing rate less the idle rate, ' +
+      'times the time, over the weight steps seen; flagger = its default client QPS 100 / burst 250',
     '',
     ...sizes.flatMap(n => [...sizeTable(n, r.results.filter(x => x.n === n)), '']),
     failures.length > 0 ? `stopped short:\n${failures.join('\n')}` : 'every run ended',

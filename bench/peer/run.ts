@@ -32,14 +32,18 @@ export interface Wave {
   readonly toSucceeded: LatencySummary
   readonly progressingToSucceeded: LatencySummary
   readonly toFailed: LatencySummary
+  readonly progressingToFailed: LatencySummary
   readonly succeeded: number
   readonly failed: number
   /** Each weight step's gap from the one before (Progressing before the first) minus the interval. */
   readonly drift: LatencySummary
   readonly steps: number
   readonly controller?: Usage
-  /** Every client's requests but the benchmark's writes (one controller per cluster, so mostly the controller's). */
-  readonly api: { readonly total: number; readonly perStep: number; readonly top: readonly ApiRequestRate[] }
+  /**
+   * The API server's requests (every client but the benchmark's writes; watches not counted): per second, and per
+   * weight step above the idle rate (one controller per cluster, so the rest is the control plane's own background).
+   */
+  readonly api: { readonly perSecond: number; readonly perStepOverIdle: number; readonly top: readonly ApiRequestRate[] }
   readonly seconds: number
   readonly failure?: string
 }
@@ -51,7 +55,7 @@ export interface PeerResult {
   readonly reached: string
   readonly failure?: string
   readonly setup: { clusterSeconds: number; created?: number; createErrors: string[]; initialized?: number; initializeSeconds?: number }
-  readonly idle?: Usage
+  readonly idle?: Usage & { readonly apiPerSecond: number }
   readonly good?: Wave
   readonly bad?: Wave
   readonly seconds: number
@@ -91,6 +95,8 @@ async function createAll(x: Ctx, namespaces: readonly string[], setup: PeerResul
   return failure
 }
 
+const apiSamples = (e: PeerEnv): ReturnType<typeof scrapeApiServer> => scrapeApiServer(e.state.apiPort, e.state.caPem, e.state.adminToken)
+
 const span = (rs: readonly Release[], f: (r: Release) => number | undefined): LatencySummary =>
   summarize(rs.flatMap(r => { const v = f(r); return v === undefined ? [] : [Math.max(0, v)] }))
 
@@ -102,7 +108,7 @@ function driftOf(rs: readonly Release[], intervalMs: number): number[] {
 }
 
 /** A new version for every app at once; waits until each release ended (Succeeded or Failed). */
-async function wave(x: Ctx, bad: boolean, timeoutMs: number): Promise<Wave> {
+async function wave(x: Ctx, bad: boolean, timeoutMs: number, idleApiPerSecond: number): Promise<Wave> {
   const { o, w, k, e, apps } = x
   const releases: Release[] = []
   const start = Date.now()
@@ -112,8 +118,7 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number): Promise<Wave> {
     r.appliedAt = Date.now()
     releases.push(r)
   })
-  const api = (): ReturnType<typeof scrapeApiServer> => scrapeApiServer(e.state.apiPort, e.state.caPem, e.state.adminToken)
-  const api0 = await api()
+  const api0 = await apiSamples(e)
   const afterWrites = Date.now()
   const ended = (): number => releases.filter(r => r.succeededAt !== undefined || r.failedAt !== undefined).length
   const failure = await waitUntil({
@@ -123,8 +128,9 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number): Promise<Wave> {
     timeoutMs, stallMs: Math.max(120_000, timeoutMs / 2), everyMs: 10_000,
   })
   const end = Date.now()
-  const rates = apiRequestRates(api0, await api(), (end - afterWrites) / 1000)
-  const total = rates.reduce((t, a) => t + a.perSecond, 0) * (end - afterWrites) / 1000
+  const seconds = (end - afterWrites) / 1000
+  const rates = apiRequestRates(api0, await apiSamples(e), seconds)
+  const perSecond = rates.reduce((t, a) => t + a.perSecond, 0)
   const steps = releases.reduce((t, r) => t + r.stepsAt.length, 0)
   const controller = usage(x.s.points, start, end)
   return {
@@ -134,12 +140,13 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number): Promise<Wave> {
     toSucceeded: span(releases, r => r.succeededAt === undefined ? undefined : r.succeededAt - r.appliedAt),
     progressingToSucceeded: span(releases, r => r.succeededAt === undefined || r.progressingAt === undefined ? undefined : r.succeededAt - r.progressingAt),
     toFailed: span(releases, r => r.failedAt === undefined ? undefined : r.failedAt - r.appliedAt),
+    progressingToFailed: span(releases, r => r.failedAt === undefined || r.progressingAt === undefined ? undefined : r.failedAt - r.progressingAt),
     succeeded: releases.filter(r => r.succeededAt !== undefined).length,
     failed: releases.filter(r => r.failedAt !== undefined).length,
     drift: summarize(driftOf(releases, ANALYSIS.intervalSeconds * 1000)),
     steps,
     ...(controller && { controller }),
-    api: { total, perStep: steps > 0 ? total / steps : Number.NaN, top: rates.slice(0, 10) },
+    api: { perSecond, perStepOverIdle: steps > 0 ? (perSecond - idleApiPerSecond) * seconds / steps : Number.NaN, top: rates.slice(0, 10) },
     seconds: (end - start) / 1000,
     ...(failure !== undefined && { failure }),
   }
@@ -148,14 +155,26 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number): Promise<Wave> {
 function waveLine(name: string, v: Wave): string {
   const s = (l: LatencySummary): string => l.count > 0 ? `${(l.p50Ms / 1000).toFixed(1)}/${(l.p99Ms / 1000).toFixed(1)} s` : '–'
   return `${name}: Progressing ${s(v.toProgressing)}, first weight ${s(v.toFirstWeight)}, Succeeded ${v.succeeded} ${s(v.toSucceeded)}, Failed ${v.failed} ${s(v.toFailed)}, ` +
-    `drift ${s(v.drift)}, ${v.api.perStep.toFixed(1)} API requests/step`
+    `drift ${s(v.drift)}, ${v.api.perSecond.toFixed(1)} API requests/s, ${v.api.perStepOverIdle.toFixed(1)} per step over idle`
+}
+
+/** N Initialized canaries and nothing else, after the last inits settle: the controller and the API server at rest. */
+async function idle(x: Ctx): Promise<PeerResult['idle']> {
+  await sleep(10_000)
+  const start = Date.now()
+  const api0 = await apiSamples(x.e)
+  await sleep(x.o.idleSeconds * 1000)
+  const seconds = (Date.now() - start) / 1000
+  const apiPerSecond = apiRequestRates(api0, await apiSamples(x.e), seconds).reduce((t, a) => t + a.perSecond, 0)
+  const u = usage(x.s.points, start, Date.now())
+  return u && { ...u, apiPerSecond }
 }
 
 export async function runPeer(c: Contender, n: number, o: RunOptions): Promise<PeerResult> {
   const t0 = Date.now()
   const { namespaces, apps } = layout(n)
   const setup: PeerResult['setup'] = { clusterSeconds: 0, createErrors: [] }
-  const partial: { idle?: Usage; good?: Wave; bad?: Wave } = {}
+  const partial: { idle?: PeerResult['idle']; good?: Wave; bad?: Wave } = {}
   const result = (reached: string, failure?: string): PeerResult => ({
     controller: c.name, args: c.args, n, reached, ...(failure !== undefined && { failure }), setup, ...partial, seconds: (Date.now() - t0) / 1000,
   })
@@ -171,15 +190,13 @@ export async function runPeer(c: Contender, n: number, o: RunOptions): Promise<P
     const initFailure = await createAll(x, namespaces, setup)
     o.log(`initialized ${setup.initialized}/${n} in ${setup.initializeSeconds?.toFixed(0)} s`)
     if (initFailure) return result('created', initFailure)
-    await sleep(10_000)
-    const idleStart = Date.now()
-    await sleep(o.idleSeconds * 1000)
-    partial.idle = usage(sampler.points, idleStart, Date.now())
+    partial.idle = await idle(x)
+    const idleApi = partial.idle?.apiPerSecond ?? 0
     // The plan's Succeeded is 5 intervals after Progressing; a controller late by more than a few minutes is a finding, not a hang.
-    partial.good = await wave(x, false, (180 + n * 0.6) * 1000)
+    partial.good = await wave(x, false, (180 + n * 0.6) * 1000, idleApi)
     o.log(waveLine('good', partial.good))
     if (partial.good.succeeded + partial.good.failed < partial.good.applied) return result('good', partial.good.failure)
-    partial.bad = await wave(x, true, (180 + n * 0.6) * 1000)
+    partial.bad = await wave(x, true, (180 + n * 0.6) * 1000, idleApi)
     o.log(waveLine('bad', partial.bad))
     return result('measured', partial.bad.failure)
   } catch (err) {

@@ -4,6 +4,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node'
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import { createInformer } from '../../src/kube/informer.ts'
+import { phaseCounts } from '../controller/watch.ts'
 
 /** One release of one app, from the write of its new revision (`appliedAt`) on; times are wall-clock ms. */
 export interface Release {
@@ -65,12 +66,7 @@ export async function watchReleases(kc: KubeConfig, group: string, onError: (e: 
   })
   await informer.start()
   return {
-    phases() {
-      const m = new Map<string, number>()
-      for (const l of last.values()) m.set(l.phase ?? '(none)', (m.get(l.phase ?? '(none)') ?? 0) + 1)
-      return m
-    },
-    count: phase => [...last.values()].filter(l => l.phase === phase).length,
+    ...phaseCounts(last),
     arm(key) {
       const r: Release = { appliedAt: Date.now(), stepsAt: [] }
       releases.set(key, r)
