@@ -3,7 +3,8 @@
 import type { Base, BaseOptions } from '../controller/env.ts'
 import { startBase, startEnv } from '../controller/env.ts'
 import type { ControllerKind } from './apps.ts'
-import { installFlaggerCrds, startFlagger } from './flagger.ts'
+import { installFlaggerCrds } from '../../test/cluster/flagger.ts'
+import { startFlagger } from './flagger.ts'
 
 export interface Contender {
   /** As reported: sluice, flagger, flagger-qps500. */

@@ -1,18 +1,15 @@
-// Flagger under test: its CRDs (from the Go module cache, as the other upstream CRDs are installed) and
-// the binary `make flagger` builds, run out of cluster against the local control plane with the admin
-// kubeconfig (so RBAC plays no part), the nginx provider and the run's Prometheus.
+// Flagger under test: the binary `make flagger` builds, run out of cluster against the local control plane with
+// the admin kubeconfig (so RBAC plays no part), the nginx provider and the run's Prometheus. Its CRDs are
+// installed by test/cluster/flagger.ts.
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { installCrds } from '../../test/cluster/crds.ts'
-import { goModuleDir } from '../../test/cluster/go-module.ts'
+import { FLAGGER_VERSION } from '../../test/cluster/flagger.ts'
 import { freePort, httpsGet, waitFor } from '../../test/cluster/process.ts'
 import type { Base, BaseOptions } from '../controller/env.ts'
 import { logFile, stopChild } from '../controller/env.ts'
 
-export const FLAGGER_VERSION = process.env.FLAGGER_VERSION ?? 'v1.44.0'
 
 export function flaggerBinary(): string {
   return process.env.SLUICE_FLAGGER ?? join(homedir(), '.cache/sluice', `flagger-${FLAGGER_VERSION}`, 'flagger')
@@ -23,13 +20,6 @@ export interface RunningFlagger {
   readonly port: number
   readonly log: string
   exited(): boolean
-}
-
-/** Flagger's three CRDs, applied as published: its multi-line quoted descriptions are too loose for the yaml package, not for kubectl. */
-export async function installFlaggerCrds(kubeconfig: string): Promise<void> {
-  const dir = await goModuleDir('github.com/fluxcd/flagger', FLAGGER_VERSION)
-  const yaml = await readFile(join(dir, 'artifacts/flagger/crd.yaml'), 'utf8')
-  await installCrds(kubeconfig, `Flagger ${FLAGGER_VERSION}`, yaml, ['canaries.flagger.app', 'metrictemplates.flagger.app', 'alertproviders.flagger.app'])
 }
 
 /** Starts Flagger with `extraArgs` (e.g. its client QPS) and waits for its /healthz. */
