@@ -6,17 +6,20 @@ SHELL := bash
 K8S_VERSION ?= 1.37.2
 KWOK_VERSION ?= v0.8.0
 HELM_VERSION ?= v4.3.2
-export K8S_VERSION KWOK_VERSION HELM_VERSION
+FLAGGER_VERSION ?= v1.44.0
+export K8S_VERSION KWOK_VERSION HELM_VERSION FLAGGER_VERSION
 K8S_BIN ?= $(HOME)/.cache/sluice/k8s-v$(K8S_VERSION)
 # The chart's tests (test/integration/chart/) run this helm.
 export SLUICE_HELM := $(HOME)/.cache/sluice/helm-$(HELM_VERSION)/helm
+# The peer benchmark (bench/peer/) runs this flagger.
+export SLUICE_FLAGGER := $(HOME)/.cache/sluice/flagger-$(FLAGGER_VERSION)/flagger
 export SLUICE_K8S_BIN_DIR := $(K8S_BIN)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export NO_PROXY := 127.0.0.1,localhost
 NODE := $(CURDIR)/node_modules/.bin/node
 CLUSTER_DIR := .cache/cluster
 
-.PHONY: help deps bins helm prometheus hey chromium buildah podman image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
+.PHONY: help deps bins helm flagger prometheus hey chromium buildah podman image tools lint typecheck test test-unit test-integration cluster-up cluster-down run up down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -34,6 +37,9 @@ bins: ## build etcd, kube-apiserver, controller-manager, scheduler, kubectl, kwo
 
 helm: ## build helm (v4.3.2, HELM_VERSION) from the Go module proxy, for the chart's tests (cached in ~/.cache/sluice)
 	@bash test/cluster/build-helm.sh >/dev/null
+
+flagger: ## build flagger (v1.44.0, FLAGGER_VERSION) from the Go module proxy, for the peer benchmark (cached in ~/.cache/sluice)
+	@bash test/cluster/build-flagger.sh >/dev/null
 
 prometheus: ## install Debian's prometheus when it is missing (needs root)
 	@bash test/cluster/ensure-prometheus.sh
@@ -138,3 +144,8 @@ bundle: deps ## sluice in one file, as the image runs it (image/bundle.ts): .cac
 bench-controller: deps bins prometheus bundle ## controller benchmark: N canaries analysing at once on a local cluster (N=100 for one size; report: .cache/bench/controller.json)
 	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)} \
 	  $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
+
+.PHONY: bench-peer
+bench-peer: deps bins prometheus flagger bundle ## Flagger v1.44.0 beside sluice: the same N nginx canaries on fresh clusters (N=1 for one size; report: .cache/bench/peer.json)
+	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)} \
+	  $(NODE) bench/peer/main.ts $(if $(N),--sizes $(N))

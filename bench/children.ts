@@ -42,3 +42,29 @@ export function next<T extends { type: string }>(child: ChildProcess, types: rea
     child.once('exit', onExit)
   })
 }
+
+/**
+ * What a run started, stopped in reverse order by `cleanup()`: on every exit path, and on SIGINT, SIGTERM and
+ * SIGHUP (then the process exits 130). A failed stop is logged and the others still run.
+ */
+export function cleanupRegistry(log: (m: string) => void): { onCleanup: OnCleanup; cleanup: () => Promise<void>; interrupted: () => boolean } {
+  const cleanups: { what: string; fn: () => Promise<void> }[] = []
+  let interrupted = false
+  const cleanup = async (): Promise<void> => {
+    for (const { what, fn } of cleanups.splice(0).reverse()) {
+      try {
+        await fn()
+      } catch (e) {
+        log(`cleanup of ${what} failed: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
+  }
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      interrupted = true
+      log(`${sig}: stopping`)
+      void cleanup().finally(() => process.exit(130))
+    })
+  }
+  return { onCleanup: (what, fn) => { cleanups.push({ what, fn }) }, cleanup, interrupted: () => interrupted }
+}

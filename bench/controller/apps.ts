@@ -22,6 +22,8 @@ export interface AnalysisShape {
   readonly stepWeight: number
   readonly maxWeight: number
   readonly metricIntervalSeconds: number
+  /** Failed checks before a rollback (default 5). */
+  readonly threshold?: number
 }
 
 export function layout(n: number): { namespaces: string[]; apps: AppRef[] } {
@@ -39,7 +41,7 @@ export function annotations(a: AnalysisShape, app: string): Record<string, strin
     'sluice.dev/port': String(PORT),
     'sluice.dev/spec': `ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: ${app}}\n`,
     'sluice.dev/analysis': [
-      `interval: ${a.intervalSeconds}s`, 'threshold: 5', `stepWeight: ${a.stepWeight}`, `maxWeight: ${a.maxWeight}`,
+      `interval: ${a.intervalSeconds}s`, `threshold: ${a.threshold ?? 5}`, `stepWeight: ${a.stepWeight}`, `maxWeight: ${a.maxWeight}`,
       'metrics:', `- {name: request-success-rate, interval: ${a.metricIntervalSeconds}s, thresholdRange: {min: 99}}`, '',
     ].join('\n'),
   }
@@ -139,9 +141,9 @@ export async function waitAdmitted(c: Clients, app: AppRef, a: AnalysisShape, ti
 const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)
 
 /** A new revision, as `kubectl apply` of a changed image sends it (strategic merge patch of the container). */
-export async function newRevision(c: Clients, app: AppRef, image = IMAGE_V2): Promise<void> {
+export async function newRevision(c: Clients, app: AppRef, image = IMAGE_V2, podAnnotations?: Record<string, string>): Promise<void> {
   await c.apps.patchNamespacedDeployment({
     namespace: app.namespace, name: app.name,
-    body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
+    body: { spec: { template: { ...(podAnnotations && { metadata: { annotations: podAnnotations } }), spec: { containers: [{ name: 'app', image }] } } } },
   }, strategicMerge)
 }

@@ -19,30 +19,37 @@ import { findPid } from './procs.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 
-export interface Env {
+/** The cluster and the traffic with no controller yet: what every controller under test is measured in. */
+export interface Base {
   readonly state: ClusterState
   readonly admin: KubeConfig
   readonly prometheusUrl: string
-  readonly controller: { readonly pid: number; readonly telemetryPort: number; readonly log: string; exited(): boolean }
   /** Every process of the run by name, for CPU accounting. */
   readonly pids: Readonly<Record<string, number | undefined>>
 }
 
-export interface EnvOptions {
+export interface Env extends Base {
+  readonly controller: { readonly pid: number; readonly telemetryPort: number; readonly log: string; exited(): boolean }
+}
+
+export interface BaseOptions {
   readonly dir: string
   readonly binDir: string
   readonly scrapeInterval: string
+  readonly log: (m: string) => void
+  readonly onCleanup: OnCleanup
+}
+
+export interface EnvOptions extends BaseOptions {
   readonly controllerArgs: readonly string[]
   /** Another checkout's bin/sluice.ts, to compare a change against this tree (default: this tree's). */
   readonly controllerBin?: string
   /** Node flags for the controller process, e.g. --cpu-prof. */
   readonly controllerNodeArgs: readonly string[]
-  readonly log: (m: string) => void
-  readonly onCleanup: OnCleanup
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const gone = new Promise<void>(res => child.once('exit', () => res()))
   child.kill('SIGTERM')
@@ -51,12 +58,12 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   clearTimeout(timer)
 }
 
-function logFile(state: ClusterState, name: string): { path: string; fd: number } {
+export function logFile(state: ClusterState, name: string): { path: string; fd: number } {
   const path = join(state.dir, 'logs', `${name}.log`)
   return { path, fd: openSync(path, 'a') }
 }
 
-async function startSimulator(state: ClusterState, o: EnvOptions): Promise<{ url: string; pid: number }> {
+async function startSimulator(state: ClusterState, o: BaseOptions): Promise<{ url: string; pid: number }> {
   const { fd } = logFile(state, 'simulator')
   const child = spawn(process.execPath, [join(root, 'test/simulator/cli.ts'), '--kubeconfig', state.kubeconfig, '--listen', '127.0.0.1:0'],
     { stdio: ['ignore', 'pipe', fd], env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
@@ -90,7 +97,8 @@ async function startController(state: ClusterState, kubeconfig: string, promethe
   return { pid: child.pid!, telemetryPort, log: path, exited: () => child.exitCode !== null || child.signalCode !== null }
 }
 
-export async function startEnv(o: EnvOptions): Promise<Env> {
+/** A fresh local cluster (the remains of an earlier run stopped first), the traffic simulator and a Prometheus scraping it. */
+export async function startBase(o: BaseOptions): Promise<Base> {
   const dir = resolve(o.dir)
   if (readState(dir)) {
     o.log(`stopping the remains of an earlier run in ${dir}`)
@@ -98,32 +106,37 @@ export async function startEnv(o: EnvOptions): Promise<Env> {
   }
   o.onCleanup('local cluster', () => clusterDown(dir, o.log))
   const state = await clusterUp({ dir, binDir: o.binDir, log: o.log })
-  o.log('installing sluice (CRDs, RBAC, ServiceAccount) and starting its webhook')
-  const sluice = await installSluice(state)
-  const webhook = await startSluiceWebhook(state, sluice.kubeconfig, [])
-  o.onCleanup('sluice webhook', () => webhook.stop())
   const admin = new KubeConfig()
   admin.loadFromFile(state.kubeconfig)
-
+  // The simulator follows CRDs installed after it starts (sluice's, Flagger's).
   const sim = await startSimulator(state, o)
   const prometheus = await startPrometheus([{ job_name: 'simulator', static_configs: [{ targets: [new URL(sim.url).host] }] }], o.scrapeInterval)
   o.onCleanup('prometheus', () => prometheus.stop())
   o.log(`simulator at ${sim.url}, Prometheus at ${prometheus.url} (scraping every ${o.scrapeInterval})`)
-  const controller = await startController(state, sluice.kubeconfig, prometheus.url, o)
-  o.log(`controller pid ${controller.pid}, telemetry on 127.0.0.1:${controller.telemetryPort} (log: ${controller.log})`)
   return {
-    state, admin, prometheusUrl: prometheus.url, controller,
+    state, admin, prometheusUrl: prometheus.url,
     pids: {
-      controller: controller.pid,
       'kube-apiserver': state.pids['kube-apiserver'],
       etcd: state.pids.etcd,
       'kube-controller-manager': state.pids['kube-controller-manager'],
       'kube-scheduler': state.pids['kube-scheduler'],
       kwok: state.pids.kwok,
-      'sluice webhook': webhook.child.pid,
       simulator: sim.pid,
       prometheus: findPid(['prometheus', `--web.listen-address=${new URL(prometheus.url).host}`]),
       'bench (this process)': process.pid,
     },
   }
+}
+
+/** The base with sluice installed, its webhook and `sluice controller` running. */
+export async function startEnv(o: EnvOptions): Promise<Env> {
+  const base = await startBase(o)
+  const { state } = base
+  o.log('installing sluice (CRDs, RBAC, ServiceAccount) and starting its webhook')
+  const sluice = await installSluice(state)
+  const webhook = await startSluiceWebhook(state, sluice.kubeconfig, [])
+  o.onCleanup('sluice webhook', () => webhook.stop())
+  const controller = await startController(state, sluice.kubeconfig, base.prometheusUrl, o)
+  o.log(`controller pid ${controller.pid}, telemetry on 127.0.0.1:${controller.telemetryPort} (log: ${controller.log})`)
+  return { ...base, controller, pids: { controller: controller.pid, ...base.pids, 'sluice webhook': webhook.child.pid } }
 }

@@ -20,6 +20,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { positive, positiveList } from '../args.ts'
+import { cleanupRegistry } from '../children.ts'
 import type { AnalysisShape } from './apps.ts'
 import { formatReport } from './report.ts'
 import type { ControllerBenchReport, SizeResult } from './result.ts'
@@ -28,19 +30,6 @@ import { runSize } from './size.ts'
 const root = resolve(import.meta.dirname, '../..')
 const OUT_DIR = join(root, '.cache/bench')
 const log = (m: string): void => { process.stderr.write(`bench-controller: ${new Date().toISOString().slice(11, 19)} ${m}\n`) }
-
-function positiveList(text: string, what: string): number[] {
-  const list = text.split(',').map(s => s.trim()).filter(s => s !== '').map(Number)
-  if (list.length === 0 || list.some(n => !Number.isInteger(n) || n <= 0)) throw new Error(`${what}: "${text}" is not a list of positive whole numbers`)
-  return list
-}
-
-function positive(text: string | undefined, fallback: number, what: string): number {
-  if (text === undefined || text === '') return fallback
-  const n = Number(text)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: "${text}" is not a positive number`)
-  return n
-}
 
 const { values } = parseArgs({ options: {
   sizes: { type: 'string' }, window: { type: 'string' }, idle: { type: 'string' }, probes: { type: 'string' }, help: { type: 'boolean' },
@@ -67,28 +56,7 @@ const settings = {
 // every canary is still stepping when the window ends.
 const ANALYSIS: AnalysisShape = { intervalSeconds: 10, stepWeight: 2, maxWeight: 60, metricIntervalSeconds: 30 }
 
-// ---- cleanup, on every exit path -----------------------------------------------------------------
-
-const cleanups: { what: string; fn: () => Promise<void> }[] = []
-
-async function cleanup(): Promise<void> {
-  for (const { what, fn } of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch (e) {
-      log(`cleanup of ${what} failed: ${e instanceof Error ? e.message : String(e)}`)
-    }
-  }
-}
-
-let interrupted = false
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    interrupted = true
-    log(`${sig}: stopping`)
-    void cleanup().finally(() => process.exit(130))
-  })
-}
+const { onCleanup, cleanup, interrupted } = cleanupRegistry(log)
 
 function binDir(): string {
   const dir = process.env.SLUICE_K8S_BIN_DIR
@@ -103,7 +71,7 @@ async function main(): Promise<number> {
   mkdirSync(OUT_DIR, { recursive: true })
   const sizes: SizeResult[] = []
   for (const n of settings.sizes) {
-    if (interrupted) break
+    if (interrupted()) break
     log(`==== N = ${n} ====`)
     const result = await runSize({
       n, clusterDir: join(root, '.cache/bench-controller-cluster'), binDir: bins, analysis: ANALYSIS,
@@ -111,7 +79,7 @@ async function main(): Promise<number> {
       writeConcurrency: settings.writeConcurrency, scrapeInterval: settings.scrapeInterval,
       controllerArgs: settings.controllerArgs, controllerNodeArgs: settings.controllerNodeArgs,
       ...(settings.controllerBin && { controllerBin: settings.controllerBin }),
-      log, onCleanup: (what, fn) => { cleanups.push({ what, fn }) },
+      log, onCleanup,
     })
     log(`stopping the environment of N = ${n}`)
     await cleanup()

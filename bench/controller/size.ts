@@ -47,7 +47,7 @@ interface Run {
 }
 
 /** Polls `done` every second, printing progress every `everyMs`; gives up after `timeoutMs` or a stall of `stallMs`. */
-async function waitUntil(o: {
+export async function waitUntil(o: {
   what: string; done: () => boolean; progress: () => string; count: () => number; timeoutMs: number; stallMs: number; everyMs?: number; log: (m: string) => void
 }): Promise<string | undefined> {
   const start = Date.now()

@@ -51,6 +51,18 @@ function isNewTick(before: Last, next: Last): boolean {
     before.tick !== undefined && next.tick !== undefined && next.tick !== before.tick
 }
 
+/** Canaries in each phase, from the last status seen of each. */
+export function phaseCounts(last: ReadonlyMap<string, { readonly phase: string | undefined }>): { phases(): Map<string, number>; count(phase: string): number } {
+  return {
+    phases() {
+      const m = new Map<string, number>()
+      for (const l of last.values()) m.set(l.phase ?? '(none)', (m.get(l.phase ?? '(none)') ?? 0) + 1)
+      return m
+    },
+    count: phase => [...last.values()].filter(l => l.phase === phase).length,
+  }
+}
+
 type Listed = { items: KubernetesObject[]; metadata?: { resourceVersion?: string } }
 
 export async function watchCanaries(kc: KubeConfig, onError: (e: unknown) => void): Promise<CanaryWatch> {
@@ -87,12 +99,7 @@ export async function watchCanaries(kc: KubeConfig, onError: (e: unknown) => voi
   })
   await informer.start()
   return {
-    phases() {
-      const m = new Map<string, number>()
-      for (const l of last.values()) m.set(l.phase ?? '(none)', (m.get(l.phase ?? '(none)') ?? 0) + 1)
-      return m
-    },
-    count: phase => [...last.values()].filter(l => l.phase === phase).length,
+    ...phaseCounts(last),
     arm(key) {
       progressing.delete(key)
       armed.add(key)

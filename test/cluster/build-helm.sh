@@ -7,15 +7,7 @@ set -euo pipefail
 HELM_VERSION="${HELM_VERSION:-v4.3.2}"
 OUT="$(dirname "${SLUICE_HELM:-$HOME/.cache/sluice/helm-$HELM_VERSION/helm}")"
 if [ -x "$OUT/helm" ]; then echo "$OUT/helm"; exit 0; fi
-
-command -v go >/dev/null || { echo "build-helm: Go >= 1.24 is required to build helm" >&2; exit 1; }
-mkdir -p "$OUT"
-echo "build-helm: helm $HELM_VERSION -> $OUT (a cold build takes a few minutes)" >&2
-# Outside any module (cwd /) and with -mod=mod, so helm's own go.mod decides every dependency version. The
-# version is set as helm's Makefile sets it (`helm version` says v4.3 otherwise). nice: the build is CPU-heavy.
-(cd / && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS='-mod=mod -trimpath' GOBIN="$OUT/.build" \
-  nice -n 10 go install -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION")
-mv "$OUT/.build/helm" "$OUT/helm"
-rmdir "$OUT/.build" 2>/dev/null || true
+# The version is set as helm's Makefile sets it (`helm version` says v4.3 otherwise).
+bash "$(dirname "$0")/go-install.sh" "$OUT" helm "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" >/dev/null
 "$OUT/helm" version >&2
 echo "$OUT/helm"

@@ -40,9 +40,13 @@ export interface Routing {
   readonly port?: number
 }
 
-/** A Deployment sluice generated (a `<app>-primary`): one side of an app, never an app of its own. */
+/**
+ * A Deployment a controller generated (a `<app>-primary`): one side of an app, never an app of its own. sluice
+ * labels its own; Flagger's carries the target's annotations (sluice.dev/* included) and is controlled by its Canary.
+ */
 export function isGenerated(d: V1Deployment): boolean {
-  return d.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
+  return d.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE ||
+    (d.metadata?.ownerReferences ?? []).some(o => o.controller === true && o.kind === 'Canary')
 }
 
 /** An app by annotation: a Deployment opted in by sluice.dev/strategy that sluice did not generate itself. */

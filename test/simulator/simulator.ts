@@ -138,6 +138,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   })
   const gated = new Map<string, GatedInformer>([
     ['canaries.sluice.dev', gatedInformer(kc, 'sluice.dev', 'canaries', ['v1beta1'], watchError('canaries'))],
+    // Flagger's own Canaries (bench/peer runs Flagger beside sluice): their targets are apps too.
+    ['canaries.flagger.app', gatedInformer(kc, 'flagger.app', 'canaries', ['v1beta1'], watchError('flagger canaries'))],
     ['httproutes.gateway.networking.k8s.io', gatedInformer(kc, 'gateway.networking.k8s.io', 'httproutes', ['v1', 'v1beta1'], watchError('httproutes'))],
     ['virtualservices.networking.istio.io', gatedInformer(kc, 'networking.istio.io', 'virtualservices', ['v1'], watchError('virtualservices'))],
     ['traefikservices.traefik.io', gatedInformer(kc, 'traefik.io', 'traefikservices', ['v1alpha1'], watchError('traefikservices'))],
@@ -158,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const view: ClusterView = {
     deployments: () => deployments.list(),
     deployment: (ns, name) => deployments.get(name, ns),
-    canaries: () => (gated.get('canaries.sluice.dev')?.list() ?? []) as unknown as Canary[],
+    canaries: () => [...gated.get('canaries.sluice.dev')?.list() ?? [], ...gated.get('canaries.flagger.app')?.list() ?? []] as unknown as Canary[],
     ingress: (ns, name) => ingresses.get(name, ns),
     service: (ns, name) => services.get(name, ns),
     httpRoute: (ns, name) => gated.get('httproutes.gateway.networking.k8s.io')?.get(name, ns),

@@ -14,6 +14,7 @@ import { installTraefikCrds } from '../../cluster/traefik.ts'
 import { httpProxy } from '../../../src/router/contour.ts'
 import { installContourCrds } from '../../cluster/contour.ts'
 import { installLinkerdCrds } from '../../cluster/linkerd.ts'
+import { installFlaggerCrds } from '../../cluster/flagger.ts'
 import { trafficSplit } from '../../../src/router/linkerd.ts'
 import { startPrometheus } from '../../cluster/prometheus.ts'
 import { httpsGet } from '../../cluster/process.ts'
@@ -88,6 +89,47 @@ t.test('nginx at canary-weight 50 with a canary failing half its requests: succe
     r => r.length === 2 && r.every(s => Math.abs(Number(s.value[1]) - 50) < 5), 'about 50 requests/s on each side')
   // Prometheus drops an empty label, so the primary's canary="" series has no canary label at all.
   t.same(split.map(s => s.metric.canary ?? '').sort(), ['', 'podinfo-canary'], 'the primary unlabelled, the canary by its Service')
+})
+
+t.test('flagger: the target of a flagger.app Canary is an app; its primary, controlled by the Canary, is its primary side only', async t => {
+  await installFlaggerCrds(kubeconfigPath())
+  const ns = await namespace(t)
+  // Flagger's Canary as bench/peer writes it: no sluice.dev annotation anywhere, provider nginx.
+  const stored = await custom.createNamespacedCustomObject({ group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', body: {
+    apiVersion: 'flagger.app/v1beta1', kind: 'Canary', metadata: { name: 'podinfo', namespace: ns },
+    spec: {
+      provider: 'nginx', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' }, service: { port: 9898 },
+      analysis: { interval: '10s', threshold: 2, maxWeight: 60, stepWeight: 20 },
+    },
+  } }) as { metadata: { uid: string } }
+  await kubectlOk(['apply', '-f', '-'], deploymentJson(ns, 'podinfo', 1, {}, { 'simulator.sluice.dev/error-rate': '0.5' }))
+  // Flagger's primary: controlled by the Canary, with the target's annotations copied as Flagger copies them (sluice's
+  // here, as on a target opted in to both). Created live first: the webhook keeps a live app's replicas.
+  const primary = (annotations: Record<string, string>): string => JSON.stringify({ ...JSON.parse(deploymentJson(ns, 'podinfo-primary', 1, {})) as object, metadata: {
+    name: 'podinfo-primary', namespace: ns, annotations,
+    ownerReferences: [{ apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'podinfo', uid: stored.metadata.uid, controller: true }],
+  } })
+  await kubectlOk(['apply', '-f', '-'], primary({}))
+  await kubectlOk(['apply', '-f', '-'], primary({
+    'sluice.dev/strategy': 'canary', 'sluice.dev/provider': 'nginx', 'sluice.dev/port': '9898',
+    'sluice.dev/spec': 'ingressRef: {apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo}\n',
+    'sluice.dev/analysis': '{interval: 10s, threshold: 2, maxWeight: 60, stepWeight: 20}',
+  }))
+  await kubectlOk(['apply', '-f', '-'], ingressJson(ns, 'podinfo', 'podinfo'))
+  await kubectlOk(['apply', '-f', '-'], ingressJson(ns, 'podinfo-canary', 'podinfo-canary', {
+    'nginx.ingress.kubernetes.io/canary': 'true', 'nginx.ingress.kubernetes.io/canary-weight': '50',
+  }))
+  await ready(ns, 'podinfo', 1)
+  await ready(ns, 'podinfo-primary', 1)
+  // Flagger's builtin nginx query has the same selector as sluice's: namespace, ingress, canary!="".
+  const vars = { namespace: ns, ingress: 'podinfo', interval: '10s', name: 'podinfo', target: 'podinfo', service: 'podinfo' }
+  const rate = await settlesNear(renderQuery(builtinQuery('nginx', 'request-success-rate'), vars), 50)
+  t.ok(Math.abs(rate - 50) < 2, `nginx request-success-rate of the Flagger canary ≈ 50 (got ${rate})`)
+  // Taken for an app, the primary would add series of its own canary side (podinfo-primary-canary).
+  const sides = await until(() => prom.query(`count by (canary) (nginx_ingress_controller_requests{namespace="${ns}"})`),
+    r => r.length > 0, 'the app\'s series')
+  t.same(sides.map(s => s.metric.canary ?? '').sort(), ['', 'podinfo-canary'], 'one app: the primary unlabelled, the canary by its Service')
 })
 
 t.test('kubernetes: the apex Service switched to a healthy canary gives success rate 100', async t => {

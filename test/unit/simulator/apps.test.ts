@@ -172,6 +172,16 @@ t.test('appInputs: a generated <app>-primary is never a second app, even when a 
   t.same(inputs.map(i => i.name), ['podinfo'])
 })
 
+t.test('appInputs: a Flagger <app>-primary (annotations copied, controlled by its Canary, no sluice label) is never a second app', async t => {
+  const primary = deployment({ metadata: {
+    name: 'podinfo-primary', annotations: { 'sluice.dev/strategy': 'canary' },
+    ownerReferences: [{ apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'podinfo', uid: 'u', controller: true }],
+  } })
+  t.notOk(isApp(primary))
+  const flagger = canary({ spec: { provider: 'nginx', ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' } } })
+  t.same(appInputs(view({ deployments: [deployment(), primary], canaries: [flagger] })).map(i => i.name), ['podinfo'])
+})
+
 t.test('appInputs: Canaries of other kinds of target are not apps', async t => {
   const daemon = canary({ metadata: { name: 'agent' }, spec: { targetRef: { kind: 'DaemonSet' } } })
   t.same(appInputs(view({ deployments: [deployment({ metadata: { name: 'agent' } })], canaries: [daemon] })), [])

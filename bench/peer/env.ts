@@ -1,0 +1,42 @@
+// The environment of one contender: the controller benchmark's fresh cluster, simulator and Prometheus, with
+// either sluice (its webhook and controller, as bench-controller runs them) or Flagger beside them, alone.
+import type { Base, BaseOptions } from '../controller/env.ts'
+import { startBase, startEnv } from '../controller/env.ts'
+import type { ControllerKind } from './apps.ts'
+import { installFlaggerCrds } from '../../test/cluster/flagger.ts'
+import { startFlagger } from './flagger.ts'
+
+export interface Contender {
+  /** As reported: sluice, flagger, flagger-qps500. */
+  readonly name: string
+  readonly kind: ControllerKind
+  /** Extra flags of the controller. */
+  readonly args: readonly string[]
+}
+
+export const CONTENDERS: readonly Contender[] = [
+  { name: 'sluice', kind: 'sluice', args: [] },
+  { name: 'flagger', kind: 'flagger', args: [] },
+  { name: 'flagger-qps500', kind: 'flagger', args: ['-kubeconfig-qps=500', '-kubeconfig-burst=1000'] },
+]
+
+export interface PeerEnv extends Base {
+  /** The controller under test; `port` serves its /metrics. */
+  readonly controller: { readonly pid: number; readonly port: number; readonly log: string; exited(): boolean }
+}
+
+export async function startPeerEnv(c: Contender, o: BaseOptions): Promise<PeerEnv> {
+  if (c.kind === 'sluice') {
+    // As bench-controller: the bundle and the image's Node flag when make passes them (BENCH_CONTROLLER_BIN).
+    const bin = process.env.BENCH_CONTROLLER_BIN
+    const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(/\s+/).filter(s => s !== '')
+    const e = await startEnv({ ...o, controllerArgs: c.args, controllerNodeArgs: nodeArgs, ...(bin && { controllerBin: bin }) })
+    return { ...e, controller: { ...e.controller, port: e.controller.telemetryPort } }
+  }
+  const base = await startBase(o)
+  o.log(`installing Flagger's CRDs and starting flagger ${c.args.join(' ')}`)
+  await installFlaggerCrds(base.state.kubeconfig)
+  const controller = await startFlagger(base, c.args, o)
+  o.log(`flagger pid ${controller.pid}, metrics on 127.0.0.1:${controller.port} (log: ${controller.log})`)
+  return { ...base, controller, pids: { controller: controller.pid, ...base.pids } }
+}
