@@ -135,6 +135,8 @@ bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process,
 
 # The Node flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
 IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p' image/rootfs.sh)
+# sluice as the image runs it, for the benchmarks, unless the environment names another build or other flags.
+AS_IMAGE = BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)}
 
 .PHONY: bundle
 bundle: deps ## sluice in one file, as the image runs it (image/bundle.ts): .cache/bundle/bin/sluice.mjs
@@ -142,10 +144,8 @@ bundle: deps ## sluice in one file, as the image runs it (image/bundle.ts): .cac
 
 .PHONY: bench-controller
 bench-controller: deps bins prometheus bundle ## controller benchmark: N canaries analysing at once on a local cluster (N=100 for one size; report: .cache/bench/controller.json)
-	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)} \
-	  $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
+	$(AS_IMAGE) $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
 
 .PHONY: bench-peer
 bench-peer: deps bins prometheus flagger bundle ## Flagger v1.44.0 beside sluice: the same N nginx canaries on fresh clusters (N=1 for one size; report: .cache/bench/peer.json)
-	BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)} \
-	  $(NODE) bench/peer/main.ts $(if $(N),--sizes $(N))
+	$(AS_IMAGE) $(NODE) bench/peer/main.ts $(if $(N),--sizes $(N))

@@ -12,3 +12,17 @@ export function positive(text: string | undefined, fallback: number, what: strin
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: "${text}" is not a positive number`)
   return n
 }
+
+/** The words of an environment variable that holds flags ("--a --b=1"); none when it is unset. */
+export function envWords(name: string): string[] {
+  return (process.env[name] ?? '').split(/\s+/).filter(s => s !== '')
+}
+
+/**
+ * The sluice a benchmark runs: BENCH_CONTROLLER_BIN (bin/sluice.ts when unset; make passes the bundle) with
+ * the Node flags of BENCH_CONTROLLER_NODE_ARGS (make passes the image's).
+ */
+export function sluiceUnderTest(): { controllerNodeArgs: string[]; controllerBin?: string } {
+  const bin = process.env.BENCH_CONTROLLER_BIN
+  return { controllerNodeArgs: envWords('BENCH_CONTROLLER_NODE_ARGS'), ...(bin && { controllerBin: bin }) }
+}

@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { positive, positiveList } from '../args.ts'
+import { envWords, positive, positiveList, sluiceUnderTest } from '../args.ts'
 import { cleanupRegistry } from '../children.ts'
 import type { AnalysisShape } from './apps.ts'
 import { formatReport } from './report.ts'
@@ -47,9 +47,8 @@ const settings = {
   probes: positive(values.probes, 10, '--probes'),
   writeConcurrency: positive(process.env.BENCH_WRITE_CONCURRENCY, 32, 'BENCH_WRITE_CONCURRENCY'),
   scrapeInterval: process.env.BENCH_SCRAPE_INTERVAL ?? '5s',
-  controllerArgs: (process.env.BENCH_CONTROLLER_ARGS ?? '').split(/\s+/).filter(s => s !== ''),
-  controllerNodeArgs: (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(/\s+/).filter(s => s !== ''),
-  controllerBin: process.env.BENCH_CONTROLLER_BIN,
+  controllerArgs: envWords('BENCH_CONTROLLER_ARGS'),
+  ...sluiceUnderTest(),
 }
 
 // 30 steps of 2 % every 10 s: a run lasts about 5 minutes, longer than the window plus a slow burst, so
@@ -78,7 +77,7 @@ async function main(): Promise<number> {
       windowSeconds: settings.windowSeconds, idleSeconds: settings.idleSeconds, probes: settings.probes,
       writeConcurrency: settings.writeConcurrency, scrapeInterval: settings.scrapeInterval,
       controllerArgs: settings.controllerArgs, controllerNodeArgs: settings.controllerNodeArgs,
-      ...(settings.controllerBin && { controllerBin: settings.controllerBin }),
+      ...(settings.controllerBin !== undefined && { controllerBin: settings.controllerBin }),
       log, onCleanup,
     })
     log(`stopping the environment of N = ${n}`)

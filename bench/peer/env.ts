@@ -2,6 +2,7 @@
 // either sluice (its webhook and controller, as bench-controller runs them) or Flagger beside them, alone.
 import type { Base, BaseOptions } from '../controller/env.ts'
 import { startBase, startEnv } from '../controller/env.ts'
+import { sluiceUnderTest } from '../args.ts'
 import type { ControllerKind } from './apps.ts'
 import { installFlaggerCrds } from '../../test/cluster/flagger.ts'
 import { startFlagger } from './flagger.ts'
@@ -27,10 +28,8 @@ export interface PeerEnv extends Base {
 
 export async function startPeerEnv(c: Contender, o: BaseOptions): Promise<PeerEnv> {
   if (c.kind === 'sluice') {
-    // As bench-controller: the bundle and the image's Node flag when make passes them (BENCH_CONTROLLER_BIN).
-    const bin = process.env.BENCH_CONTROLLER_BIN
-    const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(/\s+/).filter(s => s !== '')
-    const e = await startEnv({ ...o, controllerArgs: c.args, controllerNodeArgs: nodeArgs, ...(bin && { controllerBin: bin }) })
+    // As bench-controller runs it: the bundle and the image's Node flag when make passes them.
+    const e = await startEnv({ ...o, controllerArgs: c.args, ...sluiceUnderTest() })
     return { ...e, controller: { ...e.controller, port: e.controller.telemetryPort } }
   }
   const base = await startBase(o)
