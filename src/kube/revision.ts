@@ -139,7 +139,8 @@ const STRING_MAPS = new Set(['labels', 'annotations', 'nodeSelector', 'matchLabe
 
 /**
  * Sorted keys; nulls, empty strings, empty lists and empty objects dropped (the server omits them);
- * quantities canonical.
+ * quantities canonical. The definition of the revision's canonical form: nothing at run time calls it any
+ * more, canonicalJson writes its JSON in one pass, and the unit test holds the two equal on random JSON.
  */
 export function canonicalize(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) {
