@@ -133,6 +133,10 @@ certs: deps ## write local development certificates (CA, serving cert for localh
 bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process, API-server-observed latency on a local cluster (report: .cache/bench/webhook.json)
 	$(NODE) bench/webhook.ts
 
+.PHONY: bench-webhook-start
+bench-webhook-start: deps ## the first reviews after the webhook starts, with and without its warm-up (report: .cache/bench/first-reviews.json)
+	$(NODE) bench/first-reviews.ts
+
 # The Node flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
 IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p' image/rootfs.sh)
 # sluice as the image runs it, for the benchmarks, unless the environment names another build or other flags.

@@ -23,6 +23,7 @@ import { ensureDefaultMetrics } from '../telemetry/controller-metrics.ts'
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.ts'
 import { admissionMetrics, certificateMetrics } from './admission-metrics.ts'
 import { buildAdmissionServer, VALIDATE_RESOURCES_PATH, type AdmissionServer } from './server.ts'
+import { WARM_UP_ROUNDS, warmUpReviews } from './warm-up.ts'
 
 export interface WebhookOptions {
   readonly kc: KubeConfig
@@ -133,10 +134,12 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     }],
   })
 
-  // Until every cache has listed once, /readyz says no: an empty cache would admit what it should reject.
+  // Until every cache has listed once and the decision path is warm, /readyz says no: an empty cache would admit what it should reject.
   await Promise.all(informers.map(i => i.start()))
   await server.listen({ host: o.host, port: o.port })
   const port = (server.server.address() as { port: number }).port
+  const warm = await server.warmUp(warmUpReviews(), WARM_UP_ROUNDS)
+  log.info({ reviews: warm.reviews, ms: Math.round(warm.ms), results: warm.results }, 'decision path warmed up')
   server.setCachesSynced(true)
   const telemetry: TelemetryServer | undefined = o.telemetry && await startTelemetryServer({
     host: o.telemetry.host, port: o.telemetry.port, registry, logger: log, ready: () => true,

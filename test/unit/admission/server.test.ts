@@ -1,10 +1,20 @@
 import t from 'tap'
+import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { MUTATE_DEPLOYMENTS_PATH, VALIDATE_GUARD_PATH } from '../../../src/admission/server.ts'
 import { admissionMetrics } from '../../../src/admission/admission-metrics.ts'
 import { allowWithPatch, deny } from '../../../src/admission/review.ts'
 import { setAnnotation } from '../../../src/kube/json-patch.ts'
 import { patchOf, review, sentDeployment, server } from './fixtures.ts'
+import { deploymentHandler } from '../../../src/admission/deployments.ts'
+import type { AdmissionRequest } from '../../../src/admission/review.ts'
+import { warmUpReviews } from '../../../src/admission/warm-up.ts'
+
+// The Deployment handler as the webhook runs it, with caches that hold nothing: no policy, no labels, no references.
+const decideWithoutCaches = (request: AdmissionRequest) => deploymentHandler({
+  sluiceUsername: 'system:serviceaccount:sluice-system:sluice',
+  policies: () => [], namespaceLabels: () => undefined, refs: { metricTemplate: () => false, alertProvider: () => false },
+})(request)
 
 const unhandled: unknown[] = []
 process.on('unhandledRejection', err => unhandled.push(err))
@@ -147,4 +157,43 @@ t.test('reloadCertificate refuses a key that does not match, keeping the current
   const { ca, leaf } = await import('./fixtures.ts').then(f => f.localCertificate())
   t.throws(() => app.reloadCertificate(leaf.certPem, ca.keyPem))
   t.doesNotThrow(() => app.reloadCertificate(leaf.certPem, leaf.keyPem))
+})
+
+t.test('the warm-up runs the real decision on each sample, answers patched, and is left out of the metrics and the log', async t => {
+  const registry = new Registry()
+  const seen: string[] = []
+  const app = server({
+    metrics: admissionMetrics(registry),
+    mutateDeployments: request => {
+      seen.push(request.uid)
+      return decideWithoutCaches(request)
+    },
+  })
+  t.teardown(() => app.close())
+  const samples = warmUpReviews()
+  const result = await app.warmUp(samples, 3)
+  // Denials would mean the samples stop at validation and leave the plan and revision paths cold.
+  t.same(result.results, { patched: 9 })
+  t.equal(result.reviews, 9)
+  t.same(seen, [0, 1, 2].flatMap(() => ['warm-up-create', 'warm-up-revision', 'warm-up-same']))
+  t.notMatch(await registry.metrics(), /sluice_admission_review_duration_seconds_count\{/)
+  await app.inject({ method: 'POST', url: MUTATE_DEPLOYMENTS_PATH, payload: samples[0]!.body, headers: { 'content-type': 'application/json' } })
+  t.match(await registry.metrics(), /sluice_admission_review_duration_seconds_count\{path="\/mutate\/deployments",result="patched"\} 1/)
+})
+
+t.test('a warm-up review for a path the server does not serve is answered 404 and counted as such', async t => {
+  const app = server()
+  t.teardown(() => app.close())
+  const result = await app.warmUp([{ path: '/mutate/pods', body: warmUpReviews()[0]!.body }], 2)
+  t.same(result.results, { 'HTTP 404': 2 })
+})
+
+t.test('warm-up reviews a cluster policy denies are not logged; a real review after it is', async t => {
+  const lines: string[] = []
+  const app = server({ logger: pino({ level: 'info' }, { write: (l: string) => { lines.push(l) } }), mutateDeployments: () => deny('policy shop-guard: stepWeight above 5', { code: 422 }) })
+  t.teardown(() => app.close())
+  t.same((await app.warmUp(warmUpReviews(), 2)).results, { denied: 6 })
+  t.equal(lines.filter(l => l.includes('admission denied')).length, 0)
+  await app.inject({ method: 'POST', url: MUTATE_DEPLOYMENTS_PATH, payload: warmUpReviews()[0]!.body, headers: { 'content-type': 'application/json' } })
+  t.equal(lines.filter(l => l.includes('admission denied')).length, 1)
 })
