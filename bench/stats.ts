@@ -52,3 +52,18 @@ export function histogramQuantile(buckets: readonly Bucket[], q: number): number
   }
   return lowerLe
 }
+
+/** The least-squares slope of y over x; NaN with fewer than two distinct x. */
+export function slope(points: readonly { readonly x: number; readonly y: number }[]): number {
+  const n = points.length
+  if (n < 2) return Number.NaN
+  const mx = points.reduce((s, p) => s + p.x, 0) / n
+  const my = points.reduce((s, p) => s + p.y, 0) / n
+  let sxy = 0
+  let sxx = 0
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my)
+    sxx += (p.x - mx) ** 2
+  }
+  return sxx === 0 ? Number.NaN : sxy / sxx
+}

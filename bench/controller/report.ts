@@ -53,6 +53,20 @@ function rows(sizes: readonly SizeResult[]): string[][] {
     ['window: single apply → Progressing p50 / p99', ...col(s => pair(w(s)?.probes, msText))],
     ['window: rollbacks', ...col(s => num(w(s)?.rollbacks))],
     ['window: machine busy cores', ...col(s => num(w(s)?.machine.busyCores, 2))],
+    ...(sizes.some(s => s.soak) ? soakRows(sizes) : []),
+  ]
+}
+
+function soakRows(sizes: readonly SizeResult[]): string[][] {
+  const col = (f: (k: NonNullable<SizeResult['soak']>) => string): string[] => sizes.map(s => s.soak ? f(s.soak) : '–')
+  const signed = (v: number): string => Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${v.toFixed(1)}` : '–'
+  return [
+    ['soak: duration, revisions / promoted / rolled back', ...col(k => `${(k.seconds / 60).toFixed(0)} min, ${k.revisions} / ${k.promotions} / ${k.rollbacks}`)],
+    ['soak: RSS first / last / max MB', ...col(k => `${num(k.points[0]?.rssMB)} / ${num(k.points.at(-1)?.rssMB)} / ${num(k.controller?.rssMaxMB)}`)],
+    ['soak: RSS slope MB/h, all / 2nd half', ...col(k => `${signed(k.rssSlopeMBPerHour)} / ${signed(k.rssSlopeSecondHalfMBPerHour)}`)],
+    ['soak: heap used first / last MB', ...col(k => `${num(k.points[0]?.heapUsedMB)} / ${num(k.points.at(-1)?.heapUsedMB)}`)],
+    ['soak: heap slope MB/h, all / 2nd half', ...col(k => `${signed(k.heapSlopeMBPerHour)} / ${signed(k.heapSlopeSecondHalfMBPerHour)}`)],
+    ['soak: controller cores', ...col(k => num(k.controller?.cpuCores, 3))],
   ]
 }
 

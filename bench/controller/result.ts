@@ -2,6 +2,7 @@
 import type { LatencySummary } from '../ipc.ts'
 import type { AnalysisShape } from './apps.ts'
 import type { Usage } from './sampler.ts'
+import type { SoakResult } from './soak.ts'
 import type { ApiRequestRate, HistogramWindow } from './telemetry.ts'
 
 export interface TimelinePoint {
@@ -84,6 +85,8 @@ export interface SizeResult {
     /** The controller's V8 heap at the end of the window (its telemetry). */
     readonly heapAtEnd: { readonly usedMB: number; readonly totalMB: number; readonly externalMB: number }
   }
+  /** Canaries cycling after the window (`--soak`): memory over time and its slope. */
+  readonly soak?: SoakResult
   readonly timeline: readonly TimelinePoint[]
   readonly seconds: number
 }

@@ -6,6 +6,7 @@ import { summarize } from '../stats.ts'
 import { clients, createApp, createNamespaces, keyOf, layout, newRevision, pool, waitAdmitted } from './apps.ts'
 import type { AnalysisShape, AppRef, Clients } from './apps.ts'
 import { startEnv } from './env.ts'
+import { soak } from './soak.ts'
 import type { Env, EnvOptions } from './env.ts'
 import { coresBetween, cpuSnapshot, machineBusyUs } from './procs.ts'
 import type { SizeResult, TimelinePoint } from './result.ts'
@@ -24,6 +25,8 @@ export interface SizeOptions extends Omit<EnvOptions, 'dir'> {
   readonly idleSeconds: number
   readonly probes: number
   readonly writeConcurrency: number
+  /** Seconds of canaries cycling after the window, to watch memory for growth; 0 for none. */
+  readonly soakSeconds: number
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -307,6 +310,13 @@ export async function runSize(o: SizeOptions): Promise<SizeResult> {
     o.log(`burst: ${b.burst.progressing}/${b.burst.applied} Progressing, apply → Progressing p50 ${b.burst.applyToProgressing.p50Ms.toFixed(0)} ms, p99 ${b.burst.applyToProgressing.p99Ms.toFixed(0)} ms`)
     if (b.burst.progressing === 0) return result('initialized', b.failure ?? 'no canary reached Progressing')
     partial.window = await measureWindow(r, probes)
+    if (o.soakSeconds > 0) {
+      r.stage = 'soak'
+      partial.soak = await soak({
+        seconds: o.soakSeconds, apps, clients: r.c, watch, sampler, telemetryPort: e.controller.telemetryPort,
+        writeConcurrency: o.writeConcurrency, exited: () => e.controller.exited(), log: o.log,
+      })
+    }
     r.stage = 'done'
     return result('measured', b.failure)
   } catch (err) {

@@ -39,9 +39,13 @@ export interface CanaryWatch {
   /** Records the first Progressing of `key` seen from now on (call before writing the new revision). */
   arm(key: string): void
   progressingAt(key: string): number | undefined
+  /** The phase of `key`'s Canary in the last status seen. */
+  phaseOf(key: string): CanaryPhase | undefined
   readonly steps: readonly Step[]
   readonly holds: readonly Hold[]
   readonly rollbacks: () => number
+  /** Canaries seen entering Succeeded since the watch started. */
+  readonly promotions: () => number
   stop(): void
 }
 
@@ -63,6 +67,12 @@ export function phaseCounts(last: ReadonlyMap<string, { readonly phase: string |
   }
 }
 
+/** A canary listed already Succeeded did not just promote; one listed Failed counts as a rollback seen. */
+function countEntry(entered: { Failed: number; Succeeded: number }, before: Last | undefined, next: Last): void {
+  if (next.phase === before?.phase) return
+  if (next.phase === 'Failed' || (next.phase === 'Succeeded' && before)) entered[next.phase]++
+}
+
 type Listed = { items: KubernetesObject[]; metadata?: { resourceVersion?: string } }
 
 export async function watchCanaries(kc: KubeConfig, onError: (e: unknown) => void): Promise<CanaryWatch> {
@@ -76,7 +86,7 @@ export async function watchCanaries(kc: KubeConfig, onError: (e: unknown) => voi
   const progressing = new Map<string, number>()
   const steps: Step[] = []
   const holds: Hold[] = []
-  let failed = 0
+  const entered = { Failed: 0, Succeeded: 0 }
 
   informer.on((obj, event) => {
     const c = obj as unknown as Canary
@@ -88,7 +98,7 @@ export async function watchCanaries(kc: KubeConfig, onError: (e: unknown) => voi
     const next: Last = { phase: s.phase, weight: s.canaryWeight ?? 0, tick: lastTickMs(s) }
     last.set(key, next)
     if (s.phase === 'Progressing' && armed.delete(key)) progressing.set(key, now)
-    if (s.phase === 'Failed' && before?.phase !== 'Failed') failed++
+    countEntry(entered, before, next)
     if (!before || !isNewTick(before, next)) return
     if (next.weight > before.weight) {
       steps.push({ key, weight: next.weight, seenAt: now, plannedAt: before.tick! + intervalMs(c.spec.analysis), tickAt: next.tick! })
@@ -105,8 +115,10 @@ export async function watchCanaries(kc: KubeConfig, onError: (e: unknown) => voi
       armed.add(key)
     },
     progressingAt: key => progressing.get(key),
+    phaseOf: key => last.get(key)?.phase,
     steps, holds,
-    rollbacks: () => failed,
+    rollbacks: () => entered.Failed,
+    promotions: () => entered.Succeeded,
     stop: () => { informer.stop() },
   }
 }
