@@ -13,7 +13,7 @@ import type { ClusterState } from '../../test/cluster/cluster.ts'
 import { installSluice } from '../../test/cluster/install-sluice.ts'
 import { startPrometheus } from '../../test/cluster/prometheus.ts'
 import { freePort, httpsGet, waitFor } from '../../test/cluster/process.ts'
-import { startSluiceWebhook } from '../../test/cluster/sluice-webhook.ts'
+import { precreateConfigurations, startSluiceWebhook } from '../../test/cluster/sluice-webhook.ts'
 import type { OnCleanup } from '../children.ts'
 import { findPid } from './procs.ts'
 
@@ -46,6 +46,8 @@ export interface EnvOptions extends BaseOptions {
   readonly controllerBin?: string
   /** Node flags for the controller process, e.g. --cpu-prof. */
   readonly controllerNodeArgs: readonly string[]
+  /** `controller` (the webhook in a process of its own) or `serve` (webhook and controller in one process). */
+  readonly command: 'controller' | 'serve'
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
@@ -80,12 +82,20 @@ async function startSimulator(state: ClusterState, o: BaseOptions): Promise<{ ur
   return { url: url.trim(), pid: child.pid! }
 }
 
+/** `sluice serve`'s webhook half: served and registered by URL on loopback, as the local harness does. */
+async function webhookFlags(state: ClusterState): Promise<string[]> {
+  await precreateConfigurations(state)
+  const port = await freePort()
+  return [`--listen=127.0.0.1:${port}`, `--url=https://127.0.0.1:${port}`, '--cert-ip=127.0.0.1', '--cert-dns=localhost']
+}
+
 async function startController(state: ClusterState, kubeconfig: string, prometheusUrl: string, o: EnvOptions): Promise<Env['controller']> {
   const telemetryPort = await freePort()
-  const { path, fd } = logFile(state, 'controller')
+  const { path, fd } = logFile(state, o.command)
   const args = [
-    ...o.controllerNodeArgs, o.controllerBin ?? join(root, 'bin/sluice.ts'), 'controller', '--kubeconfig', kubeconfig, '--metrics-server', prometheusUrl,
-    '--telemetry-listen', `127.0.0.1:${telemetryPort}`, '--lease-name', 'sluice-bench-controller', ...o.controllerArgs,
+    ...o.controllerNodeArgs, o.controllerBin ?? join(root, 'bin/sluice.ts'), o.command, '--kubeconfig', kubeconfig, '--metrics-server', prometheusUrl,
+    '--telemetry-listen', `127.0.0.1:${telemetryPort}`, '--lease-name', 'sluice-bench-controller',
+    ...(o.command === 'serve' ? await webhookFlags(state) : []), ...o.controllerArgs,
   ]
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, NO_PROXY: '127.0.0.1,localhost' } })
   closeSync(fd)
@@ -128,15 +138,15 @@ export async function startBase(o: BaseOptions): Promise<Base> {
   }
 }
 
-/** The base with sluice installed, its webhook and `sluice controller` running. */
+/** The base with sluice installed: its webhook and `sluice controller` running, or `sluice serve` doing both. */
 export async function startEnv(o: EnvOptions): Promise<Env> {
   const base = await startBase(o)
   const { state } = base
-  o.log('installing sluice (CRDs, RBAC, ServiceAccount) and starting its webhook')
+  o.log(`installing sluice (CRDs, RBAC, ServiceAccount)${o.command === 'controller' ? ' and starting its webhook' : ''}`)
   const sluice = await installSluice(state)
-  const webhook = await startSluiceWebhook(state, sluice.kubeconfig, [])
-  o.onCleanup('sluice webhook', () => webhook.stop())
+  const webhook = o.command === 'controller' ? await startSluiceWebhook(state, sluice.kubeconfig, []) : undefined
+  if (webhook) o.onCleanup('sluice webhook', () => webhook.stop())
   const controller = await startController(state, sluice.kubeconfig, base.prometheusUrl, o)
-  o.log(`controller pid ${controller.pid}, telemetry on 127.0.0.1:${controller.telemetryPort} (log: ${controller.log})`)
-  return { ...base, controller, pids: { controller: controller.pid, ...base.pids, 'sluice webhook': webhook.child.pid } }
+  o.log(`sluice ${o.command} pid ${controller.pid}, telemetry on 127.0.0.1:${controller.telemetryPort} (log: ${controller.log})`)
+  return { ...base, controller, pids: { [o.command === 'serve' ? 'sluice serve' : 'controller']: controller.pid, ...base.pids, ...(webhook && { 'sluice webhook': webhook.child.pid }) } }
 }

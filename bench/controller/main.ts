@@ -13,7 +13,8 @@
 //
 // Flags: --sizes 100,500,1000 (or N=100 in the environment), --window 180 (seconds), --idle 20, --probes 10,
 // --soak 3600 (seconds of canaries cycling after the window, every one that ends getting the next revision,
-// to measure memory growth; none by default, SOAK=3600 in the environment).
+// to measure memory growth; none by default, SOAK=3600 in the environment), --serve (`sluice serve`, the
+// webhook and the controller in one process, instead of `sluice controller` beside a webhook process).
 // Environment: BENCH_CONTROLLER_ARGS (extra `sluice controller` flags, e.g. "--concurrency 32"),
 // BENCH_CONTROLLER_NODE_ARGS (Node flags for the controller, e.g. "--cpu-prof --cpu-prof-dir=.cache/prof"),
 // BENCH_CONTROLLER_BIN (another checkout's bin/sluice.ts, to measure a change against this tree),
@@ -34,10 +35,10 @@ const OUT_DIR = join(root, '.cache/bench')
 const log = (m: string): void => { process.stderr.write(`bench-controller: ${new Date().toISOString().slice(11, 19)} ${m}\n`) }
 
 const { values } = parseArgs({ options: {
-  sizes: { type: 'string' }, window: { type: 'string' }, idle: { type: 'string' }, probes: { type: 'string' }, soak: { type: 'string' }, help: { type: 'boolean' },
+  sizes: { type: 'string' }, window: { type: 'string' }, idle: { type: 'string' }, probes: { type: 'string' }, soak: { type: 'string' }, serve: { type: 'boolean' }, help: { type: 'boolean' },
 } })
 if (values.help) {
-  process.stdout.write('usage: node bench/controller/main.ts [--sizes 100,500,1000] [--window SECONDS] [--idle SECONDS] [--probes K] [--soak SECONDS]\n' +
+  process.stdout.write('usage: node bench/controller/main.ts [--sizes 100,500,1000] [--window SECONDS] [--idle SECONDS] [--probes K] [--soak SECONDS] [--serve]\n' +
     '  N=500 in the environment runs that one size; BENCH_CONTROLLER_ARGS adds flags to `sluice controller`.\n')
   process.exit(0)
 }
@@ -48,6 +49,7 @@ const settings = {
   idleSeconds: positive(values.idle, 20, '--idle'),
   probes: positive(values.probes, 10, '--probes'),
   soakSeconds: positive(values.soak ?? process.env.SOAK, 0, '--soak'),
+  command: values.serve === true ? 'serve' as const : 'controller' as const,
   writeConcurrency: positive(process.env.BENCH_WRITE_CONCURRENCY, 32, 'BENCH_WRITE_CONCURRENCY'),
   scrapeInterval: process.env.BENCH_SCRAPE_INTERVAL ?? '5s',
   controllerArgs: envWords('BENCH_CONTROLLER_ARGS'),
@@ -77,7 +79,7 @@ async function main(): Promise<number> {
     log(`==== N = ${n} ====`)
     const result = await runSize({
       n, clusterDir: join(root, '.cache/bench-controller-cluster'), binDir: bins, analysis: ANALYSIS,
-      windowSeconds: settings.windowSeconds, soakSeconds: settings.soakSeconds, idleSeconds: settings.idleSeconds, probes: settings.probes,
+      windowSeconds: settings.windowSeconds, soakSeconds: settings.soakSeconds, command: settings.command, idleSeconds: settings.idleSeconds, probes: settings.probes,
       writeConcurrency: settings.writeConcurrency, scrapeInterval: settings.scrapeInterval,
       controllerArgs: settings.controllerArgs, controllerNodeArgs: settings.controllerNodeArgs,
       ...(settings.controllerBin !== undefined && { controllerBin: settings.controllerBin }),

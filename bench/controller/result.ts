@@ -17,6 +17,8 @@ export interface TimelinePoint {
 
 export interface SizeResult {
   readonly n: number
+  /** `controller` (beside a webhook process) or `serve` (both in one process): what RSS and CPU are of. */
+  readonly command: 'controller' | 'serve'
   readonly namespaces: number
   readonly probes: number
   readonly analysis: AnalysisShape

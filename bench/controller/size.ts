@@ -288,7 +288,7 @@ export async function runSize(o: SizeOptions): Promise<SizeResult> {
   let sampler: Sampler | undefined
   let watch: CanaryWatch | undefined
   const result = (reached: string, failure?: string): SizeResult => ({
-    n: o.n, namespaces: namespaces.length, probes: probes.length, analysis: o.analysis, controllerArgs: o.controllerArgs,
+    n: o.n, command: o.command, namespaces: namespaces.length, probes: probes.length, analysis: o.analysis, controllerArgs: o.controllerArgs,
     controllerBin: o.controllerBin ?? 'bin/sluice.ts', controllerNodeArgs: o.controllerNodeArgs,
     scrapeInterval: o.scrapeInterval, reached, ...(failure !== undefined && { failure }), setup, ...partial,
     timeline: tl?.points ?? [], seconds: (Date.now() - t0) / 1000,

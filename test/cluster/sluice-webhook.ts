@@ -25,7 +25,7 @@ export const TEST_CERT_FLAGS = [
 ]
 
 /** The admin creates the (empty) configurations; sluice may only update them, by name. */
-async function precreateConfigurations(state: ClusterState): Promise<void> {
+export async function precreateConfigurations(state: ClusterState): Promise<void> {
   const kc = new KubeConfig()
   kc.loadFromFile(state.kubeconfig)
   const api = kc.makeApiClient(AdmissionregistrationV1Api)
