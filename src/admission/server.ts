@@ -16,7 +16,6 @@ import { noMetrics } from './admission-metrics.ts'
 import type { AdmissionMetrics, ReviewResult } from './admission-metrics.ts'
 import { allow, decodeAdmissionReview, toAdmissionReview } from './review.ts'
 import type { AdmissionRequest } from './review.ts'
-import type { WarmUpReview } from './warm-up.ts'
 
 export const MUTATE_DEPLOYMENTS_PATH = '/mutate/deployments'
 export const VALIDATE_GUARD_PATH = '/validate/guard'
@@ -56,6 +55,13 @@ export interface AdmissionControls {
    * V8 has compiled the request path before the first real review; what the answers were, by result.
    */
   warmUp(reviews: readonly WarmUpReview[], rounds: number): Promise<WarmUpResult>
+}
+
+/** A review the server decides before it says ready (warm-up.ts has the samples). */
+export interface WarmUpReview {
+  readonly path: string
+  /** The AdmissionReview as the API server sends it (JSON text). */
+  readonly body: string
 }
 
 export interface WarmUpResult {

@@ -2,12 +2,7 @@
 // without this, the first real reviews after a start or a failover pay for it (several milliseconds each,
 // inside the API server's timeout). They are decided like any review, in process, never sent anywhere.
 import { MUTATE_DEPLOYMENTS_PATH } from './server.ts'
-
-export interface WarmUpReview {
-  readonly path: string
-  /** The AdmissionReview as the API server sends it (JSON text). */
-  readonly body: string
-}
+import type { WarmUpReview } from './server.ts'
 
 const NAMESPACE = 'sluice-warm-up'
 
