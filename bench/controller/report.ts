@@ -124,7 +124,7 @@ export function formatReport(r: ControllerBenchReport): string {
     `sluice controller benchmark — ${r.when}, node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGB.toFixed(0)} GB, load average ${m.loadavg1mAtStart.toFixed(2)} at start`,
     a ? `canaries: nginx provider, 1 replica each, interval ${a.intervalSeconds}s, stepWeight ${a.stepWeight} up to ${a.maxWeight}, ` +
       `request-success-rate over ${a.metricIntervalSeconds}s from the simulator through Prometheus (scrape ${r.sizes[0]?.scrapeInterval})` : '',
-    r.sizes[0] ? `sluice ${r.sizes[0].command ?? 'controller'}: ${r.sizes[0].controllerBin}${r.sizes[0].controllerNodeArgs.length > 0 ? ` with node ${r.sizes[0].controllerNodeArgs.join(' ')}` : ''}, controller flags: ${r.sizes[0].controllerArgs.join(' ') || 'none'}` : '',
+    r.sizes[0] ? `sluice ${r.sizes[0].command}: ${r.sizes[0].controllerBin}${r.sizes[0].controllerNodeArgs.length > 0 ? ` with node ${r.sizes[0].controllerNodeArgs.join(' ')}` : ''}, controller flags: ${r.sizes[0].controllerArgs.join(' ') || 'none'}` : '',
     'burst: all canaries but the held-back ones get a new revision at once; single: held-back apps get one, one at a time, during the window.',
     'drift: when a step was seen minus when it was due (the previous tick + interval); "watch" as a client sees the status, "status clock" the controller\'s tick time.',
     'reconcile quantiles: from sluice_reconcile_duration_seconds, at bucket resolution.',

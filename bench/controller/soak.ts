@@ -4,9 +4,8 @@
 // least-squares slope of each, over the whole soak and over its second half (past the first collections).
 import { IMAGE_V1, IMAGE_V2, keyOf, newRevision, pool } from './apps.ts'
 import type { AppRef, Clients } from './apps.ts'
-import type { Sampler } from './sampler.ts'
 import { usage } from './sampler.ts'
-import type { Usage } from './sampler.ts'
+import type { Sampler, Usage } from './sampler.ts'
 import { scrapeTelemetry, value } from './telemetry.ts'
 import type { CanaryWatch } from './watch.ts'
 import { slope } from '../stats.ts'

@@ -134,12 +134,13 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     }],
   })
 
-  // Until every cache has listed once and the decision path is warm, /readyz says no: an empty cache would admit what it should reject.
+  // Until every cache has listed once, /readyz says no: an empty cache would admit what it should reject.
   await Promise.all(informers.map(i => i.start()))
-  await server.listen({ host: o.host, port: o.port })
-  const port = (server.server.address() as { port: number }).port
+  // Warmed before it listens: no real review can arrive while the samples are left out of the metrics and the log.
   const warm = await server.warmUp(warmUpReviews(), WARM_UP_ROUNDS)
   log.info({ reviews: warm.reviews, ms: Math.round(warm.ms), results: warm.results }, 'decision path warmed up')
+  await server.listen({ host: o.host, port: o.port })
+  const port = (server.server.address() as { port: number }).port
   server.setCachesSynced(true)
   const telemetry: TelemetryServer | undefined = o.telemetry && await startTelemetryServer({
     host: o.telemetry.host, port: o.telemetry.port, registry, logger: log, ready: () => true,
