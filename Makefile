@@ -137,6 +137,10 @@ bench-webhook: deps bins ## webhook benchmark: HTTPS load on one server process,
 bench-webhook-start: deps ## the first reviews after the webhook starts, with and without its warm-up (report: .cache/bench/first-reviews.json)
 	$(NODE) bench/first-reviews.ts
 
+.PHONY: bench-kube-requests
+bench-kube-requests: deps bins ## client CPU per Kubernetes API call, client-node's fetch against sluice's transport (report: .cache/bench/kube-requests.json)
+	$(NODE) bench/kube-requests.ts
+
 # The Node flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
 IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p' image/rootfs.sh)
 # sluice as the image runs it, for the benchmarks, unless the environment names another build or other flags.

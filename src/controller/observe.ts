@@ -39,9 +39,23 @@ export function trackedConfigs(caches: Caches, target: V1Deployment): Tracked {
   return { refs, hashes }
 }
 
+// A cached Deployment is a new object on every change and never edited in place: a tick on an unchanged
+// target reuses the hash of its template instead of hashing it again.
+const templateRevisions = new WeakMap<object, string>()
+
+function cachedTemplateRevision(template: object | undefined): string {
+  if (template === undefined) return templateRevision(template)
+  let revision = templateRevisions.get(template)
+  if (revision === undefined) {
+    revision = templateRevision(template)
+    templateRevisions.set(template, revision)
+  }
+  return revision
+}
+
 /** The pod template's revision, folded with the hashes of the configs it tracks. */
 export function revisionOf(target: V1Deployment, tracked: Tracked): string {
-  const template = templateRevision(target.spec?.template)
+  const template = cachedTemplateRevision(target.spec?.template)
   const keys = Object.keys(tracked.hashes).sort()
   if (keys.length === 0) return template
   const hash = createHash('sha256').update(template)

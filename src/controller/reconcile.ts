@@ -18,7 +18,7 @@ import type { Caches } from './caches.ts'
 import type { CheckOutcome, MetricOutcome } from './machine/types.ts'
 import { advanceWithChecks } from './machine/tick.ts'
 import {
-  deadlineTickMs, invalidSpecMessage, mustWriteStatus, nextLookAt, runTransition, SETTLE_MS, statusAfterDecision, withInvalidSpec,
+  deadlineTickMs, invalidSpecMessage, mustWriteStatus, nextLookAt, runTransition, SETTLE_MS, specLints, statusAfterDecision, withInvalidSpec,
   withIntervalFloor,
 } from './machine/reconcile-rules.ts'
 import { createActor, type Scene } from './actions.ts'
@@ -69,6 +69,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
   const actor = createActor({ ...d, client, record })
   const runStarts = new Map<string, number>()
   const ownWrites = new OwnWrites<Canary>()
+  const lints = specLints()
 
   /**
    * The status onto the Canary as read, remembered so that a cache still behind it is not decided on: the
@@ -115,9 +116,10 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
    * retried in a loop.
    */
   async function rejected(s: Scene): Promise<boolean> {
+    const problems = lints.problems(s.c)
+    if (problems.length === 0) return false
     const idle = (s.target.spec?.replicas ?? 1) === 0 && !workloadState(primaryOf(d.caches, s.c)).exists
-    const message = invalidSpecMessage(s.c, idle)
-    if (message === undefined) return false
+    const message = invalidSpecMessage(s.c, idle, problems) ?? ''
     await record(s.c, s.target, 'Warning', 'InvalidSpec', message)
     const before = s.c.status ?? {}
     const status = withInvalidSpec(before, message, d.now())
@@ -159,6 +161,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
         runStarts.delete(key)
         actor.forget(key)
         ownWrites.forget(key)
+        lints.forget(key)
         d.telemetry.forget(name, namespace)
         return
       }

@@ -2,6 +2,7 @@
 // `d:<ns>/<name>` for the Canary generated from an annotated Deployment.
 import type { V1Deployment } from '@kubernetes/client-node'
 import { configKey, configRefs } from '../deployer/configs.ts'
+import { isGenerated } from './generate.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import type { Canary } from '../api/types.ts'
 import type { Caches } from './caches.ts'
@@ -25,6 +26,15 @@ function triggersOf(c: Canary): Triggers {
 
 function sameTriggers(a: Triggers | undefined, b: Triggers): boolean {
   return a !== undefined && a.generation === b.generation && a.annotations === b.annotations && a.deleting === b.deleting && a.finalizers === b.finalizers
+}
+
+/**
+ * What the generator reads of a Deployment (resolve() takes its metadata, never its spec or status): the
+ * status updates of a rollout, most of a Deployment's events, need no new look at its Canary.
+ */
+export function generatorInputs(d: V1Deployment): string {
+  const m = d.metadata ?? {}
+  return JSON.stringify([m.uid ?? '', m.annotations ?? {}, m.labels ?? {}, m.deletionTimestamp !== undefined])
 }
 
 export const keyOf = (kind: 'c' | 'd', namespace: string | undefined, name: string | undefined): string => `${kind}:${namespace ?? ''}/${name ?? ''}`
@@ -56,11 +66,22 @@ export function wireTriggers(caches: Caches, enqueue: (key: string) => void, wat
     else if (event === 'update' && sameTriggers(seen.get(key), triggers)) return
     else seen.set(key, triggers)
     enqueue(key)
+    // A generated Canary edited or deleted by hand is put back as the annotations say, at once.
+    if (event === 'delete' || isGenerated(c)) enqueue(keyOf('d', c.metadata.namespace, c.spec.targetRef.name))
   })
+  const inputs = new Map<string, string>()
   caches.deployments.on((d, event) => {
     const namespace = d.metadata?.namespace
     const name = d.metadata?.name ?? ''
-    if (!isGeneratedObject(d) && event !== 'delete') enqueue(keyOf('d', namespace, name))
+    const key = keyOf('d', namespace, name)
+    if (event === 'delete') inputs.delete(key)
+    else if (!isGeneratedObject(d)) {
+      const now = generatorInputs(d)
+      if (inputs.get(key) !== now) {
+        inputs.set(key, now)
+        enqueue(key)
+      }
+    }
     // Readiness of either side moves a waiting Canary on at once.
     enqueueCanaries(namespace, c => c.spec.targetRef.name === name || `${c.spec.targetRef.name}-primary` === name)
   })
@@ -75,5 +96,10 @@ export function wireTriggers(caches: Caches, enqueue: (key: string) => void, wat
   caches.configMaps.on(onConfig('configmap'))
   caches.secrets.on(onConfig('secret'))
   caches.autoscalers.on(h => { enqueueCanaries(h.metadata?.namespace, c => c.spec.autoscalerRef?.name === h.metadata?.name) })
-  caches.policies.on(() => { for (const d of caches.deployments.list(watchNamespace)) enqueue(keyOf('d', d.metadata?.namespace, d.metadata?.name)) })
+  const enqueueDeployments = (namespace: string | undefined): void => {
+    for (const d of caches.deployments.list(namespace)) enqueue(keyOf('d', d.metadata?.namespace, d.metadata?.name))
+  }
+  caches.policies.on(() => { enqueueDeployments(watchNamespace) })
+  // Policies select by namespace labels too.
+  caches.namespaces.on(ns => { if (watchNamespace === undefined || ns.metadata?.name === watchNamespace) enqueueDeployments(ns.metadata?.name) })
 }

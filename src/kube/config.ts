@@ -1,5 +1,7 @@
 // Loads the client configuration: an explicit file, else $KUBECONFIG, ~/.kube/config or the in-cluster account.
-import { KubeConfig } from '@kubernetes/client-node'
+import { KubeConfig, type ApiConstructor, type ApiType, type Configuration } from '@kubernetes/client-node'
+import { getGlobalDispatcher } from 'undici'
+import { dispatcherHttpLibrary } from './http-library.ts'
 
 export interface KubeConfigOptions {
   /** A kubeconfig file; without it client-node's default search applies. */
@@ -9,24 +11,44 @@ export interface KubeConfigOptions {
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0]
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
+type DispatcherOptions = ReturnType<KubeConfig['createDispatcherOptions']>
 
 /**
  * client-node 2.0 gives every request a new undici Agent, so every API call opened (and held until idle)
  * its own TLS connection: the controller spent most of its CPU in handshakes and grew its RSS with
  * lingering sessions. Requests for the same cluster and user share one Agent here (HTTP/2 multiplexes
- * them), keyed as client-node keys its own https.Agent cache.
+ * them), keyed as client-node keys its own https.Agent cache; once it exists no other is built. The API
+ * clients send through it with dispatcher.request rather than fetch (http-library.ts).
  */
 export class PooledKubeConfig extends KubeConfig {
   readonly #dispatchers = new Map<string, Dispatcher>()
+  readonly #http = dispatcherHttpLibrary(() => getGlobalDispatcher() as unknown as Dispatcher)
+
+  #key(): string {
+    return JSON.stringify([this.getCurrentCluster()?.name, this.getCurrentCluster()?.server, this.getCurrentUser()?.name])
+  }
+
+  // 'none' makes client-node skip building an Agent; applySecurityAuthentication then sets the shared one.
+  override createDispatcherOptions(...args: Parameters<KubeConfig['createDispatcherOptions']>): DispatcherOptions {
+    return this.#dispatchers.has(this.#key()) ? { type: 'none' } : super.createDispatcherOptions(...args)
+  }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context)
+    const key = this.#key()
     const fresh = context.getDispatcher()
-    if (!fresh) return
-    const key = JSON.stringify([this.getCurrentCluster()?.name, this.getCurrentCluster()?.server, this.getCurrentUser()?.name])
+    if (fresh && !this.#dispatchers.has(key)) this.#dispatchers.set(key, fresh)
     const shared = this.#dispatchers.get(key)
     if (shared) context.setDispatcher(shared)
-    else this.#dispatchers.set(key, fresh)
+  }
+
+  override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
+    const httpApi = this.#http
+    // client-node builds the configuration (server, auth, its middleware); only the transport is swapped.
+    function withTransport(config: Configuration): T {
+      return new apiClientType({ ...config, httpApi })
+    }
+    return super.makeApiClient(withTransport as unknown as ApiConstructor<T>)
   }
 }
 

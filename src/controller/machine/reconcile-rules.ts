@@ -24,12 +24,35 @@ export function withIntervalFloor(c: Canary, minIntervalMs: number): Canary {
 }
 
 /**
- * Why the Canary cannot be acted on, or undefined when it can. Only rejections stop the controller: warnings
- * (an ignored field, an old name) were the webhook's to give; references are left to the checks that use them.
- * `idle` says the target runs no pods while it waits (replicas 0 and no primary yet).
+ * Why the Canary cannot be acted on: none when it can. Only rejections stop the controller: warnings (an
+ * ignored field, an old name) were the webhook's to give; references are left to the checks that use them.
  */
-export function invalidSpecMessage(c: Canary, idle: boolean): string | undefined {
-  const problems = lintCanary(c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 }).rejections
+export function specRejections(c: Canary): string[] {
+  return lintCanary(c, { refs: { metricTemplate: () => true, alertProvider: () => true }, minIntervalMs: 1 }).rejections
+}
+
+/** specRejections once per Canary and generation: reconciles run often, the spec changes only with the generation. */
+export function specLints(): { problems(c: Canary): readonly string[]; forget(key: string): void } {
+  const known = new Map<string, { readonly uid: string | undefined; readonly generation: number; readonly problems: readonly string[] }>()
+  return {
+    problems(c) {
+      const key = `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}`
+      const generation = c.metadata.generation
+      const hit = known.get(key)
+      if (hit && generation !== undefined && hit.uid === c.metadata.uid && hit.generation === generation) return hit.problems
+      const problems = specRejections(c)
+      if (generation !== undefined) known.set(key, { uid: c.metadata.uid, generation, problems })
+      return problems
+    },
+    forget(key) { known.delete(key) },
+  }
+}
+
+/**
+ * The InvalidSpec message for `problems` (specRejections), or undefined when there are none. `idle` says the
+ * target runs no pods while it waits (replicas 0 and no primary yet).
+ */
+export function invalidSpecMessage(c: Canary, idle: boolean, problems: readonly string[] = specRejections(c)): string | undefined {
   if (problems.length === 0) return undefined
   const waiting = idle ? `; ${c.spec.targetRef.name} runs no pods until then (or until sluice.dev/strategy is removed)` : ''
   return `${problems.join('; ')}; nothing is done until the Canary is fixed${waiting}`

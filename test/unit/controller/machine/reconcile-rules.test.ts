@@ -1,7 +1,7 @@
 import t from 'tap'
 import {
   deadlineTickMs, invalidSpecMessage, mustWriteStatus, needsRouterRebuild, nextLookAt, RESYNC_MS, runTransition, SETTLE_MS,
-  statusAfterDecision, withIntervalFloor, withInvalidSpec, withoutInvalidSpec,
+  specLints, statusAfterDecision, withIntervalFloor, withInvalidSpec, withoutInvalidSpec,
 } from '../../../../src/controller/machine/reconcile-rules.ts'
 import type { Action } from '../../../../src/controller/machine/types.ts'
 import type { Canary, CanarySpec, CanaryStatus } from '../../../../src/api/types.ts'
@@ -28,6 +28,22 @@ t.test('a runnable spec has no InvalidSpec message; one this version cannot run 
   t.match(message, /kuma/)
   t.match(message, /nothing is done until the Canary is fixed$/)
   t.match(invalidSpecMessage(kuma, true) ?? '', /podinfo runs no pods until then \(or until sluice.dev\/strategy is removed\)$/)
+})
+
+t.test('the spec is linted once per Canary and generation', async t => {
+  const lints = specLints()
+  const kuma = canary(spec({}, { provider: 'kuma' }))
+  const first = lints.problems(kuma)
+  t.match(first.join(), /kuma/)
+  // The same uid and generation mean the same spec: the answer kept is given (even for a spec made up here).
+  t.equal(lints.problems({ ...kuma, spec: spec() }), first, 'kept for the same generation')
+  const fixed = { ...canary(), metadata: { ...kuma.metadata, generation: 4 } }
+  t.same(lints.problems(fixed), [], 'a new generation is linted again')
+  t.match(lints.problems({ ...kuma, metadata: { ...kuma.metadata, generation: 4, uid: 'another' } }).join(), /kuma/, 'a Canary recreated under the same name is linted again')
+  lints.forget('apps/podinfo')
+  t.not(lints.problems(kuma), first, 'forgotten: linted again')
+  const noGeneration = { ...kuma, metadata: { name: 'x', namespace: 'apps' } }
+  t.not(lints.problems(noGeneration), lints.problems(noGeneration), 'nothing kept without a generation')
 })
 
 t.test('the InvalidSpec condition is added once, keeps its first transition time, and leaves with the fix', async t => {

@@ -1,0 +1,99 @@
+// `make bench-kube-requests`: the client CPU of one Kubernetes API call, through client-node's own transport
+// (undici fetch) and through sluice's (dispatcher.request, src/kube/http-library.ts), on the same pooled
+// Agent, against a local cluster's real API server. Rounds alternate the two so that a busy machine weighs on
+// both alike; each figure is the median of the rounds' means.
+//
+// Flags: --requests 500 (per round, per transport and call), --rounds 5. Prints a table and writes
+// .cache/bench/kube-requests.json. Nothing is asserted.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { CoreV1Api, createConfiguration, PatchStrategy, ServerConfiguration, setHeaderOptions } from '@kubernetes/client-node'
+import { loadKubeConfig } from '../src/kube/config.ts'
+import { clusterDown, clusterUp } from '../test/cluster/cluster.ts'
+import { positive } from './args.ts'
+import { quantile } from './stats.ts'
+
+const root = resolve(import.meta.dirname, '..')
+const OUT = join(root, '.cache/bench/kube-requests.json')
+const DIR = join(root, '.cache/bench-kube-requests-cluster')
+const log = (m: string): void => { process.stderr.write(`bench-kube-requests: ${m}\n`) }
+
+type Call = (api: CoreV1Api, i: number) => Promise<unknown>
+const CALLS: Readonly<Record<string, Call>> = {
+  'GET namespace': api => api.readNamespace({ name: 'default' }),
+  'PATCH configmap': (api, i) => api.patchNamespacedConfigMap(
+    { name: 'bench', namespace: 'default', body: { data: { i: String(i) } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+}
+
+/** Mean microseconds of this process's CPU per call, over `n` calls one after another. */
+async function cpuPerCall(api: CoreV1Api, call: Call, n: number): Promise<number> {
+  const before = process.cpuUsage()
+  for (let i = 0; i < n; i++) await call(api, i)
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / n
+}
+
+async function measure(kubeconfig: string, requests: number, rounds: number): Promise<Record<string, Record<string, number>>> {
+  const kc = loadKubeConfig({ path: kubeconfig })
+  const server = kc.getCurrentCluster()?.server ?? ''
+  const transports: Record<string, CoreV1Api> = {
+    // client-node's default HttpLibrary (fetch), with the same authentication and pooled Agent.
+    'client-node fetch': new CoreV1Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc } })),
+    'sluice dispatcher.request': kc.makeApiClient(CoreV1Api),
+  }
+  await transports['sluice dispatcher.request']?.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'bench' }, data: { i: '0' } } })
+  const samples: Record<string, Record<string, number[]>> = {}
+  for (let round = 0; round <= rounds; round++) {
+    for (const [callName, call] of Object.entries(CALLS)) {
+      for (const [transport, api] of Object.entries(transports)) {
+        const us = await cpuPerCall(api, call, requests)
+        // Round 0 warms the code paths of both up and is not counted.
+        if (round > 0) ((samples[callName] ??= {})[transport] ??= []).push(us)
+      }
+    }
+    log(`round ${round}/${rounds}${round === 0 ? ' (warm-up)' : ''} done`)
+  }
+  const medians: Record<string, Record<string, number>> = {}
+  for (const [callName, byTransport] of Object.entries(samples)) {
+    for (const [transport, list] of Object.entries(byTransport)) (medians[callName] ??= {})[transport] = quantile([...list].sort((a, b) => a - b), 0.5)
+  }
+  return medians
+}
+
+function report(medians: Record<string, Record<string, number>>): string {
+  const lines = ['call               client-node fetch   sluice dispatcher.request   ratio']
+  for (const [callName, m] of Object.entries(medians)) {
+    const fetchUs = m['client-node fetch'] ?? NaN
+    const ours = m['sluice dispatcher.request'] ?? NaN
+    lines.push(`${callName.padEnd(18)} ${`${fetchUs.toFixed(0)} µs`.padStart(17)}   ${`${ours.toFixed(0)} µs`.padStart(25)}   ${(ours / fetchUs).toFixed(2)}×`)
+  }
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { requests: { type: 'string' }, rounds: { type: 'string' } } })
+  const requests = positive(values.requests, 500, '--requests')
+  const rounds = positive(values.rounds, 5, '--rounds')
+  const binDir = process.env.SLUICE_K8S_BIN_DIR
+  if (!binDir) throw new Error('SLUICE_K8S_BIN_DIR is not set (make bench-kube-requests sets it)')
+  // Interrupted: the cluster this run started goes down with it.
+  const stop = (): void => { void clusterDown(DIR, log).finally(() => process.exit(130)) }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    const state = await clusterUp({ dir: DIR, binDir, log })
+    const started = loadavg()[0] ?? 0
+    const medians = await measure(state.kubeconfig, requests, rounds)
+    const table = report(medians)
+    process.stdout.write(`CPU of this process per API call (median of ${rounds} rounds of ${requests}; ${availableParallelism()} cores, load ${started.toFixed(1)} at the start)\n${table}\n`)
+    mkdirSync(join(root, '.cache/bench'), { recursive: true })
+    writeFileSync(OUT, `${JSON.stringify({ requests, rounds, loadAtStart: started, microsecondsPerCall: medians }, null, 2)}\n`)
+    process.stdout.write(`written to ${OUT}\n`)
+  } finally {
+    await clusterDown(DIR, log)
+  }
+}
+
+await main()
