@@ -159,6 +159,12 @@ function portLayer(text: string, errors: SpecError[]): AnnotationLayer | undefin
   return port === undefined ? undefined : { key: ANNOTATIONS.port, root: 'service.port', value: { service: { port } } }
 }
 
+/** The DeliveryPolicy named by sluice.dev/policy, when the annotation holds a valid name. */
+export function policyName(annotations: Record<string, string> | undefined): string | undefined {
+  const text = annotations?.[ANNOTATIONS.policy]?.trim()
+  return text !== undefined && DNS_SUBDOMAIN.test(text) ? text : undefined
+}
+
 /** Reads every sluice.dev/ annotation; never throws. */
 export function parseAnnotations(annotations: Record<string, string> | undefined): ParsedAnnotations {
   const all = annotations ?? {}
@@ -174,8 +180,8 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   }
   const policyText = all[ANNOTATIONS.policy]?.trim()
   if (policyText !== undefined) {
-    if (DNS_SUBDOMAIN.test(policyText)) policy = policyText
-    else errors.push(annotationError(ANNOTATIONS.policy, `must be the name of a DeliveryPolicy (got ${JSON.stringify(policyText)})`))
+    policy = policyName(all)
+    if (policy === undefined) errors.push(annotationError(ANNOTATIONS.policy, `must be the name of a DeliveryPolicy (got ${JSON.stringify(policyText)})`))
   }
   const readers: [string, (text: string) => AnnotationLayer | undefined][] = [
     [ANNOTATIONS.spec, text => specLayer(text, errors)],

@@ -1,6 +1,6 @@
 // The effective Canary spec of a Deployment: policy defaults, then sluice.dev/spec, then the shorthands.
 // The webhook validates it and the controller writes it as the Canary object, so both see the same spec.
-import { parseAnnotations, ANNOTATIONS } from './annotations.ts'
+import { parseAnnotations, policyName, ANNOTATIONS } from './annotations.ts'
 import type { Source, SpecError } from './errors.ts'
 import { deepMerge, parsePath, valueAt, type PathSegment } from '../util/merge.ts'
 import { isRecord } from '../util/records.ts'
@@ -130,6 +130,20 @@ function optedInByPolicy(constraining: readonly DeliveryPolicy[], named: Deliver
 
 function policyStrategy(policy: DeliveryPolicy | undefined): Strategy {
   return policy?.spec.defaults?.strategy ?? 'canary'
+}
+
+/**
+ * Whether the Deployment takes part (its strategy annotation, or an enforce policy), as resolve() says, without
+ * reading the rest of its annotations: the controller asks on every reconcile.
+ */
+export function isOptedIn(deployment: DeploymentLike, context: ResolveContext = {}): boolean {
+  const meta = deployment.metadata ?? {}
+  if (meta.annotations?.[ANNOTATIONS.strategy] !== undefined) return true
+  const named = policyName(meta.annotations)
+  const choice = choosePolicy({
+    ...(named !== undefined && { named }), policies: context.policies ?? [], namespaceLabels: context.namespaceLabels, labels: meta.labels,
+  })
+  return optedInByPolicy(choice.constraining, named !== undefined ? choice.policy : undefined)
 }
 
 export function resolve(deployment: DeploymentLike, context: ResolveContext = {}): Resolution {

@@ -10,7 +10,7 @@ import type { ApplyClient } from '../kube/apply.ts'
 import { apexSide } from '../router/services.ts'
 import { selectorLabel } from '../api/selector.ts'
 import { REQUEST_ANNOTATIONS, STATE_ANNOTATIONS } from '../api/annotations.ts'
-import { MANAGED_BY_LABEL, resolve, type ResolveContext } from '../api/resolve.ts'
+import { isOptedIn, MANAGED_BY_LABEL, type ResolveContext } from '../api/resolve.ts'
 import { templateRevision } from '../kube/revision.ts'
 import type { Canary } from '../api/types.ts'
 import type { Caches, ConfigSummary } from './caches.ts'
@@ -90,7 +90,7 @@ export function requestsOf(c: Canary): { requests: OperatorRequests; invalid: st
 
 export function isOptedOut(c: Canary, target: V1Deployment | undefined, context: ResolveContext): boolean {
   if (!isGenerated(c)) return false
-  return !target || !resolve(target, context).optedIn
+  return !target || !isOptedIn(target, context)
 }
 
 export function primaryOf(caches: Caches, c: Canary): V1Deployment | undefined {

@@ -1,9 +1,10 @@
 // Kept over client-node 2.0.1's makeInformer/ListWatch: on a list or watch error other than 410 or a timeout it stops for good (no retry, no backoff), its start() resolves with an empty cache when the first list fails, and it asks for no bookmarks, never relists on a timer and has no transform.
-// This cache restarts with backoff after errors, and after silence (a watchdog besides the Watch's own
+// This cache restarts with backoff after errors, and after silence (a watchdog besides the stream's own
 // 30 s idle timeout), and relists periodically, which also notices deletions missed while a stream was dead.
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { backoffDelay, type Backoff } from '../util/backoff.ts'
+import { watchStream } from './watch-stream.ts'
 
 export type InformerEvent = 'add' | 'update' | 'delete'
 export type Handler<T> = (obj: T, event: InformerEvent) => void
@@ -85,7 +86,6 @@ function createStore<T extends KubernetesObject>(transform: ((obj: T) => T) | un
 
 export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts: InformerOptions<T>): Informer<T> {
   const store = createStore(opts.transform, opts.onError)
-  const watch = new Watch(kc)
   const relistMs = opts.relistMs ?? 600_000
   const silenceMs = opts.silenceMs ?? 300_000
   let resourceVersion = ''
@@ -118,8 +118,9 @@ export function createInformer<T extends KubernetesObject>(kc: KubeConfig, opts:
       if (opts.labelSelector) query.labelSelector = opts.labelSelector
       if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector
       lastActivity = Date.now()
-      const req = await watch.watch(opts.path, query, (phase: string, obj: T & { code?: number }) => {
+      const req = await watchStream(kc, opts.path, query, (phase, received) => {
         if (gen !== generation) return
+        const obj = received as T & { code?: number }
         lastActivity = Date.now()
         failures = 0
         if (phase === 'ERROR') {

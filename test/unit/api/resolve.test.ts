@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildCanary, resolve } from '../../../src/api/resolve.ts'
+import { buildCanary, isOptedIn, resolve, type ResolveContext } from '../../../src/api/resolve.ts'
 import { annotated, policy } from './fixtures.ts'
 
 const prod = policy('prod', {
@@ -103,6 +103,27 @@ t.test('without the strategy annotation a Deployment is not opted in, unless an 
   t.equal(inProd.spec.analysis?.iterations, 5)
   t.equal(inProd.policy?.metadata.name, 'strict')
   t.notOk(resolve(annotated({}), { policies: [enforce], namespaceLabels: { tier: 'dev' } }).optedIn)
+})
+
+t.test('isOptedIn (asked on every reconcile) says what resolve says, without reading the spec annotations', async t => {
+  const enforce = policy('strict', { mode: 'enforce', namespaceSelector: { matchLabels: { tier: 'prod' } }, defaults: { strategy: 'blue-green' } })
+  const enforceNamed = policy('named-enforce', { mode: 'enforce', defaults: {} })
+  const cases: [string, Record<string, string>, ResolveContext, boolean][] = [
+    ['no annotation, no policy', {}, {}, false],
+    ['the strategy annotation', { 'sluice.dev/strategy': 'canary' }, {}, true],
+    ['a strategy annotation resolve finds wrong still opts in', { 'sluice.dev/strategy': 'sideways' }, {}, true],
+    ['an audit policy', {}, { policies: [prod] }, false],
+    ['an enforce policy selecting the namespace', {}, { policies: [enforce], namespaceLabels: { tier: 'prod' } }, true],
+    ['an enforce policy not selecting it', {}, { policies: [enforce], namespaceLabels: { tier: 'dev' } }, false],
+    ['named: the enforce policy it names does not opt it in alone', { 'sluice.dev/policy': 'named-enforce' }, { policies: [enforceNamed] }, false],
+    ['named, beside another enforce policy that selects it', { 'sluice.dev/policy': ' prod ' }, { policies: [prod, enforce], namespaceLabels: { tier: 'prod' } }, true],
+    ['a policy name that is not a name', { 'sluice.dev/policy': 'Not A Name' }, { policies: [enforce], namespaceLabels: { tier: 'prod' } }, true],
+  ]
+  for (const [what, annotations, context, expected] of cases) {
+    const d = annotated(annotations)
+    t.equal(resolve(d, context).optedIn, expected, `resolve: ${what}`)
+    t.equal(isOptedIn(d, context), expected, `isOptedIn: ${what}`)
+  }
 })
 
 t.test('a named policy that does not exist is an error on sluice.dev/policy', async t => {
