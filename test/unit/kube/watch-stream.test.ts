@@ -1,34 +1,13 @@
 // The watch stream against a real HTTPS server: events however the server cuts its chunks, the endings
 // (server end, idle timeout, an error answer, the caller's abort), and the request it sends.
 import t, { type Test } from 'tap'
-import { readFileSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { createCA, createLeaf } from '../../../src/certs/pki.ts'
 import { loadKubeConfig } from '../../../src/kube/config.ts'
 import { watchStream } from '../../../src/kube/watch-stream.ts'
-
-const ca = createCA('watch-stream-test-ca', 600)
-const leaf = createLeaf(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', lifetimeSeconds: 600 })
+import { freePort, startTlsApiServer } from '../../helpers/tls-api-server.ts'
 
 async function apiServer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, handle)
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { server.closeAllConnections(); server.close() })
-  const dir = t.testdir({
-    kubeconfig: `apiVersion: v1
-kind: Config
-clusters:
-- {name: local, cluster: {server: 'https://127.0.0.1:${(server.address() as AddressInfo).port}', certificate-authority-data: ${Buffer.from(ca.certPem).toString('base64')}}}
-users:
-- {name: sluice, user: {token: not-a-real-token}}
-contexts:
-- {name: local, context: {cluster: local, user: sluice}}
-current-context: local
-`,
-  })
-  return `${dir}/kubeconfig`
+  return (await startTlsApiServer(t, handle)).kubeconfig()
 }
 
 const line = (type: string, name: string): string => `${JSON.stringify({ type, object: { metadata: { name, resourceVersion: '1' } } })}\n`
@@ -107,13 +86,8 @@ t.test('the caller aborting ends it once, and no event is delivered after', asyn
 })
 
 t.test('no server: the transport error', async t => {
-  const { port } = await new Promise<{ port: number }>(resolve => {
-    const probe = createServer()
-    probe.listen(0, '127.0.0.1', () => { const p = (probe.address() as AddressInfo).port; probe.close(() => resolve({ port: p })) })
-  })
-  const kubeconfig = await apiServer(t, () => undefined)
-  const moved = kubeconfig.replace(/kubeconfig$/, 'moved')
-  writeFileSync(moved, readFileSync(kubeconfig, 'utf8').replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`))
+  const server = await startTlsApiServer(t, () => undefined)
+  const moved = server.kubeconfig(await freePort())
   const run = await watch(moved)
   t.equal((await run.ended as { code?: string }).code, 'ECONNREFUSED')
 })

@@ -1,0 +1,53 @@
+// An HTTPS server standing in for an API server's transport in unit tests of the Kubernetes client's plumbing
+// (src/kube: the request transport, the watch stream), with a kubeconfig that trusts it. Closed at teardown.
+import { writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { createCA, createLeaf } from '../../src/certs/pki.ts'
+
+const ca = createCA('sluice-unit-api-ca', 3600)
+const leaf = createLeaf(ca, { commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'], usage: 'server', lifetimeSeconds: 3600 })
+
+export interface TlsApiServer {
+  readonly port: number
+  /** A kubeconfig for this server (or `port`, e.g. one nothing listens on) with a bearer token. */
+  kubeconfig(port?: number): string
+}
+
+export async function startTlsApiServer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<TlsApiServer> {
+  const server: Server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, handle)
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.closeAllConnections(); server.close() })
+  const port = (server.address() as AddressInfo).port
+  let n = 0
+  let dir: string | undefined
+  return {
+    port,
+    kubeconfig(target = port) {
+      dir ??= t.testdir()
+      const file = join(dir, `kubeconfig-${++n}`)
+      writeFileSync(file, `apiVersion: v1
+kind: Config
+clusters:
+- {name: local, cluster: {server: 'https://127.0.0.1:${target}', certificate-authority-data: ${Buffer.from(ca.certPem).toString('base64')}}}
+users:
+- {name: sluice, user: {token: not-a-real-token}}
+contexts:
+- {name: local, context: {cluster: local, user: sluice}}
+current-context: local
+`)
+      return file
+    },
+  }
+}
+
+/** A port on 127.0.0.1 that nothing listens on: taken, then given back. */
+export function freePort(): Promise<number> {
+  return new Promise(resolve => {
+    const probe = createServer()
+    probe.listen(0, '127.0.0.1', () => { const port = (probe.address() as AddressInfo).port; probe.close(() => resolve(port)) })
+  })
+}
