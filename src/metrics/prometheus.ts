@@ -1,6 +1,7 @@
 // Prometheus instant queries (POST /api/v1/query) mapped onto the result taxonomy of provider.ts.
 // Every failure mode is named: timeout, unreachable, HTTP status with Prometheus' own error text,
 // empty or NaN, several series, or a body we cannot read.
+import { request } from 'undici'
 import { formatDuration } from '../util/duration.ts'
 import { displayAddress, MultipleValuesError, NoValuesError, QueryError, type MetricProvider, type MetricProviderSpec } from './provider.ts'
 
@@ -48,7 +49,7 @@ export function parsePrometheusAddress(address: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new QueryError('unreachable', `metrics server address must be http or https, not ${url.protocol.replace(/:$/, '')}`)
   }
-  // fetch refuses URLs with credentials, and they would leak into messages: they belong in a Secret.
+  // Credentials in the URL would leak into messages: they belong in a Secret.
   if (url.username || url.password) {
     throw new QueryError('unreachable', `metrics server address ${displayAddress(url)} carries credentials; put them in a Secret (secretRef) instead`)
   }
@@ -68,20 +69,21 @@ export class PrometheusProvider implements MetricProvider {
   readonly address: string
   readonly timeoutMs: number
   readonly #endpoint: string
-  readonly #headers: Headers
+  readonly #headers: Record<string, string>
 
   constructor(options: PrometheusOptions) {
     const url = parsePrometheusAddress(options.address)
     this.address = displayAddress(url)
     this.#endpoint = `${this.address}/api/v1/query`
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    this.#headers = new Headers({ 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' })
-    for (const [name, values] of Object.entries(options.headers ?? {})) for (const v of values) this.#headers.append(name, v)
-    if (options.auth?.type === 'bearer') this.#headers.set('Authorization', `Bearer ${options.auth.token}`)
+    const headers = new Headers({ 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' })
+    for (const [name, values] of Object.entries(options.headers ?? {})) for (const v of values) headers.append(name, v)
+    if (options.auth?.type === 'bearer') headers.set('Authorization', `Bearer ${options.auth.token}`)
     if (options.auth?.type === 'basic') {
       const pair = Buffer.from(`${options.auth.username}:${options.auth.password}`, 'utf8').toString('base64')
-      this.#headers.set('Authorization', `Basic ${pair}`)
+      headers.set('Authorization', `Basic ${pair}`)
     }
+    this.#headers = Object.fromEntries(headers)
   }
 
   async query(q: string): Promise<number> {
@@ -100,13 +102,16 @@ export class PrometheusProvider implements MetricProvider {
   async #post(q: string): Promise<ApiBody> {
     // Also sent to Prometheus so that it stops evaluating when we stop waiting.
     const form = new URLSearchParams({ query: q, timeout: formatDuration(this.timeoutMs) })
-    let res: Response
+    let status: number
     let text: string
     try {
-      res = await fetch(this.#endpoint, {
-        method: 'POST', headers: this.#headers, body: form, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'error',
+      // undici's request, not fetch: no WHATWG objects and no compressed answer to inflate on every check. It
+      // follows no redirect: a 3xx is reported with its status.
+      const answer = await request(this.#endpoint, {
+        method: 'POST', headers: this.#headers, body: form.toString(), signal: AbortSignal.timeout(this.timeoutMs),
       })
-      text = await res.text()
+      status = answer.statusCode
+      text = await answer.body.text()
     } catch (e) {
       throw this.#transportError(e)
     }
@@ -116,16 +121,16 @@ export class PrometheusProvider implements MetricProvider {
     } catch {
       body = undefined
     }
-    if (!res.ok || body?.status !== 'success') throw this.#httpError(res.status, body, text)
+    if (status < 200 || status > 299 || body?.status !== 'success') throw this.#httpError(status, body, text)
     return body
   }
 
   #transportError(e: unknown): QueryError {
-    const err = e as { name?: string; cause?: { code?: string; message?: string } }
+    const err = e as { name?: string; code?: string; cause?: { code?: string; message?: string } }
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
       return new QueryError('timeout', `Prometheus at ${this.address} did not answer within ${formatDuration(this.timeoutMs)}`, { cause: e })
     }
-    const reason = err.cause?.code ?? err.cause?.message ?? (e as Error).message
+    const reason = err.code ?? err.cause?.code ?? err.cause?.message ?? (e as Error).message
     return new QueryError('unreachable', `Prometheus at ${this.address} is unreachable (${reason})`, { cause: e })
   }
 

@@ -43,11 +43,3 @@ current-context: local
     },
   }
 }
-
-/** A port on 127.0.0.1 that nothing listens on: taken, then given back. */
-export function freePort(): Promise<number> {
-  return new Promise(resolve => {
-    const probe = createServer()
-    probe.listen(0, '127.0.0.1', () => { const port = (probe.address() as AddressInfo).port; probe.close(() => resolve(port)) })
-  })
-}

@@ -7,7 +7,8 @@ import { loadKubeConfig } from '../../../src/kube/config.ts'
 import { readApiError } from '../../../src/kube/errors.ts'
 import { withTimeout } from '../../../src/kube/timeout.ts'
 import { transportFailure } from '../../../src/util/http.ts'
-import { freePort, startTlsApiServer } from '../../helpers/tls-api-server.ts'
+import { freePort } from '../../cluster/process.ts'
+import { startTlsApiServer } from '../../helpers/tls-api-server.ts'
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string }
 

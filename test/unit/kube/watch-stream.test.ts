@@ -4,7 +4,8 @@ import t, { type Test } from 'tap'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { loadKubeConfig } from '../../../src/kube/config.ts'
 import { watchStream } from '../../../src/kube/watch-stream.ts'
-import { freePort, startTlsApiServer } from '../../helpers/tls-api-server.ts'
+import { freePort } from '../../cluster/process.ts'
+import { startTlsApiServer } from '../../helpers/tls-api-server.ts'
 
 async function apiServer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   return (await startTlsApiServer(t, handle)).kubeconfig()

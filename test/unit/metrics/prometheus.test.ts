@@ -36,6 +36,7 @@ replies.set('exec', json(422, { status: 'error', errorType: 'execution', error: 
 replies.set('busy', json(503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }))
 replies.set('proxy', (res) => { res.writeHead(502, { 'Content-Type': 'text/html' }).end('<html>Bad Gateway</html>') })
 replies.set('html200', (res) => { res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>login</html>') })
+replies.set('moved', (res) => { res.writeHead(302, { Location: 'http://login.example/' }).end() })
 replies.set('denied', (res) => { res.writeHead(401).end('Unauthorized') })
 replies.set('slow', (res, seen) => { setTimeout(() => ok('vector', [sample('1')])(res, seen), 3000).unref() })
 replies.set('vector(1)', ok('vector', [sample('1')]))
@@ -105,6 +106,12 @@ t.test('503 says Prometheus could not finish', async t => {
 t.test('a non-Prometheus error body is reported with its status', async t => {
   await t.rejects(prom.query('proxy'), { kind: 'http', status: 502, message: `Prometheus at ${address} answered HTTP 502: <html>Bad Gateway</html>` })
   await t.rejects(prom.query('denied'), { status: 401, message: /refused the credentials \(HTTP 401\); check the secretRef/ })
+})
+
+t.test('a redirect is not followed: its status is reported, and the query goes nowhere else', async t => {
+  const before = seen.length
+  await t.rejects(prom.query('moved'), { kind: 'http', status: 302, message: `Prometheus at ${address} answered HTTP 302` })
+  t.equal(seen.length, before + 1, 'one request, to Prometheus only')
 })
 
 t.test('a slow answer is a timeout after the configured time', async t => {
