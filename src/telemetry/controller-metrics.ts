@@ -62,6 +62,9 @@ interface Tracked {
   readonly metrics: Set<string>
   /** In the Canary's namespace: a Canary routes only between workloads of its own namespace. */
   workloads: readonly string[]
+  /** What observePhase and observeWeights last set: a reconcile that changes neither touches no series. */
+  phase?: string
+  weights?: string
 }
 
 // Several components of `sluice serve` may share one registry; the defaults can be registered only once.
@@ -143,6 +146,10 @@ export function createControllerMetrics(registry: Registry = new Registry()): Co
   return {
     registry,
     observePhase(name, namespace, phase, deadlineAtMs) {
+      const entry = trackOf(name, namespace)
+      const seen = `${phase}|${deadlineAtMs ?? ''}`
+      if (entry.phase === seen) return
+      entry.phase = seen
       status.set({ name, namespace }, canaryStatusValue(phase))
       for (const other of PHASES) if (other !== phase) phaseGauge.remove({ name, namespace, phase: other })
       phaseGauge.set({ name, namespace, phase }, 1)
@@ -151,6 +158,9 @@ export function createControllerMetrics(registry: Registry = new Registry()): Co
     },
     observeWeights(namespace, primaryWorkload, canaryWorkload, primaryWeight, canaryWeight, canary = canaryWorkload) {
       const entry = trackOf(canary, namespace)
+      const seen = `${primaryWorkload}|${canaryWorkload}|${primaryWeight}|${canaryWeight}`
+      if (entry.weights === seen) return
+      entry.weights = seen
       const names = [primaryWorkload, canaryWorkload]
       // A renamed target leaves the old pair behind; drop it rather than keep exporting stale weights.
       if (entry.workloads.some(n => !names.includes(n))) removeWorkloads(entry, namespace)

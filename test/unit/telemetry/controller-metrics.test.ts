@@ -224,3 +224,26 @@ t.test('a retargeted weight owner is forgotten with its canary', async t => {
   m.forget('my-canary', 'test')
   t.same(pick(await scrape(m.registry), 'sluice_canary_weight'), [])
 })
+
+t.test('a reconcile that changes neither phase nor weights leaves the series as they are; forget then observe sets them again', async t => {
+  const m = createControllerMetrics()
+  m.observePhase('podinfo', 'test', 'Progressing', 1_700_000_000_000)
+  m.observeWeights('test', 'podinfo-primary', 'podinfo', 80, 20)
+  const first = await scrape(m.registry)
+  m.observePhase('podinfo', 'test', 'Progressing', 1_700_000_000_000)
+  m.observeWeights('test', 'podinfo-primary', 'podinfo', 80, 20)
+  const again = await scrape(m.registry)
+  for (const name of ['sluice_canary_status', 'sluice_canary_phase', 'sluice_canary_weight', 'sluice_canary_progress_deadline_timestamp_seconds']) {
+    t.same(pick(again, name), pick(first, name), `${name}: the same`)
+  }
+  m.observePhase('podinfo', 'test', 'Progressing', 1_700_000_010_000)
+  t.equal(pick(await scrape(m.registry), 'sluice_canary_progress_deadline_timestamp_seconds')[0]?.value, 1_700_000_010, 'a new deadline is set')
+  m.observeWeights('test', 'podinfo-primary', 'podinfo', 60, 40)
+  t.same(pick(await scrape(m.registry), 'sluice_canary_weight', { workload: 'podinfo' }).map(s => s.value), [40], 'a new weight is set')
+  m.forget('podinfo', 'test')
+  m.observePhase('podinfo', 'test', 'Progressing', 1_700_000_010_000)
+  m.observeWeights('test', 'podinfo-primary', 'podinfo', 60, 40)
+  const back = await scrape(m.registry)
+  t.same(pick(back, 'sluice_canary_phase', { name: 'podinfo', phase: 'Progressing' }).map(s => s.value), [1], 'the phase is back after forget')
+  t.same(pick(back, 'sluice_canary_weight', { workload: 'podinfo' }).map(s => s.value), [40], 'and the weight')
+})
