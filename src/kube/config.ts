@@ -1,7 +1,6 @@
 // Loads the client configuration: an explicit file, else $KUBECONFIG, ~/.kube/config or the in-cluster account.
 import { KubeConfig, type ApiConstructor, type ApiType, type Configuration } from '@kubernetes/client-node'
-import { getGlobalDispatcher } from 'undici'
-import { dispatcherHttpLibrary } from './http-library.ts'
+import { dispatcherHttpLibrary, type Dispatcher } from './http-library.ts'
 
 export interface KubeConfigOptions {
   /** A kubeconfig file; without it client-node's default search applies. */
@@ -10,7 +9,6 @@ export interface KubeConfigOptions {
 }
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0]
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
 type DispatcherOptions = ReturnType<KubeConfig['createDispatcherOptions']>
 
 /**
@@ -22,7 +20,6 @@ type DispatcherOptions = ReturnType<KubeConfig['createDispatcherOptions']>
  */
 export class PooledKubeConfig extends KubeConfig {
   readonly #dispatchers = new Map<string, Dispatcher>()
-  readonly #http = dispatcherHttpLibrary(() => getGlobalDispatcher() as unknown as Dispatcher)
 
   #key(): string {
     return JSON.stringify([this.getCurrentCluster()?.name, this.getCurrentCluster()?.server, this.getCurrentUser()?.name])
@@ -43,10 +40,9 @@ export class PooledKubeConfig extends KubeConfig {
   }
 
   override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
-    const httpApi = this.#http
     // client-node builds the configuration (server, auth, its middleware); only the transport is swapped.
     function withTransport(config: Configuration): T {
-      return new apiClientType({ ...config, httpApi })
+      return new apiClientType({ ...config, httpApi: dispatcherHttpLibrary })
     }
     return super.makeApiClient(withTransport as unknown as ApiConstructor<T>)
   }

@@ -4,8 +4,9 @@
 // TypeError('fetch failed') with the transport error as its cause, so callers tell them apart as before.
 import { Readable } from 'node:stream'
 import { ResponseContext, wrapHttpLibrary, type HttpLibrary, type RequestContext, type ResponseBody } from '@kubernetes/client-node'
+import { getGlobalDispatcher } from 'undici'
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
+export type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
 type Answer = Awaited<ReturnType<Dispatcher['request']>>
 
 function requestBody(body: ReturnType<RequestContext['getBody']>): string | null {
@@ -32,12 +33,24 @@ function bodyOf(answer: Answer): ResponseBody {
   }
 }
 
-async function send(request: RequestContext, dispatcher: Dispatcher): Promise<ResponseContext> {
-  const url = new URL(request.getUrl())
+/**
+ * The dispatcher applySecurityAuthentication set on the context (the pooled Agent), or undici's global one
+ * when client-node sets none (a plain-HTTP server without TLS options).
+ */
+export function dispatcherOf(context: RequestContext): Dispatcher {
+  return context.getDispatcher() ?? (getGlobalDispatcher() as unknown as Dispatcher)
+}
+
+/** The origin and path of a request to `url`, as dispatcher.request takes them. */
+export function requestTarget(url: URL): { origin: string; path: string } {
+  return { origin: url.origin, path: `${url.pathname}${url.search}` }
+}
+
+async function send(request: RequestContext): Promise<ResponseContext> {
   const signal = request.getSignal()
   try {
-    const answer = await dispatcher.request({
-      origin: url.origin, path: `${url.pathname}${url.search}`, method: request.getHttpMethod(),
+    const answer = await dispatcherOf(request).request({
+      ...requestTarget(new URL(request.getUrl())), method: request.getHttpMethod(),
       headers: request.getHeaders(), body: requestBody(request.getBody()), ...(signal && { signal }),
     })
     return new ResponseContext(answer.statusCode, headersOf(answer), bodyOf(answer))
@@ -47,7 +60,5 @@ async function send(request: RequestContext, dispatcher: Dispatcher): Promise<Re
   }
 }
 
-/** The HttpLibrary for makeApiClient: requests go to the context's dispatcher (set by applySecurityAuthentication). */
-export function dispatcherHttpLibrary(fallback: () => Dispatcher): HttpLibrary {
-  return wrapHttpLibrary({ send: request => send(request, request.getDispatcher() ?? fallback()) })
-}
+/** The HttpLibrary for makeApiClient: requests go to the context's dispatcher (dispatcherOf). */
+export const dispatcherHttpLibrary: HttpLibrary = wrapHttpLibrary({ send })

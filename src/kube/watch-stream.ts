@@ -6,9 +6,7 @@
 // than 200, or the transport's error.
 import { STATUS_CODES } from 'node:http'
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node'
-import { getGlobalDispatcher } from 'undici'
-
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
+import { dispatcherOf, requestTarget } from './http-library.ts'
 
 export type WatchCallback = (phase: string, object: unknown) => void
 
@@ -18,6 +16,8 @@ export interface WatchHandle {
 
 /** client-node's Watch default: a watch that sends nothing for this long is ended. */
 export const WATCH_IDLE_MS = 30_000
+
+const idleTimeout = (): DOMException => new DOMException('The watch sent nothing for too long', 'TimeoutError')
 
 function statusError(code: number): Error & { statusCode: number } {
   return Object.assign(new Error(STATUS_CODES[code] ?? 'Internal Server Error'), { statusCode: code })
@@ -53,7 +53,6 @@ export async function watchStream(
   for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value))
   const context = new RequestContext(url.toString(), HttpMethod.GET)
   await kc.applySecurityAuthentication(context)
-  const dispatcher = context.getDispatcher() ?? (getGlobalDispatcher() as unknown as Dispatcher)
 
   const controller = new AbortController()
   let timedOut = false
@@ -63,7 +62,7 @@ export async function watchStream(
     stopTimer()
     timer = setTimeout(() => {
       timedOut = true
-      controller.abort(new DOMException('The watch sent nothing for too long', 'TimeoutError'))
+      controller.abort(idleTimeout())
     }, idleMs)
     timer.unref()
   }
@@ -73,13 +72,13 @@ export async function watchStream(
     finished = true
     stopTimer()
     controller.abort()
-    done(err && timedOut ? new DOMException('The watch sent nothing for too long', 'TimeoutError') : err)
+    done(err && timedOut ? idleTimeout() : err)
   }
 
   try {
     resetTimer()
-    const answer = await dispatcher.request({
-      origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers: context.getHeaders(), signal: controller.signal,
+    const answer = await dispatcherOf(context).request({
+      ...requestTarget(url), method: 'GET', headers: context.getHeaders(), signal: controller.signal,
     })
     if (answer.statusCode !== 200) {
       answer.body.resume()
@@ -89,8 +88,9 @@ export async function watchStream(
     const read = lineReader(callback)
     answer.body.setEncoding('utf8')
     answer.body.on('data', (chunk: string) => {
+      if (finished) return
       resetTimer()
-      if (!finished) read(chunk)
+      read(chunk)
     })
     answer.body.on('error', finish)
     answer.body.on('end', () => { finish(null) })
