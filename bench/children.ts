@@ -14,8 +14,8 @@ export function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Forks bench/<file> with the environment added; its stop is registered with onCleanup. */
-export function startChild(file: string, env: Record<string, string>, onCleanup: OnCleanup): ChildProcess {
-  const child = fork(join(import.meta.dirname, file), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+export function startChild(file: string, env: Record<string, string>, onCleanup: OnCleanup, nodeFlags: readonly string[] = []): ChildProcess {
+  const child = fork(join(import.meta.dirname, file), [], { env: { ...process.env, ...env }, execArgv: [...process.execArgv, ...nodeFlags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   onCleanup(file, async () => {
     if (child.connected) child.disconnect()
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000)

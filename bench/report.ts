@@ -8,6 +8,8 @@ export interface LoadPhase extends LoadResult {
   /** Server process CPU over the phase's wall time (100 = one core). */
   readonly serverCpuPercent: number
   readonly serverCpuUsPerReview: number
+  /** The server's resident memory at the end of the phase (/proc). */
+  readonly serverRssMB: number | undefined
   /** Reviews the server answers per second of its own CPU: the rate one core sustains. */
   readonly reviewsPerServerCpuSecond: number
   readonly clientCpuPercent: number
@@ -52,11 +54,11 @@ const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`
 function loadTable(phases: readonly LoadPhase[]): string {
   if (phases.length === 0) return '  not run'
   return table(
-    ['phase', 'reviews/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'p99 svc ms', 'errors', 'timeouts', 'server CPU', 'µs CPU/review', 'client CPU', 'other load', 'sockets', 'note'],
+    ['phase', 'reviews/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'p99 svc ms', 'errors', 'timeouts', 'server CPU', 'µs CPU/review', 'server RSS', 'client CPU', 'other load', 'sockets', 'note'],
     phases.map(p => [
       p.name, p.achievedRate.toFixed(0), ms(p.latency.p50Ms), ms(p.latency.p90Ms), ms(p.latency.p99Ms), ms(p.latency.maxMs),
       p.serviceLatency ? ms(p.serviceLatency.p99Ms) : '', String(p.errors), String(p.timeouts), `${p.serverCpuPercent.toFixed(0)}%`,
-      us(p.serverCpuUsPerReview), `${p.clientCpuPercent.toFixed(0)}%`,
+      us(p.serverCpuUsPerReview), p.serverRssMB === undefined ? '–' : `${p.serverRssMB.toFixed(0)} MB`, `${p.clientCpuPercent.toFixed(0)}%`,
       p.otherCpuCores === undefined ? '–' : `${p.otherCpuCores.toFixed(2)} cores`, String(p.socketsOpened),
       p.saturatedAfterMs === undefined ? '' : `SATURATED after ${(p.saturatedAfterMs / 1000).toFixed(1)} s, ${p.abandoned} dropped`,
     ]),

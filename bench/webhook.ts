@@ -14,12 +14,15 @@
 // never asserted; the run fails (exit 1) only when requests fail.
 //
 // Knobs (environment): BENCH_SKIP_CLUSTER=1, BENCH_SKIP_LOAD=1, BENCH_RATES=250,500,1000,2000, BENCH_RATE_SECONDS=8,
-// BENCH_CLOSED_SECONDS=8, BENCH_CONNECTIONS=4, BENCH_WRITES=500, BENCH_WRITE_CONCURRENCY=25.
+// BENCH_CLOSED_SECONDS=8, BENCH_CONNECTIONS=4, BENCH_WRITES=500, BENCH_WRITE_CONCURRENCY=25, BENCH_WEBHOOK_NODE_ARGS (the server's
+// and the floor's Node flags; by default those of the webhook container in manifests/deployment.yaml).
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createCA, createLeaf } from '../src/certs/pki.ts'
+import { manifestCommand, nodeFlagsOf } from '../test/helpers/image-command.ts'
+import { envWords } from './args.ts'
 import { measureBreakdown } from './breakdown.ts'
 import type { Breakdown } from './breakdown.ts'
 import { next, startChild } from './children.ts'
@@ -54,6 +57,8 @@ const settings = {
   writeConcurrency: envNumber('BENCH_WRITE_CONCURRENCY', 25),
   skipCluster: process.env.BENCH_SKIP_CLUSTER === '1',
   skipLoad: process.env.BENCH_SKIP_LOAD === '1',
+  // The webhook's Node flags as the manifests run it, for the server and the floor alike.
+  nodeFlags: process.env.BENCH_WEBHOOK_NODE_ARGS === undefined ? nodeFlagsOf('webhook', manifestCommand('webhook')) : envWords('BENCH_WEBHOOK_NODE_ARGS'),
 }
 
 // ---- cleanup, on every exit path -----------------------------------------------------------------
@@ -95,6 +100,16 @@ async function serverCpu(server: ChildProcess): Promise<{ usage: NodeJS.CpuUsage
   return { usage: m.usage, at: m.at }
 }
 
+/** A process's resident memory from /proc, in MB; undefined once it is gone. */
+function rssMB(pid: number | undefined): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? undefined : Number(kb) / 1024
+  } catch {
+    return undefined
+  }
+}
+
 async function runLoad(load: ChildProcess, server: ChildProcess, command: Exclude<ToLoad, { type: 'stop' }>, name: string): Promise<LoadPhase> {
   const cpu0 = await serverCpu(server)
   const busy0 = machineBusyUs()
@@ -109,7 +124,7 @@ async function runLoad(load: ChildProcess, server: ChildProcess, command: Exclud
   const cpuUs = cpu1.usage.user - cpu0.usage.user + cpu1.usage.system - cpu0.usage.system
   const wallMs = cpu1.at - cpu0.at
   return {
-    name, ...r,
+    name, ...r, serverRssMB: rssMB(server.pid),
     serverCpuPercent: cpuUs / 1000 / wallMs * 100,
     serverCpuUsPerReview: cpuUs / r.sent,
     reviewsPerServerCpuSecond: r.sent / (cpuUs / 1e6),
@@ -132,9 +147,9 @@ async function startLoad(port: number, caPem: string, env: Record<string, string
 
 /** Starts one server child (bench/server.ts or bench/floor.ts) and a load generator pointed at it. */
 async function serve(file: 'server.ts' | 'floor.ts', leaf: { certPem: string; keyPem: string }, caPem: string, env: Record<string, string> = {}): Promise<Served & { port: number }> {
-  const server = startChild(file, { BENCH_CERT_PEM: leaf.certPem, BENCH_KEY_PEM: leaf.keyPem, ...env }, onCleanup)
+  const server = startChild(file, { BENCH_CERT_PEM: leaf.certPem, BENCH_KEY_PEM: leaf.keyPem, ...env }, onCleanup, settings.nodeFlags)
   const { port } = await next<Extract<ServerMessage, { type: 'listening' }>>(server, ['listening'])
-  log(`${file} on https://127.0.0.1:${port} (pid ${server.pid})`)
+  log(`${file} on https://127.0.0.1:${port} (pid ${server.pid}${settings.nodeFlags.length > 0 ? `, node ${settings.nodeFlags.join(' ')}` : ''})`)
   return { server, load: await startLoad(port, caPem, { BENCH_FLOOR: file === 'floor.ts' ? '1' : '0' }), port }
 }
 
@@ -251,7 +266,7 @@ async function main(): Promise<number> {
   const closed = phases.find(p => p.name === `closed ×${settings.connections}`)
   const report: BenchReport = {
     when: new Date().toISOString(),
-    machine: { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '', loadavg1mAtStart: loadAtStart, loadavg1mAtEnd: loadavg()[0] ?? 0 },
+    machine: { node: [process.version, ...settings.nodeFlags].join(' '), cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '', loadavg1mAtStart: loadAtStart, loadavg1mAtEnd: loadavg()[0] ?? 0 },
     review: { operation: 'UPDATE', objectBytes: sizes.objectBytes, reviewBytes: sizes.reviewBytes, answerBytes: breakdown.answerBytes },
     breakdown,
     load: phases,

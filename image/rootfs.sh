@@ -32,10 +32,11 @@ done
 # few files it reads at run time (image/bundle.ts; esbuild is a devDependency of the checkout).
 (cd "$root" && "$node" image/bundle.ts "$dest/app")
 [ -s "$dest/app/bin/sluice.mjs" ] || { echo "rootfs.sh: image/bundle.ts wrote no $dest/app/bin/sluice.mjs" >&2; exit 1; }
-# `sluice` on PATH (the manifests run `command: [sluice]`) without a shell or /usr/bin/env for the shebang.
-# V8 sized for memory: --optimize-for-size keeps the young generation and the heap's headroom small (at 100
-# canaries analysing 136 MB RSS instead of 326 MB, for more CPU; `make bench-controller` runs with it). The
-# kernel passes a shebang's arguments as one: one flag only.
+# `sluice` on PATH (the controller's and the load tester's `command: [sluice]`) without a shell or /usr/bin/env
+# for the shebang. V8 sized for memory: --optimize-for-size keeps the young generation and the heap's headroom
+# small (at 100 canaries analysing 136 MB RSS instead of 326 MB, for more CPU; `make bench-controller` runs with
+# it). The kernel passes a shebang's arguments as one: one flag only. The webhook, which parses a large review
+# per write, runs `node --max-semi-space-size=2 /app/bin/sluice.mjs` instead (manifests/deployment.yaml).
 NODE_FLAGS=--optimize-for-size
 printf '%s\n' "#!/usr/local/bin/node $NODE_FLAGS" "import('/app/bin/sluice.mjs')" >"$dest/usr/local/bin/sluice"
 chmod 0755 "$dest/usr/local/bin/sluice"

@@ -15,6 +15,7 @@ import {
 import { isNotFound } from '../../src/kube/errors.ts'
 import { clusterDown, clusterUp, type ClusterState } from '../cluster/cluster.ts'
 import { freePort, httpsGet, waitFor } from '../cluster/process.ts'
+import { nodeFlagsOf } from './image-command.ts'
 import type { TestLike } from './kube.ts'
 import { tetheredSluice, type Tethered } from './tethered.ts'
 import { until } from './wait.ts'
@@ -196,7 +197,7 @@ async function startReplica(k: Kube, o: InClusterOptions & { ip: string }, index
   const containers: InClusterContainer[] = []
   const probes: { url: string; c: InClusterContainer }[] = []
   for (const c of template.containers) {
-    if (c.command?.length !== 1 || c.command[0] !== 'sluice') throw new Error(`container ${c.name}: command ${JSON.stringify(c.command)} is not [sluice]`)
+    const nodeFlags = nodeFlagsOf(c.name, c.command)
     const env = envOf(c, fields)
     const args = containerArgs(c, env, byNumber, o.defaultListenFlags ?? SLUICE_DEFAULT_LISTEN_FLAGS)
     const log = join(o.logDir, `${pod}-${c.name}.log`)
@@ -205,7 +206,7 @@ async function startReplica(k: Kube, o: InClusterOptions & { ip: string }, index
       ...env, KUBERNETES_SERVICE_HOST: o.apiHost, KUBERNETES_SERVICE_PORT: String(o.apiPort), HOME: join(dir, 'home'),
       KUBECONFIG: undefined, SLUICE_KUBECONFIG: undefined,
     }
-    const proc = tetheredSluice(args, log, processEnv, mountWrapper(secrets))
+    const proc = tetheredSluice(args, log, processEnv, mountWrapper(secrets), nodeFlags)
     const running: InClusterContainer = { name: c.name, process: proc, args, log }
     containers.push(running)
     await proc.start()

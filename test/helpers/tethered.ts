@@ -17,11 +17,12 @@ export interface Tethered {
 }
 
 /**
- * `node bin/sluice.ts …args` (args after the script), logged to `log`. `env` adds variables (undefined
- * removes one); `wrapper` runs before node and must exec it (e.g. `unshare … sh -c '…; exec "$@"' sh`).
+ * `node …nodeFlags bin/sluice.ts …args`, logged to `log`. `env` adds variables (undefined removes one);
+ * `wrapper` runs before node and must exec it (e.g. `unshare … sh -c '…; exec "$@"' sh`).
  */
 export function tetheredSluice(
   args: readonly string[], log: string, env: Readonly<Record<string, string | undefined>> = {}, wrapper: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
 ): Tethered {
   let child: ChildProcess | undefined
   mkdirSync(dirname(log), { recursive: true })
@@ -35,7 +36,7 @@ export function tetheredSluice(
         if (v === undefined) delete merged[k]
         else merged[k] = v
       }
-      const c = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), ...wrapper, process.execPath, join(ROOT, 'bin/sluice.ts'), ...args],
+      const c = spawn(process.execPath, [join(ROOT, 'test/cluster/tether.ts'), ...wrapper, process.execPath, ...nodeFlags, join(ROOT, 'bin/sluice.ts'), ...args],
         { stdio: ['pipe', out, out], env: merged })
       child = c
       return c

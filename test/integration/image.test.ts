@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { freePort, httpsGet, stopProcess, waitFor } from '../cluster/process.ts'
 import { TEST_CERT_FLAGS } from '../cluster/sluice-webhook.ts'
+import { IMAGE_BUNDLE, manifestCommand } from '../helpers/image-command.ts'
 import { sluiceKubeconfigPath } from '../helpers/kube.ts'
 
 const execFileP = promisify(execFile)
@@ -21,6 +22,9 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const IMAGE = `localhost/sluice:${VERSION}`
 
 interface Ran { code: number; stdout: string; stderr: string }
+
+/** The webhook container's command in manifests/deployment.yaml: the image test runs the webhook as installs do. */
+const WEBHOOK_COMMAND = manifestCommand('webhook')
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-image-'))
 
@@ -78,6 +82,9 @@ t.test('sluice --version and version -o json: this package\'s version, on the No
   t.equal(v.stderr, '', 'no warnings (type stripping needs no flag on Node 24)')
   const j = await runImage(['version', '-o', 'json'])
   t.same(JSON.parse(j.stdout), { sluice: VERSION, node: process.versions.node })
+  // The launcher the controller and the CLI run: Node sized for memory (image/rootfs.sh; the kernel passes one flag).
+  const launcher = await runImage(['-e', "process.stdout.write(require('node:fs').readFileSync('/usr/local/bin/sluice', 'utf8'))"], { entrypoint: 'node' })
+  t.equal(launcher.stdout.split('\n')[0], '#!/usr/local/bin/node --optimize-for-size', launcher.stderr)
 })
 
 t.test('the process runs as the non-root user, which cannot change the app even on a writable root', async t => {
@@ -116,8 +123,8 @@ t.test('sluice webhook from the image, read-only root, becomes ready against the
   const port = await freePort()
   const name = `sluice-image-test-${randomBytes(4).toString('hex')}`
   // A second replica beside the harness's webhook: same certificate policy, no registration of its own.
-  const args = ['run', '--rm', `--name=${name}`, '--network=host', '--read-only', ...LIMITS, `--volume=${kubeconfig}:/etc/sluice/kubeconfig:ro`, IMAGE,
-    'webhook', '--kubeconfig=/etc/sluice/kubeconfig', `--listen=127.0.0.1:${port}`, '--cert-ip=127.0.0.1', '--no-register', ...TEST_CERT_FLAGS]
+  const args = ['run', '--rm', `--name=${name}`, '--network=host', '--read-only', ...LIMITS, `--volume=${kubeconfig}:/etc/sluice/kubeconfig:ro`,
+    `--entrypoint=${JSON.stringify(WEBHOOK_COMMAND)}`, IMAGE, 'webhook', '--kubeconfig=/etc/sluice/kubeconfig', `--listen=127.0.0.1:${port}`, '--cert-ip=127.0.0.1', '--no-register', ...TEST_CERT_FLAGS]
   const started = performance.now()
   // Through the tether, like every process a test starts: a killed test run takes it along.
   const tether = spawn(process.execPath, [TETHER, 'podman', ...podman(args)], { stdio: ['pipe', 'pipe', 'pipe'] })
@@ -130,7 +137,7 @@ t.test('sluice webhook from the image, read-only root, becomes ready against the
   const sluice: { pid?: number } = {}
   t.teardown(async () => {
     const exited = exit.catch(() => undefined)
-    if (sluice.pid !== undefined) await stopProcess(sluice.pid, '/usr/local/bin/sluice')
+    if (sluice.pid !== undefined) await stopProcess(sluice.pid, IMAGE_BUNDLE)
     tether.stdin.end()
     await exited
   })
@@ -144,7 +151,8 @@ t.test('sluice webhook from the image, read-only root, becomes ready against the
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   t.match(status, /^Uid:\t65534\t65534\t65534\t65534$/m, 'sluice runs as 65534')
   t.match(status, /^Gid:\t65534\t65534\t65534\t65534$/m)
-  // The launcher's shebang carries the V8 flag that sizes the heap for memory (image/rootfs.sh).
-  t.same(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 4), ['/usr/local/bin/node', '--optimize-for-size', '/usr/local/bin/sluice', 'webhook'])
+  // The manifests' command, Node flags included, as the container runs it.
+  t.same(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, WEBHOOK_COMMAND.length + 1), [...WEBHOOK_COMMAND, 'webhook'])
+  t.match(WEBHOOK_COMMAND, ['node', /^--max-semi-space-size=/, IMAGE_BUNDLE], 'the webhook runs the bundle with its own young generation, not --optimize-for-size')
   t.comment(`the image's webhook: /readyz after ${readyMs} ms (podman run included); RSS ${/^VmRSS:\s+(\d+ kB)$/m.exec(status)?.[1] ?? '?'} when ready`)
 })
