@@ -115,6 +115,14 @@ function apiLines(sizes: readonly SizeResult[]): string[] {
   })
 }
 
+function eventLines(sizes: readonly SizeResult[]): string[] {
+  return sizes.flatMap(s => {
+    const e = s.window?.eventsCreated
+    if (!e?.length) return []
+    return [`  N=${s.n}: ` + e.map(x => `${x.component} ${x.reason} ${x.perSecond.toFixed(1)}/s`).join(', ')]
+  })
+}
+
 export function formatReport(r: ControllerBenchReport): string {
   const m = r.machine
   const a = r.sizes[0]?.analysis
@@ -137,6 +145,8 @@ export function formatReport(r: ControllerBenchReport): string {
     ...machineLines(r.sizes),
     'API server requests during each window (all clients; mean handling time as the API server measures it):',
     ...apiLines(r.sizes),
+    'Events created during each window, by reporting component and reason (who wrote the Event POSTs):',
+    ...eventLines(r.sizes),
     '',
     failures.length > 0 ? `STOPPED SHORT:\n${failures.join('\n')}` : 'every size ran to the end of its window',
     `runtime ${r.runtimeSeconds.toFixed(0)} s`,

@@ -3,7 +3,7 @@ import type { LatencySummary } from '../ipc.ts'
 import type { AnalysisShape } from './apps.ts'
 import type { Usage } from './sampler.ts'
 import type { SoakResult } from './soak.ts'
-import type { ApiRequestRate, HistogramWindow } from './telemetry.ts'
+import type { ApiRequestRate, EventTally, HistogramWindow } from './telemetry.ts'
 
 export interface TimelinePoint {
   /** Seconds since the size started. */
@@ -84,6 +84,8 @@ export interface SizeResult {
     }
     /** What the API server handled in the window (every client), busiest first. */
     readonly apiServer: readonly ApiRequestRate[]
+    /** Events created in the window, by reporting component and reason (who wrote the Event POSTs above). */
+    readonly eventsCreated: readonly EventTally[]
     /** The controller's V8 heap at the end of the window (its telemetry). */
     readonly heapAtEnd: { readonly usedMB: number; readonly totalMB: number; readonly externalMB: number }
   }

@@ -12,7 +12,7 @@ import { coresBetween, cpuSnapshot, machineBusyUs } from './procs.ts'
 import type { SizeResult, TimelinePoint } from './result.ts'
 import { depthStats, startSampler, usage } from './sampler.ts'
 import type { Sampler } from './sampler.ts'
-import { apiRequestRates, histogramDelta, scrapeApiServer, scrapeTelemetry, value } from './telemetry.ts'
+import { apiRequestRates, histogramDelta, scrapeApiServer, scrapeTelemetry, tallyEvents, value } from './telemetry.ts'
 import type { Sample } from './telemetry.ts'
 import { watchCanaries } from './watch.ts'
 import type { CanaryWatch } from './watch.ts'
@@ -269,6 +269,7 @@ async function measureWindow(r: Run, probes: readonly AppRef[]): Promise<Window>
     rollbacks: w.rollbacks() - rollbacks0,
     machine: { busyCores, byProcess, otherCores: busyCores === undefined ? undefined : Math.max(0, busyCores - ours) },
     apiServer: apiRequestRates(api0, api1, wallMs / 1000).slice(0, 15),
+    eventsCreated: tallyEvents((await r.c.core.listEventForAllNamespaces()).items, start, start + wallMs).slice(0, 10),
     heapAtEnd: heapOf(tel1),
   }
 }

@@ -105,3 +105,37 @@ export function apiRequestRates(before: readonly Sample[], after: readonly Sampl
     return { verb, resource, perSecond: n / seconds, meanMs: c > 0 ? (durations.get(k) ?? 0) / c * 1000 : Number.NaN }
   }).sort((x, y) => y.perSecond - x.perSecond)
 }
+
+/** Events created in a window, by who reported them and why: the API server's counters cannot tell clients apart. */
+export interface EventTally {
+  readonly component: string
+  readonly reason: string
+  readonly perSecond: number
+}
+
+interface EventLike {
+  readonly reportingComponent?: string
+  readonly source?: { readonly component?: string }
+  readonly reason?: string
+  readonly firstTimestamp?: Date | string
+  readonly eventTime?: Date | string
+  readonly metadata?: { readonly creationTimestamp?: Date | string }
+}
+
+/** The Events first recorded within [fromMs, toMs], counted by reporting component and reason, busiest first. */
+export function tallyEvents(events: readonly EventLike[], fromMs: number, toMs: number): EventTally[] {
+  const counts = new Map<string, number>()
+  for (const e of events) {
+    const created = e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp
+    const at = created === undefined ? Number.NaN : new Date(created).getTime()
+    // Timestamps have one-second resolution: an Event of the window's first second counts.
+    if (!(at >= Math.floor(fromMs / 1000) * 1000 && at <= toMs)) continue
+    const key = `${e.reportingComponent || e.source?.component || '(none)'}\u0000${e.reason ?? ''}`
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  const seconds = (toMs - fromMs) / 1000
+  return [...counts.entries()].map(([k, n]) => {
+    const [component = '', reason = ''] = k.split('\u0000')
+    return { component, reason, perSecond: n / seconds }
+  }).sort((a, b) => b.perSecond - a.perSecond)
+}
