@@ -17,7 +17,7 @@
 // BENCH_CLOSED_SECONDS=8, BENCH_CONNECTIONS=4, BENCH_WRITES=500, BENCH_WRITE_CONCURRENCY=25, BENCH_WEBHOOK_NODE_ARGS (the server's
 // and the floor's Node flags; by default those of the webhook container in manifests/deployment.yaml).
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createCA, createLeaf } from '../src/certs/pki.ts'
@@ -26,6 +26,7 @@ import { envWords } from './args.ts'
 import { measureBreakdown } from './breakdown.ts'
 import type { Breakdown } from './breakdown.ts'
 import { next, startChild } from './children.ts'
+import { rssBytes } from './controller/procs.ts'
 import { clusterPhase } from './cluster.ts'
 import type { ClusterResult } from './cluster.ts'
 import { updateReview } from './fixture.ts'
@@ -100,15 +101,7 @@ async function serverCpu(server: ChildProcess): Promise<{ usage: NodeJS.CpuUsage
   return { usage: m.usage, at: m.at }
 }
 
-/** A process's resident memory from /proc, in MB; undefined once it is gone. */
-function rssMB(pid: number | undefined): number | undefined {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return kb === undefined ? undefined : Number(kb) / 1024
-  } catch {
-    return undefined
-  }
-}
+const mb = (bytes: number | undefined): number | undefined => bytes === undefined ? undefined : bytes / 1024 / 1024
 
 async function runLoad(load: ChildProcess, server: ChildProcess, command: Exclude<ToLoad, { type: 'stop' }>, name: string): Promise<LoadPhase> {
   const cpu0 = await serverCpu(server)
@@ -124,7 +117,7 @@ async function runLoad(load: ChildProcess, server: ChildProcess, command: Exclud
   const cpuUs = cpu1.usage.user - cpu0.usage.user + cpu1.usage.system - cpu0.usage.system
   const wallMs = cpu1.at - cpu0.at
   return {
-    name, ...r, serverRssMB: rssMB(server.pid),
+    name, ...r, serverRssMB: mb(rssBytes(server.pid)),
     serverCpuPercent: cpuUs / 1000 / wallMs * 100,
     serverCpuUsPerReview: cpuUs / r.sent,
     reviewsPerServerCpuSecond: r.sent / (cpuUs / 1e6),

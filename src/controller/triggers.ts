@@ -2,6 +2,7 @@
 // `d:<ns>/<name>` for the Canary generated from an annotated Deployment.
 import type { V1Deployment } from '@kubernetes/client-node'
 import { configKey, configRefs } from '../deployer/configs.ts'
+import { primaryName } from '../deployer/primary.ts'
 import { isGenerated } from './generate.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
 import type { Canary } from '../api/types.ts'
@@ -88,7 +89,7 @@ export function wireTriggers(caches: Caches, enqueue: (key: string) => void, wat
     if (event === 'delete') seen.delete(key)
     else if (event === 'update' && sameTriggers(seen.get(key), triggers)) return
     else seen.set(key, triggers)
-    byDeployment.set(key, event === 'delete' ? [] : [c.spec.targetRef.name, `${c.spec.targetRef.name}-primary`].map(n => `${c.metadata.namespace ?? ''}/${n}`))
+    byDeployment.set(key, event === 'delete' ? [] : [c.spec.targetRef.name, primaryName(c.spec.targetRef.name)].map(n => `${c.metadata.namespace ?? ''}/${n}`))
     enqueue(key)
     // A generated Canary edited or deleted by hand is put back as the annotations say, at once.
     if (event === 'delete' || isGenerated(c)) enqueue(keyOf('d', c.metadata.namespace, c.spec.targetRef.name))
