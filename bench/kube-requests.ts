@@ -1,6 +1,7 @@
 // `make bench-kube-requests`: the client CPU of one Kubernetes API call, through client-node's own transport
 // (undici fetch) and through sluice's (dispatcher.request, src/kube/http-library.ts), on the same pooled
-// Agent, against a local cluster's real API server. Rounds alternate the two so that a busy machine weighs on
+// Agent (HTTP/2, which client-node's undici negotiates), and through sluice's over an Agent held to HTTP/1.1,
+// against a local cluster's real API server. Rounds alternate the two so that a busy machine weighs on
 // both alike; each figure is the median of the rounds' means.
 //
 // Flags: --requests 500 (per round, per transport and call), --rounds 5. Prints a table and writes
@@ -10,7 +11,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { CoreV1Api, createConfiguration, PatchStrategy, ServerConfiguration, setHeaderOptions } from '@kubernetes/client-node'
-import { loadKubeConfig } from '../src/kube/config.ts'
+import { loadKubeConfig, PooledKubeConfig } from '../src/kube/config.ts'
 import { clusterDown, clusterUp } from '../test/cluster/cluster.ts'
 import { positive } from './args.ts'
 import { quantile } from './stats.ts'
@@ -35,6 +36,18 @@ async function cpuPerCall(api: CoreV1Api, call: Call, n: number): Promise<number
   return (used.user + used.system) / n
 }
 
+/** sluice's configuration with its Agent refused HTTP/2 in the TLS handshake: the same transport over HTTP/1.1. */
+class Http1KubeConfig extends PooledKubeConfig {
+  override createDispatcherOptions(...args: Parameters<PooledKubeConfig['createDispatcherOptions']>): ReturnType<PooledKubeConfig['createDispatcherOptions']> {
+    const options = super.createDispatcherOptions(...args)
+    if (options.type !== 'agent') return options
+    const connect = { ...options.connect, allowH2: false }
+    return { ...options, connect }
+  }
+}
+
+const TRANSPORTS = ['client-node fetch', 'sluice dispatcher.request', 'the same over HTTP/1.1'] as const
+
 async function measure(kubeconfig: string, requests: number, rounds: number): Promise<Record<string, Record<string, number>>> {
   const kc = loadKubeConfig({ path: kubeconfig })
   const server = kc.getCurrentCluster()?.server ?? ''
@@ -42,6 +55,11 @@ async function measure(kubeconfig: string, requests: number, rounds: number): Pr
     // client-node's default HttpLibrary (fetch), with the same authentication and pooled Agent.
     'client-node fetch': new CoreV1Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc } })),
     'sluice dispatcher.request': kc.makeApiClient(CoreV1Api),
+    'the same over HTTP/1.1': (() => {
+      const http1 = new Http1KubeConfig()
+      http1.loadFromFile(kubeconfig)
+      return http1.makeApiClient(CoreV1Api)
+    })(),
   }
   await transports['sluice dispatcher.request']?.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'bench' }, data: { i: '0' } } })
   const samples: Record<string, Record<string, number[]>> = {}
@@ -63,11 +81,15 @@ async function measure(kubeconfig: string, requests: number, rounds: number): Pr
 }
 
 function report(medians: Record<string, Record<string, number>>): string {
-  const lines = ['call               client-node fetch   sluice dispatcher.request   ratio']
+  const widths = TRANSPORTS.map(name => Math.max(name.length, 16))
+  const lines = [['call'.padEnd(18), ...TRANSPORTS.map((name, i) => name.padStart(widths[i]!))].join('   ')]
   for (const [callName, m] of Object.entries(medians)) {
     const fetchUs = m['client-node fetch'] ?? NaN
-    const ours = m['sluice dispatcher.request'] ?? NaN
-    lines.push(`${callName.padEnd(18)} ${`${fetchUs.toFixed(0)} µs`.padStart(17)}   ${`${ours.toFixed(0)} µs`.padStart(25)}   ${(ours / fetchUs).toFixed(2)}×`)
+    const cells = TRANSPORTS.map((name, i) => {
+      const us = m[name] ?? NaN
+      return `${us.toFixed(0)} µs${i === 0 ? '' : ` (${(us / fetchUs).toFixed(2)}×)`}`.padStart(widths[i]!)
+    })
+    lines.push([callName.padEnd(18), ...cells].join('   '))
   }
   return lines.join('\n')
 }

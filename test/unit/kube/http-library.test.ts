@@ -10,7 +10,7 @@ import { transportFailure } from '../../../src/util/http.ts'
 import { freePort } from '../../cluster/process.ts'
 import { startTlsApiServer } from '../../helpers/tls-api-server.ts'
 
-interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string }
+interface Seen { method: string; url: string; httpVersion: string; headers: IncomingMessage['headers']; body: string }
 
 async function apiServer(t: Test, answer: (seen: Seen, res: ServerResponse) => void): Promise<{ kubeconfig: string; seen: Seen[] }> {
   const seen: Seen[] = []
@@ -18,7 +18,7 @@ async function apiServer(t: Test, answer: (seen: Seen, res: ServerResponse) => v
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const s = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() }
+      const s = { method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, headers: req.headers, body: Buffer.concat(chunks).toString() }
       seen.push(s)
       answer(s, res)
     })
@@ -82,4 +82,22 @@ t.test("a call's timeout: rejected with the signal's TimeoutError, and the conne
   t.equal((err as Error).name, 'TimeoutError')
   t.equal(transportFailure(err).kind, 'timeout')
   t.equal((await api.readNamespace({ name: 'fast' })).metadata?.name, 'fast', 'the next call goes through')
+})
+
+t.test('HTTP/2 where the server offers it, as kube-apiserver does: a call held open (as a watch is) does not hold up the next', async t => {
+  let release = (): void => undefined
+  const { kubeconfig, seen } = await apiServer(t, (s, res) => {
+    const answer = (): void => json(res, 200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.url.split('/').pop() } })
+    if (s.url.endsWith('/held')) release = answer
+    else answer()
+  })
+  const api = loadKubeConfig({ path: kubeconfig }).makeApiClient(CoreV1Api)
+  const held = api.readNamespace({ name: 'held' })
+  await t.resolves(async () => {
+    while (seen.length === 0) await new Promise(r => setTimeout(r, 5))
+  })
+  t.equal((await api.readNamespace({ name: 'quick' })).metadata?.name, 'quick', 'answered while the first call is still open')
+  release()
+  t.equal((await held).metadata?.name, 'held')
+  t.same(seen.map(s => s.httpVersion), ['2.0', '2.0'], 'both calls over HTTP/2')
 })
