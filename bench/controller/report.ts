@@ -2,6 +2,7 @@
 // machine was busy with during each window.
 import type { LatencySummary } from '../ipc.ts'
 import type { ControllerBenchReport, SizeResult } from './result.ts'
+import type { HistogramWindow } from './telemetry.ts'
 
 export const TARGETS = { rssMB: 300, cpuCores: 0.5, driftP99Ms: 1000, applyP99Ms: 1000 } as const
 
@@ -15,6 +16,9 @@ const num = (v: number | undefined, digits = 0): string => v === undefined || !N
 const sec = (ms: number | undefined): string => ms === undefined || !Number.isFinite(ms) ? '–' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
 const pair = (s: LatencySummary | undefined, f: (v: number) => string): string => s && s.count > 0 ? `${f(s.p50Ms)} / ${f(s.p99Ms)}` : '–'
 const msText = (v: number): string => Number.isFinite(v) ? (Math.abs(v) >= 10_000 ? sec(v) : `${v.toFixed(0)} ms`) : '–'
+// Quantiles at the histogram's bucket resolution; waits in the urgent lane are often under a millisecond.
+const waitText = (h: HistogramWindow | undefined): string => h && h.count > 0
+  ? `${[h.p50Ms, h.p99Ms].map(v => v < 10 ? `${v.toFixed(1)} ms` : msText(v)).join(' / ')} (${h.count} keys)` : '–'
 
 function rows(sizes: readonly SizeResult[]): string[][] {
   const col = (f: (s: SizeResult) => string): string[] => sizes.map(f)
@@ -37,6 +41,8 @@ function rows(sizes: readonly SizeResult[]): string[][] {
     ['window: reconcile p50 / p99', ...col(s => w(s) ? `${num(w(s)!.reconcile.p50Ms, 1)} / ${num(w(s)!.reconcile.p99Ms, 1)} ms` : '–')],
     ['window: reconcile errors', ...col(s => num(w(s)?.reconcile.errors))],
     ['window: queue depth mean / max', ...col(s => w(s) ? `${num(w(s)!.queueDepth.mean, 1)} / ${num(w(s)!.queueDepth.max)}` : '–')],
+    ['window: queue wait p50 / p99, urgent lane', ...col(s => waitText(w(s)?.queueWait.urgent))],
+    ['window: queue wait p50 / p99, routine lane', ...col(s => waitText(w(s)?.queueWait.routine))],
     ['window: steps', ...col(s => num(w(s)?.drift.steps))],
     ['window: steps/s achieved / due', ...col(s => w(s) ? `${(w(s)!.drift.steps / w(s)!.seconds).toFixed(1)} / ${(w(s)!.analysingAtStart / s.analysis.intervalSeconds).toFixed(1)}` : '–')],
     ['window: API requests/s (per step)', ...col(s => {

@@ -62,6 +62,8 @@ export interface SizeResult {
     readonly controller: Usage | undefined
     readonly reconcile: HistogramWindow & { readonly perSecond: number; readonly errors: number }
     readonly queueDepth: { readonly mean: number; readonly max: number; readonly samples: number }
+    /** How long keys waited in the work queue for a worker: the urgent lane (new revisions, served first) and the routine one (ticks). */
+    readonly queueWait: { readonly urgent: HistogramWindow; readonly routine: HistogramWindow }
     readonly drift: {
       readonly steps: number
       /** Seen by a watch (status written and delivered) minus planned. */

@@ -257,6 +257,10 @@ async function measureWindow(r: Run, probes: readonly AppRef[]): Promise<Window>
       errors: (value(tel1, 'sluice_reconcile_errors_total') ?? 0) - (value(tel0, 'sluice_reconcile_errors_total') ?? 0),
     },
     queueDepth: depthStats(s.depths, start, start + wallMs),
+    queueWait: {
+      urgent: histogramDelta(tel0, tel1, 'sluice_workqueue_wait_seconds', { lane: 'urgent' }),
+      routine: histogramDelta(tel0, tel1, 'sluice_workqueue_wait_seconds', { lane: 'routine' }),
+    },
     drift: {
       steps: steps.length,
       observed: summarize(steps.map(x => x.seenAt - x.plannedAt)),

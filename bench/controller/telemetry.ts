@@ -53,16 +53,18 @@ export interface HistogramWindow {
   readonly buckets: readonly Bucket[]
 }
 
-/** What a (label-less) histogram observed between two scrapes; quantiles at bucket resolution. */
-export function histogramDelta(before: readonly Sample[], after: readonly Sample[], name: string): HistogramWindow {
-  const buckets = (s: readonly Sample[]): Map<string, number> =>
-    new Map(s.filter(x => x.name === `${name}_bucket`).map(x => [x.labels.le ?? '', x.value]))
+/** What a histogram (its series with the labels of `match`) observed between two scrapes; quantiles at bucket resolution. */
+export function histogramDelta(before: readonly Sample[], after: readonly Sample[], name: string, match: Readonly<Record<string, string>> = {}): HistogramWindow {
+  const matching = (s: readonly Sample[], suffix: string): Sample[] =>
+    s.filter(x => x.name === `${name}${suffix}` && Object.entries(match).every(([k, v]) => x.labels[k] === v))
+  const buckets = (s: readonly Sample[]): Map<string, number> => new Map(matching(s, '_bucket').map(x => [x.labels.le ?? '', x.value]))
+  const total = (s: readonly Sample[], suffix: string): number => matching(s, suffix)[0]?.value ?? 0
   const [b, a] = [buckets(before), buckets(after)]
   const delta: Bucket[] = [...a.entries()]
     .map(([le, n]) => ({ le: le === '+Inf' ? Infinity : Number(le), count: n - (b.get(le) ?? 0) }))
     .sort((x, y) => x.le - y.le)
-  const count = (value(after, `${name}_count`) ?? 0) - (value(before, `${name}_count`) ?? 0)
-  const sum = (value(after, `${name}_sum`) ?? 0) - (value(before, `${name}_sum`) ?? 0)
+  const count = total(after, '_count') - total(before, '_count')
+  const sum = total(after, '_sum') - total(before, '_sum')
   return {
     count,
     meanMs: count > 0 ? sum / count * 1000 : Number.NaN,

@@ -84,7 +84,7 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
     }
   }
 
-  wireTriggers(caches, key => queue?.add(key), o.watchNamespace)
+  wireTriggers(caches, (key, lane) => { if (lane === 'routine') queue?.addRoutine(key); else queue?.add(key) }, o.watchNamespace)
 
   await caches.start()
   log.info({ namespace: o.watchNamespace ?? '(all)' }, 'controller caches synced')
@@ -95,6 +95,7 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
       work,
       onError: (key, err) => { log.warn({ key, err: describeError(err) }, 'reconcile failed; retrying with backoff') },
       onDepth: n => { metrics.setQueueDepth(n) },
+      onWait: (lane, seconds) => { metrics.observeQueueWait(lane, seconds) },
     })
     for (const key of allKeys(caches)) queue.add(key)
     metrics.setLeading(true)

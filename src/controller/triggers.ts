@@ -5,8 +5,10 @@ import { configKey, configRefs } from '../deployer/configs.ts'
 import { primaryName } from '../deployer/primary.ts'
 import { isGenerated } from './generate.ts'
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../api/resolve.ts'
+import { isStateKey, isUserKey } from '../api/annotations.ts'
 import type { Canary } from '../api/types.ts'
 import type { Caches } from './caches.ts'
+import type { Lane } from './queue.ts'
 
 interface Triggers {
   readonly generation?: number
@@ -29,13 +31,17 @@ function sameTriggers(a: Triggers | undefined, b: Triggers): boolean {
   return a !== undefined && a.generation === b.generation && a.annotations === b.annotations && a.deleting === b.deleting && a.finalizers === b.finalizers
 }
 
+const annotationsWhere = (d: V1Deployment, keep: (key: string) => boolean): [string, string][] =>
+  Object.entries(d.metadata?.annotations ?? {}).filter(([k]) => keep(k))
+
 /**
- * What the generator reads of a Deployment (resolve() takes its metadata, never its spec or status): the
- * status updates of a rollout, most of a Deployment's events, need no new look at its Canary.
+ * What the generator reads of a Deployment (resolve() takes its sluice.dev annotations and labels, never its spec
+ * or status): the status updates of a rollout, most of a Deployment's events, need no new look at its Canary, nor
+ * do the annotations others write on every rollout (the deployment controller's revision, kubectl's last applied).
  */
 export function generatorInputs(d: V1Deployment): string {
   const m = d.metadata ?? {}
-  return JSON.stringify([m.uid ?? '', m.annotations ?? {}, m.labels ?? {}, m.deletionTimestamp !== undefined])
+  return JSON.stringify([m.uid ?? '', annotationsWhere(d, isUserKey), m.labels ?? {}, m.deletionTimestamp !== undefined])
 }
 
 export const keyOf = (kind: 'c' | 'd', namespace: string | undefined, name: string | undefined): string => `${kind}:${namespace ?? ''}/${name ?? ''}`
@@ -76,8 +82,34 @@ function deploymentIndex(): { set(canary: string, deployments: readonly string[]
   }
 }
 
-/** Feeds `enqueue` from the caches' watch events. */
-export function wireTriggers(caches: Caches, enqueue: (key: string) => void, watchNamespace: string | undefined): void {
+interface SpecSignal {
+  /** The generator's inputs and the webhook's record of the revision (status.sluice.dev/ annotations). */
+  readonly metadata: string
+  readonly generation?: number
+  readonly replicas?: number
+}
+
+function specSignal(d: V1Deployment): SpecSignal {
+  return {
+    metadata: `${generatorInputs(d)}${JSON.stringify(annotationsWhere(d, isStateKey))}`,
+    ...(d.metadata?.generation !== undefined && { generation: d.metadata.generation }),
+    ...(d.spec?.replicas !== undefined && { replicas: d.spec.replicas }),
+  }
+}
+
+/**
+ * A Deployment's event is urgent for its Canaries when it brings a new revision or a user's change: new metadata
+ * (the webhook records each new template's revision there), or a new generation that is not only a new replica
+ * count (sluice scales the target and the primary itself). The rest, status updates while its pods come up and
+ * sluice's own scaling, only move a Canary on: routine, behind new revisions.
+ */
+function isUrgent(before: SpecSignal | undefined, now: SpecSignal): boolean {
+  if (before === undefined || before.metadata !== now.metadata) return true
+  return before.generation !== now.generation && before.replicas === now.replicas
+}
+
+/** Feeds `enqueue` from the caches' watch events, in the urgent lane unless `lane` says routine. */
+export function wireTriggers(caches: Caches, enqueue: (key: string, lane?: Lane) => void, watchNamespace: string | undefined): void {
   const enqueueCanaries = (namespace: string | undefined, match: (canary: Canary) => boolean): void => {
     for (const c of caches.canaries.list(namespace).filter(match)) enqueue(keyOf('c', c.metadata.namespace, c.metadata.name))
   }
@@ -95,6 +127,7 @@ export function wireTriggers(caches: Caches, enqueue: (key: string) => void, wat
     if (event === 'delete' || isGenerated(c)) enqueue(keyOf('d', c.metadata.namespace, c.spec.targetRef.name))
   })
   const inputs = new Map<string, string>()
+  const signals = new Map<string, SpecSignal>()
   caches.deployments.on((d, event) => {
     const namespace = d.metadata?.namespace
     const name = d.metadata?.name ?? ''
@@ -107,8 +140,12 @@ export function wireTriggers(caches: Caches, enqueue: (key: string) => void, wat
         enqueue(key)
       }
     }
-    // Readiness of either side moves a waiting Canary on at once.
-    for (const canary of byDeployment.canariesOf(`${namespace ?? ''}/${name}`)) enqueue(canary)
+    const signal = event === 'delete' ? undefined : specSignal(d)
+    const lane: Lane = signal === undefined || isUrgent(signals.get(key), signal) ? 'urgent' : 'routine'
+    if (signal === undefined) signals.delete(key)
+    else signals.set(key, signal)
+    // Readiness of either side moves a waiting Canary on at once; a new spec goes ahead of the ticks.
+    for (const canary of byDeployment.canariesOf(`${namespace ?? ''}/${name}`)) enqueue(canary, lane)
   })
   const onConfig = (kind: 'configmap' | 'secret') => (obj: { metadata?: { namespace?: string; name?: string } }): void => {
     const key = configKey({ kind, name: obj.metadata?.name ?? '' })

@@ -28,6 +28,8 @@ export interface ControllerMetrics {
   /** A run ended: counts it and observes its length from the new revision's detection to Succeeded/Failed. */
   runFinished(name: string, namespace: string, outcome: RunOutcome, seconds: number): void
   setQueueDepth(depth: number): void
+  /** How long a Canary waited in its work queue lane (urgent, or routine) for a worker. */
+  observeQueueWait(lane: 'urgent' | 'routine', seconds: number): void
   /** One pass of the reconciler over one work item; `ok: false` also counts an error. */
   observeReconcile(seconds: number, ok: boolean): void
   /** `sluice_controller_leader`: 1 while this replica holds the Lease, 0 while it waits (the alert sums it). */
@@ -110,6 +112,11 @@ function createSeries(registry: Registry) {
       labelNames: perCanary, registers,
     }),
     queueDepth: new Gauge({ name: 'sluice_workqueue_depth', help: 'Canaries waiting in the work queue', registers }),
+    queueWait: new Histogram({
+      name: 'sluice_workqueue_wait_seconds',
+      help: 'Time a Canary waited in the work queue for a worker, by lane: urgent (a new revision, a user change; served first) or routine (interval ticks, retries, readiness changes)',
+      labelNames: ['lane'] as const, buckets: [...RECONCILE_BUCKETS, 30, 60], registers,
+    }),
     reconcile: new Histogram({
       name: 'sluice_reconcile_duration_seconds',
       help: 'Time taken by one reconcile of one canary',
@@ -122,7 +129,7 @@ function createSeries(registry: Registry) {
 
 export function createControllerMetrics(registry: Registry = new Registry()): ControllerMetrics {
   ensureDefaultMetrics(registry)
-  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, deadline, queueDepth, reconcile, reconcileErrors, leader } = createSeries(registry)
+  const { status, phase: phaseGauge, weight, duration, analysis, successes, failures, deadline, queueDepth, queueWait, reconcile, reconcileErrors, leader } = createSeries(registry)
   // A waiting replica exports 0, not nothing: "no replica leads" is then a sum, not an absent series.
   leader.set(0)
 
@@ -179,6 +186,9 @@ export function createControllerMetrics(registry: Registry = new Registry()): Co
     },
     setQueueDepth(depth) {
       queueDepth.set(depth)
+    },
+    observeQueueWait(lane, seconds) {
+      queueWait.observe({ lane }, seconds)
     },
     observeReconcile(seconds, ok) {
       reconcile.observe(seconds)

@@ -59,6 +59,16 @@ function harness(options: Partial<QueueOptions> = {}): {
   return { queue, runs, active, maxActive: () => peak, gates }
 }
 
+/** A one-worker harness whose worker is held by the key 'busy' until `release()`: what is queued meanwhile waits. */
+async function busyWorker(options: Partial<QueueOptions> = {}): Promise<{ h: ReturnType<typeof harness>; release: () => void }> {
+  const h = harness({ concurrency: 1, ...options })
+  const block = gate()
+  h.gates.set('busy', block)
+  h.queue.add('busy')
+  await until(() => h.runs.includes('busy'))
+  return { h, release: () => { block.open() } }
+}
+
 t.test('a key queued twice while it waits runs once', async t => {
   const h = harness()
   const blocker = gate()
@@ -286,20 +296,41 @@ t.test('a work failing after stop() leaves no retry timer behind', async t => {
   t.equal(timeouts(), before, 'nor a delayed add after stop()')
 })
 
-t.test('a key added for now runs ahead of keys whose timers fired', async t => {
-  const h = harness({ concurrency: 1 })
-  const block = gate()
-  h.gates.set('busy', block)
-  h.queue.add('busy')
-  await until(() => h.runs.includes('busy'))
+t.test('a key added for now runs ahead of keys whose timers fired; onWait reports the lane and the wait in it', async t => {
+  const waits: { lane: string; seconds: number }[] = []
+  const { h, release } = await busyWorker({ onWait: (lane, seconds) => { waits.push({ lane, seconds }) } })
   h.queue.add('tick-1', new Date(Date.now() + 5))
   h.queue.add('tick-2', new Date(Date.now() + 5))
   await until(() => h.queue.depth() === 2, 500)
+  await sleep(60)
   h.queue.add('event')
   h.queue.add('tick-2')
   t.equal(h.queue.depth(), 3, 'an event for a key already waiting does not queue it twice')
-  block.open()
+  release()
   await until(() => h.runs.length === 4)
   t.same(h.runs, ['busy', 'event', 'tick-2', 'tick-1'], 'events first, in their order; then the ticks')
+  t.same(waits.map(w => w.lane), ['urgent', 'urgent', 'urgent', 'routine'])
+  const [, event, moved, tick] = waits
+  t.ok(tick!.seconds >= 0.05, `a tick waits from its timer firing (${tick!.seconds} s)`)
+  t.ok(tick!.seconds - moved!.seconds >= 0.05, `a key an event moved waits from the event (${moved!.seconds} s), not from its timer`)
+  t.ok(event!.seconds < tick!.seconds)
+  await h.queue.stop()
+})
+
+t.test('addRoutine and an overdue time queue behind the urgent lane; a routine add never moves a queued key back, and a rerun keeps the urgent lane it was asked with', async t => {
+  const { h, release } = await busyWorker()
+  h.queue.addRoutine('status-1')
+  h.queue.add('revision')
+  h.queue.add('overdue-tick', new Date(Date.now() - 1000))
+  h.queue.addRoutine('status-2')
+  h.queue.addRoutine('revision')
+  t.equal(h.queue.depth(), 4, 'a routine add of an urgent key queues nothing more')
+  h.queue.addRoutine('busy')
+  h.queue.add('busy')
+  h.queue.addRoutine('busy')
+  release()
+  await until(() => h.runs.length === 6)
+  t.same(h.runs, ['busy', 'revision', 'busy', 'status-1', 'overdue-tick', 'status-2'],
+    'urgent keys first (the rerun of busy, asked for once urgently), then the routine ones in order, a tick added overdue among them')
   await h.queue.stop()
 })

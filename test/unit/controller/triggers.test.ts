@@ -30,6 +30,9 @@ t.test('a status update, a new resourceVersion or a new template leave the input
   template.metadata = { ...template.metadata, generation: 4 }
   template.spec!.template.spec!.containers[0]!.image = 'podinfo:6.0.1'
   t.equal(generatorInputs(template), before, 'template')
+  const others = deployment()
+  others.metadata!.annotations = { ...others.metadata!.annotations, 'deployment.kubernetes.io/revision': '7', 'kubectl.kubernetes.io/last-applied-configuration': '{}', 'status.sluice.dev/revision': 'abc' }
+  t.equal(generatorInputs(others), before, "annotations others write on every rollout, and sluice's state")
 })
 
 t.test('annotations, labels, a new object of the same name and a deletion change them', async t => {
@@ -87,8 +90,13 @@ function wired() {
     start: () => Promise.resolve(), stop: () => undefined,
   } as unknown as Caches
   const keys: string[] = []
-  wireTriggers(caches, k => keys.push(k), undefined)
-  return { ...all, keys, take: (): string[] => keys.splice(0) }
+  const routine = new Set<number>()
+  wireTriggers(caches, (k, lane) => { if (lane === 'routine') routine.add(keys.length); keys.push(k) }, undefined)
+  return {
+    ...all, keys, take: (): string[] => { routine.clear(); return keys.splice(0) },
+    /** The keys since the last take, each with its lane. */
+    takeLanes: (): string[] => { const out = keys.splice(0).map((k, i) => `${k} ${routine.has(i) ? 'routine' : 'urgent'}`); routine.clear(); return out },
+  }
 }
 
 const generatedCanary = (): Canary => ({
@@ -100,24 +108,42 @@ const generatedCanary = (): Canary => ({
   spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' }, service: { port: 9898 } },
 })
 
-t.test("a rollout's status updates wake the Canary, not the generator; a metadata change wakes both", async t => {
+t.test("a rollout's status updates wake the Canary in the routine lane, not the generator; a new spec or metadata wakes it in the urgent lane", async t => {
   const w = wired()
   w.canaries.emit(generatedCanary(), 'add')
   w.take()
   w.deployments.emit(deployment(), 'add')
-  t.same(w.take(), ['d:shop/podinfo', 'c:shop/podinfo'], 'a new Deployment: the generator and its Canary')
+  t.same(w.takeLanes(), ['d:shop/podinfo urgent', 'c:shop/podinfo urgent'], 'a new Deployment: the generator and its Canary')
   const scaled = deployment()
   scaled.metadata!.resourceVersion = '101'
   scaled.status = { replicas: 3, readyReplicas: 1 }
   w.deployments.emit(scaled, 'update')
-  t.same(w.take(), ['c:shop/podinfo'], 'a status update: the Canary only')
-  const annotated = deployment()
-  annotated.metadata!.annotations!['sluice.dev/analysis'] = 'interval: 2m'
+  t.same(w.takeLanes(), ['c:shop/podinfo routine'], 'a status update: the Canary only, behind new revisions')
+  const revision = deployment()
+  revision.metadata!.generation = 4
+  revision.spec!.template.spec!.containers[0]!.image = 'podinfo:6.0.1'
+  w.deployments.emit(revision, 'update')
+  t.same(w.takeLanes(), ['c:shop/podinfo urgent'], 'a new template (a new generation): the Canary, first')
+  const annotated = { ...revision, metadata: { ...revision.metadata, annotations: { ...revision.metadata!.annotations, 'sluice.dev/analysis': 'interval: 2m' } } }
   w.deployments.emit(annotated, 'update')
-  t.same(w.take(), ['d:shop/podinfo', 'c:shop/podinfo'], 'new annotations: the generator too')
+  t.same(w.takeLanes(), ['d:shop/podinfo urgent', 'c:shop/podinfo urgent'], 'new annotations: the generator too')
+  const recorded = { ...annotated, metadata: { ...annotated.metadata, annotations: { ...annotated.metadata.annotations, 'status.sluice.dev/revision': 'abc' } } }
+  w.deployments.emit(recorded, 'update')
+  t.same(w.takeLanes(), ['c:shop/podinfo urgent'], "the webhook's record of a new revision: the Canary, first")
+  const rolled = { ...recorded, metadata: { ...recorded.metadata, annotations: { ...recorded.metadata.annotations, 'deployment.kubernetes.io/revision': '2' } } }
+  w.deployments.emit(rolled, 'update')
+  t.same(w.takeLanes(), ['c:shop/podinfo routine'], "the deployment controller's revision annotation")
+  const scaledBySluice = { ...rolled, metadata: { ...rolled.metadata, generation: 5 }, spec: { ...rolled.spec!, replicas: 0 } }
+  w.deployments.emit(scaledBySluice, 'update')
+  t.same(w.takeLanes(), ['c:shop/podinfo routine'], 'a new replica count alone (sluice scaling the target)')
+  const primary: V1Deployment = { ...deployment(), metadata: { ...deployment().metadata, name: 'podinfo-primary', labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } }
+  w.deployments.emit(primary, 'add')
+  w.deployments.emit({ ...primary, status: { readyReplicas: 2 } }, 'update')
+  w.deployments.emit({ ...primary, metadata: { ...primary.metadata, generation: 9 } }, 'update')
+  t.same(w.takeLanes(), ['c:shop/podinfo urgent', 'c:shop/podinfo routine', 'c:shop/podinfo urgent'], 'the primary: created, ready, promoted to a new template')
   w.deployments.emit(annotated, 'delete')
   w.deployments.emit(annotated, 'add')
-  t.same(w.take(), ['c:shop/podinfo', 'd:shop/podinfo', 'c:shop/podinfo'], 'deleted and created again: the generator looks again')
+  t.same(w.takeLanes(), ['c:shop/podinfo urgent', 'd:shop/podinfo urgent', 'c:shop/podinfo urgent'], 'deleted and created again: the generator looks again')
 })
 
 t.test("the Canary's own status writes wake nothing; a generated Canary changed or deleted past the guard wakes the generator", async t => {
@@ -177,3 +203,4 @@ t.test("a Deployment's events wake the Canaries that target it or its primary, a
   w.deployments.emit(deploymentNamed('frontend'), 'update')
   t.same(w.take(), ['c:shop/c'], 'a deleted Canary is woken no more')
 })
+

@@ -126,6 +126,21 @@ t.test('runFinished counts the outcome and observes the run length in the run bu
   t.equal(le('+Inf'), 3)
 })
 
+t.test('the work queue wait, by lane', async t => {
+  const m = createControllerMetrics()
+  m.observeQueueWait('urgent', 0.002)
+  m.observeQueueWait('routine', 0.3)
+  m.observeQueueWait('routine', 45)
+  const s = await scrape(m.registry)
+  const count = (lane: string) => pick(s, 'sluice_workqueue_wait_seconds_count').find(x => x.labels.lane === lane)?.value
+  t.equal(count('urgent'), 1)
+  t.equal(count('routine'), 2)
+  const le = (lane: string, bound: string) => pick(s, 'sluice_workqueue_wait_seconds_bucket').find(x => x.labels.lane === lane && x.labels.le === bound)?.value
+  t.equal(le('urgent', '0.0025'), 1, 'a new revision picked up within milliseconds')
+  t.equal(le('routine', '10'), 1)
+  t.equal(le('routine', '60'), 2, 'buckets past the reconcile\'s 10 s, for a queue behind by a minute')
+})
+
 t.test('queue depth, reconcile duration and errors', async t => {
   const m = createControllerMetrics()
   let s = await scrape(m.registry)
