@@ -30,7 +30,7 @@ export interface QueueOptions {
   readonly work: (key: string) => Promise<void>
   readonly onError?: (key: string, err: unknown) => void
   readonly onDepth?: (depth: number) => void
-  /** How long a key waited in its lane for a worker: what the event lane's priority buys under load. */
+  /** How long a key waited in its lane for a worker: what the urgent lane's priority buys under load. */
   readonly onWait?: (lane: Lane, seconds: number) => void
   /** Retry delay after a failed run: 1 s doubling to this (default 30 s), per key. */
   readonly maxBackoffMs?: number
@@ -39,7 +39,7 @@ export interface QueueOptions {
 export function createWorkQueue(o: QueueOptions): WorkQueue {
   const urgent: string[] = []
   const ready: string[] = []
-  // Each queued key and when it entered its lane; a key moved to the event lane waits from the event that moved it.
+  // Each queued key and when it entered its lane; a key moved to the urgent lane waits from the add that moved it.
   const queued = new Map<string, number>()
   const running = new Set<string>()
   // Keys added while they run, to run again afterwards: true when an urgent add asked for it.

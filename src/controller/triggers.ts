@@ -82,16 +82,20 @@ function deploymentIndex(): { set(canary: string, deployments: readonly string[]
   }
 }
 
+/** What the triggers remember of each Deployment, to tell what its next event changed. */
 interface SpecSignal {
-  /** The generator's inputs and the webhook's record of the revision (status.sluice.dev/ annotations). */
-  readonly metadata: string
+  /** generatorInputs: a change wakes the generator. */
+  readonly inputs: string
+  /** The webhook's record of the revision and the held replicas (status.sluice.dev/ annotations). */
+  readonly state: string
   readonly generation?: number
   readonly replicas?: number
 }
 
 function specSignal(d: V1Deployment): SpecSignal {
   return {
-    metadata: `${generatorInputs(d)}${JSON.stringify(annotationsWhere(d, isStateKey))}`,
+    inputs: generatorInputs(d),
+    state: JSON.stringify(annotationsWhere(d, isStateKey)),
     ...(d.metadata?.generation !== undefined && { generation: d.metadata.generation }),
     ...(d.spec?.replicas !== undefined && { replicas: d.spec.replicas }),
   }
@@ -104,7 +108,7 @@ function specSignal(d: V1Deployment): SpecSignal {
  * sluice's own scaling, only move a Canary on: routine, behind new revisions.
  */
 function isUrgent(before: SpecSignal | undefined, now: SpecSignal): boolean {
-  if (before === undefined || before.metadata !== now.metadata) return true
+  if (before === undefined || before.inputs !== now.inputs || before.state !== now.state) return true
   return before.generation !== now.generation && before.replicas === now.replicas
 }
 
@@ -126,24 +130,19 @@ export function wireTriggers(caches: Caches, enqueue: (key: string, lane?: Lane)
     // A generated Canary edited or deleted by hand is put back as the annotations say, at once.
     if (event === 'delete' || isGenerated(c)) enqueue(keyOf('d', c.metadata.namespace, c.spec.targetRef.name))
   })
-  const inputs = new Map<string, string>()
   const signals = new Map<string, SpecSignal>()
   caches.deployments.on((d, event) => {
     const namespace = d.metadata?.namespace
     const name = d.metadata?.name ?? ''
     const key = keyOf('d', namespace, name)
-    if (event === 'delete') inputs.delete(key)
-    else if (!isGeneratedObject(d)) {
-      const now = generatorInputs(d)
-      if (inputs.get(key) !== now) {
-        inputs.set(key, now)
-        enqueue(key)
-      }
+    const before = signals.get(key)
+    const now = event === 'delete' ? undefined : specSignal(d)
+    if (now === undefined) signals.delete(key)
+    else {
+      signals.set(key, now)
+      if (!isGeneratedObject(d) && before?.inputs !== now.inputs) enqueue(key)
     }
-    const signal = event === 'delete' ? undefined : specSignal(d)
-    const lane: Lane = signal === undefined || isUrgent(signals.get(key), signal) ? 'urgent' : 'routine'
-    if (signal === undefined) signals.delete(key)
-    else signals.set(key, signal)
+    const lane: Lane = now === undefined || isUrgent(before, now) ? 'urgent' : 'routine'
     // Readiness of either side moves a waiting Canary on at once; a new spec goes ahead of the ticks.
     for (const canary of byDeployment.canariesOf(`${namespace ?? ''}/${name}`)) enqueue(canary, lane)
   })
