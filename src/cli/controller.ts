@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { runController, type ControllerOptions } from '../controller/run.ts'
 import { loadKubeConfig } from '../kube/config.ts'
-import { applyDefaultProvider, durationMs, str, telemetryAddress, type Values } from './flags.ts'
+import { applyDefaultProvider, durationMs, onOff, str, telemetryAddress, type Values } from './flags.ts'
 import type { Subcommand } from './subcommand.ts'
 import { COMMON_FLAG_HELP, newLogger, untilSignal } from './webhook.ts'
 
@@ -12,7 +12,7 @@ export const CONTROLLER_FLAGS = {
   kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'default-provider': { type: 'string' },
   'watch-namespace': { type: 'string' }, 'metrics-server': { type: 'string' }, 'telemetry-listen': { type: 'string' },
   'min-interval': { type: 'string' }, concurrency: { type: 'string' }, 'lease-name': { type: 'string' },
-  'lease-duration': { type: 'string' }, identity: { type: 'string' },
+  'lease-duration': { type: 'string' }, identity: { type: 'string' }, 'step-events': { type: 'string' },
 } as const
 
 export const CONTROLLER_FLAG_HELP = `\\
@@ -21,6 +21,8 @@ export const CONTROLLER_FLAG_HELP = `\\
   --telemetry-listen H:P   /metrics, /healthz, /readyz (default 0.0.0.0:8080; "off" to disable)
   --min-interval D         shortest analysis interval honoured; shorter ones are raised to it (default 10s)
   --concurrency N          Canaries reconciled at once (default 16)
+  --step-events on|off     also write each step ("Advance ... weight 40") as a Kubernetes Event (default on);
+                           off: logged and sent to event webhooks only, a third fewer API writes per step
   --lease-name NAME        the leader-election Lease in sluice's namespace (default sluice-controller)
   --lease-duration D       how long a silent leader keeps the lease (default 15s)
   --identity NAME          this replica's name in the Lease (default <hostname>-<pid>)
@@ -47,6 +49,7 @@ export function controllerOptionsFrom(values: Values, kc: KubeConfig, logger: Lo
     ...(watchNamespace && { watchNamespace }),
     ...(metricsServer && { metricsServer }),
     minIntervalMs: durationMs('min-interval', str(values, 'min-interval'), 10_000),
+    stepEvents: onOff('step-events', str(values, 'step-events'), true),
     concurrency,
     leaseName: str(values, 'lease-name') ?? 'sluice-controller',
     leaseDurationMs: durationMs('lease-duration', str(values, 'lease-duration'), 15_000),

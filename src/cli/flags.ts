@@ -33,6 +33,13 @@ export function telemetryAddress(text: string): { host: string; port: number } |
   return text === 'off' ? undefined : hostPort('telemetry-listen', text, 'HOST:PORT or off')
 }
 
+/** An on/off flag, `fallback` when absent. */
+export function onOff(flag: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (value === 'on' || value === 'off') return value === 'on'
+  throw new Error(`--${flag}: "${value}" is neither on nor off`)
+}
+
 /** The router of Canaries without spec.provider (Flagger's -mesh-provider); refused at start if sluice has no router for it. */
 export function defaultProvider(value: string | undefined): Provider {
   if (value === undefined) return 'kubernetes'

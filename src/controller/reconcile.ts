@@ -41,6 +41,8 @@ export interface ReconcileDeps {
   readonly log: Logger
   /** The shortest analysis interval honoured; shorter ones are raised to it. */
   readonly minIntervalMs: number
+  /** Whether each step is also written as a Kubernetes Event (default true). */
+  readonly stepEvents?: boolean
   readonly now: () => Date
   /** When the next reconcile of this Canary is due (the scheduler). */
   schedule(key: string, at: Date): void

@@ -29,6 +29,8 @@ export interface ControllerOptions {
   readonly watchNamespace?: string
   readonly metricsServer?: string
   readonly minIntervalMs: number
+  /** Whether each step is also written as a Kubernetes Event (`--step-events`, default on). */
+  readonly stepEvents: boolean
   readonly concurrency: number
   readonly leaseName: string
   readonly leaseDurationMs: number
@@ -65,6 +67,7 @@ export async function runController(o: ControllerOptions): Promise<RunningContro
       ...(o.metricsServer !== undefined && { defaultMetricsServer: o.metricsServer }),
     },
     minIntervalMs: o.minIntervalMs,
+    stepEvents: o.stepEvents,
     now: () => new Date(),
     schedule: (key, at) => queue?.add(`c:${key}`, at),
   })

@@ -133,17 +133,18 @@ t.test('custom image, replicas, resources, placement, labels and annotations rea
   t.same((one(objects, 'ClusterRoleBinding', 'prod-sluice') as { subjects?: unknown }).subjects, [{ kind: 'ServiceAccount', name: 'sluice', namespace: 'platform' }])
 })
 
-t.test('prometheus.address, defaultProvider, logLevel and watchNamespace become the processes\' flags', async t => {
+t.test('prometheus.address, defaultProvider, logLevel, watchNamespace and stepEvents become the processes\' flags', async t => {
   const objects = await renderChart(['-f', CUSTOM_FILE], 'prod', 'platform')
   const webhook = container(objects, 'sluice', 'webhook')
   const controller = container(objects, 'sluice', 'controller')
   t.same(webhook.args, ['webhook', '--listen=0.0.0.0:9443', '--telemetry-listen=0.0.0.0:8081', '--namespace=platform',
     '--default-provider=nginx', '--scope-label=kubernetes.io/metadata.name=shop'])
   t.same(controller.args, ['controller', '--identity=$(POD_NAME)', '--metrics-server=https://prometheus.example.com:9090',
-    '--namespace=platform', '--default-provider=nginx', '--watch-namespace=shop'])
+    '--namespace=platform', '--default-provider=nginx', '--watch-namespace=shop', '--step-events=off'])
   t.same(container(objects, 'sluice-loadtester', 'loadtester').args, ['loadtester', '--listen=0.0.0.0:8080', '--namespace=platform'])
   const defaults = await renderChart(['--set', 'prometheus.address='])
   t.notOk(container(defaults, 'sluice', 'controller').args?.some(a => a.startsWith('--metrics-server')), 'an empty address: no flag')
+  t.notOk(container(defaults, 'sluice', 'controller').args?.some(a => a.startsWith('--step-events')), 'step Events by default: no flag')
 })
 
 t.test('the webhook configurations are what the running webhook writes for that namespace and scope', async t => {
@@ -187,6 +188,7 @@ t.test('the schema refuses a wrong type, an unknown key and a value out of its s
     [['--set', 'image.pullPolicy=Sometimes'], /pullPolicy/],
     [['--set', 'defaultProvider=kuma'], /defaultProvider/],
     [['--set', 'watchNamespace=Not_A_Namespace'], /watchNamespace/],
+    [['--set', 'stepEvents=sometimes'], /stepEvents/],
     [['--set', 'prometheus.address=prometheus:9090'], /prometheus.*address/s],
     [['--set', 'resources.webhook.requests.cpu=lots'], /cpu/],
     [['--set', 'commonLabels.team=not a label'], /commonLabels/],

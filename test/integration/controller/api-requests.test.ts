@@ -1,15 +1,16 @@
 // What one weight step costs the API server (issue 14), counted against the real API server: every request the
 // reconciler and its Event recorder make goes through a KubeConfig that notes it (the caches watch through
-// their own). A steady step writes the status, the canary Ingress and one Event, and reads nothing: the apex
-// Service, the Ingresses and the Canary come from the caches. A look at a Canary with nothing due asks nothing.
+// their own). A steady step writes the status, the canary Ingress and one Event (none with step Events off), and
+// reads nothing: the apex Service, the Ingresses and the Canary come from the caches. A look at a Canary with
+// nothing due asks nothing.
 import t from 'tap'
-import { KubeConfig, type RequestContext } from '@kubernetes/client-node'
+import { CoreV1Api, KubeConfig, type RequestContext } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import type { Canary } from '../../../src/api/types.ts'
 import { createEventRecorder } from '../../../src/telemetry/events.ts'
-import { namespace, sluiceKubeconfigPath } from '../../helpers/kube.ts'
+import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
-import { gate, newRevision, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT } from './nginx-release.ts'
+import { gate, newRevision, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT, type Controller } from './nginx-release.ts'
 
 /** sluice's identity, noting `METHOD resource[/subresource]` of every request made through it. */
 class CountingKubeConfig extends KubeConfig {
@@ -34,7 +35,8 @@ function counting(kc: CountingKubeConfig): () => Record<string, number> {
   }
 }
 
-t.test('a steady weight step writes the status, the route and its Event once each, and reads nothing', async t => {
+/** A release of `ns` brought to canaryWeight 10, with the reconciler's own requests counted from then on. */
+async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: string; kc: CountingKubeConfig; r: Controller['reconciler']; logs: Controller['logs']; next: () => void; settled: (c: Canary) => Promise<void> }> {
   const ns = await namespace(t)
   await setup(ns, await gate(t))
   const { caches } = await startedCaches(t, ns)
@@ -42,7 +44,7 @@ t.test('a steady weight step writes the status, the route and its Event once eac
   kc.loadFromFile(sluiceKubeconfigPath())
   const recorder = createEventRecorder({ kc, logger: pino({ level: 'silent' }) })
   let clock = Date.now()
-  const { reconciler: r } = reconciler(kc, caches, () => new Date(clock), recorder)
+  const { reconciler: r, logs } = reconciler(kc, caches, () => new Date(clock), recorder, stepEvents)
   const reconcileUntil = (accept: (c: Canary) => boolean, what: string): Promise<Canary> =>
     until(async () => { await r.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
   // The caches have seen `c` and the route it stands at: the reconciler is woken as the work queue would wake it.
@@ -57,8 +59,12 @@ t.test('a steady weight step writes the status, the route and its Event once eac
   clock += INTERVAL_MS
   // The first route of this process builds the Services and the Ingress in full.
   await settled(await reconcileUntil(c => c.status?.canaryWeight === 10, 'canaryWeight 10'))
+  return { ns, kc, r, logs, settled, next: () => { clock += INTERVAL_MS } }
+}
 
-  clock += INTERVAL_MS
+t.test('a steady weight step writes the status, the route and its Event once each, and reads nothing', async t => {
+  const { ns, kc, r, settled, next } = await atFirstStep(t)
+  next()
   const step = counting(kc)
   await r.reconcile(ns, NAME)
   const stepped = await readCanary(ns)
@@ -72,4 +78,18 @@ t.test('a steady weight step writes the status, the route and its Event once eac
   await r.reconcile(ns, NAME)
   t.same(idle(), {}, 'a look with nothing due makes no request')
   t.equal((await readCanary(ns)).metadata.resourceVersion, stepped.metadata.resourceVersion)
+})
+
+t.test('with step Events off a step writes the status and the route only, and still logs the step', async t => {
+  const { ns, kc, r, logs, next } = await atFirstStep(t, false)
+  next()
+  const step = counting(kc)
+  await r.reconcile(ns, NAME)
+  t.equal((await readCanary(ns)).status?.canaryWeight, 20, 'one reconcile, one step')
+  t.same(step(), { 'PATCH canaries/status': 1, 'PATCH ingresses': 1 }, 'no Event for the step')
+  t.ok(logs.some(l => /^Advance \S+ canary weight 20$/.test(l.msg ?? '')), 'the step is in the log (and goes to the event webhooks)')
+  // sluice may create Events but not list them: the test reads them as the admin.
+  const events = await kubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns })
+  t.notOk(events.items.some(e => e.reason === 'Advanced'), 'no Advanced Event on the Canary')
+  t.ok(events.items.some(e => e.reason === 'Started' || e.reason === 'NewRevision'), 'the release\'s other Events are still written')
 })
