@@ -17,6 +17,8 @@ export interface Contender {
 
 export const CONTENDERS: readonly Contender[] = [
   { name: 'sluice', kind: 'sluice', args: [] },
+  // sluice without an Event per step (README, "Step Events"): a third fewer of its writes per step.
+  { name: 'sluice-no-step-events', kind: 'sluice', args: ['--step-events=off'] },
   { name: 'flagger', kind: 'flagger', args: [] },
   { name: 'flagger-qps500', kind: 'flagger', args: ['-kubeconfig-qps=500', '-kubeconfig-burst=1000'] },
 ]

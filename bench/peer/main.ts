@@ -8,7 +8,8 @@
 // Prints a markdown report and writes .cache/bench/peer.json. Figures are reported, never asserted; the run fails
 // (exit 1) only when a run could not set up its environment.
 //
-// Flags: --sizes 1,100,500,1000 (or N=100 in the environment), --controllers sluice,flagger,flagger-qps500, --idle 20.
+// Flags: --sizes 1,100,500,1000 (or N=100 in the environment), --controllers sluice,flagger,flagger-qps500 (the
+// default; sluice-no-step-events too on request), --idle 20.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -30,11 +31,11 @@ const { values } = parseArgs({ options: {
   sizes: { type: 'string' }, controllers: { type: 'string' }, idle: { type: 'string' }, help: { type: 'boolean' },
 } })
 if (values.help) {
-  process.stdout.write('usage: node bench/peer/main.ts [--sizes 1,100,500,1000] [--controllers sluice,flagger,flagger-qps500] [--idle SECONDS]\n')
+  process.stdout.write('usage: node bench/peer/main.ts [--sizes 1,100,500,1000] [--controllers sluice,flagger,flagger-qps500 (default; also: sluice-no-step-events)] [--idle SECONDS]\n')
   process.exit(0)
 }
 
-const names = (values.controllers ?? CONTENDERS.map(c => c.name).join(',')).split(',').map(s => s.trim()).filter(s => s !== '')
+const names = (values.controllers ?? 'sluice,flagger,flagger-qps500').split(',').map(s => s.trim()).filter(s => s !== '')
 const contenders = names.map(name => {
   const c = CONTENDERS.find(x => x.name === name)
   if (!c) throw new Error(`--controllers: unknown "${name}" (known: ${CONTENDERS.map(x => x.name).join(', ')})`)
