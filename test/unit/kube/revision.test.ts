@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { canonicalQuantity } from '../../../src/kube/quantity.ts'
-import { canonicalize, canonicalJson, configHash, defaultPullPolicy, templateRevision } from '../../../src/kube/revision.ts'
+import { canonicalize, canonicalJson, configHash, defaultPullPolicy, normalizeTemplate, templateRevision } from '../../../src/kube/revision.ts'
 
 // What a user applies.
 const submitted = () => ({
@@ -149,4 +149,21 @@ t.test('canonicalJson, written in one pass, is JSON.stringify of canonicalize on
     const wrapped = { [k]: v }
     return canonicalJson(v) === JSON.stringify(canonicalize(v) ?? null) && canonicalJson(wrapped) === JSON.stringify(canonicalize(wrapped) ?? null)
   }), { numRuns: 5000 }), '5000 random values, bare and under each special key, give the same text')
+})
+
+t.test('a "__proto__" key in a template is hashed as a key, and never becomes a prototype', async t => {
+  // JSON.parse makes "__proto__" an ordinary own key; dropping a container's defaults must keep it one.
+  const parsed = (extra: string): unknown => JSON.parse(`{"spec":{"containers":[{"name":"app","image":"app:1","terminationMessagePolicy":"File"${extra}}],"restartPolicy":"Always"${extra}}}`)
+  const plain = templateRevision(parsed(''))
+  const withKey = templateRevision(parsed(',"__proto__":{"polluted":"yes"}'))
+  t.not(withKey, plain, 'the key is part of the revision')
+  t.equal(templateRevision(parsed(',"__proto__":{"polluted":"yes"}')), withKey, 'and hashed the same each time')
+  const normalized = normalizeTemplate(parsed(',"__proto__":{"polluted":"yes"}')) as { spec: { containers: Record<string, unknown>[] } & Record<string, unknown> }
+  const container = normalized.spec.containers[0]!
+  t.equal(Object.getPrototypeOf(container), Object.prototype, 'the container keeps its prototype')
+  t.ok(Object.hasOwn(container, '__proto__'), 'the container keeps the key as its own')
+  t.notOk(Object.hasOwn(container, 'terminationMessagePolicy'), 'and its default is dropped')
+  t.equal(Object.getPrototypeOf(normalized.spec), Object.prototype, 'so does the pod spec')
+  t.ok(Object.hasOwn(normalized.spec, '__proto__'))
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing leaks into Object.prototype')
 })
