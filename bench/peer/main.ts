@@ -9,14 +9,14 @@
 // (exit 1) only when a run could not set up its environment.
 //
 // Flags: --sizes 1,100,500,1000 (or N=100 in the environment), --controllers sluice,flagger,flagger-qps500 (the
-// default; sluice-no-step-events too on request), --idle 20.
+// default; the contenders marked onRequest, such as sluice-no-step-events, only when named), --idle 20.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { positive, positiveList } from '../args.ts'
 import { cleanupRegistry } from '../children.ts'
-import { CONTENDERS } from './env.ts'
+import { CONTENDERS, type Contender } from './env.ts'
 import { FLAGGER_VERSION } from '../../test/cluster/flagger.ts'
 import { formatReport } from './report.ts'
 import type { PeerReport } from './report.ts'
@@ -31,11 +31,12 @@ const { values } = parseArgs({ options: {
   sizes: { type: 'string' }, controllers: { type: 'string' }, idle: { type: 'string' }, help: { type: 'boolean' },
 } })
 if (values.help) {
-  process.stdout.write('usage: node bench/peer/main.ts [--sizes 1,100,500,1000] [--controllers sluice,flagger,flagger-qps500 (default; also: sluice-no-step-events)] [--idle SECONDS]\n')
+  const byDefault = (c: Contender): string => c.onRequest ? `${c.name} (on request)` : c.name
+  process.stdout.write(`usage: node bench/peer/main.ts [--sizes 1,100,500,1000] [--controllers ${CONTENDERS.map(byDefault).join(',')}] [--idle SECONDS]\n`)
   process.exit(0)
 }
 
-const names = (values.controllers ?? 'sluice,flagger,flagger-qps500').split(',').map(s => s.trim()).filter(s => s !== '')
+const names = (values.controllers ?? CONTENDERS.filter(c => !c.onRequest).map(c => c.name).join(',')).split(',').map(s => s.trim()).filter(s => s !== '')
 const contenders = names.map(name => {
   const c = CONTENDERS.find(x => x.name === name)
   if (!c) throw new Error(`--controllers: unknown "${name}" (known: ${CONTENDERS.map(x => x.name).join(', ')})`)

@@ -5,11 +5,10 @@
 import type { V1Deployment } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { GROUP, VERSION, type Canary } from '../api/types.ts'
+import { STEP_REASON } from './machine/context.ts'
 import type { Hooks, ObjectReference, Recorder } from './ports.ts'
 
 const MILESTONES: ReadonlySet<string> = new Set(['Initialized', 'NewRevision', 'Retry', 'Promoted', 'Terminated', 'Alert'])
-/** The reason of a step's announcement: a weight, an iteration, mirroring, all traffic to the canary. */
-export const STEP_REASON = 'Advanced'
 
 export type RecordEvent = (c: Canary, target: V1Deployment | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => Promise<void>
 

@@ -9,7 +9,7 @@ import { canaryWeights } from '../../api/timing.ts'
 import type { HookType } from '../../api/types.ts'
 import { describe, hookRecordName, metricsOffline, muted, offlineServers, parenthesis, stageOutcomes, summarize, toRecord } from './checks.ts'
 import type { Summary } from './checks.ts'
-import { alert, deadlineText, ensureRoute, event, expectedRoute, pastDeadline, position, requestCheck, result } from './context.ts'
+import { alert, deadlineText, ensureRoute, event, expectedRoute, pastDeadline, position, requestCheck, result, stepEvent } from './context.ts'
 import type { Ctx } from './context.ts'
 import { appendChecks, enterPhase, failedChecksOf, iterationsOf, markProgress, weightOf } from './status.ts'
 import { rollback, rollbackHooks, startPromotion } from './transitions.ts'
@@ -146,10 +146,10 @@ function canaryStep(ctx: Ctx, first: boolean): Advance {
   started(ctx, first)
   if (mirror && iterations === 0) {
     ctx.status = { ...ctx.status, iterations: 1 }
-    event(ctx, 'Normal', 'Advanced', `Start traffic mirroring to ${ctx.name}`)
+    stepEvent(ctx, `Start traffic mirroring to ${ctx.name}`)
   } else {
     ctx.status = { ...ctx.status, canaryWeight: next }
-    event(ctx, 'Normal', 'Advanced', `Advance ${ctx.name} canary weight ${next}`)
+    stepEvent(ctx, `Advance ${ctx.name} canary weight ${next}`)
   }
   progressed(ctx)
   routeToStatus(ctx)
@@ -167,7 +167,7 @@ function blueGreenStep(ctx: Ctx, first: boolean): Advance {
   // Approved: the last checked tick runs in Progressing, with every user on the canary.
   if (ctx.status.phase === 'WaitingPromotion') ctx.status = enterPhase(ctx.status, 'Progressing', ctx.now, ctx.kind)
   ctx.status = { ...ctx.status, canaryWeight: 100, iterations: total + 1 }
-  event(ctx, 'Normal', 'Advanced', `Routing all traffic to canary ${ctx.name}`)
+  stepEvent(ctx, `Routing all traffic to canary ${ctx.name}`)
   progressed(ctx)
   routeToStatus(ctx)
   return result(ctx)
@@ -184,8 +184,8 @@ function abStep(ctx: Ctx, first: boolean): Advance {
 function nextIteration(ctx: Ctx, first: boolean, iterations: number, total: number, mirror: boolean): Advance {
   started(ctx, first)
   ctx.status = { ...ctx.status, iterations: iterations + 1 }
-  if (mirror && iterations === 0) event(ctx, 'Normal', 'Advanced', `Start traffic mirroring to ${ctx.name}`)
-  event(ctx, 'Normal', 'Advanced', `Advance ${ctx.name} canary iteration ${iterations + 1}/${total}`)
+  if (mirror && iterations === 0) stepEvent(ctx, `Start traffic mirroring to ${ctx.name}`)
+  stepEvent(ctx, `Advance ${ctx.name} canary iteration ${iterations + 1}/${total}`)
   progressed(ctx)
   routeToStatus(ctx)
   return result(ctx)

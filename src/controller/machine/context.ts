@@ -79,6 +79,14 @@ export function event(ctx: Ctx, type: 'Normal' | 'Warning', reason: string, mess
   ctx.actions.push({ kind: 'event', type, reason, message })
 }
 
+/** The reason of a step's announcement: a weight, an iteration, mirroring, all traffic to the canary. */
+export const STEP_REASON = 'Advanced'
+
+/** A step's announcement, which `--step-events=off` keeps out of the Kubernetes Events. */
+export function stepEvent(ctx: Ctx, message: string): void {
+  event(ctx, 'Normal', STEP_REASON, message)
+}
+
 export function alert(ctx: Ctx, severity: AlertSeverity, message: string): void {
   ctx.actions.push({ kind: 'alert', severity, message })
 }

@@ -17,7 +17,7 @@ import { analysisTick } from './analysis.ts'
 import { withSessionCookies } from './affinity.ts'
 import {
   ALL_PRIMARY, contextOf, deadlineText, describeWeights, ensureReplicas, ensureRoute, event, expectedRoute,
-  isDue, pastDeadline, position, result, alert, dropActions, isCanaryScale, update,
+  isDue, pastDeadline, position, result, alert, dropActions, isCanaryScale, stepEvent, update,
 } from './context.ts'
 import type { Ctx } from './context.ts'
 import { readiness } from './readiness.ts'
@@ -236,7 +236,7 @@ function promotionStep(ctx: Ctx, step: number): Advance {
   update(ctx, { canaryWeight: next })
   ctx.status = markProgress(ctx.status, ctx.now, ctx.kind)
   ctx.actions.push({ kind: 'route', weights: { primary: 100 - next, canary: next } })
-  event(ctx, 'Normal', 'Advanced', `Advance ${ctx.primaryName} primary weight ${100 - next}`)
+  stepEvent(ctx, `Advance ${ctx.primaryName} primary weight ${100 - next}`)
   return result(ctx)
 }
 
