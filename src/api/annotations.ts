@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml'
 import { describeValue, type SpecError } from './errors.ts'
 import { isRecord } from '../util/records.ts'
 import { cloneJson } from '../util/json.ts'
+import { setNewest } from '../util/bounded-map.ts'
 import { STRATEGIES, type PartialCanarySpec, type Strategy } from './types.ts'
 
 export const USER_PREFIX = 'sluice.dev/'
@@ -87,8 +88,7 @@ export function parseYamlMapping(key: string, text: string): { value?: Record<st
   let result = parsedCache.get(cacheKey)
   if (!result) {
     result = parseYamlMappingUncached(key, text)
-    if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.delete(parsedCache.keys().next().value!)
-    parsedCache.set(cacheKey, result)
+    setNewest(parsedCache, cacheKey, result, PARSED_CACHE_LIMIT)
   }
   return cloneJson(result)
 }

@@ -114,7 +114,7 @@ export function createActor(d: ActorDeps): Actor {
       }, (e: unknown) => { d.log.warn({ canary, err: describeError(e) }, 'hooks failed') })
       return Promise.resolve()
     },
-    event: (s, a) => d.record(s.c, s.target, a.type, a.reason, a.message),
+    event: (s, a) => d.record(s.c, s.target, a.type, a.reason, a.message, a.onceEvery),
     async alert(s, a) {
       // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
       await d.record(s.c, s.target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)

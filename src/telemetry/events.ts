@@ -7,6 +7,7 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-n
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { describeError, isNotFound } from '../kube/errors.ts'
+import { setNewest } from '../util/bounded-map.ts'
 import { withTimeout } from '../kube/timeout.ts'
 
 export interface EventObject {
@@ -88,15 +89,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   // Insertion order is recency order: a touched entry is re-inserted, the first one is the oldest.
   const seen = new Map<string, Remembered>()
 
-  const remember = (key: string, entry: Remembered): void => {
-    seen.delete(key)
-    seen.set(key, entry)
-    while (seen.size > DEDUP_CAPACITY) {
-      const oldest = seen.keys().next().value
-      if (oldest === undefined) break
-      seen.delete(oldest)
-    }
-  }
+  const remember = (key: string, entry: Remembered): void => { setNewest(seen, key, entry, DEDUP_CAPACITY) }
 
   const create = async (key: string, o: EventObject, type: EventType, reason: string, message: string, entry: Remembered): Promise<void> => {
     const at = now()

@@ -79,6 +79,11 @@ export function event(ctx: Ctx, type: 'Normal' | 'Warning', reason: string, mess
   ctx.actions.push({ kind: 'event', type, reason, message })
 }
 
+/** The notice of a wait that goes on, recorded at most once an interval however often it is decided. */
+export function waitEvent(ctx: Ctx, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  ctx.actions.push({ kind: 'event', type, reason, message, onceEvery: ctx.intervalMs })
+}
+
 /** The reason of a step's announcement: a weight, an iteration, mirroring, all traffic to the canary. */
 export const STEP_REASON = 'Advanced'
 

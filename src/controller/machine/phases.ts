@@ -17,7 +17,7 @@ import { analysisTick } from './analysis.ts'
 import { withSessionCookies } from './affinity.ts'
 import {
   ALL_PRIMARY, contextOf, deadlineText, describeWeights, ensureReplicas, ensureRoute, event, expectedRoute,
-  isDue, pastDeadline, position, result, alert, dropActions, isCanaryScale, stepEvent, update,
+  isDue, pastDeadline, position, result, alert, dropActions, isCanaryScale, stepEvent, update, waitEvent,
 } from './context.ts'
 import type { Ctx } from './context.ts'
 import { readiness } from './readiness.ts'
@@ -94,7 +94,7 @@ export function needsMetricsHealth(canary: CanaryInput, now: Date): boolean {
 }
 
 function suspended(ctx: Ctx): Advance {
-  event(ctx, 'Normal', 'Suspended', 'skipping canary run as object is suspended')
+  waitEvent(ctx, 'Normal', 'Suspended', 'skipping canary run as object is suspended')
   return { actions: ctx.actions, status: ctx.input }
 }
 
@@ -113,7 +113,7 @@ function initializing(ctx: Ctx): Advance {
   const ready = primaryReadiness(ctx, seen.revision)
   if (!ready.ready) {
     if (pastDeadline(ctx)) {
-      event(ctx, 'Warning', 'PrimaryNotReady',
+      waitEvent(ctx, 'Warning', 'PrimaryNotReady',
         `${ctx.primary} is not ready after ${formatDuration(ctx.deadlineMs)}: ${ready.message}; ${ctx.target} keeps serving and is not scaled down`)
     }
     return result(ctx)
@@ -184,7 +184,7 @@ function canaryNotReady(ctx: Ctx, ready: Readiness): Advance {
   if (ctx.seen.canary.progressDeadlineExceeded === true || pastDeadline(ctx)) {
     return rollback(ctx, { kind: 'deadline', detail: `the canary is not ready: ${ready.message}` })
   }
-  event(ctx, 'Normal', 'CanaryNotReady', `waiting for the canary before analysing ${position(ctx)}: ${ready.message}; ${deadlineText(ctx)}`)
+  waitEvent(ctx, 'Normal', 'CanaryNotReady', `waiting for the canary before analysing ${position(ctx)}: ${ready.message}; ${deadlineText(ctx)}`)
   return result(ctx)
 }
 
@@ -248,7 +248,7 @@ const STUCK = 'primary-ready'
 function primaryNotReady(ctx: Ctx, ready: Readiness): Advance {
   const stuck = ctx.seen.primary.progressDeadlineExceeded === true || pastDeadline(ctx)
   if (!stuck) {
-    event(ctx, 'Warning', 'PrimaryNotReady', `promotion waits for the primary's rollout: ${ready.message}; traffic stays at ${describeWeights(expectedRoute(ctx) ?? ALL_PRIMARY)}`)
+    waitEvent(ctx, 'Warning', 'PrimaryNotReady', `promotion waits for the primary's rollout: ${ready.message}; traffic stays at ${describeWeights(expectedRoute(ctx) ?? ALL_PRIMARY)}`)
     return result(ctx)
   }
   const last = ctx.status.checks?.at(-1)
@@ -305,7 +305,7 @@ function terminating(ctx: Ctx): Advance {
   if (seen.canary.replicas !== replicas) ctx.actions.push({ kind: 'scale', workload: 'canary', replicas })
   const ready = readiness(ctx.target, seen.canary, 100)
   if (!ready.ready) {
-    event(ctx, 'Normal', 'Terminating', `waiting for ${ctx.target} to be ready before it takes its traffic back: ${ready.message}`)
+    waitEvent(ctx, 'Normal', 'Terminating', `waiting for ${ctx.target} to be ready before it takes its traffic back: ${ready.message}`)
     return result(ctx)
   }
   return terminated(ctx)

@@ -91,10 +91,13 @@ export function statusAfterDecision(decided: CanaryStatus, generation: number | 
 /**
  * Whether the status is written: when it changed, and also when there are actions to confirm (the API server
  * stores no no-op, but the conditional write refuses a decision made from a stale read before anything acts).
+ * An Event alone is not confirmed: it changes nothing, and a decision that only records one (a wait's notice
+ * on each status change of a Deployment) would pay a write for it; at worst a stale read words one Event
+ * from the Canary as it stood a moment before.
  */
 export function mustWriteStatus(before: CanaryStatus, after: CanaryStatus, actions: readonly Action[]): boolean {
   // Equal as they stand (most ticks) means equal canonically too, without building two texts.
-  return actions.length > 0 || (!jsonEqual(after, before) && canonicalJson(after) !== canonicalJson(before))
+  return actions.some(a => a.kind !== 'event') || (!jsonEqual(after, before) && canonicalJson(after) !== canonicalJson(before))
 }
 
 /**

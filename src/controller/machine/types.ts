@@ -103,7 +103,12 @@ export type Action =
   | { readonly kind: 'check'; readonly stage: CheckStage }
   /** Fire and forget: call the webhooks of this type; their outcome is only logged. */
   | { readonly kind: 'run-hooks'; readonly type: HookType }
-  | { readonly kind: 'event'; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string }
+  /**
+   * Record an Event. `onceEvery` marks the notice of a wait that goes on (a canary or primary not ready yet, a
+   * suspended Canary): it is decided on every look, written when the wait begins and then at most once in that
+   * many milliseconds, as Flagger's once a tick, rather than on every Deployment status change.
+   */
+  | { readonly kind: 'event'; readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly message: string; readonly onceEvery?: number }
   | { readonly kind: 'alert'; readonly severity: AlertSeverity; readonly message: string }
 
 export interface Advance {

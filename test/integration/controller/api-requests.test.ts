@@ -2,15 +2,15 @@
 // reconciler and its Event recorder make goes through a KubeConfig that notes it (the caches watch through
 // their own). A steady step writes the status, the canary Ingress and one Event (none with step Events off), and
 // reads nothing: the apex Service, the Ingresses and the Canary come from the caches. A look at a Canary with
-// nothing due asks nothing.
+// nothing due asks nothing; a canary that is not ready yet is reported once an interval, with no status write.
 import t from 'tap'
-import { CoreV1Api, KubeConfig, type RequestContext } from '@kubernetes/client-node'
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type RequestContext, type V1Deployment } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import type { Canary } from '../../../src/api/types.ts'
 import { createEventRecorder } from '../../../src/telemetry/events.ts'
 import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
-import { gate, newRevision, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT, type Controller } from './nginx-release.ts'
+import { apps, gate, newRevision, INTERVAL_MS, NAME, readCanary, reconciler, setup, startedCaches, WEIGHT, type Controller } from './nginx-release.ts'
 
 /** sluice's identity, noting `METHOD resource[/subresource]` of every request made through it. */
 class CountingKubeConfig extends KubeConfig {
@@ -92,4 +92,54 @@ t.test('with step Events off a step writes the status and the route only, and st
   const events = await kubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns })
   t.notOk(events.items.some(e => e.reason === 'Advanced'), 'no Advanced Event on the Canary')
   t.ok(events.items.some(e => e.reason === 'Started' || e.reason === 'NewRevision'), 'the release\'s other Events are still written')
+})
+
+/** The Deployment controller has created the pods of the current template, and some are not available. */
+function podsCreatedNotReady(d: V1Deployment | undefined): boolean {
+  const { spec, status, metadata } = d ?? {}
+  const wanted = spec?.replicas ?? 0
+  const observed = (status?.observedGeneration ?? 0) >= (metadata?.generation ?? 1)
+  return observed && wanted > 0 && status?.updatedReplicas === wanted && (status.unavailableReplicas ?? 0) > 0
+}
+
+t.test('a canary that is not ready yet is reported when the wait begins and once an interval, without status writes', async t => {
+  const ns = await namespace(t)
+  await setup(ns, await gate(t))
+  const { caches } = await startedCaches(t, ns)
+  const kc = new CountingKubeConfig()
+  kc.loadFromFile(sluiceKubeconfigPath())
+  let clock = Date.now()
+  const { reconciler: r } = reconciler(kc, caches, () => new Date(clock), createEventRecorder({ kc, logger: pino({ level: 'silent' }) }))
+  const reconcileUntil = (accept: (c: Canary) => boolean, what: string): Promise<Canary> =>
+    until(async () => { await r.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
+  await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
+  // The new revision's pods can go on no node: they stay Pending, the canary is never ready.
+  await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
+    { op: 'add', path: '/spec/template/spec/nodeSelector', value: { 'sluice.dev/test-node': 'none' } },
+  ] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch))
+  await reconcileUntil(c => c.status?.phase === 'Progressing', 'Progressing')
+  // The Deployment controller has rolled out the canary's (Pending) pods: its status stands still from here.
+  await until(async () => caches.deployments.get(NAME, ns), podsCreatedNotReady, 'the canary\'s pods created, not ready')
+  const progressing = await readCanary(ns)
+
+  const begins = counting(kc)
+  await r.reconcile(ns, NAME)
+  t.same(begins(), { 'POST events': 1 }, 'the wait begins: its Event, and no status write')
+  const within = counting(kc)
+  for (let look = 0; look < 3; look++) {
+    clock += 2_000
+    await r.reconcile(ns, NAME)
+  }
+  t.same(within(), {}, 'three more looks within the interval (a Deployment status change each, say) ask nothing')
+  clock += INTERVAL_MS
+  const next = counting(kc)
+  await r.reconcile(ns, NAME)
+  t.same(next(), { 'PATCH events': 1 }, 'an interval on, the same wait bumps its Event\'s count')
+
+  t.equal((await readCanary(ns)).metadata.resourceVersion, progressing.metadata.resourceVersion, 'the Canary was not written while it waited')
+  const events = await kubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns })
+  const waits = events.items.filter(e => e.reason === 'CanaryNotReady')
+  t.equal(waits.length, 1)
+  t.equal(waits[0]?.count, 2, 'recorded twice: when it began and an interval later')
+  t.match(waits[0]?.message, /^waiting for the canary before analysing at weight 0: podinfo: 0 of 1 updated replicas available/)
 })

@@ -57,6 +57,7 @@ t.test('initialization', async t => {
     const r = advance({ spec: spec(), status: s }, observed({ revision: OLD, primary: workload({ revision: OLD, availableReplicas: 1 }) }))
     t.equal(r.status.phase, 'Initializing')
     t.match(events(r), [/podinfo-primary is not ready after 10m: podinfo-primary: 1 of 3 updated replicas available/])
+    t.equal(ofKind(r.actions, 'event')[0]?.onceEvery, 60_000, 'a wait: recorded at most once an interval')
     t.same(ofKind(r.actions, 'scale'), [])
   })
 })
@@ -236,6 +237,7 @@ t.test('analysis ticks', async t => {
     t.equal(r.status.canaryWeight, 20)
     t.same(effects(r), [{ kind: 'route', weights: routes(20) }])
     t.match(events(r), [/Starting canary analysis for podinfo/, /Advance podinfo canary weight 20/])
+    t.ok(ofKind(r.actions, 'event').every(e => e.onceEvery === undefined), 'a start and a step are recorded each time, never held as waits')
   })
 
   t.test('a failed pre-rollout hook is a failed check', async t => {
@@ -391,6 +393,7 @@ t.test('analysis ticks', async t => {
     t.equal(r.status.phase, 'Progressing')
     t.equal(checkRequest(r), undefined)
     t.match(events(r), [/waiting for the canary before analysing at weight 0: podinfo: 1 of 3 updated replicas available/])
+    t.match(ofKind(r.actions, 'event'), [{ reason: 'CanaryNotReady', onceEvery: 60_000 }], 'a wait: recorded at most once an interval')
   })
 
   t.test('a canary not ready past the deadline rolls back WITH an alert (unlike Flagger #1816)', async t => {
@@ -539,7 +542,7 @@ t.test('suspend: nothing but an event', async t => {
   const input = { spec: spec({}, { suspend: true }), status: progressing({ canaryWeight: 40 }) }
   const r = advance(input, observed({ weights: routes(20), checks: [failing(successRate, 1)] }))
   t.equal(r.status, input.status)
-  t.same(r.actions, [{ kind: 'event', type: 'Normal', reason: 'Suspended', message: 'skipping canary run as object is suspended' }])
+  t.same(r.actions, [{ kind: 'event', type: 'Normal', reason: 'Suspended', message: 'skipping canary run as object is suspended', onceEvery: 60_000 }])
   t.equal(nextTickAt(input), undefined)
 })
 

@@ -2,7 +2,7 @@
 // traffic back; only then is the canary scaled down.
 import t from 'tap'
 import { advance } from '../../../../src/controller/machine/phases.ts'
-import { NEW, NOW, OLD, alerts, effects, events, hooks, later, observed, routes, spec, status, workload } from './fixtures.ts'
+import { NEW, NOW, OLD, alerts, effects, events, hooks, later, observed, ofKind, routes, spec, status, workload } from './fixtures.ts'
 
 const promoting = (fields: Parameters<typeof status>[1] = {}) => status('Promoting', { progressAgo: 30, ...fields })
 
@@ -18,6 +18,7 @@ t.test('a primary that has not finished its rollout is reported, and traffic sta
   t.equal(r.status.phase, 'Promoting')
   t.same(effects(r), [])
   t.match(events(r), [/promotion waits for the primary's rollout: podinfo-primary: 1 of 3 replicas updated; traffic stays at primary 40% \/ canary 60%/])
+  t.match(ofKind(r.actions, 'event'), [{ reason: 'PrimaryNotReady', onceEvery: 60_000 }], 'a wait: recorded at most once an interval')
 })
 
 t.test('a ready primary takes all traffic: Finalising', async t => {
@@ -26,6 +27,7 @@ t.test('a ready primary takes all traffic: Finalising', async t => {
   t.same(effects(r), [{ kind: 'route', weights: routes(0) }])
   t.equal(r.status.canaryWeight, 0)
   t.equal(r.status.conditions?.[0]?.message, 'Canary analysis completed, routing all traffic to primary.')
+  t.match(r.actions.filter(a => a.kind === 'event'), [{ reason: 'Finalising', onceEvery: undefined }], 'a phase change is recorded each time, never held as a wait')
 })
 
 t.test('stepWeightPromotion: the primary takes traffic back one step per interval', async t => {

@@ -73,10 +73,16 @@ t.test('the status after a decision: the generation decided from, trackedConfigs
 
 t.test('the status is written when it changed, or when there are actions to confirm', async t => {
   const before = status('Progressing', { canaryWeight: 20 })
-  const event: Action = { kind: 'event', type: 'Normal', reason: 'Synced', message: 'm' }
+  const event: Action = { kind: 'event', type: 'Normal', reason: 'CanaryNotReady', message: 'm', onceEvery: 10_000 }
+  const scale: Action = { kind: 'scale', workload: 'canary', replicas: 1 }
+  const alertAction: Action = { kind: 'alert', severity: 'warn', message: 'm' }
   t.notOk(mustWriteStatus(before, structuredClone(before), []))
   t.ok(mustWriteStatus(before, { ...before, canaryWeight: 40 }, []))
-  t.ok(mustWriteStatus(before, structuredClone(before), [event]))
+  t.ok(mustWriteStatus(before, structuredClone(before), [scale]), 'an action that changes the cluster is confirmed')
+  t.ok(mustWriteStatus(before, structuredClone(before), [event, alertAction]), 'an alert is confirmed: a stale one would reach people twice')
+  t.notOk(mustWriteStatus(before, structuredClone(before), [event]), 'an Event alone is not: it changes nothing')
+  t.notOk(mustWriteStatus(before, structuredClone(before), [event, event]))
+  t.ok(mustWriteStatus(before, { ...before, canaryWeight: 40 }, [event]), 'a changed status is written with its Event')
   // What the API server stores and what the machine builds may differ in form only: no write for that.
   const bare: CanaryStatus = { phase: 'Progressing', canaryWeight: 20 }
   t.notOk(mustWriteStatus({ ...bare, conditions: [] }, bare, []), 'an empty list and an absent one')
