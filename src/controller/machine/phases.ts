@@ -244,11 +244,12 @@ const STUCK = 'primary-ready'
 
 // A primary that does not finish its rollout is reported, never hidden (Flagger #1898). Past the deadline
 // the users go to the canary, which passed its analysis, and the promotion waits for the primary; it is not
-// marked Failed, because the release is not at fault and the canary must keep serving.
+// marked Failed, because the release is not at fault and the canary must keep serving. Before the deadline
+// the wait is every promotion's (the primary rolls out what it was given): a Normal Event, not a Warning.
 function primaryNotReady(ctx: Ctx, ready: Readiness): Advance {
   const stuck = ctx.seen.primary.progressDeadlineExceeded === true || pastDeadline(ctx)
   if (!stuck) {
-    waitEvent(ctx, 'Warning', 'PrimaryNotReady', `promotion waits for the primary's rollout: ${ready.message}; traffic stays at ${describeWeights(expectedRoute(ctx) ?? ALL_PRIMARY)}`)
+    waitEvent(ctx, 'Normal', 'PrimaryNotReady', `promotion waits for the primary's rollout: ${ready.message}; traffic stays at ${describeWeights(expectedRoute(ctx) ?? ALL_PRIMARY)}`)
     return result(ctx)
   }
   const last = ctx.status.checks?.at(-1)

@@ -18,7 +18,8 @@ t.test('a primary that has not finished its rollout is reported, and traffic sta
   t.equal(r.status.phase, 'Promoting')
   t.same(effects(r), [])
   t.match(events(r), [/promotion waits for the primary's rollout: podinfo-primary: 1 of 3 replicas updated; traffic stays at primary 40% \/ canary 60%/])
-  t.match(ofKind(r.actions, 'event'), [{ reason: 'PrimaryNotReady', onceEvery: 60_000 }], 'a wait: recorded at most once an interval')
+  t.match(ofKind(r.actions, 'event'), [{ reason: 'PrimaryNotReady', type: 'Normal', onceEvery: 60_000 }],
+    'a wait every promotion has: a Normal Event (kept off the Deployment), recorded at most once an interval')
 })
 
 t.test('a ready primary takes all traffic: Finalising', async t => {
