@@ -59,7 +59,19 @@ const ROWS: readonly Row[] = [
     ratio: (r, b) => ratio(r.good?.controller?.cpuCores, b.good?.controller?.cpuCores) },
   { name: 'API requests/s idle / analysing (all clients)', cell: r => `${num(r.idle?.apiPerSecond, 1)} / ${num(r.good?.api.perSecond, 1)}` },
   { name: 'API requests per step, over idle', cell: r => num(r.good?.api.perStepOverIdle, 1), ratio: (r, b) => ratio(r.good?.api.perStepOverIdle, b.good?.api.perStepOverIdle) },
+  { name: 'the controller\'s Canary status writes per release', cell: r => num(r.good?.perRelease.statusWrites, 1),
+    ratio: (r, b) => ratio(r.good?.perRelease.statusWrites, b.good?.perRelease.statusWrites) },
+  { name: 'the controller\'s Events created per release', cell: r => num(r.good?.perRelease.events, 1),
+    ratio: (r, b) => ratio(r.good?.perRelease.events, b.good?.perRelease.events) },
 ]
+
+/** Each controller's Events per good release by reason, busiest first: what the Event row is made of. */
+function eventLines(results: readonly PeerResult[]): string[] {
+  return results.flatMap(r => {
+    const by = Object.entries(r.good?.perRelease.eventsByReason ?? {}).sort((a, b) => b[1] - a[1])
+    return by.length === 0 ? [] : [`- ${r.controller}, Events per release: ${by.map(([reason, n]) => `${reason} ${n.toFixed(1)}`).join(', ')}`]
+  })
+}
 
 function sizeTable(n: number, results: readonly PeerResult[]): string[] {
   const base = results.find(r => r.controller === 'sluice')
@@ -87,7 +99,7 @@ export function formatReport(r: PeerReport): string {
       'API requests: apiserver_request_total, every client but the benchmark\'s writes, watches excluded; per step: the analysing rate less the idle rate, ' +
       'times the time, over the weight steps seen; flagger = its default client QPS 100 / burst 250',
     '',
-    ...sizes.flatMap(n => [...sizeTable(n, r.results.filter(x => x.n === n)), '']),
+    ...sizes.flatMap(n => [...sizeTable(n, r.results.filter(x => x.n === n)), '', ...eventLines(r.results.filter(x => x.n === n)), '']),
     failures.length > 0 ? `stopped short:\n${failures.join('\n')}` : 'every run ended',
     `runtime ${r.runtimeSeconds.toFixed(0)} s`,
     '',

@@ -9,7 +9,7 @@ import type { BaseOptions } from '../controller/env.ts'
 import { startSampler, usage } from '../controller/sampler.ts'
 import type { Sampler, Usage } from '../controller/sampler.ts'
 import { waitUntil } from '../controller/size.ts'
-import { apiRequestRates, scrapeApiServer } from '../controller/telemetry.ts'
+import { apiRequestRates, scrapeApiServer, tallyEvents } from '../controller/telemetry.ts'
 import type { ApiRequestRate } from '../controller/telemetry.ts'
 import { ANALYSIS, createPeerApp, release } from './apps.ts'
 import { startPeerEnv } from './env.ts'
@@ -44,6 +44,11 @@ export interface Wave {
    * weight step above the idle rate (one controller per cluster, so the rest is the control plane's own background).
    */
   readonly api: { readonly perSecond: number; readonly perStepOverIdle: number; readonly top: readonly ApiRequestRate[] }
+  /**
+   * The controller's own writes per release, the part of the API requests no other client makes: the Canary's
+   * status, and the Events it created (by reason; a repeat that raised an Event's count is not a new one).
+   */
+  readonly perRelease: { readonly statusWrites: number; readonly events: number; readonly eventsByReason: Readonly<Record<string, number>> }
   readonly seconds: number
   readonly failure?: string
 }
@@ -133,6 +138,9 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number, idleApiPerSecond: n
   const perSecond = rates.reduce((t, a) => t + a.perSecond, 0)
   const steps = releases.reduce((t, r) => t + r.stepsAt.length, 0)
   const controller = usage(x.s.points, start, end)
+  const perRelease = (count: number): number => releases.length > 0 ? count / releases.length : Number.NaN
+  const statusWrites = rates.filter(a => a.resource === 'canaries/status').reduce((t, a) => t + a.perSecond * seconds, 0)
+  const events = tallyEvents((await k.core.listEventForAllNamespaces()).items, start, end).filter(e => e.component === x.c.kind)
   return {
     applied: releases.length, writeErrors,
     toProgressing: span(releases, r => r.progressingAt === undefined ? undefined : r.progressingAt - r.appliedAt),
@@ -147,6 +155,11 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number, idleApiPerSecond: n
     steps,
     ...(controller && { controller }),
     api: { perSecond, perStepOverIdle: steps > 0 ? (perSecond - idleApiPerSecond) * seconds / steps : Number.NaN, top: rates.slice(0, 10) },
+    perRelease: {
+      statusWrites: perRelease(statusWrites),
+      events: perRelease(events.reduce((t, e) => t + e.perSecond, 0) * (end - start) / 1000),
+      eventsByReason: Object.fromEntries(events.map(e => [e.reason, perRelease(e.perSecond * (end - start) / 1000)])),
+    },
     seconds: (end - start) / 1000,
     ...(failure !== undefined && { failure }),
   }

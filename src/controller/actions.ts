@@ -116,8 +116,10 @@ export function createActor(d: ActorDeps): Actor {
     },
     event: (s, a) => d.record(s.c, s.target, a.type, a.reason, a.message, a.onceEvery),
     async alert(s, a) {
-      // Every alert is also an Event, so that it is seen even where no AlertProvider is configured.
-      await d.record(s.c, s.target, a.severity === 'info' ? 'Normal' : 'Warning', 'Alert', a.message)
+      // A warn or error alert is also an Event, so that it is seen even where no AlertProvider is configured.
+      // An info alert is not: the machine raises one only beside a milestone's Event (Initialized, NewRevision,
+      // Promoted), which says the same, on the Canary and the Deployment.
+      if (a.severity !== 'info') await d.record(s.c, s.target, 'Warning', 'Alert', a.message)
       // Not awaited: a receiver that is slow or down must not hold up this release or the others. Each
       // alert it did not get becomes a Warning Event, seen in `kubectl describe` like any other failure.
       void d.hooks.alert(s.c, a.severity, a.message).then(failures => Promise.all(

@@ -76,3 +76,17 @@ t.test('a failed notice before any change failed stops the changes after it, as 
   t.notOk(done.includes('route 0'))
   t.ok(done.includes('alert error rolled back'))
 })
+
+t.test('a warn or error alert is also a Warning Event; an info alert goes to the providers only', async t => {
+  const { actor, scene, done } = setup()
+  await actor.act(scene, [
+    { kind: 'event', type: 'Normal', reason: 'NewRevision', message: 'New revision detected! Scaling up podinfo.demo' },
+    { kind: 'alert', severity: 'info', message: 'New revision detected, progressing canary analysis.' },
+    { kind: 'alert', severity: 'warn', message: 'Canary is waiting for approval.' },
+  ])
+  await new Promise(setImmediate)
+  t.same(done, [
+    'event Normal NewRevision', 'alert info New revision detected, progressing canary analysis.',
+    'event Warning Alert', 'alert warn Canary is waiting for approval.',
+  ], 'the info alert\'s milestone Event says it already')
+})

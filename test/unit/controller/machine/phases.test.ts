@@ -41,6 +41,7 @@ t.test('initialization', async t => {
     t.equal(r.status.lastPromotedSpec, OLD)
     t.equal(r.status.conditions?.[0]?.status, 'True')
     t.same(alerts(r), ['info: New Deployment detected, initialization completed.'])
+    t.ok(ofKind(r.actions, 'event').some(e => e.reason === 'Initialized'), 'an info alert comes with its milestone Event, which the actor writes instead')
     t.equal(checkRequest(r), undefined)
   })
 
@@ -97,6 +98,7 @@ t.test('idle phases', async t => {
     t.same([r.status.canaryWeight, r.status.failedChecks, r.status.iterations], [0, 0, 0])
     t.same(alerts(r), ['info: New revision detected, progressing canary analysis.'])
     t.match(events(r), [/New revision detected! Scaling up podinfo/])
+    t.ok(ofKind(r.actions, 'event').some(e => e.reason === 'NewRevision'), 'an info alert comes with its milestone Event')
     t.ok((nextTickAt({ spec: spec(), status: r.status })?.getTime() ?? 0) === later(60).getTime(), 'first analysis one interval later')
   })
 

@@ -94,11 +94,13 @@ t.test('Finalising → Succeeded: canary to zero, post-rollout hooks, lastPromot
   t.same(r.status.conditions?.map(c => [c.status, c.reason]), [['True', 'Succeeded']])
   t.same(alerts(r), ['info: Canary analysis completed successfully, promotion finished.'])
   t.match(events(r), [/Promotion completed! Scaling down podinfo/])
+  t.ok(ofKind(r.actions, 'event').some(e => e.reason === 'Promoted'), 'an info alert comes with its milestone Event')
 })
 
 t.test('with skipAnalysis the success alert says so', async t => {
   const r = advance({ spec: spec({}, { skipAnalysis: true }), status: status('Finalising', { progressAgo: 60 }) }, observed({ primary: workload({ revision: NEW }) }))
   t.same(alerts(r), ['info: Canary analysis was skipped, promotion finished.'])
+  t.ok(ofKind(r.actions, 'event').some(e => e.reason === 'Promoted'), 'an info alert comes with its milestone Event')
 })
 
 t.test('the Promoted condition keeps its transition time while its status does not change', async t => {
