@@ -140,7 +140,9 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number, idleApiPerSecond: n
   const controller = usage(x.s.points, start, end)
   const perRelease = (count: number): number => releases.length > 0 ? count / releases.length : Number.NaN
   const statusWrites = rates.filter(a => a.resource === 'canaries/status').reduce((t, a) => t + a.perSecond * seconds, 0)
-  const events = tallyEvents((await k.core.listEventForAllNamespaces()).items, start, end).filter(e => e.component === x.c.kind)
+  // The tally gives rates over [start, end]; back to counts, per reason.
+  const eventCounts = tallyEvents((await k.core.listEventForAllNamespaces()).items, start, end)
+    .filter(e => e.component === x.c.kind).map(e => ({ reason: e.reason, count: e.perSecond * (end - start) / 1000 }))
   return {
     applied: releases.length, writeErrors,
     toProgressing: span(releases, r => r.progressingAt === undefined ? undefined : r.progressingAt - r.appliedAt),
@@ -157,8 +159,8 @@ async function wave(x: Ctx, bad: boolean, timeoutMs: number, idleApiPerSecond: n
     api: { perSecond, perStepOverIdle: steps > 0 ? (perSecond - idleApiPerSecond) * seconds / steps : Number.NaN, top: rates.slice(0, 10) },
     perRelease: {
       statusWrites: perRelease(statusWrites),
-      events: perRelease(events.reduce((t, e) => t + e.perSecond, 0) * (end - start) / 1000),
-      eventsByReason: Object.fromEntries(events.map(e => [e.reason, perRelease(e.perSecond * (end - start) / 1000)])),
+      events: perRelease(eventCounts.reduce((t, e) => t + e.count, 0)),
+      eventsByReason: Object.fromEntries(eventCounts.map(e => [e.reason, perRelease(e.count)])),
     },
     seconds: (end - start) / 1000,
     ...(failure !== undefined && { failure }),

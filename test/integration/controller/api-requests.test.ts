@@ -7,6 +7,7 @@ import t from 'tap'
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type RequestContext, type V1Deployment } from '@kubernetes/client-node'
 import { pino } from 'pino'
 import type { Canary } from '../../../src/api/types.ts'
+import type { Caches } from '../../../src/controller/caches.ts'
 import { createEventRecorder } from '../../../src/telemetry/events.ts'
 import { kubeConfig, namespace, sluiceKubeconfigPath, type TestLike } from '../../helpers/kube.ts'
 import { until } from '../../helpers/wait.ts'
@@ -35,8 +36,20 @@ function counting(kc: CountingKubeConfig): () => Record<string, number> {
   }
 }
 
-/** A release of `ns` brought to canaryWeight 10, with the reconciler's own requests counted from then on. */
-async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: string; kc: CountingKubeConfig; r: Controller['reconciler']; logs: Controller['logs']; next: () => void; settled: (c: Canary) => Promise<void> }> {
+interface Counted {
+  readonly ns: string
+  readonly kc: CountingKubeConfig
+  readonly caches: Caches
+  readonly r: Controller['reconciler']
+  readonly logs: Controller['logs']
+  /** Reconciles until the Canary as the API server has it is accepted. */
+  readonly reconcileUntil: (accept: (c: Canary) => boolean, what: string) => Promise<Canary>
+  /** Moves the reconciler's clock on. */
+  readonly pass: (ms: number) => void
+}
+
+/** The nginx release of a new namespace brought to Initialized by a reconciler whose requests are counted. */
+async function initialized(t: TestLike, stepEvents?: boolean): Promise<Counted> {
   const ns = await namespace(t)
   await setup(ns, await gate(t))
   const { caches } = await startedCaches(t, ns)
@@ -47,19 +60,25 @@ async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: str
   const { reconciler: r, logs } = reconciler(kc, caches, () => new Date(clock), recorder, stepEvents)
   const reconcileUntil = (accept: (c: Canary) => boolean, what: string): Promise<Canary> =>
     until(async () => { await r.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
+  await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
+  return { ns, kc, caches, r, logs, reconcileUntil, pass: ms => { clock += ms } }
+}
+
+/** A release of `ns` brought to canaryWeight 10, with the reconciler's own requests counted from then on. */
+async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: string; kc: CountingKubeConfig; r: Controller['reconciler']; logs: Controller['logs']; next: () => void; settled: (c: Canary) => Promise<void> }> {
+  const { ns, kc, caches, r, logs, reconcileUntil, pass } = await initialized(t, stepEvents)
   // The caches have seen `c` and the route it stands at: the reconciler is woken as the work queue would wake it.
   const settled = async (c: Canary): Promise<void> => {
     await until(async () => caches.canaries.get(NAME, ns)?.metadata.resourceVersion, rv => rv === c.metadata.resourceVersion, 'the Canary cache to catch up')
     await until(async () => caches.ingresses.get('web-canary', ns)?.metadata?.annotations?.[WEIGHT], w => w === String(c.status?.canaryWeight), 'the Ingress cache to catch up')
   }
 
-  await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
   await newRevision(ns)
   await reconcileUntil(c => c.status?.phase === 'Progressing', 'Progressing')
-  clock += INTERVAL_MS
+  pass(INTERVAL_MS)
   // The first route of this process builds the Services and the Ingress in full.
   await settled(await reconcileUntil(c => c.status?.canaryWeight === 10, 'canaryWeight 10'))
-  return { ns, kc, r, logs, settled, next: () => { clock += INTERVAL_MS } }
+  return { ns, kc, r, logs, settled, next: () => { pass(INTERVAL_MS) } }
 }
 
 t.test('a steady weight step writes the status, the route and its Event once each, and reads nothing', async t => {
@@ -103,16 +122,7 @@ function podsCreatedNotReady(d: V1Deployment | undefined): boolean {
 }
 
 t.test('a canary that is not ready yet is reported when the wait begins and once an interval, without status writes', async t => {
-  const ns = await namespace(t)
-  await setup(ns, await gate(t))
-  const { caches } = await startedCaches(t, ns)
-  const kc = new CountingKubeConfig()
-  kc.loadFromFile(sluiceKubeconfigPath())
-  let clock = Date.now()
-  const { reconciler: r } = reconciler(kc, caches, () => new Date(clock), createEventRecorder({ kc, logger: pino({ level: 'silent' }) }))
-  const reconcileUntil = (accept: (c: Canary) => boolean, what: string): Promise<Canary> =>
-    until(async () => { await r.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
-  await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
+  const { ns, kc, caches, r, reconcileUntil, pass } = await initialized(t)
   // The new revision's pods can go on no node: they stay Pending, the canary is never ready.
   await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
     { op: 'add', path: '/spec/template/spec/nodeSelector', value: { 'sluice.dev/test-node': 'none' } },
@@ -127,11 +137,11 @@ t.test('a canary that is not ready yet is reported when the wait begins and once
   t.same(begins(), { 'POST events': 1 }, 'the wait begins: its Event, and no status write')
   const within = counting(kc)
   for (let look = 0; look < 3; look++) {
-    clock += 2_000
+    pass(2_000)
     await r.reconcile(ns, NAME)
   }
   t.same(within(), {}, 'three more looks within the interval (a Deployment status change each, say) ask nothing')
-  clock += INTERVAL_MS
+  pass(INTERVAL_MS)
   const next = counting(kc)
   await r.reconcile(ns, NAME)
   t.same(next(), { 'PATCH events': 1 }, 'an interval on, the same wait bumps its Event\'s count')
