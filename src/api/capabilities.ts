@@ -193,10 +193,13 @@ export function readersOf(path: string): Readers | undefined {
   }
 }
 
+const usable = (readers: Readers, provider: ImplementedProvider): boolean =>
+  readers === 'all' || readers === 'validated' || readers.includes(provider)
+
 /** Why `path` cannot be used with `provider`, or undefined when it can. */
 export function optionUnavailable(path: string, provider: ImplementedProvider): string | undefined {
   const readers = readersOf(path)
-  if (readers === undefined || readers === 'all' || readers === 'validated' || readers.includes(provider)) return undefined
+  if (readers === undefined || typeof readers === 'string' || usable(readers, provider)) return undefined
   if (readers.length === 0) {
     const why = NOT_YET_WHY[path.replace(/\[\d*\]/g, '')]
     return `is not available yet in this version of sluice${why ? ` (${why})` : ''}; remove it`
@@ -205,28 +208,53 @@ export function optionUnavailable(path: string, provider: ImplementedProvider): 
   return `is not used by provider ${provider} in this version of sluice (it is used by ${users}); remove it or change the provider`
 }
 
+// The table as a tree of field names, so that the walk looks up one name at a time and goes down only where the
+// table has an entry below (a spec's metric queries and webhook metadata are not visited).
+interface OptionNode {
+  /** The table's key for this field, when the table has an entry for it. */
+  readonly key?: string
+  readonly children: Map<string, OptionNode>
+}
+
+const OPTION_TREE: OptionNode = (() => {
+  const root: OptionNode = { children: new Map() }
+  for (const key of Object.keys(SPEC_OPTIONS)) {
+    let node = root
+    const parts = key.split('.')
+    parts.forEach((part, i) => {
+      let child = node.children.get(part)
+      if (child === undefined || i === parts.length - 1) {
+        child = { ...(i === parts.length - 1 && { key }), children: child?.children ?? new Map<string, OptionNode>() }
+        node.children.set(part, child)
+      }
+      node = child
+    })
+  }
+  return root
+})()
+
 /** Set options of `spec` that the table refuses for `provider`, with the path where each is set. */
 export function unavailableOptions(spec: unknown, provider: ImplementedProvider): { field: string; message: string }[] {
   const found: { field: string; message: string }[] = []
   const seen = new Set<string>()
-  // `key` is the table's name for `path`: list indexes left out, Flagger's canaryAnalysis read as analysis.
-  const walk = (value: unknown, path: string, key: string): void => {
+  const walk = (value: unknown, path: string, node: OptionNode): void => {
     if (value === undefined || value === null) return
-    if (path !== '' && SPEC_OPTIONS[key] !== undefined) {
-      const message = optionUnavailable(key, provider)
+    if (node.key !== undefined) {
       // One report per option, not one per list item.
-      if (message !== undefined && !seen.has(key)) found.push({ field: path, message })
-      seen.add(key)
+      if (!seen.has(node.key) && !usable(SPEC_OPTIONS[node.key]!, provider)) found.push({ field: path, message: optionUnavailable(node.key, provider)! })
+      seen.add(node.key)
       return
     }
-    if (Array.isArray(value)) value.forEach((v, i) => { walk(v, `${path}[${i}]`, key) })
+    if (node.children.size === 0) return
+    if (Array.isArray(value)) value.forEach((v, i) => { walk(v, `${path}[${i}]`, node) })
     else if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        if (path === '') walk(v, k, k === 'canaryAnalysis' ? 'analysis' : k)
-        else walk(v, `${path}.${k}`, `${key}.${k}`)
+      for (const k of Object.keys(value)) {
+        // Flagger's canaryAnalysis is read as analysis.
+        const child = node.children.get(path === '' && k === 'canaryAnalysis' ? 'analysis' : k)
+        if (child !== undefined) walk((value as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`, child)
       }
     }
   }
-  walk(spec, '', '')
+  walk(spec, '', OPTION_TREE)
   return found
 }

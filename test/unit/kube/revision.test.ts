@@ -151,6 +151,23 @@ t.test('canonicalJson, written in one pass, is JSON.stringify of canonicalize on
   }), { numRuns: 5000 }), '5000 random values, bare and under each special key, give the same text')
 })
 
+t.test('canonicalJson orders wide objects as canonicalize does, either side of the short-list sort', async t => {
+  // Up to 16 keys are sorted by insertion, more by Array.prototype.sort: both must give canonicalize's order.
+  const key = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('a', 'B', '_', '0', '10', '9', '4294967295', '-1'))
+  const wide = fc.dictionary(key, fc.oneof(fc.string(), fc.integer(), fc.boolean()), { minKeys: 10, maxKeys: 40 })
+  t.doesNotThrow(() => fc.assert(fc.property(wide, v => canonicalJson(v) === JSON.stringify(canonicalize(v) ?? null)), { numRuns: 2000 }),
+    '2000 objects of 10 to 40 keys give the same text')
+})
+
+t.test('quantities are canonical however many distinct ones came before (their memory is bounded)', async t => {
+  const withLimit = (memory: string): string => templateRevision({ spec: { containers: [{ name: 'app', image: 'app:1', resources: { limits: { memory } } }] } })
+  const gi = withLimit('1Gi')
+  for (let i = 0; i < 3000; i++) withLimit(`${i}Mi`)
+  t.equal(withLimit('1024Mi'), gi, 'the same amount written another way, after the memory turned over')
+  t.equal(withLimit('1Gi'), gi)
+  t.not(withLimit('1023Mi'), gi, 'and another amount differs')
+})
+
 t.test('a "__proto__" key in a template is hashed as a key, and never becomes a prototype', async t => {
   // JSON.parse makes "__proto__" an ordinary own key; dropping a container's defaults must keep it one.
   const parsed = (extra: string): unknown => JSON.parse(`{"spec":{"containers":[{"name":"app","image":"app:1","terminationMessagePolicy":"File"${extra}}],"restartPolicy":"Always"${extra}}}`)
