@@ -79,7 +79,10 @@ function firstLine(text: string): string {
 
 // Re-applies send the same annotation text again and again, and YAML parsing is the largest cost of an
 // admission review; parsed documents are kept (bounded) and handed out as copies, so callers may mutate them.
+// Only texts of a sane size are kept: the webhook reads annotations before the API server checks their size,
+// so 512 texts of megabytes each would otherwise stay in its memory.
 const PARSED_CACHE_LIMIT = 512
+const PARSED_CACHE_MAX_TEXT = 16 * 1024
 const parsedCache = new Map<string, { value?: Record<string, unknown>; error?: SpecError }>()
 
 /** YAML that must be a mapping; errors name the annotation. */
@@ -88,7 +91,7 @@ export function parseYamlMapping(key: string, text: string): { value?: Record<st
   let result = parsedCache.get(cacheKey)
   if (!result) {
     result = parseYamlMappingUncached(key, text)
-    setNewest(parsedCache, cacheKey, result, PARSED_CACHE_LIMIT)
+    if (text.length <= PARSED_CACHE_MAX_TEXT) setNewest(parsedCache, cacheKey, result, PARSED_CACHE_LIMIT)
   }
   return cloneJson(result)
 }

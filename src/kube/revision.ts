@@ -2,7 +2,7 @@
 // fills in are removed before hashing, so a server-defaulted template hashes like the submitted one and a
 // Kubernetes or sluice upgrade does not start canaries (Flagger hashed a struct dump: #1201, #1673).
 // In kube/, not api/: it encodes the API server's defaults for pod templates, not the sluice.dev API.
-import { hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { isRecord } from '../util/records.ts'
 import { canonicalQuantity } from './quantity.ts'
 import { setNewest } from '../util/bounded-map.ts'
@@ -139,16 +139,18 @@ function normalizePodSpec(podSpec: unknown): unknown {
 }
 
 // Quantities as canonical, remembered: a template repeats a few ("250m", "512Mi"), and the BigInt arithmetic
-// was an eighth of the canonical JSON's time. Bounded, as the values are the user's.
+// was an eighth of the canonical JSON's time. Bounded in count and in length, as the values are the user's and
+// the webhook sees them before the API server validates them.
 const QUANTITIES = new Map<string | number, string | undefined>()
 const QUANTITIES_CAPACITY = 1024
+const REMEMBERED_LENGTH = 64
 
 function normalizeQuantity(value: unknown): unknown {
   if (typeof value !== 'string' && typeof value !== 'number') return value
   let canonical = QUANTITIES.get(value)
   if (canonical === undefined && !QUANTITIES.has(value)) {
     canonical = canonicalQuantity(value)
-    setNewest(QUANTITIES, value, canonical, QUANTITIES_CAPACITY)
+    if (typeof value === 'number' || value.length <= REMEMBERED_LENGTH) setNewest(QUANTITIES, value, canonical, QUANTITIES_CAPACITY)
   }
   return canonical === undefined ? value : `${canonical}n`
 }
@@ -210,14 +212,17 @@ function arrayText(value: readonly unknown[]): string | undefined {
 
 // A key that JSON.stringify writes as it is, between quotes: most keys of a pod template.
 const PLAIN_KEY = /^[A-Za-z0-9_.\-/:]*$/
-// Keys as JSON, remembered: a template repeats a few hundred field names. Bounded, as label keys are the user's.
+// Keys as JSON, remembered: a template repeats a few hundred field names. Bounded in count and in length, as
+// label and annotation keys are the user's (a label key is at most 317 characters once the API server validates it).
 const QUOTED = new Map<string, string>()
 const QUOTED_CAPACITY = 4096
+const QUOTED_LENGTH = 320
 
 function quotedKey(k: string): string {
   let quoted = QUOTED.get(k)
   if (quoted === undefined) {
     quoted = PLAIN_KEY.test(k) ? `"${k}"` : JSON.stringify(k)
+    if (k.length > QUOTED_LENGTH) return quoted
     if (QUOTED.size >= QUOTED_CAPACITY) QUOTED.clear()
     QUOTED.set(k, quoted)
   }
@@ -289,10 +294,10 @@ export const REVISION_LENGTH = 16
 
 /** sha256 of the canonical, default-free pod template, truncated; the same before and after the API server. */
 export function templateRevision(template: unknown): string {
-  return hash('sha256', canonicalJson(normalizeTemplate(template))).slice(0, REVISION_LENGTH)
+  return createHash('sha256').update(canonicalJson(normalizeTemplate(template))).digest('hex').slice(0, REVISION_LENGTH)
 }
 
 /** The hash of a ConfigMap's or Secret's data, as status.trackedConfigs records it: sha256(json(data))[:8]. */
 export function configHash(data: unknown): string {
-  return hash('sha256', canonicalJson(data ?? {})).slice(0, 8)
+  return createHash('sha256').update(canonicalJson(data ?? {})).digest('hex').slice(0, 8)
 }

@@ -16,3 +16,16 @@ t.test('errors are cached per annotation key', async t => {
   t.equal(a.error?.field, 'sluice.dev/spec')
   t.equal(b.error?.field, 'sluice.dev/analysis')
 })
+
+t.test('an annotation too large to keep is parsed all the same, each time', async t => {
+  // Over the cache's 16 KiB bound: the result comes from a fresh parse, and must equal a cached one's.
+  const metrics = Array.from({ length: 600 }, (_, i) => `  - {name: metric-${i}, interval: 1m}`).join('\n')
+  const text = `interval: 1m\nmetrics:\n${metrics}`
+  t.ok(text.length > 16 * 1024, 'the text is over the bound')
+  const first = parseYamlMapping('sluice.dev/analysis', text)
+  const second = parseYamlMapping('sluice.dev/analysis', text)
+  t.equal((first.value!.metrics as unknown[]).length, 600)
+  t.same(second.value, first.value)
+  t.not(second.value, first.value, 'each caller its own document')
+  t.equal(parseYamlMapping('sluice.dev/analysis', `${text}\n  - [`).error?.field, 'sluice.dev/analysis', 'and a broken one is reported')
+})

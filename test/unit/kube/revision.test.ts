@@ -168,6 +168,21 @@ t.test('quantities are canonical however many distinct ones came before (their m
   t.not(withLimit('1023Mi'), gi, 'and another amount differs')
 })
 
+t.test('keys and quantities too long to remember are hashed as the short ones are', async t => {
+  // Over the memories' bounds (320 and 64 characters): written afresh each time, with the same result.
+  const longKey = `example.com/${'k'.repeat(400)}`
+  const longQuantity = `${'1'.repeat(100)}Mi`
+  const template = (key: string, memory: string): unknown => ({
+    metadata: { labels: { [key]: 'x' } },
+    spec: { containers: [{ name: 'app', image: 'app:1', resources: { limits: { memory } } }] },
+  })
+  const a = templateRevision(template(longKey, longQuantity))
+  t.equal(templateRevision(template(longKey, longQuantity)), a, 'the same each time')
+  t.not(templateRevision(template(`${longKey}x`, longQuantity)), a, 'another key differs')
+  t.not(templateRevision(template(longKey, `${'1'.repeat(99)}Mi`)), a, 'another amount differs')
+  t.equal(canonicalJson(template(longKey, longQuantity)), JSON.stringify(canonicalize(template(longKey, longQuantity))), 'and the text is the canonical one')
+})
+
 t.test('a "__proto__" key in a template is hashed as a key, and never becomes a prototype', async t => {
   // JSON.parse makes "__proto__" an ordinary own key; dropping a container's defaults must keep it one.
   const parsed = (extra: string): unknown => JSON.parse(`{"spec":{"containers":[{"name":"app","image":"app:1","terminationMessagePolicy":"File"${extra}}],"restartPolicy":"Always"${extra}}}`)
