@@ -78,7 +78,7 @@ function splitTable(b: Breakdown, cpuPerReview: number | undefined): string {
     step('parse: JSON.parse', s.parse, s.parse.meanUs / total),
     step('parse: decode (shape checks)', s.decode, s.decode.meanUs / total),
     step('decide (handler)', s.decide, s.decide.meanUs / total),
-    step('  of which lint (YAML, resolve, validate)', b.decideParts.lint, b.decideParts.lint.meanUs / total),
+    step('  lint (YAML, resolve, validate), when not remembered', b.decideParts.lint, b.decideParts.lint.meanUs / total),
     step('    of which annotation YAML parsing', b.decideParts.annotationYaml, b.decideParts.annotationYaml.meanUs / total),
     step('  of which template revision hash', b.decideParts.templateRevision, b.decideParts.templateRevision.meanUs / total),
     step('serialize: JSON.stringify answer', s.serialize, s.serialize.meanUs / total),

@@ -9,6 +9,7 @@ import { planText } from '../api/timing.ts'
 import type { DeliveryPolicy } from '../api/types.ts'
 import type { RefLookup } from '../api/validate.ts'
 import type { AdmissionHandler } from './handle.ts'
+import { createLintMemo, type LintMemo, type RememberedLint } from './lint-memo.ts'
 import { add, replace, setAnnotations, type PatchOperation } from '../kube/json-patch.ts'
 import { allow, allowWithPatch, deny, type AdmissionRequest, type AdmissionVerdict, type KubeObject } from './review.ts'
 
@@ -19,6 +20,11 @@ export interface DeploymentContext {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined
   readonly refs: RefLookup
   readonly minIntervalMs?: number
+  /**
+   * Moves whenever a cache the lint reads changes (policies, MetricTemplates, AlertProviders, Namespaces). With it,
+   * the lint of a Deployment is remembered until the next change; without it (offline, `sluice plan`), never.
+   */
+  readonly cacheGeneration?: () => number
 }
 
 interface DeploymentObject extends KubeObject {
@@ -83,12 +89,24 @@ export function reviewDeployment(request: AdmissionRequest, ctx: DeploymentConte
   const optOut = optOutDenial(request, object, ctx)
   if (optOut) return { verdict: optOut }
 
-  const report = lintDeployment(object, lintContext(ctx, namespace))
+  const linted = lint(object, ctx, namespace)
+  const report = linted.report
   if (!report.resolution.optedIn) return { verdict: notOptedIn(request, object, namespace, report), report }
   if (report.rejections.length > 0) {
     return { verdict: deny(report.rejections.join('; '), { code: 422, reason: 'Invalid' }), report }
   }
-  return { verdict: holdAndRecord(request, object, namespace, report), report }
+  linted.plan ??= planText({ namespace, name: object.metadata?.name ?? '' }, report.resolution.spec, report.resolution.strategy)
+  return { verdict: holdAndRecord(request, object, namespace, report, linted.plan), report }
+}
+
+const memos = new WeakMap<DeploymentContext, LintMemo>()
+
+function lint(object: DeploymentObject, ctx: DeploymentContext, namespace: string): RememberedLint {
+  const run = (): DeploymentReport => lintDeployment(object, lintContext(ctx, namespace))
+  if (ctx.cacheGeneration === undefined) return { report: run() }
+  let memo = memos.get(ctx)
+  if (memo === undefined) memos.set(ctx, memo = createLintMemo())
+  return memo.lint(object, namespace, ctx.cacheGeneration(), run)
 }
 
 /** Decides one Deployment write. */
@@ -159,15 +177,14 @@ export function writtenRevision(object: DeploymentObject, old: DeploymentObject 
   return templateRevision(object.spec?.template)
 }
 
-function holdAndRecord(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: Report): AdmissionVerdict {
+function holdAndRecord(request: AdmissionRequest, object: DeploymentObject, namespace: string, report: Report, plan: string): AdmissionVerdict {
   const old = request.oldObject
   const name = object.metadata?.name ?? ''
   const w: Write = {
-    object, old, name,
+    object, old, name, plan,
     subject: who(object, namespace),
     userReplicas: userReplicasOf(request, object, old),
     revision: writtenRevision(object, old),
-    plan: planText({ namespace, name }, report.resolution.spec, report.resolution.strategy),
   }
   const ops: PatchOperation[] = setAnnotations(object, {
     [STATE_ANNOTATIONS.desiredReplicas]: String(w.userReplicas),

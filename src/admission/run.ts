@@ -94,6 +94,9 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   })
   const generated = generatedDeployments(o.kc, log)
   const informers = [policies, templates, alertProviders, namespaces, generated]
+  // Moves on every change to a cache the Deployment lint reads: a remembered lint never outlives what it read.
+  let lintInputs = 0
+  for (const informer of [policies, templates, alertProviders, namespaces]) informer.on(() => { lintInputs++ })
 
   const rotation = o.rotation ?? DEFAULT_ROTATION_POLICY
   const certs = createCertificateManager({
@@ -125,6 +128,7 @@ export async function runWebhook(o: WebhookOptions): Promise<RunningWebhook> {
       namespaceLabels: ns => namespaces.get(ns)?.metadata?.labels,
       refs,
       ...minInterval,
+      cacheGeneration: () => lintInputs,
     }),
     validateGuard: guardHandler({ sluiceUsername: o.sluiceUsername, generatedDeployment: (ns, name) => generated.get(name, ns) !== undefined }),
     routes: [{
