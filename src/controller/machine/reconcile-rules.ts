@@ -111,7 +111,11 @@ export function needsRouterRebuild(routed: boolean, builtGeneration: number | un
 /** The next look: the next interval, soon after acting, or a resync, whichever comes first. */
 export function nextLookAt(now: Date, c: Canary, actions: readonly Action[]): Date {
   const at = now.getTime()
-  const tick = nextTickAt(c)?.getTime() ?? Infinity
+  const due = nextTickAt(c)?.getTime() ?? Infinity
+  // A tick still due after this look was not taken: the machine waits (a canary not ready, a primary rolling
+  // out). Looking again at once would spin without end; the watch brings the change it waits for, and a look an
+  // interval on is where the progress deadline is checked, as at a tick.
+  const tick = due <= at ? at + intervalMs(c.spec.analysis) : due
   const soon = actions.some(a => !QUIET.has(a.kind)) ? at + SETTLE_MS : Infinity
   return new Date(Math.min(tick, soon, at + RESYNC_MS))
 }

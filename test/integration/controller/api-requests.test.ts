@@ -46,6 +46,8 @@ interface Counted {
   readonly reconcileUntil: (accept: (c: Canary) => boolean, what: string) => Promise<Canary>
   /** Moves the reconciler's clock on. */
   readonly pass: (ms: number) => void
+  /** How long after its clock the reconciler last asked to look again (negative: at once, a time past). */
+  readonly nextLookIn: () => number
 }
 
 /** The nginx release of a new namespace brought to Initialized by a reconciler whose requests are counted. */
@@ -57,11 +59,12 @@ async function initialized(t: TestLike, stepEvents?: boolean): Promise<Counted> 
   kc.loadFromFile(sluiceKubeconfigPath())
   const recorder = createEventRecorder({ kc, logger: pino({ level: 'silent' }) })
   let clock = Date.now()
-  const { reconciler: r, logs } = reconciler(kc, caches, () => new Date(clock), recorder, stepEvents)
+  let scheduled = Number.NaN
+  const { reconciler: r, logs } = reconciler(kc, caches, () => new Date(clock), recorder, stepEvents, (_key, at) => { scheduled = at.getTime() })
   const reconcileUntil = (accept: (c: Canary) => boolean, what: string): Promise<Canary> =>
     until(async () => { await r.reconcile(ns, NAME); return await readCanary(ns) }, accept, what, 120_000)
   await reconcileUntil(c => c.status?.phase === 'Initialized', 'Initialized')
-  return { ns, kc, caches, r, logs, reconcileUntil, pass: ms => { clock += ms } }
+  return { ns, kc, caches, r, logs, reconcileUntil, pass: ms => { clock += ms }, nextLookIn: () => scheduled - clock }
 }
 
 /** A release of `ns` brought to canaryWeight 10, with the reconciler's own requests counted from then on. */
@@ -122,7 +125,7 @@ function podsCreatedNotReady(d: V1Deployment | undefined): boolean {
 }
 
 t.test('a canary that is not ready yet is reported when the wait begins and once an interval, without status writes', async t => {
-  const { ns, kc, caches, r, reconcileUntil, pass } = await initialized(t)
+  const { ns, kc, caches, r, reconcileUntil, pass, nextLookIn } = await initialized(t)
   // The new revision's pods can go on no node: they stay Pending, the canary is never ready.
   await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
     { op: 'add', path: '/spec/template/spec/nodeSelector', value: { 'sluice.dev/test-node': 'none' } },
@@ -135,16 +138,21 @@ t.test('a canary that is not ready yet is reported when the wait begins and once
   const begins = counting(kc)
   await r.reconcile(ns, NAME)
   t.same(begins(), { 'POST events': 1 }, 'the wait begins: its Event, and no status write')
+  // The tick the machine did not take stays due: the next look must still be ahead, or the reconciler spins.
+  t.ok(nextLookIn() > 0, `the next look is ahead (in ${nextLookIn()} ms), not at once`)
   const within = counting(kc)
   for (let look = 0; look < 3; look++) {
     pass(2_000)
     await r.reconcile(ns, NAME)
+    t.ok(nextLookIn() > 0, `and after each look (in ${nextLookIn()} ms)`)
   }
   t.same(within(), {}, 'three more looks within the interval (a Deployment status change each, say) ask nothing')
   pass(INTERVAL_MS)
   const next = counting(kc)
   await r.reconcile(ns, NAME)
   t.same(next(), { 'PATCH events': 1 }, 'an interval on, the same wait bumps its Event\'s count')
+  // The tick is due now and the machine waits instead of taking it: a look at once would find the same and spin.
+  t.ok(nextLookIn() > 0, `past the tick, the next look is still ahead (in ${nextLookIn()} ms), not at once`)
 
   t.equal((await readCanary(ns)).metadata.resourceVersion, progressing.metadata.resourceVersion, 'the Canary was not written while it waited')
   const events = await kubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns })

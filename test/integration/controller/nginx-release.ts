@@ -55,7 +55,7 @@ export interface Controller {
 }
 
 /** A reconciler on `caches`, acting as sluice, on its own clock; its Events (unless `recorder` writes them) and logs are kept for the asserts. */
-export function reconciler(kc: KubeConfig, caches: Caches, now: () => Date, recorder?: Recorder, stepEvents?: boolean): Controller {
+export function reconciler(kc: KubeConfig, caches: Caches, now: () => Date, recorder?: Recorder, stepEvents?: boolean, schedule?: (key: string, at: Date) => void): Controller {
   const logs: { msg?: string }[] = []
   const log = pino({ level: 'debug' }, { write: (line: string) => { logs.push(JSON.parse(line) as { msg?: string }) } })
   const events: { type: string; reason: string }[] = []
@@ -66,7 +66,7 @@ export function reconciler(kc: KubeConfig, caches: Caches, now: () => Date, reco
     reconciler: createReconciler({
       kc, caches, kube, deployer: createDeployer(kc, kube), recorder: recorder ?? { record: async (_o, type, reason) => { events.push({ type, reason }) } }, telemetry: createControllerMetrics(), hooks, log,
       analysis: { getSecret: (namespace, name) => hooks.secretData(namespace, name) },
-      minIntervalMs: 1000, now, schedule: () => undefined,
+      minIntervalMs: 1000, now, schedule: schedule ?? (() => undefined),
       ...(stepEvents !== undefined && { stepEvents }),
     }),
   }

@@ -104,7 +104,10 @@ t.test('the next look: soon after acting, at the next interval otherwise, and ne
   t.equal(nextLookAt(NOW, running, [route]).getTime(), NOW.getTime() + SETTLE_MS)
   t.equal(nextLookAt(NOW, running, [event]).getTime(), NOW.getTime() + 60_000, 'an Event needs no settling: the next interval')
   const due = canary(spec({ interval: '1m' }), progressing({ progressAgo: 90 }))
-  t.equal(nextLookAt(NOW, due, [route]).getTime(), NOW.getTime() - 30_000, 'a tick overdue: now (a time in the past)')
+  t.equal(nextLookAt(NOW, due, [route]).getTime(), NOW.getTime() + SETTLE_MS, 'a tick not taken, after acting: soon')
+  const wait: Action = { kind: 'event', type: 'Normal', reason: 'CanaryNotReady', message: 'm', onceEvery: 60_000 }
+  t.equal(nextLookAt(NOW, due, [wait]).getTime(), NOW.getTime() + 60_000, 'a tick not taken, only waiting: an interval on, never at once (no spin)')
+  t.equal(nextLookAt(NOW, due, []).getTime(), NOW.getTime() + 60_000, 'nor with nothing to do')
   const idle = canary(spec(), status('Succeeded'))
   t.equal(nextLookAt(NOW, idle, []).getTime(), NOW.getTime() + RESYNC_MS)
 })
