@@ -14,7 +14,7 @@ import { CoreV1Api, createConfiguration, PatchStrategy, ServerConfiguration, set
 import { loadKubeConfig, PooledKubeConfig } from '../src/kube/config.ts'
 import { clusterDown, clusterUp } from '../test/cluster/cluster.ts'
 import { positive } from './args.ts'
-import { quantile } from './stats.ts'
+import { median } from './stats.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const OUT = join(root, '.cache/bench/kube-requests.json')
@@ -75,7 +75,7 @@ async function measure(kubeconfig: string, requests: number, rounds: number): Pr
   }
   const medians: Record<string, Record<string, number>> = {}
   for (const [callName, byTransport] of Object.entries(samples)) {
-    for (const [transport, list] of Object.entries(byTransport)) (medians[callName] ??= {})[transport] = quantile([...list].sort((a, b) => a - b), 0.5)
+    for (const [transport, list] of Object.entries(byTransport)) (medians[callName] ??= {})[transport] = median(list)
   }
   return medians
 }

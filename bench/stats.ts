@@ -8,6 +8,11 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[rank]!
 }
 
+/** The median of unsorted samples (nearest rank, as quantile). */
+export function median(samples: readonly number[]): number {
+  return quantile([...samples].sort((a, b) => a - b), 0.5)
+}
+
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort()
   const list = Array.from(sorted)

@@ -27,7 +27,7 @@ import { createCA, createLeaf } from '../src/certs/pki.ts'
 import { manifestCommand, nodeFlagsOf } from '../test/helpers/image-command.ts'
 import { envWords } from './args.ts'
 import { measureBreakdown } from './breakdown.ts'
-import { quantile } from './stats.ts'
+import { median } from './stats.ts'
 import type { Breakdown } from './breakdown.ts'
 import { next, startChild } from './children.ts'
 import { rssBytes } from './controller/procs.ts'
@@ -197,8 +197,6 @@ async function loadPhases(): Promise<LoadPhase[]> {
 }
 
 // ---- targets -------------------------------------------------------------------------------------
-
-const median = (values: readonly number[]): number => quantile([...values].sort((a, b) => a - b), 0.5)
 
 /** Each round's phase named `name` beside the floor of the same round; rounds missing either are left out. */
 function rounds(phases: readonly LoadPhase[], name: string): { phase: LoadPhase; floor: LoadPhase }[] {

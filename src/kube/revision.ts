@@ -222,9 +222,7 @@ function quotedKey(k: string): string {
   let quoted = QUOTED.get(k)
   if (quoted === undefined) {
     quoted = PLAIN_KEY.test(k) ? `"${k}"` : JSON.stringify(k)
-    if (k.length > QUOTED_LENGTH) return quoted
-    if (QUOTED.size >= QUOTED_CAPACITY) QUOTED.clear()
-    QUOTED.set(k, quoted)
+    if (k.length <= QUOTED_LENGTH) setNewest(QUOTED, k, quoted, QUOTED_CAPACITY)
   }
   return quoted
 }
