@@ -1,8 +1,9 @@
 // `make bench-kube-requests`: the client CPU of one Kubernetes API call, through client-node's own transport
 // (undici fetch) and through sluice's (dispatcher.request, src/kube/http-library.ts), on the same pooled
-// Agent (HTTP/2, which client-node's undici negotiates), and through sluice's over an Agent held to HTTP/1.1,
-// against a local cluster's real API server. Rounds alternate the two so that a busy machine weighs on
-// both alike; each figure is the median of the rounds' means.
+// Agent (HTTP/2, which client-node's undici negotiates), through sluice's over an Agent held to HTTP/1.1,
+// and as plain JSON without client-node's typed API (src/kube/json-api.ts), against a local cluster's real
+// API server. Rounds alternate the four so that a busy machine weighs on
+// all alike; each figure is the median of the rounds' means.
 //
 // Flags: --requests 500 (per round, per transport and call), --rounds 5. Prints a table and writes
 // .cache/bench/kube-requests.json. Nothing is asserted.
@@ -15,23 +16,34 @@ import { loadKubeConfig, PooledKubeConfig } from '../src/kube/config.ts'
 import { clusterDown, clusterUp } from '../test/cluster/cluster.ts'
 import { positive } from './args.ts'
 import { median } from './stats.ts'
+import { createJsonApi, MERGE_PATCH, type JsonApi } from '../src/kube/json-api.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const OUT = join(root, '.cache/bench/kube-requests.json')
 const DIR = join(root, '.cache/bench-kube-requests-cluster')
 const log = (m: string): void => { process.stderr.write(`bench-kube-requests: ${m}\n`) }
 
-type Call = (api: CoreV1Api, i: number) => Promise<unknown>
-const CALLS: Readonly<Record<string, Call>> = {
-  'GET namespace': api => api.readNamespace({ name: 'default' }),
-  'PATCH configmap': (api, i) => api.patchNamespacedConfigMap(
+type Call = (i: number) => Promise<unknown>
+const CALL_NAMES = ['GET namespace', 'PATCH configmap'] as const
+type Calls = Readonly<Record<(typeof CALL_NAMES)[number], Call>>
+
+/** The calls through a typed client-node API. */
+const typed = (api: CoreV1Api): Calls => ({
+  'GET namespace': () => api.readNamespace({ name: 'default' }),
+  'PATCH configmap': i => api.patchNamespacedConfigMap(
     { name: 'bench', namespace: 'default', body: { data: { i: String(i) } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-}
+})
+
+/** The same calls as plain JSON (src/kube/json-api.ts, what the controller's status, Events and applies use). */
+const plain = (json: JsonApi): Calls => ({
+  'GET namespace': () => json('GET', '/api/v1/namespaces/default'),
+  'PATCH configmap': i => json('PATCH', '/api/v1/namespaces/default/configmaps/bench', { body: { data: { i: String(i) } }, contentType: MERGE_PATCH }),
+})
 
 /** Mean microseconds of this process's CPU per call, over `n` calls one after another. */
-async function cpuPerCall(api: CoreV1Api, call: Call, n: number): Promise<number> {
+async function cpuPerCall(call: Call, n: number): Promise<number> {
   const before = process.cpuUsage()
-  for (let i = 0; i < n; i++) await call(api, i)
+  for (let i = 0; i < n; i++) await call(i)
   const used = process.cpuUsage(before)
   return (used.user + used.system) / n
 }
@@ -46,27 +58,27 @@ class Http1KubeConfig extends PooledKubeConfig {
   }
 }
 
-const TRANSPORTS = ['client-node fetch', 'sluice dispatcher.request', 'the same over HTTP/1.1'] as const
+const TRANSPORTS = ['client-node fetch', 'sluice dispatcher.request', 'the same over HTTP/1.1', 'sluice JSON calls'] as const
 
 async function measure(kubeconfig: string, requests: number, rounds: number): Promise<Record<string, Record<string, number>>> {
   const kc = loadKubeConfig({ path: kubeconfig })
   const server = kc.getCurrentCluster()?.server ?? ''
-  const transports: Record<string, CoreV1Api> = {
+  const http1 = new Http1KubeConfig()
+  http1.loadFromFile(kubeconfig)
+  const sluiceApi = kc.makeApiClient(CoreV1Api)
+  const transports: Record<(typeof TRANSPORTS)[number], Calls> = {
     // client-node's default HttpLibrary (fetch), with the same authentication and pooled Agent.
-    'client-node fetch': new CoreV1Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc } })),
-    'sluice dispatcher.request': kc.makeApiClient(CoreV1Api),
-    'the same over HTTP/1.1': (() => {
-      const http1 = new Http1KubeConfig()
-      http1.loadFromFile(kubeconfig)
-      return http1.makeApiClient(CoreV1Api)
-    })(),
+    'client-node fetch': typed(new CoreV1Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc } }))),
+    'sluice dispatcher.request': typed(sluiceApi),
+    'the same over HTTP/1.1': typed(http1.makeApiClient(CoreV1Api)),
+    'sluice JSON calls': plain(createJsonApi(kc)),
   }
-  await transports['sluice dispatcher.request']?.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'bench' }, data: { i: '0' } } })
+  await sluiceApi.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'bench' }, data: { i: '0' } } })
   const samples: Record<string, Record<string, number[]>> = {}
   for (let round = 0; round <= rounds; round++) {
-    for (const [callName, call] of Object.entries(CALLS)) {
-      for (const [transport, api] of Object.entries(transports)) {
-        const us = await cpuPerCall(api, call, requests)
+    for (const callName of CALL_NAMES) {
+      for (const [transport, calls] of Object.entries(transports)) {
+        const us = await cpuPerCall(calls[callName], requests)
         // Round 0 warms the code paths of both up and is not counted.
         if (round > 0) ((samples[callName] ??= {})[transport] ??= []).push(us)
       }

@@ -15,12 +15,23 @@ export interface Contender {
   readonly args: readonly string[]
   /** Run only when named in --controllers, not by default. */
   readonly onRequest?: true
+  /** sluice from BENCH_BASELINE_BIN (another checkout's bundle), to weigh a change against it in the same run. */
+  readonly baseline?: true
+}
+
+/** The baseline's bin/sluice.mjs or bin/sluice.ts; an error naming the variable when it is unset. */
+export function baselineBin(): string {
+  const bin = process.env.BENCH_BASELINE_BIN
+  if (!bin) throw new Error('--controllers sluice-baseline: set BENCH_BASELINE_BIN to the sluice to compare with (e.g. another checkout\'s .cache/bundle/bin/sluice.mjs)')
+  return bin
 }
 
 export const CONTENDERS: readonly Contender[] = [
   { name: 'sluice', kind: 'sluice', args: [] },
   // sluice without an Event per step (README, "Step Events"): a third fewer of its writes per step.
   { name: 'sluice-no-step-events', kind: 'sluice', args: ['--step-events=off'], onRequest: true },
+  // The same sluice flags and Node flags, another build: before against after on the same day and machine.
+  { name: 'sluice-baseline', kind: 'sluice', args: [], onRequest: true, baseline: true },
   { name: 'flagger', kind: 'flagger', args: [] },
   { name: 'flagger-qps500', kind: 'flagger', args: ['-kubeconfig-qps=500', '-kubeconfig-burst=1000'] },
 ]
@@ -33,7 +44,8 @@ export interface PeerEnv extends Base {
 export async function startPeerEnv(c: Contender, o: BaseOptions): Promise<PeerEnv> {
   if (c.kind === 'sluice') {
     // As bench-controller runs it: the bundle and the image's Node flag when make passes them.
-    const e = await startEnv({ ...o, controllerArgs: c.args, command: 'controller', ...sluiceUnderTest() })
+    const bin = c.baseline ? { controllerBin: baselineBin() } : {}
+    const e = await startEnv({ ...o, controllerArgs: c.args, command: 'controller', ...sluiceUnderTest(), ...bin })
     return { ...e, controller: { ...e.controller, port: e.controller.telemetryPort } }
   }
   const base = await startBase(o)

@@ -1,6 +1,7 @@
 // The reconcile's writes to the Canary and its target: JSON patches, conditional on the resourceVersion the
 // decision was made from wherever a stale read must not win (status, the finalizer's addition).
-import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node'
+import type { KubeConfig, V1Deployment } from '@kubernetes/client-node'
+import { createJsonApi, JSON_PATCH } from '../kube/json-api.ts'
 import { isNotFound } from '../kube/errors.ts'
 import { conditionally, ifUnchanged, type JsonPatchOp } from '../kube/precondition.ts'
 import { escapeSegment } from '../kube/json-patch.ts'
@@ -29,14 +30,13 @@ export interface CanaryClient {
 const ignoreNotFound = (e: unknown): void => { if (!isNotFound(e)) throw e }
 
 export function createCanaryClient(kc: KubeConfig): CanaryClient {
-  const custom = kc.makeApiClient(CustomObjectsApi)
-  const apps = kc.makeApiClient(AppsV1Api)
-  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)
-  const path = (c: Canary) => ({ group: GROUP, version: VERSION, namespace: c.metadata.namespace ?? '', plural: 'canaries', name: c.metadata.name ?? '' })
+  const api = createJsonApi(kc)
+  const segment = encodeURIComponent
+  const canaries = (namespace: string): string => `/apis/${GROUP}/${VERSION}/namespaces/${segment(namespace)}/canaries`
+  const path = (c: Canary): string => `${canaries(c.metadata.namespace ?? '')}/${segment(c.metadata.name ?? '')}`
 
-  async function patch(c: Canary, ops: readonly JsonPatchOp[], status = false): Promise<Canary> {
-    const params = { ...path(c), body: ops }
-    return (status ? await custom.patchNamespacedCustomObjectStatus(params, jsonPatch) : await custom.patchNamespacedCustomObject(params, jsonPatch)) as Canary
+  function patch(c: Canary, ops: readonly JsonPatchOp[], status = false): Promise<Canary> {
+    return api<Canary>('PATCH', status ? `${path(c)}/status` : path(c), { body: ops, contentType: JSON_PATCH })
   }
 
   /** A patch computed from `c` as read: refused (StaleRead) when the Canary has changed since. */
@@ -50,7 +50,7 @@ export function createCanaryClient(kc: KubeConfig): CanaryClient {
       try {
         // Read as the cache reads it: Flagger's old canaryAnalysis becomes analysis, or the decision on a
         // fresh read would see a Canary without analysis.
-        return normalizeCanary(await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'canaries', name }) as Canary)
+        return normalizeCanary(await api<Canary>('GET', `${canaries(namespace)}/${segment(name)}`))
       } catch (e) {
         if (isNotFound(e)) return undefined
         throw e
@@ -74,13 +74,13 @@ export function createCanaryClient(kc: KubeConfig): CanaryClient {
       await patch(c, [{ op: 'test', path: `/metadata/finalizers/${i}`, value: FINALIZER }, { op: 'remove', path: `/metadata/finalizers/${i}` }]).catch(ignoreNotFound)
     },
     async delete(c) {
-      await custom.deleteNamespacedCustomObject(path(c)).catch(ignoreNotFound)
+      await api('DELETE', path(c)).catch(ignoreNotFound)
     },
     async removeStateAnnotations(target) {
       const ops = Object.keys(target.metadata?.annotations ?? {}).filter(k => k.startsWith(STATE_PREFIX))
         .map(k => ({ op: 'remove', path: `/metadata/annotations/${escapeSegment(k)}` }))
       if (ops.length === 0) return
-      await apps.patchNamespacedDeployment({ namespace: target.metadata?.namespace ?? '', name: target.metadata?.name ?? '', body: ops }, jsonPatch)
+      await api('PATCH', `/apis/apps/v1/namespaces/${segment(target.metadata?.namespace ?? '')}/deployments/${segment(target.metadata?.name ?? '')}`, { body: ops, contentType: JSON_PATCH })
     },
   }
 }

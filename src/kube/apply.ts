@@ -1,8 +1,9 @@
 // The generic object API of routers and the deployer, on client-node 2.x: server-side apply (field manager `sluice`, forced, so sluice takes
 // over the fields it generates), reads and deletes through the generic object API, which resolves
 // built-in kinds and CRDs alike from discovery.
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
+import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { readApiError } from './errors.ts'
+import { APPLY_PATCH, createJsonApi } from './json-api.ts'
 
 /** Enough of a Kubernetes object to address it. */
 export interface ObjectRef {
@@ -38,11 +39,27 @@ function spec(ref: ObjectRef): KubernetesObject & { metadata: { name: string; na
   return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }
 }
 
+/** client-node's generic object API, with its path of an object (from discovery, cached) in reach. */
+class ObjectApi extends KubernetesObjectApi {
+  static of(kc: KubeConfig): ObjectApi {
+    const api = kc.makeApiClient(ObjectApi)
+    api.setDefaultNamespace(kc)
+    return api
+  }
+
+  /** Where `obj` is patched; specUriPath fills in what `obj` leaves out, so it gets a copy. */
+  pathOf(obj: KubernetesObject): Promise<string> {
+    return this.specUriPath({ ...obj, metadata: { ...obj.metadata } }, 'patch')
+  }
+}
+
 export function applyClient(kc: KubeConfig): ApplyClient {
-  const api = KubernetesObjectApi.makeApiClient(kc)
+  const api = ObjectApi.of(kc)
+  const json = createJsonApi(kc)
   return {
+    // Plain JSON (json-api.ts): the routers apply on every step, and the typed serializer walked the object both ways.
     async apply(obj) {
-      return await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)
+      return await json<KubeObject>('PATCH', await api.pathOf(obj), { body: obj, contentType: APPLY_PATCH, query: { fieldManager: FIELD_MANAGER, force: 'true' } })
     },
     async get(ref) {
       try {

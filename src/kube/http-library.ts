@@ -7,7 +7,8 @@ import { ResponseContext, wrapHttpLibrary, type HttpLibrary, type RequestContext
 import { getGlobalDispatcher } from 'undici'
 
 export type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
-type Answer = Awaited<ReturnType<Dispatcher['request']>>
+export type Answer = Awaited<ReturnType<Dispatcher['request']>>
+export type Method = Parameters<Dispatcher['request']>[0]['method']
 
 function requestBody(body: ReturnType<RequestContext['getBody']>): string | null {
   if (body === undefined) return null
@@ -46,18 +47,25 @@ export function requestTarget(url: URL): { origin: string; path: string } {
   return { origin: url.origin, path: `${url.pathname}${url.search}` }
 }
 
-async function send(request: RequestContext): Promise<ResponseContext> {
-  const signal = request.getSignal()
+/**
+ * One request on `dispatcher`. Failures look as fetch's do: the abort signal's reason, or TypeError('fetch
+ * failed') with the transport error as its cause.
+ */
+export async function dispatch(
+  dispatcher: Dispatcher, url: URL, method: Method, headers: Record<string, string>, body: string | null, signal: AbortSignal | undefined,
+): Promise<Answer> {
   try {
-    const answer = await dispatcherOf(request).request({
-      ...requestTarget(new URL(request.getUrl())), method: request.getHttpMethod(),
-      headers: request.getHeaders(), body: requestBody(request.getBody()), ...(signal && { signal }),
-    })
-    return new ResponseContext(answer.statusCode, headersOf(answer), bodyOf(answer))
+    return await dispatcher.request({ ...requestTarget(url), method, headers, body, ...(signal && { signal }) })
   } catch (err) {
     if (signal?.aborted) throw signal.reason
     throw new TypeError('fetch failed', { cause: err })
   }
+}
+
+async function send(request: RequestContext): Promise<ResponseContext> {
+  const url = new URL(request.getUrl())
+  const answer = await dispatch(dispatcherOf(request), url, request.getHttpMethod(), request.getHeaders(), requestBody(request.getBody()), request.getSignal() ?? undefined)
+  return new ResponseContext(answer.statusCode, headersOf(answer), bodyOf(answer))
 }
 
 /** The HttpLibrary for makeApiClient: requests go to the context's dispatcher (dispatcherOf). */

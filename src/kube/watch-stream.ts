@@ -57,9 +57,16 @@ export async function watchStream(
   const controller = new AbortController()
   let timedOut = false
   let timer: NodeJS.Timeout | undefined
-  const stopTimer = (): void => { if (timer !== undefined) clearTimeout(timer) }
+  const stopTimer = (): void => {
+    clearTimeout(timer)
+    timer = undefined
+  }
+  // Re-armed on every chunk of every watch: refresh() moves the one timer instead of making a new one.
   const resetTimer = (): void => {
-    stopTimer()
+    if (timer !== undefined) {
+      timer.refresh()
+      return
+    }
     timer = setTimeout(() => {
       timedOut = true
       controller.abort(idleTimeout())

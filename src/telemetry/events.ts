@@ -3,12 +3,11 @@
 // recorder does, so a decision taken every interval does not flood the namespace. Recording never
 // throws: a reconcile must not fail because its Event could not be written.
 import { hostname } from 'node:os'
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node'
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { describeError, isNotFound } from '../kube/errors.ts'
 import { setNewest } from '../util/bounded-map.ts'
-import { withTimeout } from '../kube/timeout.ts'
+import { createJsonApi, MERGE_PATCH } from '../kube/json-api.ts'
 
 export interface EventObject {
   readonly apiVersion: string
@@ -82,10 +81,9 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const component = options.component ?? 'sluice'
   const now = options.now ?? ((): Date => new Date())
   const log = options.logger
-  const core = options.kc.makeApiClient(CoreV1Api)
+  const api = createJsonApi(options.kc)
   const instance = hostname()
-  const createOptions = withTimeout(REQUEST_TIMEOUT_MS)
-  const patchOptions = withTimeout(REQUEST_TIMEOUT_MS, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+  const events = (namespace: string): string => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`
   // Insertion order is recency order: a touched entry is re-inserted, the first one is the oldest.
   const seen = new Map<string, Remembered>()
 
@@ -109,7 +107,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       lastTimestamp: at,
       count: 1,
     }
-    const created = await core.createNamespacedEvent({ namespace, body }, createOptions)
+    const created = await api<CoreV1Event>('POST', events(namespace), { body, timeoutMs: REQUEST_TIMEOUT_MS })
     entry.name = created.metadata?.name ?? body.metadata.name ?? ''
     entry.namespace = namespace
     entry.count = created.count ?? 1
@@ -122,7 +120,9 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     if (entry.name !== '' && at.getTime() - entry.lastMs < DEDUP_WINDOW_MS) {
       try {
         const count = entry.count + 1
-        await core.patchNamespacedEvent({ name: entry.name, namespace: entry.namespace, body: { count, lastTimestamp: at } }, patchOptions)
+        await api('PATCH', `${events(entry.namespace)}/${encodeURIComponent(entry.name)}`, {
+          body: { count, lastTimestamp: at }, contentType: MERGE_PATCH, timeoutMs: REQUEST_TIMEOUT_MS,
+        })
         entry.count = count
         entry.lastMs = at.getTime()
         remember(key, entry)
