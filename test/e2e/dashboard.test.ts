@@ -41,11 +41,21 @@ async function open(url: string): Promise<Page> {
 }
 
 /** Presses a button of the release and confirms in its dialog. */
+/**
+ * Clicks the element `selector` finds, found and clicked in one step in the page: the live page re-renders its
+ * buttons as the release moves, so a handle found first and clicked after may be detached by then.
+ */
+async function click(page: Page, selector: string): Promise<void> {
+  await page.waitForSelector(selector, { timeout: 10_000 })
+  const clicked = await page.evaluate(`(() => { const e = document.querySelector(${JSON.stringify(selector)}); e?.click(); return e !== null })()`)
+  if (clicked !== true) throw new Error(`nothing to click at ${selector}`)
+}
+
 async function press(page: Page, action: string): Promise<void> {
   await page.bringToFront()
-  await page.click(`button[data-action="${action}"]`)
+  await click(page, `button[data-action="${action}"]`)
   await page.waitForSelector('#confirm[open]', { timeout: 10_000 })
-  await page.click('#confirm-yes')
+  await click(page, '#confirm-yes')
 }
 
 const text = async (page: Page, selector: string): Promise<string> => String(await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`))
@@ -96,11 +106,11 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
   t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/abort'], undefined, 'nothing was written')
 
   await release.bringToFront()
-  await release.click('button[data-action="promote-full"]')
+  await click(release, 'button[data-action="promote-full"]')
   await release.waitForSelector('#confirm[open]', { timeout: 10_000 })
   t.match(await text(release, '#confirm-text'), /WHATEVER ITS CHECKS SAY/, 'promote --full asks its own question')
   t.equal(await release.evaluate(`document.getElementById('confirm-yes').disabled`), true, 'and needs its box ticked')
-  await release.click('#confirm-no')
+  await click(release, '#confirm-no')
   t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/promote'], undefined, 'cancelled: nothing written')
 
   await press(release, 'abort')
