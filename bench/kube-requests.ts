@@ -2,8 +2,8 @@
 // (undici fetch) and through sluice's (dispatcher.request, src/kube/http-library.ts), on the same pooled
 // Agent (HTTP/2, which client-node's undici negotiates), through sluice's over an Agent held to HTTP/1.1,
 // and as plain JSON without client-node's typed API (src/kube/json-api.ts), against a local cluster's real
-// API server. Rounds alternate the four so that a busy machine weighs on
-// all alike; each figure is the median of the rounds' means.
+// API server. Rounds alternate the four so that a busy machine weighs on all alike; each figure is the median
+// of the rounds' means.
 //
 // Flags: --requests 500 (per round, per transport and call), --rounds 5. Prints a table and writes
 // .cache/bench/kube-requests.json. Nothing is asserted.
@@ -79,7 +79,7 @@ async function measure(kubeconfig: string, requests: number, rounds: number): Pr
     for (const callName of CALL_NAMES) {
       for (const [transport, calls] of Object.entries(transports)) {
         const us = await cpuPerCall(calls[callName], requests)
-        // Round 0 warms the code paths of both up and is not counted.
+        // Round 0 warms the code paths of all four up and is not counted.
         if (round > 0) ((samples[callName] ??= {})[transport] ??= []).push(us)
       }
     }
