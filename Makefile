@@ -141,8 +141,8 @@ bench-webhook-start: deps ## the first reviews after the webhook starts, with an
 bench-kube-requests: deps bins ## client CPU per Kubernetes API call, client-node's fetch against sluice's transport on HTTP/2 and HTTP/1.1 (report: .cache/bench/kube-requests.json)
 	$(NODE) bench/kube-requests.ts
 
-# The Node flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
-IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p' image/rootfs.sh)
+# The Node and V8 flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
+IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p; s/^V8_FLAGS=//p' image/rootfs.sh)
 # sluice as the image runs it, for the benchmarks, unless the environment names another build or other flags.
 AS_IMAGE = BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)}
 

@@ -10,15 +10,16 @@
 //
 // Flags: --sizes 1,100,500,1000 (or N=100 in the environment), --controllers sluice,flagger,flagger-qps500 (the
 // default; the contenders marked onRequest, such as sluice-no-step-events, only when named), --idle 20.
-// Environment: BENCH_CONTROLLER_BIN and BENCH_CONTROLLER_NODE_ARGS (bench/args.ts); BENCH_BASELINE_BIN, the sluice
-// that the sluice-baseline contender runs (another checkout's bundle), with the same flags.
+// Environment: BENCH_CONTROLLER_BIN and BENCH_CONTROLLER_NODE_ARGS (bench/args.ts); BENCH_BASELINE_BIN and
+// BENCH_BASELINE_NODE_ARGS, the sluice that the sluice-baseline contender runs (another checkout's bundle, other Node
+// flags, or both; what is unset is the sluice under test's).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { positive, positiveList } from '../args.ts'
 import { cleanupRegistry } from '../children.ts'
-import { baselineBin, CONTENDERS, type Contender } from './env.ts'
+import { baselineUnderTest, CONTENDERS, type Contender } from './env.ts'
 import { FLAGGER_VERSION } from '../../test/cluster/flagger.ts'
 import { formatReport } from './report.ts'
 import type { PeerReport } from './report.ts'
@@ -42,7 +43,7 @@ const names = (values.controllers ?? CONTENDERS.filter(c => !c.onRequest).map(c 
 const contenders = names.map(name => {
   const c = CONTENDERS.find(x => x.name === name)
   if (!c) throw new Error(`--controllers: unknown "${name}" (known: ${CONTENDERS.map(x => x.name).join(', ')})`)
-  if (c.baseline) baselineBin()
+  if (c.baseline) baselineUnderTest()
   return c
 })
 const sizes = positiveList(values.sizes ?? process.env.N ?? '1,100,500,1000', '--sizes')
