@@ -3,7 +3,7 @@
 // request here (`make bench-kube-requests`). Failures look as fetch's do: the abort signal's reason, or
 // TypeError('fetch failed') with the transport error as its cause, so callers tell them apart as before.
 import { Readable } from 'node:stream'
-import { ResponseContext, wrapHttpLibrary, type HttpLibrary, type RequestContext, type ResponseBody } from '@kubernetes/client-node'
+import { RequestContext, ResponseContext, wrapHttpLibrary, type HttpLibrary, type HttpMethod, type KubeConfig, type ResponseBody } from '@kubernetes/client-node'
 import { getGlobalDispatcher } from 'undici'
 
 export type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
@@ -40,6 +40,29 @@ function bodyOf(answer: Answer): ResponseBody {
  */
 export function dispatcherOf(context: RequestContext): Dispatcher {
   return context.getDispatcher() ?? (getGlobalDispatcher() as unknown as Dispatcher)
+}
+
+/** A request sluice opens itself (plain JSON calls, watches): where it goes, how it authenticates, what carries it. */
+export interface Opened {
+  readonly url: URL
+  readonly headers: Record<string, string>
+  readonly dispatcher: Dispatcher
+}
+
+/**
+ * `path` with `query` on the current cluster's server, with client-node's authentication (applySecurityAuthentication:
+ * the token or client certificate, and the pooled Agent); the query's undefined values are left out.
+ */
+export async function openRequest(
+  kc: KubeConfig, method: HttpMethod, path: string, query: Readonly<Record<string, string | boolean | undefined>> = {},
+): Promise<Opened> {
+  const server = kc.getCurrentCluster()?.server
+  if (!server) throw new Error('No currently active cluster')
+  const url = new URL(server + path)
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value))
+  const context = new RequestContext(url.toString(), method)
+  await kc.applySecurityAuthentication(context)
+  return { url, headers: context.getHeaders(), dispatcher: dispatcherOf(context) }
 }
 
 /** The origin and path of a request to `url`, as dispatcher.request takes them. */

@@ -4,8 +4,8 @@
 // that was about a sixth of its busy time. Authentication is client-node's (applySecurityAuthentication),
 // and a refusal is the ApiException its typed APIs throw, with the answer's text as body, so readApiError
 // and every caller read it as before.
-import { ApiException, RequestContext, type KubeConfig } from '@kubernetes/client-node'
-import { dispatch, dispatcherOf, type Answer } from './http-library.ts'
+import { ApiException, type KubeConfig } from '@kubernetes/client-node'
+import { dispatch, openRequest, type Answer } from './http-library.ts'
 
 export interface JsonCall {
   /** Query parameters, e.g. fieldManager. */
@@ -39,18 +39,12 @@ async function textOf(answer: Answer, signal: AbortSignal | undefined): Promise<
 
 export function createJsonApi(kc: KubeConfig): JsonApi {
   return async <T>(verb: Verb, path: string, call: JsonCall = {}): Promise<T> => {
-    const server = kc.getCurrentCluster()?.server
-    if (!server) throw new Error('No currently active cluster')
-    const url = new URL(server + path)
-    for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.set(key, value)
-    const context = new RequestContext(url.toString(), verb)
-    await kc.applySecurityAuthentication(context)
-    const headers = context.getHeaders()
+    const { url, headers, dispatcher } = await openRequest(kc, verb, path, call.query)
     headers.accept = 'application/json'
     const body = call.body === undefined ? null : JSON.stringify(call.body)
     if (body !== null) headers['content-type'] = call.contentType ?? 'application/json'
     const signal = call.timeoutMs === undefined ? undefined : AbortSignal.timeout(call.timeoutMs)
-    const answer = await dispatch(dispatcherOf(context), url, verb, headers, body, signal)
+    const answer = await dispatch(dispatcher, url, verb, headers, body, signal)
     const text = await textOf(answer, signal)
     if (answer.statusCode < 200 || answer.statusCode > 299) {
       throw new ApiException(answer.statusCode, `HTTP ${answer.statusCode} from ${verb} ${path}`, text, {})

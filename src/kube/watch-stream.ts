@@ -5,8 +5,8 @@
 // watch, a TimeoutError after `idleMs` without a byte, an error carrying `statusCode` for an answer other
 // than 200, or the transport's error.
 import { STATUS_CODES } from 'node:http'
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node'
-import { dispatcherOf, requestTarget } from './http-library.ts'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { openRequest, requestTarget } from './http-library.ts'
 
 export type WatchCallback = (phase: string, object: unknown) => void
 
@@ -46,13 +46,7 @@ export async function watchStream(
   kc: KubeConfig, path: string, query: Readonly<Record<string, string | boolean | undefined>>,
   callback: WatchCallback, done: (err: unknown) => void, idleMs = WATCH_IDLE_MS,
 ): Promise<WatchHandle> {
-  const server = kc.getCurrentCluster()?.server
-  if (!server) throw new Error('No currently active cluster')
-  const url = new URL(server + path)
-  url.searchParams.set('watch', 'true')
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value))
-  const context = new RequestContext(url.toString(), HttpMethod.GET)
-  await kc.applySecurityAuthentication(context)
+  const { url, headers, dispatcher } = await openRequest(kc, 'GET', path, { watch: 'true', ...query })
 
   const controller = new AbortController()
   let timedOut = false
@@ -84,9 +78,7 @@ export async function watchStream(
 
   try {
     resetTimer()
-    const answer = await dispatcherOf(context).request({
-      ...requestTarget(url), method: 'GET', headers: context.getHeaders(), signal: controller.signal,
-    })
+    const answer = await dispatcher.request({ ...requestTarget(url), method: 'GET', headers, signal: controller.signal })
     if (answer.statusCode !== 200) {
       answer.body.resume()
       throw statusError(answer.statusCode)
