@@ -39,9 +39,10 @@ done
 # per write, runs `node --max-semi-space-size=2 /app/bin/sluice.mjs` instead (manifests/deployment.yaml).
 NODE_FLAGS=--optimize-for-size
 # V8 flags beyond the shebang's one, set by the launcher before sluice loads (V8 reads this one at each full
-# collection). Under --optimize-for-size alone the old generation grew by about 30% before the next full
-# collection, one every 2-4 s at 100 canaries analysing; room to grow by half costs a seventh less CPU at the
-# same RSS (README, "Room for the old generation"). The benchmarks pass both as flags (Makefile).
+# collection). Under --optimize-for-size alone the old generation grew by 10-35% before the next full
+# collection, one every 2-4 s at 100 canaries analysing; room to grow by half removes a third of them, about
+# 4 ms of CPU a second, at the same RSS (README, "Room for the old generation"). The benchmarks pass both as flags
+# (Makefile).
 V8_FLAGS=--heap-growing-percent=50
 printf '%s\n' "#!/usr/local/bin/node $NODE_FLAGS" "require('node:v8').setFlagsFromString('$V8_FLAGS')" "import('/app/bin/sluice.mjs')" >"$dest/usr/local/bin/sluice"
 chmod 0755 "$dest/usr/local/bin/sluice"

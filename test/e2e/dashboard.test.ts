@@ -40,7 +40,6 @@ async function open(url: string): Promise<Page> {
   return page
 }
 
-/** Presses a button of the release and confirms in its dialog. */
 /**
  * Clicks the element `selector` finds, found and clicked in one step in the page: the live page re-renders its
  * buttons as the release moves, so a handle found first and clicked after may be detached by then.
@@ -51,6 +50,7 @@ async function click(page: Page, selector: string): Promise<void> {
   if (clicked !== true) throw new Error(`nothing to click at ${selector}`)
 }
 
+/** Presses a button of the release and confirms in its dialog. */
 async function press(page: Page, action: string): Promise<void> {
   await page.bringToFront()
   await click(page, `button[data-action="${action}"]`)
