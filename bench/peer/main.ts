@@ -9,7 +9,8 @@
 // (exit 1) only when a run could not set up its environment.
 //
 // Flags: --sizes 1,100,500,1000 (or N=100 in the environment), --controllers sluice,flagger,flagger-qps500 (the
-// default; the contenders marked onRequest, such as sluice-no-step-events, only when named), --idle 20.
+// default; the contenders marked onRequest, such as sluice-no-step-events, only when named), --idle 20, --repeat 1
+// (K rounds per size, the contenders' order turned each round, and a table of medians and spreads: repeat.ts).
 // Environment: BENCH_CONTROLLER_BIN and BENCH_CONTROLLER_NODE_ARGS (bench/args.ts); BENCH_BASELINE_BIN and
 // BENCH_BASELINE_NODE_ARGS, the sluice that the sluice-baseline contender runs (another checkout's bundle, other Node
 // flags, or both; what is unset is the sluice under test's).
@@ -23,6 +24,7 @@ import { baselineUnderTest, CONTENDERS, type Contender } from './env.ts'
 import { FLAGGER_VERSION } from '../../test/cluster/flagger.ts'
 import { formatReport } from './report.ts'
 import type { PeerReport } from './report.ts'
+import { roundOrder } from './repeat.ts'
 import { runPeer } from './run.ts'
 import type { PeerResult } from './run.ts'
 
@@ -31,11 +33,11 @@ const OUT_DIR = join(root, '.cache/bench')
 const log = (m: string): void => { process.stderr.write(`bench-peer: ${new Date().toISOString().slice(11, 19)} ${m}\n`) }
 
 const { values } = parseArgs({ options: {
-  sizes: { type: 'string' }, controllers: { type: 'string' }, idle: { type: 'string' }, help: { type: 'boolean' },
+  sizes: { type: 'string' }, controllers: { type: 'string' }, idle: { type: 'string' }, repeat: { type: 'string' }, help: { type: 'boolean' },
 } })
 if (values.help) {
   const byDefault = (c: Contender): string => c.onRequest ? `${c.name} (on request)` : c.name
-  process.stdout.write(`usage: node bench/peer/main.ts [--sizes 1,100,500,1000] [--controllers ${CONTENDERS.map(byDefault).join(',')}] [--idle SECONDS]\n`)
+  process.stdout.write(`usage: node bench/peer/main.ts [--sizes 1,100,500,1000] [--controllers ${CONTENDERS.map(byDefault).join(',')}] [--idle SECONDS] [--repeat K]\n`)
   process.exit(0)
 }
 
@@ -48,6 +50,8 @@ const contenders = names.map(name => {
 })
 const sizes = positiveList(values.sizes ?? process.env.N ?? '1,100,500,1000', '--sizes')
 const idleSeconds = positive(values.idle, 20, '--idle')
+const rounds = positive(values.repeat, 1, '--repeat')
+if (!Number.isInteger(rounds)) throw new Error(`--repeat: "${values.repeat}" is not a whole number of rounds`)
 const { onCleanup, cleanup, interrupted } = cleanupRegistry(log)
 
 async function main(): Promise<number> {
@@ -58,15 +62,18 @@ async function main(): Promise<number> {
   mkdirSync(OUT_DIR, { recursive: true })
   const results: PeerResult[] = []
   for (const n of sizes) {
-    for (const c of contenders) {
-      if (interrupted()) break
-      log(`==== ${c.name}, N = ${n} ====`)
-      const result = await runPeer(c, n, {
-        clusterDir: join(root, '.cache/bench-peer-cluster'), binDir, scrapeInterval: '5s', idleSeconds, writeConcurrency: 32, log, onCleanup,
-      })
-      log(`stopping the environment of ${c.name}, N = ${n}`)
-      await cleanup()
-      results.push(result)
+    for (let round = 0; round < rounds; round++) {
+      for (const c of roundOrder(contenders, round)) {
+        if (interrupted()) break
+        const which = rounds > 1 ? `, round ${round + 1} of ${rounds}` : ''
+        log(`==== ${c.name}, N = ${n}${which} ====`)
+        const result = await runPeer(c, n, {
+          clusterDir: join(root, '.cache/bench-peer-cluster'), binDir, scrapeInterval: '5s', idleSeconds, writeConcurrency: 32, log, onCleanup,
+        })
+        log(`stopping the environment of ${c.name}, N = ${n}${which}`)
+        await cleanup()
+        results.push({ ...result, round })
+      }
     }
   }
   const report: PeerReport = {

@@ -3,6 +3,7 @@
 import { planOf } from '../../src/api/timing.ts'
 import type { LatencySummary } from '../ipc.ts'
 import { ANALYSIS } from './apps.ts'
+import { repeatTable } from './repeat.ts'
 import type { PeerResult } from './run.ts'
 
 export interface PeerReport {
@@ -73,16 +74,27 @@ function eventLines(results: readonly PeerResult[]): string[] {
   })
 }
 
-function sizeTable(n: number, results: readonly PeerResult[]): string[] {
+function sizeTable(label: string, results: readonly PeerResult[]): string[] {
   const base = results.find(r => r.controller === 'sluice')
   const others = results.filter(r => r !== base)
-  const head = ['N = ' + String(n), ...results.map(r => r.controller), ...(base ? others.map(r => `${r.controller} ÷ sluice`) : [])]
+  const head = [label, ...results.map(r => r.controller), ...(base ? others.map(r => `${r.controller} ÷ sluice`) : [])]
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => i === 0 ? ' --- ' : ' ---: ').join('|')}|`]
   for (const row of ROWS) {
     const cells = [row.name, ...results.map(row.cell), ...(base ? others.map(r => row.ratio?.(r, base) ?? '') : [])]
     lines.push(`| ${cells.join(' | ')} |`)
   }
   return lines
+}
+
+/** One size: a table per round (the round's own ratios), then, when there were several, their medians and spreads. */
+function sizeSection(n: number, results: readonly PeerResult[]): string[] {
+  const rounds = [...new Set(results.map(x => x.round ?? 0))].sort((a, b) => a - b)
+  const perRound = rounds.flatMap(round => {
+    const these = results.filter(x => (x.round ?? 0) === round)
+    const label = rounds.length > 1 ? `N = ${n}, round ${round + 1}` : `N = ${n}`
+    return [...sizeTable(label, these), '', ...eventLines(these), '']
+  })
+  return rounds.length > 1 ? [...perRound, ...repeatTable(n, results), ''] : perRound
 }
 
 export function formatReport(r: PeerReport): string {
@@ -99,7 +111,7 @@ export function formatReport(r: PeerReport): string {
       'API requests: apiserver_request_total, every client but the benchmark\'s writes, watches excluded; per step: the analysing rate less the idle rate, ' +
       'times the time, over the weight steps seen; flagger = its default client QPS 100 / burst 250',
     '',
-    ...sizes.flatMap(n => [...sizeTable(n, r.results.filter(x => x.n === n)), '', ...eventLines(r.results.filter(x => x.n === n)), '']),
+    ...sizes.flatMap(n => sizeSection(n, r.results.filter(x => x.n === n))),
     failures.length > 0 ? `stopped short:\n${failures.join('\n')}` : 'every run ended',
     `runtime ${r.runtimeSeconds.toFixed(0)} s`,
     '',

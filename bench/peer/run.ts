@@ -57,6 +57,8 @@ export interface PeerResult {
   readonly controller: string
   readonly args: readonly string[]
   readonly n: number
+  /** Which of --repeat's rounds, from 0; absent in a report written before rounds. */
+  readonly round?: number
   readonly reached: string
   readonly failure?: string
   readonly setup: { clusterSeconds: number; created?: number; createErrors: string[]; initialized?: number; initializeSeconds?: number }
