@@ -141,10 +141,9 @@ bench-webhook-start: deps ## the first reviews after the webhook starts, with an
 bench-kube-requests: deps bins ## client CPU per Kubernetes API call, client-node's fetch against sluice's transport on HTTP/2 and HTTP/1.1 (report: .cache/bench/kube-requests.json)
 	$(NODE) bench/kube-requests.ts
 
-# The Node and V8 flags the image's `sluice` runs with (image/rootfs.sh), so the benchmarks measure what users run.
-IMAGE_NODE_FLAGS := $(shell sed -n 's/^NODE_FLAGS=//p; s/^V8_FLAGS=//p' image/rootfs.sh)
-# sluice as the image runs it, for the benchmarks, unless the environment names another build or other flags.
-AS_IMAGE = BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs} BENCH_CONTROLLER_NODE_ARGS=$${BENCH_CONTROLLER_NODE_ARGS-$(IMAGE_NODE_FLAGS)}
+# sluice as the image runs it, for the benchmarks, unless the environment names another build; the Node flags are
+# the controller container's in manifests/deployment.yaml unless BENCH_CONTROLLER_NODE_ARGS names others (bench/args.ts).
+AS_IMAGE = BENCH_CONTROLLER_BIN=$${BENCH_CONTROLLER_BIN:-.cache/bundle/bin/sluice.mjs}
 
 .PHONY: bundle
 bundle: deps ## sluice in one file, as the image runs it (image/bundle.ts): .cache/bundle/bin/sluice.mjs
@@ -155,5 +154,5 @@ bench-controller: deps bins prometheus bundle ## controller benchmark: N canarie
 	$(AS_IMAGE) $(NODE) bench/controller/main.ts $(if $(N),--sizes $(N))
 
 .PHONY: bench-peer
-bench-peer: deps bins prometheus flagger bundle ## Flagger v1.44.0 beside sluice: the same N nginx canaries on fresh clusters (N=1 for one size; report: .cache/bench/peer.json)
-	$(AS_IMAGE) $(NODE) bench/peer/main.ts $(if $(N),--sizes $(N))
+bench-peer: deps bins prometheus flagger bundle ## Flagger v1.44.0 beside sluice: the same N nginx canaries on fresh clusters (N=1 for one size, REPEAT=3 for rounds; report: .cache/bench/peer.json)
+	$(AS_IMAGE) $(NODE) bench/peer/main.ts $(if $(N),--sizes $(N)) $(if $(REPEAT),--repeat $(REPEAT))

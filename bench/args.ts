@@ -1,4 +1,5 @@
-// Command-line numbers of the benchmarks, checked as they are read.
+// Command-line numbers of the benchmarks, checked as they are read, and the sluice they run.
+import { manifestCommand, nodeFlagsOf } from '../test/helpers/image-command.ts'
 
 export function positiveList(text: string, what: string): number[] {
   const list = text.split(',').map(s => s.trim()).filter(s => s !== '').map(Number)
@@ -20,9 +21,10 @@ export function envWords(name: string): string[] {
 
 /**
  * The sluice a benchmark runs: BENCH_CONTROLLER_BIN (bin/sluice.ts when unset; make passes the bundle) with
- * the Node flags of BENCH_CONTROLLER_NODE_ARGS (make passes the image's).
+ * the Node flags of BENCH_CONTROLLER_NODE_ARGS, by default the controller container's in the manifests.
  */
 export function sluiceUnderTest(): { controllerNodeArgs: string[]; controllerBin?: string } {
   const bin = process.env.BENCH_CONTROLLER_BIN
-  return { controllerNodeArgs: envWords('BENCH_CONTROLLER_NODE_ARGS'), ...(bin && { controllerBin: bin }) }
+  const flags = process.env.BENCH_CONTROLLER_NODE_ARGS === undefined ? nodeFlagsOf('controller', manifestCommand('controller')) : envWords('BENCH_CONTROLLER_NODE_ARGS')
+  return { controllerNodeArgs: flags, ...(bin && { controllerBin: bin }) }
 }

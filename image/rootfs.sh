@@ -32,11 +32,12 @@ done
 # few files it reads at run time (image/bundle.ts; esbuild is a devDependency of the checkout).
 (cd "$root" && "$node" image/bundle.ts "$dest/app")
 [ -s "$dest/app/bin/sluice.mjs" ] || { echo "rootfs.sh: image/bundle.ts wrote no $dest/app/bin/sluice.mjs" >&2; exit 1; }
-# `sluice` on PATH (the controller's and the load tester's `command: [sluice]`) without a shell or /usr/bin/env
+# `sluice` on PATH (the CLI, and the load tester's `command: [sluice]`) without a shell or /usr/bin/env
 # for the shebang. V8 sized for memory: --optimize-for-size keeps the young generation and the heap's headroom
 # small (at 100 canaries analysing 136 MB RSS instead of 326 MB, for more CPU; `make bench-controller` runs with
 # it). The kernel passes a shebang's arguments as one: one flag only. The webhook, which parses a large review
-# per write, runs `node --max-semi-space-size=2 /app/bin/sluice.mjs` instead (manifests/deployment.yaml).
+# per write, runs `node --max-semi-space-size=2 /app/bin/sluice.mjs` instead, and the controller Node with flags of
+# its own too (manifests/deployment.yaml).
 NODE_FLAGS=--optimize-for-size
 # V8 flags beyond the shebang's one, set by the launcher before sluice loads (V8 reads this one at each full
 # collection). Under --optimize-for-size alone the old generation grew by 10-35% before the next full

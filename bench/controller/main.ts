@@ -16,7 +16,8 @@
 // to measure memory growth; none by default, SOAK=3600 in the environment), --serve (`sluice serve`, the
 // webhook and the controller in one process, instead of `sluice controller` beside a webhook process).
 // Environment: BENCH_CONTROLLER_ARGS (extra `sluice controller` flags, e.g. "--concurrency 32"),
-// BENCH_CONTROLLER_NODE_ARGS (Node flags for the controller, e.g. "--cpu-prof --cpu-prof-dir=.cache/prof"),
+// BENCH_CONTROLLER_NODE_ARGS (Node flags for the controller instead of its container's in the manifests, e.g.
+// "--memory-saver-mode --cpu-prof --cpu-prof-dir=.cache/prof"),
 // BENCH_CONTROLLER_BIN (another checkout's bin/sluice.ts, to measure a change against this tree),
 // BENCH_SCRAPE_INTERVAL (Prometheus, default 5s), BENCH_WRITE_CONCURRENCY (default 32).
 import { mkdirSync, writeFileSync } from 'node:fs'

@@ -52,7 +52,7 @@ export interface PeerEnv extends Base {
 
 export async function startPeerEnv(c: Contender, o: BaseOptions): Promise<PeerEnv> {
   if (c.kind === 'sluice') {
-    // As bench-controller runs it: the bundle and the image's Node flags when make passes them.
+    // As bench-controller runs it: the bundle when make passes it, the controller container's Node flags (bench/args.ts).
     const e = await startEnv({ ...o, controllerArgs: c.args, command: 'controller', ...(c.baseline ? baselineUnderTest() : sluiceUnderTest()) })
     return { ...e, controller: { ...e.controller, port: e.controller.telemetryPort } }
   }

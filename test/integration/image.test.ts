@@ -25,6 +25,7 @@ interface Ran { code: number; stdout: string; stderr: string }
 
 /** The webhook container's command in manifests/deployment.yaml: the image test runs the webhook as installs do. */
 const WEBHOOK_COMMAND = manifestCommand('webhook')
+const CONTROLLER_COMMAND = manifestCommand('controller')
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-image-'))
 
@@ -82,13 +83,18 @@ t.test('sluice --version and version -o json: this package\'s version, on the No
   t.equal(v.stderr, '', 'no warnings (type stripping needs no flag on Node 24)')
   const j = await runImage(['version', '-o', 'json'])
   t.same(JSON.parse(j.stdout), { sluice: VERSION, node: process.versions.node })
-  // The launcher the controller and the CLI run: Node sized for memory (image/rootfs.sh; the kernel passes one
+  // The launcher the CLI and the load tester run: Node sized for memory (image/rootfs.sh; the kernel passes one
   // flag, the launcher sets the V8 flags beyond it before sluice loads; --version above ran through it).
   const launcher = await runImage(['-e', "process.stdout.write(require('node:fs').readFileSync('/usr/local/bin/sluice', 'utf8'))"], { entrypoint: 'node' })
   t.same(launcher.stdout.split('\n').slice(0, 2), [
     '#!/usr/local/bin/node --optimize-for-size',
     "require('node:v8').setFlagsFromString('--heap-growing-percent=50')",
   ], launcher.stderr)
+  // The controller runs Node with flags of its own on the bundle, as the manifests say: this image's Node takes them.
+  const controller = await runImage([...CONTROLLER_COMMAND.slice(1), '--version'], { entrypoint: 'node' })
+  t.match(CONTROLLER_COMMAND, ['node', '--memory-saver-mode', /^--max-semi-space-size=/, /^--heap-growing-percent=/, IMAGE_BUNDLE])
+  t.equal(controller.stdout, `sluice ${VERSION}\n`, controller.stderr)
+  t.equal(controller.stderr, '', 'no warning about a flag')
 })
 
 t.test('the process runs as the non-root user, which cannot change the app even on a writable root', async t => {
