@@ -184,7 +184,8 @@ function canaryNotReady(ctx: Ctx, ready: Readiness): Advance {
   if (ctx.seen.canary.progressDeadlineExceeded === true || pastDeadline(ctx)) {
     return rollback(ctx, { kind: 'deadline', detail: `the canary is not ready: ${ready.message}` })
   }
-  waitEvent(ctx, 'Normal', 'CanaryNotReady', `waiting for the canary before analysing ${position(ctx)}: ${ready.message}; ${deadlineText(ctx)}`)
+  // Every release's canary takes a moment to start: the wait is worth an Event once it holds back a due tick.
+  if (isDue(ctx)) waitEvent(ctx, 'Normal', 'CanaryNotReady', `waiting for the canary before analysing ${position(ctx)}: ${ready.message}; ${deadlineText(ctx)}`)
   return result(ctx)
 }
 
@@ -249,7 +250,8 @@ const STUCK = 'primary-ready'
 function primaryNotReady(ctx: Ctx, ready: Readiness): Advance {
   const stuck = ctx.seen.primary.progressDeadlineExceeded === true || pastDeadline(ctx)
   if (!stuck) {
-    waitEvent(ctx, 'Normal', 'PrimaryNotReady', `promotion waits for the primary's rollout: ${ready.message}; traffic stays at ${describeWeights(expectedRoute(ctx) ?? ALL_PRIMARY)}`)
+    // Every promotion waits for the primary's rollout: worth an Event once it has lasted an interval.
+    if (isDue(ctx)) waitEvent(ctx, 'Normal', 'PrimaryNotReady', `promotion waits for the primary's rollout: ${ready.message}; traffic stays at ${describeWeights(expectedRoute(ctx) ?? ALL_PRIMARY)}`)
     return result(ctx)
   }
   const last = ctx.status.checks?.at(-1)

@@ -124,7 +124,7 @@ function podsCreatedNotReady(d: V1Deployment | undefined): boolean {
   return observed && wanted > 0 && status?.updatedReplicas === wanted && (status.unavailableReplicas ?? 0) > 0
 }
 
-t.test('a canary that is not ready yet is reported when the wait begins and once an interval, without status writes', async t => {
+t.test('a canary that is not ready yet is reported once it holds back a due tick, then once an interval, without status writes', async t => {
   const { ns, kc, caches, r, reconcileUntil, pass, nextLookIn } = await initialized(t)
   // The new revision's pods can go on no node: they stay Pending, the canary is never ready.
   await apps.patchNamespacedDeployment({ namespace: ns, name: NAME, body: [
@@ -135,29 +135,29 @@ t.test('a canary that is not ready yet is reported when the wait begins and once
   await until(async () => caches.deployments.get(NAME, ns), podsCreatedNotReady, 'the canary\'s pods created, not ready')
   const progressing = await readCanary(ns)
 
-  const begins = counting(kc)
-  await r.reconcile(ns, NAME)
-  t.same(begins(), { 'POST events': 1 }, 'the wait begins: its Event, and no status write')
-  // The tick the machine did not take stays due: the next look must still be ahead, or the reconciler spins.
-  t.ok(nextLookIn() > 0, `the next look is ahead (in ${nextLookIn()} ms), not at once`)
   const within = counting(kc)
-  for (let look = 0; look < 3; look++) {
-    pass(2_000)
+  for (let look = 0; look < 4; look++) {
     await r.reconcile(ns, NAME)
-    t.ok(nextLookIn() > 0, `and after each look (in ${nextLookIn()} ms)`)
+    t.ok(nextLookIn() > 0, `the next look is ahead (in ${nextLookIn()} ms), not at once`)
+    pass(2_000)
   }
-  t.same(within(), {}, 'three more looks within the interval (a Deployment status change each, say) ask nothing')
+  t.same(within(), {}, 'four looks before the tick is due (a Deployment status change each, say) ask nothing: no Event yet, no status write')
+  pass(INTERVAL_MS)
+  const held = counting(kc)
+  await r.reconcile(ns, NAME)
+  t.same(held(), { 'POST events': 1 }, 'the wait holds back a due tick: its Event')
+  // The tick the machine did not take stays due: the next look must still be ahead, or the reconciler spins.
+  t.ok(nextLookIn() > 0, `past the tick, the next look is still ahead (in ${nextLookIn()} ms), not at once`)
   pass(INTERVAL_MS)
   const next = counting(kc)
   await r.reconcile(ns, NAME)
   t.same(next(), { 'PATCH events': 1 }, 'an interval on, the same wait bumps its Event\'s count')
-  // The tick is due now and the machine waits instead of taking it: a look at once would find the same and spin.
-  t.ok(nextLookIn() > 0, `past the tick, the next look is still ahead (in ${nextLookIn()} ms), not at once`)
+  t.ok(nextLookIn() > 0, `and the next look is ahead again (in ${nextLookIn()} ms)`)
 
   t.equal((await readCanary(ns)).metadata.resourceVersion, progressing.metadata.resourceVersion, 'the Canary was not written while it waited')
   const events = await kubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns })
   const waits = events.items.filter(e => e.reason === 'CanaryNotReady')
   t.equal(waits.length, 1)
-  t.equal(waits[0]?.count, 2, 'recorded twice: when it began and an interval later')
+  t.equal(waits[0]?.count, 2, 'recorded twice: at the held tick and an interval later')
   t.match(waits[0]?.message, /^waiting for the canary before analysing at weight 0: podinfo: 0 of 1 updated replicas available/)
 })

@@ -398,6 +398,13 @@ t.test('analysis ticks', async t => {
     t.match(ofKind(r.actions, 'event'), [{ reason: 'CanaryNotReady', onceEvery: 60_000 }], 'a wait: recorded at most once an interval')
   })
 
+  t.test('a canary still starting before its tick is due holds nothing back: waited for without an Event', async t => {
+    const r = advance({ spec: spec(), status: progressing({ progressAgo: 30 }) }, observed({ canary: workload({ availableReplicas: 1 }) }))
+    t.equal(r.status.phase, 'Progressing')
+    t.equal(checkRequest(r), undefined)
+    t.same(r.actions, [], 'no Event, nothing else: every release\'s canary takes a moment to start')
+  })
+
   t.test('a canary not ready past the deadline rolls back WITH an alert (unlike Flagger #1816)', async t => {
     const r = advance({ spec: spec(), status: progressing({ progressAgo: 700 }) }, observed({ canary: workload({ availableReplicas: 0 }) }))
     t.equal(r.status.phase, 'Failed')

@@ -12,14 +12,21 @@ t.test('the copy to the primary is ensured until the primary shows the revision'
   t.equal(r.status.phase, 'Promoting')
 })
 
-t.test('a primary that has not finished its rollout is reported, and traffic stays where it is', async t => {
-  const r = advance({ spec: spec(), status: promoting({ canaryWeight: 60 }) },
+t.test('a primary that has not finished its rollout an interval on is reported, and traffic stays where it is', async t => {
+  const r = advance({ spec: spec(), status: promoting({ canaryWeight: 60, progressAgo: 60 }) },
     observed({ weights: routes(60), primary: workload({ revision: NEW, updatedReplicas: 1 }) }))
   t.equal(r.status.phase, 'Promoting')
   t.same(effects(r), [])
   t.match(events(r), [/promotion waits for the primary's rollout: podinfo-primary: 1 of 3 replicas updated; traffic stays at primary 40% \/ canary 60%/])
   t.match(ofKind(r.actions, 'event'), [{ reason: 'PrimaryNotReady', type: 'Normal', onceEvery: 60_000 }],
     'a wait every promotion has: a Normal Event (kept off the Deployment), recorded at most once an interval')
+})
+
+t.test('within the interval the primary\'s rollout is waited for without an Event', async t => {
+  const r = advance({ spec: spec(), status: promoting({ canaryWeight: 60 }) },
+    observed({ weights: routes(60), primary: workload({ revision: NEW, updatedReplicas: 1 }) }))
+  t.equal(r.status.phase, 'Promoting')
+  t.same(r.actions, [], 'every promotion waits a moment for the primary: nothing to report yet')
 })
 
 t.test('a ready primary takes all traffic: Finalising', async t => {
