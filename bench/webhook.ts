@@ -163,6 +163,12 @@ async function closedLoop({ server, load }: Served, connections: number, ms: num
   return runLoad(load, server, { type: 'closed', connections, warmupMs: 0, durationMs: ms }, name)
 }
 
+/** An open loop at `rate` after a pause, so that a saturated phase's leftovers never run into this one. */
+async function openLoop({ server, load }: Served, rate: number, name: string): Promise<LoadPhase> {
+  await new Promise(r => setTimeout(r, 500))
+  return runLoad(load, server, { type: 'open', rate, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, name)
+}
+
 async function loadPhases(): Promise<LoadPhase[]> {
   log('certificates for the server under test')
   const ca = createCA('sluice-bench-ca', 3600)
@@ -180,9 +186,7 @@ async function loadPhases(): Promise<LoadPhase[]> {
   phases.push(await closedLoop(sluice, c, settings.closedSeconds * 1000, `closed ×${c}`))
   for (const rate of settings.rates) {
     log(`open loop: ${rate} reviews/s, 1 s warm-up + ${settings.rateSeconds} s`)
-    // A pause, so that a saturated phase's leftovers never run into the next one.
-    await new Promise(r => setTimeout(r, 500))
-    phases.push(await runLoad(sluice.load, sluice.server, { type: 'open', rate, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, `open ${rate}/s`))
+    phases.push(await openLoop(sluice, rate, `open ${rate}/s`))
   }
   // The install runs two webhook replicas behind one Service: the target rate split over two server processes,
   // each with its own load generator, at once.
@@ -191,9 +195,7 @@ async function loadPhases(): Promise<LoadPhase[]> {
   await closedLoop(second, c, 3000, 'second replica warm-up')
   const half = TARGET_RATE / 2
   log(`the install's two replicas: ${half} reviews/s each at once, 1 s warm-up + ${settings.rateSeconds} s`)
-  await new Promise(r => setTimeout(r, 500))
-  phases.push(...await Promise.all([sluice, second].map((replica, i) =>
-    runLoad(replica.load, replica.server, { type: 'open', rate: half, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, `${REPLICAS_PHASE} ${half}/s #${i + 1}`))))
+  phases.push(...await Promise.all([sluice, second].map((replica, i) => openLoop(replica, half, `${REPLICAS_PHASE} ${half}/s #${i + 1}`))))
   // The common write of a GitOps re-sync: the template as stored, so no revision to hash.
   const same = { server: sluice.server, load: await startLoad(sluice.port, ca.certPem, { BENCH_REVIEW: 'same-template' }) }
   log(`same template re-applied: warm-up, closed loop, ${c} connections, 2 s`)
@@ -204,8 +206,7 @@ async function loadPhases(): Promise<LoadPhase[]> {
   await closedLoop(floor, c, 3000, 'floor warm-up')
   // The do-nothing webhook at the target rate on one process: what this machine allows any webhook there.
   log(`floor webhook: open loop, ${TARGET_RATE} reviews/s, 1 s warm-up + ${settings.rateSeconds} s`)
-  await new Promise(r => setTimeout(r, 500))
-  phases.push(await runLoad(floor.load, floor.server, { type: 'open', rate: TARGET_RATE, warmupMs: 1000, durationMs: settings.rateSeconds * 1000, maxConnections: 64 }, FLOOR_OPEN_PHASE))
+  phases.push(await openLoop(floor, TARGET_RATE, FLOOR_OPEN_PHASE))
   const ms = settings.roundSeconds * 1000
   for (let round = 1; round <= settings.rounds; round++) {
     log(`round ${round} of ${settings.rounds}: a new image, the same template, the floor; closed loop, ${c} connections, ${settings.roundSeconds} s each`)

@@ -3,6 +3,7 @@
 // turns the order of the contenders, so none always runs first or last, and each ratio is taken within a round,
 // between runs minutes apart, before its median is taken.
 import { median } from '../stats.ts'
+import { markdownTable } from './markdown.ts'
 import type { PeerResult } from './run.ts'
 
 /** The contenders in round r: turned by r places, so each runs first in one round of every len(contenders). */
@@ -47,7 +48,8 @@ export const FIGURES: readonly Figure[] = [
   { name: 'API requests per step, over idle', of: r => r.good?.api.perStepOverIdle, digits: 1 },
 ]
 
-const roundOf = (r: PeerResult): number => r.round ?? 0
+/** A result's round; a report written before rounds had one. */
+export const roundOf = (r: PeerResult): number => r.round ?? 0
 
 /**
  * Each other contender ÷ the reference, taken within each round that has both (the ratios the table beside each
@@ -74,11 +76,9 @@ export function repeatTable(n: number, results: readonly PeerResult[]): string[]
   const reference = names.includes('sluice') ? 'sluice' : undefined
   const others = names.filter(name => name !== reference)
   const head = [`N = ${n}, ${rounds} rounds: median (least–most)`, ...names, ...(reference ? others.map(name => `${name} ÷ sluice, by round`) : [])]
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => i === 0 ? ' --- ' : ' ---: ').join('|')}|`]
-  for (const f of FIGURES) {
+  return markdownTable(head, FIGURES.map(f => {
     const own = names.map(name => text(spreadOf(results.filter(r => r.controller === name).map(f.of)), f.digits))
     const ratios = reference ? others.map(name => text(pairedRatios(results, reference, name, f.of), 2, '×')) : []
-    lines.push(`| ${[f.name, ...own, ...ratios].join(' | ')} |`)
-  }
-  return lines
+    return [f.name, ...own, ...ratios]
+  }))
 }

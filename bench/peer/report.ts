@@ -3,7 +3,8 @@
 import { planOf } from '../../src/api/timing.ts'
 import type { LatencySummary } from '../ipc.ts'
 import { ANALYSIS } from './apps.ts'
-import { repeatTable } from './repeat.ts'
+import { markdownTable } from './markdown.ts'
+import { repeatTable, roundOf } from './repeat.ts'
 import type { PeerResult } from './run.ts'
 
 export interface PeerReport {
@@ -78,19 +79,14 @@ function sizeTable(label: string, results: readonly PeerResult[]): string[] {
   const base = results.find(r => r.controller === 'sluice')
   const others = results.filter(r => r !== base)
   const head = [label, ...results.map(r => r.controller), ...(base ? others.map(r => `${r.controller} ÷ sluice`) : [])]
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => i === 0 ? ' --- ' : ' ---: ').join('|')}|`]
-  for (const row of ROWS) {
-    const cells = [row.name, ...results.map(row.cell), ...(base ? others.map(r => row.ratio?.(r, base) ?? '') : [])]
-    lines.push(`| ${cells.join(' | ')} |`)
-  }
-  return lines
+  return markdownTable(head, ROWS.map(row => [row.name, ...results.map(row.cell), ...(base ? others.map(r => row.ratio?.(r, base) ?? '') : [])]))
 }
 
 /** One size: a table per round (the round's own ratios), then, when there were several, their medians and spreads. */
 function sizeSection(n: number, results: readonly PeerResult[]): string[] {
-  const rounds = [...new Set(results.map(x => x.round ?? 0))].sort((a, b) => a - b)
+  const rounds = [...new Set(results.map(roundOf))].sort((a, b) => a - b)
   const perRound = rounds.flatMap(round => {
-    const these = results.filter(x => (x.round ?? 0) === round)
+    const these = results.filter(x => roundOf(x) === round)
     const label = rounds.length > 1 ? `N = ${n}, round ${round + 1}` : `N = ${n}`
     return [...sizeTable(label, these), '', ...eventLines(these), '']
   })
