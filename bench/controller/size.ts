@@ -68,6 +68,16 @@ export async function waitUntil(o: {
   return undefined
 }
 
+/**
+ * How long the wait for Initialized may take, and may go without a canary turning Initialized. A canary is
+ * Initialized once its primary is ready, and the cluster's controller manager creates every primary's
+ * ReplicaSet and pod at its own client rate (20 requests/s by default): at N=1,000 no canary turns for about two
+ * minutes after the creates, whatever sluice does.
+ */
+export function initializeLimits(n: number): { timeoutMs: number; stallMs: number } {
+  return { timeoutMs: (120 + n * 1.5) * 1000, stallMs: Math.max(120_000, n * 240) }
+}
+
 const phaseText = (w: CanaryWatch): string => [...w.phases().entries()].map(([p, k]) => `${p} ${k}`).join(', ')
 
 /** Every 5 s: the controller's cores and RSS over the last 5 s, the machine's busy cores, the phases. */
@@ -129,7 +139,7 @@ async function createAndInitialize(r: Run): Promise<string | undefined> {
     done: () => w.count('Initialized') >= created,
     count: () => w.count('Initialized'),
     progress: () => `initialized ${w.count('Initialized')}/${created} (${phaseText(w)})`,
-    timeoutMs: (120 + o.n * 1.5) * 1000, stallMs: 120_000,
+    ...initializeLimits(o.n),
   })
   setup.initializeSeconds = (Date.now() - start) / 1000
   setup.initialized = w.count('Initialized')

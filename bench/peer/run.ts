@@ -8,7 +8,7 @@ import type { AppRef, Clients } from '../controller/apps.ts'
 import type { BaseOptions } from '../controller/env.ts'
 import { startSampler, usage } from '../controller/sampler.ts'
 import type { Sampler, Usage } from '../controller/sampler.ts'
-import { waitUntil } from '../controller/size.ts'
+import { initializeLimits, waitUntil } from '../controller/size.ts'
 import { apiRequestRates, scrapeApiServer, tallyEvents } from '../controller/telemetry.ts'
 import type { ApiRequestRate } from '../controller/telemetry.ts'
 import { ANALYSIS, createPeerApp, release } from './apps.ts'
@@ -95,7 +95,7 @@ async function createAll(x: Ctx, namespaces: readonly string[], setup: PeerResul
     what: 'waiting for Initialized', log: o.log,
     done: () => w.count('Initialized') >= created, count: () => w.count('Initialized'),
     progress: () => `initialized ${w.count('Initialized')}/${created} (${phaseText(w)})`,
-    timeoutMs: (120 + x.n * 1.5) * 1000, stallMs: 120_000,
+    ...initializeLimits(x.n),
   })
   setup.initializeSeconds = (Date.now() - start) / 1000
   setup.initialized = w.count('Initialized')
