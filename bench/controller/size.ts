@@ -15,7 +15,7 @@ import type { Sampler } from './sampler.ts'
 import { apiRequestRates, histogramDelta, scrapeApiServer, scrapeTelemetry, tallyEvents, value } from './telemetry.ts'
 import type { Sample } from './telemetry.ts'
 import { watchCanaries } from './watch.ts'
-import type { CanaryWatch } from './watch.ts'
+import type { CanaryWatch, PhaseCounts } from './watch.ts'
 
 export interface SizeOptions extends Omit<EnvOptions, 'dir'> {
   readonly n: number
@@ -69,16 +69,22 @@ export async function waitUntil(o: {
 }
 
 /**
- * How long the wait for Initialized may take, and may go without a canary turning Initialized. A canary is
- * Initialized once its primary is ready, and the cluster's controller manager creates every primary's
- * ReplicaSet and pod at its own client rate (20 requests/s by default): at N=1,000 no canary turns for about two
- * minutes after the creates, whatever sluice does.
+ * Waits until `created` Canaries are Initialized; a failure text when they are not. A canary is Initialized once
+ * its primary is ready, and the cluster's controller manager creates every primary's ReplicaSet and pod at its
+ * own client rate (20 requests/s by default): at N=1,000 no canary turns for about two minutes after the
+ * creates, whatever sluice does, so the stall allowed grows with N.
  */
-export function initializeLimits(n: number): { timeoutMs: number; stallMs: number } {
-  return { timeoutMs: (120 + n * 1.5) * 1000, stallMs: Math.max(120_000, n * 240) }
+export function waitInitialized(w: PhaseCounts, created: number, n: number, log: (m: string) => void): Promise<string | undefined> {
+  return waitUntil({
+    what: 'waiting for Initialized', log,
+    done: () => w.count('Initialized') >= created,
+    count: () => w.count('Initialized'),
+    progress: () => `initialized ${w.count('Initialized')}/${created} (${phaseText(w)})`,
+    timeoutMs: (120 + n * 1.5) * 1000, stallMs: Math.max(120_000, n * 240),
+  })
 }
 
-const phaseText = (w: CanaryWatch): string => [...w.phases().entries()].map(([p, k]) => `${p} ${k}`).join(', ')
+export const phaseText = (w: PhaseCounts): string => [...w.phases().entries()].map(([p, k]) => `${p} ${k}`).join(', ')
 
 /** Every 5 s: the controller's cores and RSS over the last 5 s, the machine's busy cores, the phases. */
 function timeline(sampler: Sampler, watch: () => CanaryWatch | undefined, stage: () => string, t0: number): { points: TimelinePoint[]; stop(): void } {
@@ -134,13 +140,7 @@ async function createAndInitialize(r: Run): Promise<string | undefined> {
   const created = setup.created = o.n - setup.createErrors.length
   if (setup.createErrors.length > 0) o.log(`${setup.createErrors.length} creates failed, e.g. ${setup.createErrors[0]}`)
   r.stage = 'initialize'
-  const failure = await waitUntil({
-    what: 'waiting for Initialized', log: o.log,
-    done: () => w.count('Initialized') >= created,
-    count: () => w.count('Initialized'),
-    progress: () => `initialized ${w.count('Initialized')}/${created} (${phaseText(w)})`,
-    ...initializeLimits(o.n),
-  })
+  const failure = await waitInitialized(w, created, o.n, o.log)
   setup.initializeSeconds = (Date.now() - start) / 1000
   setup.initialized = w.count('Initialized')
   const during = usage(r.s.points, start, Date.now())

@@ -55,8 +55,14 @@ function isNewTick(before: Last, next: Last): boolean {
     before.tick !== undefined && next.tick !== undefined && next.tick !== before.tick
 }
 
+/** How many Canaries stand in each phase: what the benchmarks' waits read of a watch. */
+export interface PhaseCounts {
+  phases(): Map<string, number>
+  count(phase: string): number
+}
+
 /** Canaries in each phase, from the last status seen of each. */
-export function phaseCounts(last: ReadonlyMap<string, { readonly phase: string | undefined }>): { phases(): Map<string, number>; count(phase: string): number } {
+export function phaseCounts(last: ReadonlyMap<string, { readonly phase: string | undefined }>): PhaseCounts {
   return {
     phases() {
       const m = new Map<string, number>()

@@ -8,7 +8,7 @@ import type { AppRef, Clients } from '../controller/apps.ts'
 import type { BaseOptions } from '../controller/env.ts'
 import { startSampler, usage } from '../controller/sampler.ts'
 import type { Sampler, Usage } from '../controller/sampler.ts'
-import { initializeLimits, waitUntil } from '../controller/size.ts'
+import { phaseText, waitInitialized, waitUntil } from '../controller/size.ts'
 import { apiRequestRates, scrapeApiServer, tallyEvents } from '../controller/telemetry.ts'
 import type { ApiRequestRate } from '../controller/telemetry.ts'
 import { ANALYSIS, createPeerApp, release } from './apps.ts'
@@ -81,8 +81,6 @@ interface Ctx {
   readonly apps: readonly AppRef[]
 }
 
-const phaseText = (w: ReleaseWatch): string => [...w.phases().entries()].map(([p, k]) => `${p} ${k}`).join(', ')
-
 async function createAll(x: Ctx, namespaces: readonly string[], setup: PeerResult['setup']): Promise<string | undefined> {
   const { o, w, k, apps } = x
   await createNamespaces(k, namespaces)
@@ -91,12 +89,7 @@ async function createAll(x: Ctx, namespaces: readonly string[], setup: PeerResul
   setup.createErrors = await pool(apps, o.writeConcurrency, app => createPeerApp(x.c.kind, x.e.admin, k, app, ANALYSIS))
   const created = setup.created = apps.length - setup.createErrors.length
   if (setup.createErrors.length > 0) o.log(`${setup.createErrors.length} creates failed, e.g. ${setup.createErrors[0]}`)
-  const failure = await waitUntil({
-    what: 'waiting for Initialized', log: o.log,
-    done: () => w.count('Initialized') >= created, count: () => w.count('Initialized'),
-    progress: () => `initialized ${w.count('Initialized')}/${created} (${phaseText(w)})`,
-    ...initializeLimits(x.n),
-  })
+  const failure = await waitInitialized(w, created, x.n, o.log)
   setup.initializeSeconds = (Date.now() - start) / 1000
   setup.initialized = w.count('Initialized')
   return failure
