@@ -152,7 +152,7 @@ export function createReconciler(d: ReconcileDeps): Reconciler {
     if (decision.actions.length > 0) d.log.debug({ canary: key, phase: status.phase, actions: decision.actions.map(a => a.kind) }, 'actions')
     const scene: Scene = { ...seen.scene, c: { ...read, status } }
     await actor.act(scene, decision.actions)
-    d.schedule(key, nextLookAt(d.now(), scene.c, decision.actions))
+    d.schedule(key, nextLookAt(d.now(), scene.c, decision.actions, before.phase))
   }
 
   return {

@@ -10,7 +10,7 @@ import type { Canary, CanaryPhase, CanaryStatus } from '../../api/types.ts'
 import type { Action } from './types.ts'
 import { nextTickAt } from './phases.ts'
 
-/** Pause after acting before looking again: routes and Services are not watched. */
+/** Pause after acting before looking again, to see what the actions did (a rollout started, a route set). */
 export const SETTLE_MS = 500
 /** The longest a Canary goes unlooked-at, whatever its schedule. */
 export const RESYNC_MS = 5 * 60_000
@@ -108,15 +108,22 @@ export function needsRouterRebuild(routed: boolean, builtGeneration: number | un
   return !routed || builtGeneration !== generation
 }
 
-/** The next look: the next interval, soon after acting, or a resync, whichever comes first. */
-export function nextLookAt(now: Date, c: Canary, actions: readonly Action[]): Date {
+/**
+ * The next look: the next interval, soon after acting, or a resync, whichever comes first. `phaseBefore` is the
+ * phase the decision started from: a weight step taken at its tick (same phase, routes only) needs no look
+ * soon after, as nothing moves on before the next tick, which reads the weights back (and re-applies them on
+ * drift); that look was half of a running analysis's reconciles.
+ */
+export function nextLookAt(now: Date, c: Canary, actions: readonly Action[], phaseBefore?: CanaryPhase): Date {
   const at = now.getTime()
   const due = nextTickAt(c)?.getTime() ?? Infinity
   // A tick still due after this look was not taken: the machine waits (a canary not ready, a primary rolling
   // out). Looking again at once would spin without end; the watch brings the change it waits for, and a look an
   // interval on is where the progress deadline is checked, as at a tick.
   const tick = due <= at ? at + intervalMs(c.spec.analysis) : due
-  const soon = actions.some(a => !QUIET.has(a.kind)) ? at + SETTLE_MS : Infinity
+  const acted = actions.some(a => !QUIET.has(a.kind))
+  const stepTaken = due > at && c.status?.phase === phaseBefore && actions.every(a => QUIET.has(a.kind) || a.kind === 'route')
+  const soon = acted && !stepTaken ? at + SETTLE_MS : Infinity
   return new Date(Math.min(tick, soon, at + RESYNC_MS))
 }
 

@@ -1,8 +1,9 @@
 // What one weight step costs the API server (issue 14), counted against the real API server: every request the
 // reconciler and its Event recorder make goes through a KubeConfig that notes it (the caches watch through
 // their own). A steady step writes the status, the canary Ingress and one Event (none with step Events off), and
-// reads nothing: the apex Service, the Ingresses and the Canary come from the caches. A look at a Canary with
-// nothing due asks nothing; a canary that is not ready yet is reported once an interval, with no status write.
+// reads nothing: the apex Service, the Ingresses and the Canary come from the caches, and the next look is the
+// next tick. A look at a Canary with nothing due asks nothing; a canary that is not ready yet is reported once
+// an interval, with no status write.
 import t from 'tap'
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type RequestContext, type V1Deployment } from '@kubernetes/client-node'
 import { pino } from 'pino'
@@ -68,8 +69,8 @@ async function initialized(t: TestLike, stepEvents?: boolean): Promise<Counted> 
 }
 
 /** A release of `ns` brought to canaryWeight 10, with the reconciler's own requests counted from then on. */
-async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: string; kc: CountingKubeConfig; r: Controller['reconciler']; logs: Controller['logs']; next: () => void; settled: (c: Canary) => Promise<void> }> {
-  const { ns, kc, caches, r, logs, reconcileUntil, pass } = await initialized(t, stepEvents)
+async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: string; kc: CountingKubeConfig; r: Controller['reconciler']; logs: Controller['logs']; next: () => void; settled: (c: Canary) => Promise<void>; nextLookIn: () => number }> {
+  const { ns, kc, caches, r, logs, reconcileUntil, pass, nextLookIn } = await initialized(t, stepEvents)
   // The caches have seen `c` and the route it stands at: the reconciler is woken as the work queue would wake it.
   const settled = async (c: Canary): Promise<void> => {
     await until(async () => caches.canaries.get(NAME, ns)?.metadata.resourceVersion, rv => rv === c.metadata.resourceVersion, 'the Canary cache to catch up')
@@ -81,11 +82,11 @@ async function atFirstStep(t: TestLike, stepEvents?: boolean): Promise<{ ns: str
   pass(INTERVAL_MS)
   // The first route of this process builds the Services and the Ingress in full.
   await settled(await reconcileUntil(c => c.status?.canaryWeight === 10, 'canaryWeight 10'))
-  return { ns, kc, r, logs, settled, next: () => { pass(INTERVAL_MS) } }
+  return { ns, kc, r, logs, settled, nextLookIn, next: () => { pass(INTERVAL_MS) } }
 }
 
 t.test('a steady weight step writes the status, the route and its Event once each, and reads nothing', async t => {
-  const { ns, kc, r, settled, next } = await atFirstStep(t)
+  const { ns, kc, r, settled, next, nextLookIn } = await atFirstStep(t)
   next()
   const step = counting(kc)
   await r.reconcile(ns, NAME)
@@ -93,6 +94,7 @@ t.test('a steady weight step writes the status, the route and its Event once eac
   t.equal(stepped.status?.canaryWeight, 20, 'one reconcile, one step')
   t.same(step(), { 'PATCH canaries/status': 1, 'PATCH ingresses': 1, 'POST events': 1 },
     'the status, the canary Ingress (server-side apply) and the step\'s Event: no read of the Service, the Ingresses or the Canary')
+  t.equal(nextLookIn(), INTERVAL_MS, 'the next look is the next tick: a step needs no look soon after')
 
   // Woken again before anything is due (its own status write seen by the watch): nothing to ask.
   await settled(stepped)

@@ -112,6 +112,21 @@ t.test('the next look: soon after acting, at the next interval otherwise, and ne
   t.equal(nextLookAt(NOW, idle, []).getTime(), NOW.getTime() + RESYNC_MS)
 })
 
+t.test('a weight step taken at its tick is looked at again at the next tick, not soon after', async t => {
+  const stepped = canary(spec({ interval: '1m' }), progressing({ progressAgo: 0 }))
+  const route: Action = { kind: 'route', weights: { primary: 60, canary: 40 } }
+  const event: Action = { kind: 'event', type: 'Normal', reason: 'Progressing', message: 'Advance podinfo.apps canary weight 40' }
+  const check: Action = { kind: 'check', stage: 'metrics' }
+  t.equal(nextLookAt(NOW, stepped, [route, event], 'Progressing').getTime(), NOW.getTime() + 60_000, 'routes and an Event, same phase: the next tick')
+  t.equal(nextLookAt(NOW, stepped, [check, route], 'Progressing').getTime(), NOW.getTime() + 60_000, 'after the checks too')
+  t.equal(nextLookAt(NOW, stepped, [route], 'Initialized').getTime(), NOW.getTime() + SETTLE_MS, 'a run that starts moves phase: soon')
+  t.equal(nextLookAt(NOW, stepped, [route]).getTime(), NOW.getTime() + SETTLE_MS, 'a phase before unknown: soon')
+  const scale: Action = { kind: 'scale', workload: 'canary', replicas: 2 }
+  t.equal(nextLookAt(NOW, stepped, [route, scale], 'Progressing').getTime(), NOW.getTime() + SETTLE_MS, 'besides a scale: soon')
+  const due = canary(spec({ interval: '1m' }), progressing({ progressAgo: 90 }))
+  t.equal(nextLookAt(NOW, due, [route], 'Progressing').getTime(), NOW.getTime() + SETTLE_MS, 'a route put right while the tick waits (drift): soon')
+})
+
 t.test('a run starts on entering a running phase and ends on Succeeded or Failed', async t => {
   t.equal(runTransition('Initialized', 'Progressing'), 'start')
   t.equal(runTransition(undefined, 'Progressing'), 'start')
