@@ -1,5 +1,6 @@
 // Durations as Flagger writes them (Go's time.ParseDuration subset: integer amounts of h, m, s, ms).
 // In util/: used by the CLI flags, hooks, notifiers and metrics as much as by the API.
+import { setNewest } from './bounded-map.ts'
 
 export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$'
 
@@ -7,11 +8,19 @@ const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 
 const DURATION_RE = new RegExp(DURATION_PATTERN)
 const PART_RE = /([0-9]+)(ms|s|m|h)/g
 
+// The controller parses each Canary's few durations on every look: the texts are few, so their values are kept.
+const PARSED_CAPACITY = 256
+const parsed = new Map<string, number | undefined>()
+
 /** Milliseconds, or undefined when the text is not a duration such as "30s", "1m30s" or "500ms". */
 export function parseDuration(text: string): number | undefined {
-  if (!DURATION_RE.test(text)) return undefined
-  let total = 0
-  for (const [, amount, unit] of text.matchAll(PART_RE)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0)
+  if (parsed.has(text)) return parsed.get(text)
+  let total: number | undefined
+  if (DURATION_RE.test(text)) {
+    total = 0
+    for (const [, amount, unit] of text.matchAll(PART_RE)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0)
+  }
+  setNewest(parsed, text, total, PARSED_CAPACITY)
   return total
 }
 

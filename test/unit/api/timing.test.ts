@@ -19,6 +19,17 @@ t.test('durations parse like Go\'s and print in the shortest form', async t => {
   t.equal(formatDuration(0), '0s')
 })
 
+t.test('a duration parsed again, valid or not, and after more texts than are kept, reads the same', async t => {
+  const texts = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? `${i}x` : `${i}s`))
+  const first = texts.map(parseDuration)
+  t.same(texts.map(parseDuration), first, 'the same values the second time')
+  t.same(texts.slice(0, 5).map(parseDuration), [undefined, 1000, 2000, undefined, 4000], 'the oldest texts, forgotten, parse again')
+  t.equal(parseDuration('1m30s'), 90_000)
+  t.equal(parseDuration('1m30s'), 90_000)
+  t.equal(parseDuration('1.5m'), undefined)
+  t.equal(parseDuration('1.5m'), undefined)
+})
+
 t.test('canary steps, including the overshoot past maxWeight', async t => {
   t.same(canaryWeights({ stepWeight: 20 }), [20, 40, 60, 80, 100])
   t.same(canaryWeights({ stepWeight: 20, maxWeight: 50 }), [20, 40, 60], 'Flagger overshoots maxWeight')
