@@ -12,6 +12,11 @@ export type ControllerKind = 'sluice' | 'flagger'
 export const ANALYSIS: AnalysisShape = { intervalSeconds: 10, stepWeight: 20, maxWeight: 60, metricIntervalSeconds: 60, threshold: 2 }
 
 export const IMAGE_BAD = 'ghcr.io/stefanprodan/podinfo:6.7.2'
+/** The later good release's image: a revision after the first good one. */
+export const IMAGE_LATER = 'ghcr.io/stefanprodan/podinfo:6.7.3'
+
+/** The first good release, a later good one (the controller warm: its code compiled, as in a long run), the bad one. */
+export type ReleaseKind = 'good' | 'later' | 'bad'
 
 /** Flagger's Canary for one app: the same analysis, its builtin nginx request-success-rate. */
 export function flaggerCanary(app: AppRef, a: AnalysisShape): object {
@@ -42,7 +47,8 @@ export async function createPeerApp(kind: ControllerKind, kc: KubeConfig, c: Cli
   })
 }
 
-/** A good new version, or a bad one: every request to its pods fails in the simulator. */
-export function release(c: Clients, app: AppRef, bad: boolean): Promise<void> {
-  return bad ? newRevision(c, app, IMAGE_BAD, { [ERROR_RATE_ANNOTATION]: '1' }) : newRevision(c, app)
+/** A good new version, a later good one, or a bad one: every request to its pods fails in the simulator. */
+export function release(c: Clients, app: AppRef, kind: ReleaseKind): Promise<void> {
+  if (kind === 'bad') return newRevision(c, app, IMAGE_BAD, { [ERROR_RATE_ANNOTATION]: '1' })
+  return newRevision(c, app, kind === 'later' ? IMAGE_LATER : undefined)
 }

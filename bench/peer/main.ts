@@ -3,7 +3,8 @@
 // For each size N (default 1, 100, 500, 1000) and each contender (sluice; Flagger with its default client QPS;
 // Flagger with -kubeconfig-qps=500 -kubeconfig-burst=1000), on a fresh cluster with that controller alone and
 // the same traffic simulator and Prometheus: N nginx apps with the same analysis, Initialized; an idle baseline;
-// a good new image for all N (→ Progressing, first weight, Succeeded; step drift); a bad one (→ Failed).
+// a good new image for all N (→ Progressing, first weight, Succeeded; step drift); a later good one (its CPU: the
+// controller warm, its code compiled, as it runs for weeks); a bad one (→ Failed).
 //
 // Prints a markdown report and writes .cache/bench/peer.json. Figures are reported, never asserted; the run fails
 // (exit 1) only when a run could not set up its environment.

@@ -37,6 +37,7 @@ const seconds = (ms: number | undefined): number | undefined => ms === undefined
 
 export const FIGURES: readonly Figure[] = [
   { name: 'CPU analysing cores', of: r => r.good?.controller?.cpuCores, digits: 3 },
+  { name: 'a later release: CPU analysing cores', of: r => r.later?.controller?.cpuCores, digits: 3 },
   { name: 'CPU idle cores', of: r => r.idle?.cpuCores, digits: 3 },
   { name: 'RSS idle MB', of: r => r.idle?.rssMeanMB, digits: 0 },
   { name: 'RSS analysing MB (max)', of: r => r.good?.controller?.rssMaxMB, digits: 0 },

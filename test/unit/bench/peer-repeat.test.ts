@@ -23,19 +23,23 @@ t.test('a spread is the median, least and most of the finite values', async t =>
 
 const none = summarize([])
 
-// A whole result as runPeer returns it; a run that stopped early has no good wave.
-function run(controller: string, round: number, cpuCores?: number, rssIdle = 100): PeerResult {
+// A good wave whose controller took `cpuCores`.
+function goodWave(cpuCores: number): NonNullable<PeerResult['good']> {
+  return {
+    applied: 100, writeErrors: [], toProgressing: summarize([900, 1100]), toFirstWeight: summarize([10_000]), toSucceeded: summarize([50_000]),
+    progressingToSucceeded: summarize([49_000]), toFailed: none, progressingToFailed: none, succeeded: 100, failed: 0, drift: summarize([10, 20]), steps: 300,
+    controller: { seconds: 60, cpuCores, cpuPeak10sCores: cpuCores, rssMeanMB: 120, rssMaxMB: 125, rssEndMB: 120 },
+    api: { perSecond: 150, perStepOverIdle: 2.1, top: [] }, perRelease: { statusWrites: 6, events: 5, eventsByReason: {} }, seconds: 60,
+  }
+}
+
+// A whole result as runPeer returns it; a run that stopped early has no good wave, one from before the later release none of it.
+function run(controller: string, round: number, cpuCores?: number, rssIdle = 100, laterCpuCores?: number): PeerResult {
   return {
     controller, round, args: [], n: 100, reached: cpuCores === undefined ? 'initialized' : 'measured', seconds: 1, setup: { clusterSeconds: 1, createErrors: [] },
     idle: { seconds: 20, cpuCores: 0.01, cpuPeak10sCores: 0.01, rssMeanMB: rssIdle, rssMaxMB: rssIdle, rssEndMB: rssIdle, apiPerSecond: 10 },
-    ...(cpuCores !== undefined && {
-      good: {
-        applied: 100, writeErrors: [], toProgressing: summarize([900, 1100]), toFirstWeight: summarize([10_000]), toSucceeded: summarize([50_000]),
-        progressingToSucceeded: summarize([49_000]), toFailed: none, progressingToFailed: none, succeeded: 100, failed: 0, drift: summarize([10, 20]), steps: 300,
-        controller: { seconds: 60, cpuCores, cpuPeak10sCores: cpuCores, rssMeanMB: 120, rssMaxMB: 125, rssEndMB: 120 },
-        api: { perSecond: 150, perStepOverIdle: 2.1, top: [] }, perRelease: { statusWrites: 6, events: 5, eventsByReason: {} }, seconds: 60,
-      },
-    }),
+    ...(cpuCores !== undefined && { good: goodWave(cpuCores) }),
+    ...(laterCpuCores !== undefined && { later: goodWave(laterCpuCores) }),
   }
 }
 
@@ -59,6 +63,14 @@ t.test('the summary table: medians with their spread, and the paired ratios', as
   // flagger stopped early in round 2: two values of its own, two paired ratios (1.125 and 0.9).
   t.equal(cpu, '| CPU analysing cores | 0.090 (0.080–0.100) | 0.081 (0.081–0.090) | 0.90× (0.90–1.13×) |')
   t.equal(lines.find(l => l.startsWith('| RSS idle MB |')), '| RSS idle MB | 100 (99–101) | 67 (66–68) | 0.67× (0.67–0.67×) |', 'the idle figure of the round that stopped early counts')
+})
+
+t.test('a later release has a CPU row of its own, empty for a report written before it', async t => {
+  const results = [run('sluice', 0, 0.09, 100, 0.08), run('flagger', 0, 0.08, 66, 0.08), run('sluice', 1, 0.1, 100, 0.07), run('flagger', 1, 0.09, 66, 0.077)]
+  const later = repeatTable(100, results).find(l => l.startsWith('| a later release: CPU analysing cores |'))
+  t.equal(later, '| a later release: CPU analysing cores | 0.070 (0.070–0.080) | 0.077 (0.077–0.080) | 1.00× (1.00–1.10×) |')
+  const before = repeatTable(100, [run('sluice', 0, 0.09), run('flagger', 0, 0.08)]).find(l => l.startsWith('| a later release: CPU analysing cores |'))
+  t.equal(before, '| a later release: CPU analysing cores | – | – | – |')
 })
 
 t.test('the report shows each round, then the summary, only when there were rounds', async t => {
