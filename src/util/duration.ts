@@ -9,7 +9,9 @@ const DURATION_RE = new RegExp(DURATION_PATTERN)
 const PART_RE = /([0-9]+)(ms|s|m|h)/g
 
 // The controller parses each Canary's few durations on every look: the texts are few, so their values are kept.
+// Only short texts: the webhook parses annotations before the API server checks their size.
 const PARSED_CAPACITY = 256
+const PARSED_MAX_TEXT = 32
 const parsed = new Map<string, number | undefined>()
 
 /** Milliseconds, or undefined when the text is not a duration such as "30s", "1m30s" or "500ms". */
@@ -20,7 +22,7 @@ export function parseDuration(text: string): number | undefined {
     total = 0
     for (const [, amount, unit] of text.matchAll(PART_RE)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0)
   }
-  setNewest(parsed, text, total, PARSED_CAPACITY)
+  if (text.length <= PARSED_MAX_TEXT) setNewest(parsed, text, total, PARSED_CAPACITY)
   return total
 }
 

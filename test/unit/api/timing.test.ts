@@ -28,6 +28,9 @@ t.test('a duration parsed again, valid or not, and after more texts than are kep
   t.equal(parseDuration('1m30s'), 90_000)
   t.equal(parseDuration('1.5m'), undefined)
   t.equal(parseDuration('1.5m'), undefined)
+  const long = `${'1'.repeat(100)}ms`
+  t.equal(parseDuration(long), Number('1'.repeat(100)), 'a text too long to keep still parses')
+  t.equal(parseDuration(long), Number('1'.repeat(100)))
 })
 
 t.test('canary steps, including the overshoot past maxWeight', async t => {
