@@ -112,6 +112,9 @@ function driftOf(rs: readonly Release[], intervalMs: number): number[] {
   })
 }
 
+/** The releases of a run, in order: the bad one last (see above). */
+const RELEASES: readonly ReleaseKind[] = ['good', 'later', 'bad']
+
 /** A new version for every app at once; waits until each release ended (Succeeded or Failed). */
 async function wave(x: Ctx, kind: ReleaseKind, timeoutMs: number, idleApiPerSecond: number): Promise<Wave> {
   const { o, w, k, e, apps } = x
@@ -185,11 +188,24 @@ async function idle(x: Ctx): Promise<PeerResult['idle']> {
   return u && { ...u, apiPerSecond }
 }
 
+/** The run's releases in order, each kept in `waves`; where the run stopped. */
+async function releaseAll(x: Ctx, waves: { [kind in ReleaseKind]?: Wave }, idleApi: number): Promise<{ reached: string; failure?: string | undefined }> {
+  // The plan's Succeeded is 5 intervals after Progressing; a controller late by more than a few minutes is a finding, not a hang.
+  const timeoutMs = (180 + x.n * 0.6) * 1000
+  for (const kind of RELEASES) {
+    const v = waves[kind] = await wave(x, kind, timeoutMs, idleApi)
+    x.o.log(waveLine(kind, v))
+    // Releases still running would be measured as part of the next wave: a wave that did not end stops the run.
+    if (kind !== 'bad' && v.succeeded + v.failed < v.applied) return { reached: kind, failure: v.failure }
+  }
+  return { reached: 'measured', failure: waves.bad?.failure }
+}
+
 export async function runPeer(c: Contender, n: number, o: RunOptions): Promise<PeerResult> {
   const t0 = Date.now()
   const { namespaces, apps } = layout(n)
   const setup: PeerResult['setup'] = { clusterSeconds: 0, createErrors: [] }
-  const partial: { idle?: PeerResult['idle']; good?: Wave; bad?: Wave; later?: Wave } = {}
+  const partial: { idle?: PeerResult['idle'] } & { [kind in ReleaseKind]?: Wave } = {}
   const result = (reached: string, failure?: string): PeerResult => ({
     controller: c.name, args: c.args, n, reached, ...(failure !== undefined && { failure }), setup, ...partial, seconds: (Date.now() - t0) / 1000,
   })
@@ -207,21 +223,13 @@ export async function runPeer(c: Contender, n: number, o: RunOptions): Promise<P
     if (initFailure) return result('created', initFailure)
     partial.idle = await idle(x)
     const idleApi = partial.idle?.apiPerSecond ?? 0
-    // The plan's Succeeded is 5 intervals after Progressing; a controller late by more than a few minutes is a finding, not a hang.
-    const timeoutMs = (180 + n * 0.6) * 1000
-    partial.good = await wave(x, 'good', timeoutMs, idleApi)
-    o.log(waveLine('good', partial.good))
-    if (partial.good.succeeded + partial.good.failed < partial.good.applied) return result('good', partial.good.failure)
-    partial.later = await wave(x, 'later', timeoutMs, idleApi)
-    o.log(waveLine('later', partial.later))
-    if (partial.later.succeeded + partial.later.failed < partial.later.applied) return result('later', partial.later.failure)
-    partial.bad = await wave(x, 'bad', timeoutMs, idleApi)
-    o.log(waveLine('bad', partial.bad))
-    return result('measured', partial.bad.failure)
+    const end = await releaseAll(x, partial, idleApi)
+    return result(end.reached, end.failure)
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     o.log(`${c.name} N=${n} stopped: ${message}`)
-    return result(partial.later ? 'later' : partial.good ? 'good' : setup.initialized !== undefined ? 'initialized' : 'setup', message)
+    const done = RELEASES.findLast(kind => partial[kind] !== undefined)
+    return result(done ?? (setup.initialized !== undefined ? 'initialized' : 'setup'), message)
   } finally {
     sampler?.stop()
     watch?.stop()
