@@ -110,12 +110,17 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
   await release.waitForSelector('#confirm[open]', { timeout: 10_000 })
   t.match(await text(release, '#confirm-text'), /WHATEVER ITS CHECKS SAY/, 'promote --full asks its own question')
   t.equal(await release.evaluate(`document.getElementById('confirm-yes').disabled`), true, 'and needs its box ticked')
-  await click(release, '#confirm-no')
-  t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/promote'], undefined, 'cancelled: nothing written')
-
-  await press(release, 'abort')
-  await release.waitForFunction(`document.getElementById('notice')?.className === 'ok'`, { timeout: 30_000, polling: 100 })
+  // Cancelled, then abort asked and confirmed in the same task: the cancel's close event comes after the
+  // abort's question opened, and must answer neither (it once turned the cancel into a promotion).
+  await release.evaluate(`(() => {
+    document.getElementById('confirm-no').click()
+    document.querySelector('button[data-action="abort"]').click()
+    document.getElementById('confirm-yes').click()
+  })()`)
+  await release.waitForFunction(`document.getElementById('notice')?.className !== ''`, { timeout: 30_000, polling: 100 })
+  t.equal(await release.evaluate(`document.getElementById('notice').className`), 'ok', await text(release, '#notice'))
   t.match(await text(release, '#notice'), new RegExp(`^Canary ${ns}/podinfo: sluice\\.dev/abort=\\S+ written`))
+  t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/promote'], undefined, 'cancelled: nothing written')
   await release.waitForFunction(`${TEXT('phase')} === 'Failed'`, { timeout: 60_000, polling: 100 })
   t.equal(await text(release, '#weight'), '0%', 'rolled back, shown live')
   await phase(ns, 'podinfo', 'Failed')

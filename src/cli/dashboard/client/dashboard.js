@@ -25,7 +25,22 @@ function follow(path) {
 }
 
 // The confirmation: a modal <dialog> (not window.confirm, which blocks the page); promoting without the
-// analysis needs its box ticked as well.
+// analysis needs its box ticked as well. Each answer is taken as its dialog closes (the form's submit, or
+// Escape's cancel): Chromium fires `close` at the next animation frame, which can come after the next
+// question opened, and would answer that one with this one's button.
+let answer = null
+
+function settle(yes) {
+  const resolve = answer
+  answer = null
+  resolve?.(yes)
+}
+
+document.addEventListener('submit', e => { if (e.target.closest('#confirm')) settle(e.submitter?.value === 'yes') })
+// cancel and close do not bubble; a close with the dialog open again belongs to an earlier question.
+document.addEventListener('cancel', e => { if (e.target.id === 'confirm') settle(false) }, true)
+document.addEventListener('close', e => { if (e.target.id === 'confirm' && !e.target.open) settle(false) }, true)
+
 function ask(button) {
   const dialog = document.getElementById('confirm')
   const full = button.dataset.action === 'promote-full'
@@ -36,9 +51,10 @@ function ask(button) {
   check.checked = false
   yes.disabled = full
   check.onchange = () => { yes.disabled = full && !check.checked }
+  settle(false)
   dialog.returnValue = ''
   return new Promise(resolve => {
-    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true })
+    answer = resolve
     dialog.showModal()
   })
 }
