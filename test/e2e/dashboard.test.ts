@@ -106,6 +106,11 @@ t.test('the list shows the release; its page follows it live; a viewer is refuse
   t.equal((await canary(ns, 'podinfo'))?.metadata.annotations?.['sluice.dev/abort'], undefined, 'nothing was written')
 
   await release.bringToFront()
+  // Escape cancels a question as its Cancel button does (nothing written: checked below, after the abort).
+  await click(release, 'button[data-action="promote-full"]')
+  await release.waitForSelector('#confirm[open]', { timeout: 10_000 })
+  await release.keyboard.press('Escape')
+  await release.waitForSelector('#confirm:not([open])', { timeout: 10_000 })
   await click(release, 'button[data-action="promote-full"]')
   await release.waitForSelector('#confirm[open]', { timeout: 10_000 })
   t.match(await text(release, '#confirm-text'), /WHATEVER ITS CHECKS SAY/, 'promote --full asks its own question')
