@@ -52,7 +52,6 @@ function ask(button) {
   yes.disabled = full
   check.onchange = () => { yes.disabled = full && !check.checked }
   settle(false)
-  dialog.returnValue = ''
   return new Promise(resolve => {
     answer = resolve
     dialog.showModal()
