@@ -138,7 +138,7 @@ bench-webhook-start: deps ## the first reviews after the webhook starts, with an
 	$(NODE) bench/first-reviews.ts
 
 .PHONY: bench-kube-requests
-bench-kube-requests: deps bins ## client CPU per Kubernetes API call, client-node's fetch against sluice's transport on HTTP/2 and HTTP/1.1 (report: .cache/bench/kube-requests.json)
+bench-kube-requests: deps bins ## client CPU per Kubernetes API call, client-node's fetch against sluice's transport on HTTP/2 and HTTP/1.1, beside Go's client-go and net/http (report: .cache/bench/kube-requests.json)
 	$(NODE) bench/kube-requests.ts
 
 # sluice as the image runs it, for the benchmarks, unless the environment names another build; the Node flags are

@@ -2,18 +2,21 @@
 // (undici fetch) and through sluice's (dispatcher.request, src/kube/http-library.ts), on the same pooled
 // Agent (HTTP/2, which client-node's undici negotiates), through sluice's over an Agent held to HTTP/1.1,
 // and as plain JSON without client-node's typed API (src/kube/json-api.ts), against a local cluster's real
-// API server. Rounds alternate the four so that a busy machine weighs on all alike; each figure is the median
+// API server; beside them the same calls in Go (bench/go-client): through client-go as Flagger 1.44 makes
+// them, and through the standard library alone, so that the runtime's own price per call is measured on the
+// same server. Rounds alternate the six so that a busy machine weighs on all alike; each figure is the median
 // of the rounds' means.
 //
 // Flags: --requests 500 (per round, per transport and call), --rounds 5. Prints a table and writes
 // .cache/bench/kube-requests.json. Nothing is asserted.
+import { execFile } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import { CoreV1Api, createConfiguration, PatchStrategy, ServerConfiguration, setHeaderOptions } from '@kubernetes/client-node'
 import { loadKubeConfig, PooledKubeConfig } from '../src/kube/config.ts'
-import { clusterDown, clusterUp } from '../test/cluster/cluster.ts'
+import { clusterDown, clusterUp, type ClusterState } from '../test/cluster/cluster.ts'
 import { positive } from './args.ts'
 import { median } from './stats.ts'
 import { createJsonApi, MERGE_PATCH, type JsonApi } from '../src/kube/json-api.ts'
@@ -21,6 +24,8 @@ import { createJsonApi, MERGE_PATCH, type JsonApi } from '../src/kube/json-api.t
 const root = resolve(import.meta.dirname, '..')
 const OUT = join(root, '.cache/bench/kube-requests.json')
 const DIR = join(root, '.cache/bench-kube-requests-cluster')
+const GO_CLIENT = join(root, '.cache/bench/go-client')
+const run = promisify(execFile)
 const log = (m: string): void => { process.stderr.write(`bench-kube-requests: ${m}\n`) }
 
 type Call = (i: number) => Promise<unknown>
@@ -58,28 +63,58 @@ class Http1KubeConfig extends PooledKubeConfig {
   }
 }
 
-const TRANSPORTS = ['client-node fetch', 'sluice dispatcher.request', 'the same over HTTP/1.1', 'sluice JSON calls'] as const
+const TRANSPORTS = ['client-node fetch', 'sluice dispatcher.request', 'the same over HTTP/1.1', 'sluice JSON calls', 'Go client-go', 'Go net/http'] as const
+const GO_TRANSPORTS: readonly string[] = ['Go client-go', 'Go net/http']
 
-async function measure(kubeconfig: string, requests: number, rounds: number): Promise<Record<string, Record<string, number>>> {
-  const kc = loadKubeConfig({ path: kubeconfig })
+/** Mean microseconds of CPU per call of `callName` over `n` calls, in whichever process makes them. */
+type Measure = (callName: (typeof CALL_NAMES)[number], n: number) => Promise<number>
+
+/** Builds bench/go-client (its modules from the Go module proxy, as the cluster's binaries); Go is on any machine that built the cluster. */
+async function buildGoClient(): Promise<void> {
+  log('building bench/go-client (about a minute the first time)')
+  mkdirSync(join(root, '.cache/bench'), { recursive: true })
+  const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' }
+  await run('go', ['build', '-trimpath', '-o', GO_CLIENT, '.'], { cwd: join(root, 'bench/go-client'), env }).catch((err: unknown) => {
+    throw new Error(`building bench/go-client with go failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  })
+}
+
+/** The Go client in a process of its own per measurement: it warms its connection up, then counts its own CPU. */
+function goClient(client: 'client-go' | 'stdlib', server: string, caFile: string, token: string): Measure {
+  return async (callName, n) => {
+    const args = ['-client', client, '-server', server, '-ca', caFile, '-call', callName, '-requests', String(n)]
+    const { stdout } = await run(GO_CLIENT, args, { env: { ...process.env, BENCH_TOKEN: token } })
+    const answer = JSON.parse(stdout) as { microsecondsPerCall: number; proto: string }
+    if (answer.proto !== 'HTTP/2.0') throw new Error(`bench/go-client spoke ${answer.proto}, not HTTP/2 as the Node clients do`)
+    return answer.microsecondsPerCall
+  }
+}
+
+async function measure(state: ClusterState, requests: number, rounds: number): Promise<Record<string, Record<string, number>>> {
+  const kc = loadKubeConfig({ path: state.kubeconfig })
   const server = kc.getCurrentCluster()?.server ?? ''
   const http1 = new Http1KubeConfig()
-  http1.loadFromFile(kubeconfig)
+  http1.loadFromFile(state.kubeconfig)
   const sluiceApi = kc.makeApiClient(CoreV1Api)
-  const transports: Record<(typeof TRANSPORTS)[number], Calls> = {
+  const inProcess = (calls: Calls): Measure => (callName, n) => cpuPerCall(calls[callName], n)
+  const caFile = join(DIR, 'ca.pem')
+  writeFileSync(caFile, state.caPem)
+  const transports: Record<(typeof TRANSPORTS)[number], Measure> = {
     // client-node's default HttpLibrary (fetch), with the same authentication and pooled Agent.
-    'client-node fetch': typed(new CoreV1Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc } }))),
-    'sluice dispatcher.request': typed(sluiceApi),
-    'the same over HTTP/1.1': typed(http1.makeApiClient(CoreV1Api)),
-    'sluice JSON calls': plain(createJsonApi(kc)),
+    'client-node fetch': inProcess(typed(new CoreV1Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc } })))),
+    'sluice dispatcher.request': inProcess(typed(sluiceApi)),
+    'the same over HTTP/1.1': inProcess(typed(http1.makeApiClient(CoreV1Api))),
+    'sluice JSON calls': inProcess(plain(createJsonApi(kc))),
+    'Go client-go': goClient('client-go', server, caFile, state.adminToken),
+    'Go net/http': goClient('stdlib', server, caFile, state.adminToken),
   }
   await sluiceApi.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'bench' }, data: { i: '0' } } })
   const samples: Record<string, Record<string, number[]>> = {}
   for (let round = 0; round <= rounds; round++) {
     for (const callName of CALL_NAMES) {
-      for (const [transport, calls] of Object.entries(transports)) {
-        const us = await cpuPerCall(calls[callName], requests)
-        // Round 0 warms the code paths of all four up and is not counted.
+      for (const [transport, perCall] of Object.entries(transports)) {
+        const us = await perCall(callName, requests)
+        // Round 0 warms the code paths of all six up and is not counted.
         if (round > 0) ((samples[callName] ??= {})[transport] ??= []).push(us)
       }
     }
@@ -103,6 +138,12 @@ function report(medians: Record<string, Record<string, number>>): string {
     })
     lines.push([callName.padEnd(18), ...cells].join('   '))
   }
+  lines.push('', "Node's cheapest transport against Go's, per call:")
+  for (const [callName, m] of Object.entries(medians)) {
+    const node = Math.min(...TRANSPORTS.filter(name => !GO_TRANSPORTS.includes(name)).map(name => m[name] ?? Infinity))
+    const against = GO_TRANSPORTS.map(name => `${(node / (m[name] ?? NaN)).toFixed(2)}× ${name} (${(m[name] ?? NaN).toFixed(0)} µs)`)
+    lines.push(`  ${callName}: ${node.toFixed(0)} µs, ${against.join(', ')}`)
+  }
   return lines.join('\n')
 }
 
@@ -117,11 +158,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
   try {
+    await buildGoClient()
     const state = await clusterUp({ dir: DIR, binDir, log })
     const started = loadavg()[0] ?? 0
-    const medians = await measure(state.kubeconfig, requests, rounds)
+    const medians = await measure(state, requests, rounds)
     const table = report(medians)
-    process.stdout.write(`CPU of this process per API call (median of ${rounds} rounds of ${requests}; ${availableParallelism()} cores, load ${started.toFixed(1)} at the start)\n${table}\n`)
+    process.stdout.write(`CPU of the calling process per API call (median of ${rounds} rounds of ${requests}; ${availableParallelism()} cores, load ${started.toFixed(1)} at the start)\n${table}\n`)
     mkdirSync(join(root, '.cache/bench'), { recursive: true })
     writeFileSync(OUT, `${JSON.stringify({ requests, rounds, loadAtStart: started, microsecondsPerCall: medians }, null, 2)}\n`)
     process.stdout.write(`written to ${OUT}\n`)

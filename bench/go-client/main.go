@@ -1,0 +1,180 @@
+// The calls of bench/kube-requests.ts in Go, so the benchmark can show what one call costs in Go's runtime
+// beside Node's on the same API server: through client-go's typed clientset (-client client-go, the version
+// and client settings Flagger 1.44 runs with) or through the standard library alone (-client stdlib:
+// net/http over HTTP/2, the answer decoded into generic values), the floor under client-go.
+//
+// The bearer token comes from BENCH_TOKEN, never from the command line. Prints one JSON line: the
+// process's CPU (all threads, the garbage collector's included) per call over -requests calls, after
+// -warm-up calls that are not counted.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"syscall"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "go-client: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func cpuMicros() int64 {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		fail("getrusage: %v", err)
+	}
+	return u.Utime.Sec*1e6 + int64(u.Utime.Usec) + u.Stime.Sec*1e6 + int64(u.Stime.Usec)
+}
+
+func main() {
+	server := flag.String("server", "", "the API server's URL")
+	caFile := flag.String("ca", "", "PEM file of the API server's CA")
+	call := flag.String("call", "GET namespace", `"GET namespace" or "PATCH configmap"`)
+	clientKind := flag.String("client", "stdlib", `"stdlib" or "client-go"`)
+	requests := flag.Int("requests", 500, "calls measured")
+	warmUp := flag.Int("warm-up", 50, "calls made first and not measured")
+	flag.Parse()
+	token := os.Getenv("BENCH_TOKEN")
+	if *server == "" || *caFile == "" || token == "" {
+		fail("-server, -ca and BENCH_TOKEN are required")
+	}
+	caPem, err := os.ReadFile(*caFile)
+	if err != nil {
+		fail("reading -ca: %v", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPem) {
+		fail("-ca %s holds no PEM certificate", *caFile)
+	}
+	var do func(i int)
+	proto := ""
+	switch *clientKind {
+	case "stdlib":
+		do = stdlibCall(*server, roots, token, *call, &proto)
+	case "client-go":
+		do = clientGoCall(*server, caPem, token, *call, &proto)
+	default:
+		fail(`-client %q: known clients are "stdlib" and "client-go"`, *clientKind)
+	}
+	for i := 0; i < *warmUp; i++ {
+		do(i)
+	}
+	before := cpuMicros()
+	for i := 0; i < *requests; i++ {
+		do(*warmUp + i)
+	}
+	used := cpuMicros() - before
+	out, _ := json.Marshal(map[string]any{"microsecondsPerCall": float64(used) / float64(*requests), "proto": proto})
+	fmt.Println(string(out))
+}
+
+// protoRecorder notes the protocol of each answer that passes through client-go's transport.
+type protoRecorder struct {
+	next  http.RoundTripper
+	proto *string
+}
+
+func (r protoRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := r.next.RoundTrip(req)
+	if res != nil {
+		*r.proto = res.Proto
+	}
+	return res, err
+}
+
+// clientGoCall makes the call through a typed clientset configured as Flagger's with -kubeconfig-qps=500
+// -kubeconfig-burst=1000; it records the protocol the server answered with in proto.
+func clientGoCall(server string, caPem []byte, token, call string, proto *string) func(int) {
+	config := &rest.Config{Host: server, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPem}, QPS: 500, Burst: 1000}
+	config.WrapTransport = func(next http.RoundTripper) http.RoundTripper { return protoRecorder{next, proto} }
+	cs, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		fail("client-go: %v", err)
+	}
+	ctx := context.Background()
+	switch call {
+	case "GET namespace":
+		return func(int) {
+			if _, err := cs.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{}); err != nil {
+				fail("%s: %v", call, err)
+			}
+		}
+	case "PATCH configmap":
+		return func(i int) {
+			patch, err := json.Marshal(map[string]any{"data": map[string]string{"i": fmt.Sprint(i)}})
+			if err != nil {
+				fail("encoding the patch: %v", err)
+			}
+			if _, err := cs.CoreV1().ConfigMaps("default").Patch(ctx, "bench", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+				fail("%s: %v", call, err)
+			}
+		}
+	}
+	fail(`-call %q: known calls are "GET namespace" and "PATCH configmap"`, call)
+	return nil
+}
+
+// stdlibCall makes the call with net/http alone and decodes the answer into generic values; it records the
+// protocol the server answered with in proto.
+func stdlibCall(server string, roots *x509.CertPool, token, call string, proto *string) func(int) {
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true}}
+	var method, path, contentType string
+	switch call {
+	case "GET namespace":
+		method, path = http.MethodGet, "/api/v1/namespaces/default"
+	case "PATCH configmap":
+		method, path, contentType = http.MethodPatch, "/api/v1/namespaces/default/configmaps/bench", "application/merge-patch+json"
+	default:
+		fail(`-call %q: known calls are "GET namespace" and "PATCH configmap"`, call)
+	}
+	return func(i int) {
+		var body io.Reader
+		if method == http.MethodPatch {
+			b, err := json.Marshal(map[string]any{"data": map[string]string{"i": fmt.Sprint(i)}})
+			if err != nil {
+				fail("encoding the patch: %v", err)
+			}
+			body = bytes.NewReader(b)
+		}
+		req, err := http.NewRequest(method, server+path, body)
+		if err != nil {
+			fail("%s %s: %v", method, path, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept", "application/json")
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			fail("%s %s: %v", method, path, err)
+		}
+		text, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			fail("%s %s: reading the answer: %v", method, path, err)
+		}
+		if res.StatusCode < 200 || res.StatusCode > 299 {
+			fail("%s %s: HTTP %d: %s", method, path, res.StatusCode, text)
+		}
+		var answer any
+		if err := json.Unmarshal(text, &answer); err != nil {
+			fail("%s %s: the answer is not JSON: %v", method, path, err)
+		}
+		*proto = res.Proto
+	}
+}
