@@ -47,6 +47,7 @@ export const FIGURES: readonly Figure[] = [
   { name: 'step drift p99 s', of: r => seconds(r.good?.drift.p99Ms), digits: 2 },
   { name: 'bad image → Failed p50 s', of: r => seconds(r.bad?.toFailed.p50Ms), digits: 1 },
   { name: 'API requests per step, over idle', of: r => r.good?.api.perStepOverIdle, digits: 1 },
+  { name: 'a later release: API requests per step, over idle', of: r => r.later?.api.perStepOverIdle, digits: 1 },
 ]
 
 /** A result's round; a report written before rounds had one. */

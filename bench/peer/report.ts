@@ -65,6 +65,8 @@ const ROWS: readonly Row[] = [
     ratio: (r, b) => ratio(r.later?.controller?.cpuCores, b.later?.controller?.cpuCores) },
   { name: 'API requests/s idle / analysing (all clients)', cell: r => `${num(r.idle?.apiPerSecond, 1)} / ${num(r.good?.api.perSecond, 1)}` },
   { name: 'API requests per step, over idle', cell: r => num(r.good?.api.perStepOverIdle, 1), ratio: (r, b) => ratio(r.good?.api.perStepOverIdle, b.good?.api.perStepOverIdle) },
+  { name: 'a later release: API requests per step, over idle', cell: r => num(r.later?.api.perStepOverIdle, 1),
+    ratio: (r, b) => ratio(r.later?.api.perStepOverIdle, b.later?.api.perStepOverIdle) },
   { name: 'the controller\'s Canary status writes per release', cell: r => num(r.good?.perRelease.statusWrites, 1),
     ratio: (r, b) => ratio(r.good?.perRelease.statusWrites, b.good?.perRelease.statusWrites) },
   { name: 'the controller\'s Events created per release', cell: r => num(r.good?.perRelease.events, 1),

@@ -23,23 +23,23 @@ t.test('a spread is the median, least and most of the finite values', async t =>
 
 const none = summarize([])
 
-// A good wave whose controller took `cpuCores`.
-function goodWave(cpuCores: number): NonNullable<PeerResult['good']> {
+// A good wave whose controller took `cpuCores`, with `perStep` API requests per step over idle.
+function goodWave(cpuCores: number, perStep = 2.1): NonNullable<PeerResult['good']> {
   return {
     applied: 100, writeErrors: [], toProgressing: summarize([900, 1100]), toFirstWeight: summarize([10_000]), toSucceeded: summarize([50_000]),
     progressingToSucceeded: summarize([49_000]), toFailed: none, progressingToFailed: none, succeeded: 100, failed: 0, drift: summarize([10, 20]), steps: 300,
     controller: { seconds: 60, cpuCores, cpuPeak10sCores: cpuCores, rssMeanMB: 120, rssMaxMB: 125, rssEndMB: 120 },
-    api: { perSecond: 150, perStepOverIdle: 2.1, top: [] }, perRelease: { statusWrites: 6, events: 5, eventsByReason: {} }, seconds: 60,
+    api: { perSecond: 150, perStepOverIdle: perStep, top: [] }, perRelease: { statusWrites: 6, events: 5, eventsByReason: {} }, seconds: 60,
   }
 }
 
 // A whole result as runPeer returns it; a run that stopped early has no good wave, one from before the later release none of it.
-function run(controller: string, round: number, cpuCores?: number, rssIdle = 100, laterCpuCores?: number): PeerResult {
+function run(controller: string, round: number, cpuCores?: number, rssIdle = 100, laterCpuCores?: number, laterPerStep?: number): PeerResult {
   return {
     controller, round, args: [], n: 100, reached: cpuCores === undefined ? 'initialized' : 'measured', seconds: 1, setup: { clusterSeconds: 1, createErrors: [] },
     idle: { seconds: 20, cpuCores: 0.01, cpuPeak10sCores: 0.01, rssMeanMB: rssIdle, rssMaxMB: rssIdle, rssEndMB: rssIdle, apiPerSecond: 10 },
     ...(cpuCores !== undefined && { good: goodWave(cpuCores) }),
-    ...(laterCpuCores !== undefined && { later: goodWave(laterCpuCores) }),
+    ...(laterCpuCores !== undefined && { later: goodWave(laterCpuCores, laterPerStep) }),
   }
 }
 
@@ -83,4 +83,13 @@ t.test('the report shows each round, then the summary, only when there were roun
   t.notMatch(once, /round|median/)
   const twice = report([run('sluice', 0, 0.08), run('flagger', 0, 0.09), run('flagger', 1, 0.1), run('sluice', 1, 0.09)])
   t.match(twice, /\| N = 100, round 1 \| sluice \| flagger \|[^]*\| N = 100, round 2 \| flagger \| sluice \|[^]*\| N = 100, 2 rounds: median/)
+})
+
+t.test('a later release has its API requests per step on a row of its own, apart from the first release\'s', async t => {
+  const results = [run('sluice', 0, 0.09, 100, 0.08, 2.4), run('flagger', 0, 0.08, 66, 0.08, 3.6), run('sluice', 1, 0.1, 100, 0.07, 2.6), run('flagger', 1, 0.09, 66, 0.077, 3.9)]
+  const lines = repeatTable(100, results)
+  t.equal(lines.find(l => l.startsWith('| a later release: API requests per step, over idle |')),
+    '| a later release: API requests per step, over idle | 2.4 (2.4–2.6) | 3.6 (3.6–3.9) | 1.50× (1.50–1.50×) |')
+  t.equal(lines.find(l => l.startsWith('| API requests per step, over idle |')), '| API requests per step, over idle | 2.1 (2.1–2.1) | 2.1 (2.1–2.1) | 1.00× (1.00–1.00×) |',
+    'the first release keeps its own figure')
 })
