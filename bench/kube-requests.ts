@@ -7,7 +7,8 @@
 // same server. Rounds alternate the six so that a busy machine weighs on all alike; each figure is the median
 // of the rounds' means.
 //
-// Flags: --requests 500 (per round, per transport and call), --rounds 5. Prints a table and writes
+// Flags: --requests 500 (per round, per transport and call), --rounds 5, --concurrency 1 (calls in flight at
+// once: 1 pays a wake-up per call, more share them as a busy controller does). Prints a table and writes
 // .cache/bench/kube-requests.json. Nothing is asserted.
 import { execFile } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -45,10 +46,12 @@ const plain = (json: JsonApi): Calls => ({
   'PATCH configmap': i => json('PATCH', '/api/v1/namespaces/default/configmaps/bench', { body: { data: { i: String(i) } }, contentType: MERGE_PATCH }),
 })
 
-/** Mean microseconds of this process's CPU per call, over `n` calls one after another. */
-async function cpuPerCall(call: Call, n: number): Promise<number> {
+/** Mean microseconds of this process's CPU per call, over `n` calls made by `concurrency` loops at once. */
+async function cpuPerCall(call: Call, n: number, concurrency: number): Promise<number> {
+  let next = 0
+  const loop = async (): Promise<void> => { while (next < n) await call(next++) }
   const before = process.cpuUsage()
-  for (let i = 0; i < n; i++) await call(i)
+  await Promise.all(Array.from({ length: concurrency }, loop))
   const used = process.cpuUsage(before)
   return (used.user + used.system) / n
 }
@@ -66,8 +69,8 @@ class Http1KubeConfig extends PooledKubeConfig {
 const TRANSPORTS = ['client-node fetch', 'sluice dispatcher.request', 'the same over HTTP/1.1', 'sluice JSON calls', 'Go client-go', 'Go net/http'] as const
 const GO_TRANSPORTS: readonly string[] = ['Go client-go', 'Go net/http']
 
-/** Mean microseconds of CPU per call of `callName` over `n` calls, in whichever process makes them. */
-type Measure = (callName: (typeof CALL_NAMES)[number], n: number) => Promise<number>
+/** Mean microseconds of CPU per call of `callName` over `n` calls, `concurrency` in flight, in whichever process makes them. */
+type Measure = (callName: (typeof CALL_NAMES)[number], n: number, concurrency: number) => Promise<number>
 
 /** Builds bench/go-client (its modules from the Go module proxy, as the cluster's binaries); Go is on any machine that built the cluster. */
 async function buildGoClient(): Promise<void> {
@@ -81,8 +84,8 @@ async function buildGoClient(): Promise<void> {
 
 /** The Go client in a process of its own per measurement: it warms its connection up, then counts its own CPU. */
 function goClient(client: 'client-go' | 'stdlib', server: string, caFile: string, token: string): Measure {
-  return async (callName, n) => {
-    const args = ['-client', client, '-server', server, '-ca', caFile, '-call', callName, '-requests', String(n)]
+  return async (callName, n, concurrency) => {
+    const args = ['-client', client, '-server', server, '-ca', caFile, '-call', callName, '-requests', String(n), '-concurrency', String(concurrency)]
     const { stdout } = await run(GO_CLIENT, args, { env: { ...process.env, BENCH_TOKEN: token } })
     const answer = JSON.parse(stdout) as { microsecondsPerCall: number; proto: string }
     if (answer.proto !== 'HTTP/2.0') throw new Error(`bench/go-client spoke ${answer.proto}, not HTTP/2 as the Node clients do`)
@@ -90,13 +93,13 @@ function goClient(client: 'client-go' | 'stdlib', server: string, caFile: string
   }
 }
 
-async function measure(state: ClusterState, requests: number, rounds: number): Promise<Record<string, Record<string, number>>> {
+async function measure(state: ClusterState, requests: number, rounds: number, concurrency: number): Promise<Record<string, Record<string, number>>> {
   const kc = loadKubeConfig({ path: state.kubeconfig })
   const server = kc.getCurrentCluster()?.server ?? ''
   const http1 = new Http1KubeConfig()
   http1.loadFromFile(state.kubeconfig)
   const sluiceApi = kc.makeApiClient(CoreV1Api)
-  const inProcess = (calls: Calls): Measure => (callName, n) => cpuPerCall(calls[callName], n)
+  const inProcess = (calls: Calls): Measure => (callName, n, c) => cpuPerCall(calls[callName], n, c)
   const caFile = join(DIR, 'ca.pem')
   writeFileSync(caFile, state.caPem)
   const transports: Record<(typeof TRANSPORTS)[number], Measure> = {
@@ -113,7 +116,7 @@ async function measure(state: ClusterState, requests: number, rounds: number): P
   for (let round = 0; round <= rounds; round++) {
     for (const callName of CALL_NAMES) {
       for (const [transport, perCall] of Object.entries(transports)) {
-        const us = await perCall(callName, requests)
+        const us = await perCall(callName, requests, concurrency)
         // Round 0 warms the code paths of all six up and is not counted.
         if (round > 0) ((samples[callName] ??= {})[transport] ??= []).push(us)
       }
@@ -148,8 +151,9 @@ function report(medians: Record<string, Record<string, number>>): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string' }, rounds: { type: 'string' } } })
+  const { values } = parseArgs({ options: { requests: { type: 'string' }, rounds: { type: 'string' }, concurrency: { type: 'string' } } })
   const requests = positive(values.requests, 500, '--requests')
+  const concurrency = positive(values.concurrency, 1, '--concurrency')
   const rounds = positive(values.rounds, 5, '--rounds')
   const binDir = process.env.SLUICE_K8S_BIN_DIR
   if (!binDir) throw new Error('SLUICE_K8S_BIN_DIR is not set (make bench-kube-requests sets it)')
@@ -161,11 +165,11 @@ async function main(): Promise<void> {
     await buildGoClient()
     const state = await clusterUp({ dir: DIR, binDir, log })
     const started = loadavg()[0] ?? 0
-    const medians = await measure(state, requests, rounds)
+    const medians = await measure(state, requests, rounds, concurrency)
     const table = report(medians)
-    process.stdout.write(`CPU of the calling process per API call (median of ${rounds} rounds of ${requests}; ${availableParallelism()} cores, load ${started.toFixed(1)} at the start)\n${table}\n`)
+    process.stdout.write(`CPU of the calling process per API call (median of ${rounds} rounds of ${requests}, ${concurrency} in flight; ${availableParallelism()} cores, load ${started.toFixed(1)} at the start)\n${table}\n`)
     mkdirSync(join(root, '.cache/bench'), { recursive: true })
-    writeFileSync(OUT, `${JSON.stringify({ requests, rounds, loadAtStart: started, microsecondsPerCall: medians }, null, 2)}\n`)
+    writeFileSync(OUT, `${JSON.stringify({ requests, rounds, concurrency, loadAtStart: started, microsecondsPerCall: medians }, null, 2)}\n`)
     process.stdout.write(`written to ${OUT}\n`)
   } finally {
     await clusterDown(DIR, log)

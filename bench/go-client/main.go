@@ -4,8 +4,8 @@
 // net/http over HTTP/2, the answer decoded into generic values), the floor under client-go.
 //
 // The bearer token comes from BENCH_TOKEN, never from the command line. Prints one JSON line: the
-// process's CPU (all threads, the garbage collector's included) per call over -requests calls, after
-// -warm-up calls that are not counted.
+// process's CPU (all threads, the garbage collector's included) per call over -requests calls made by
+// -concurrency goroutines at once, after -warm-up calls that are not counted.
 package main
 
 import (
@@ -19,6 +19,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +42,24 @@ func cpuMicros() int64 {
 	return u.Utime.Sec*1e6 + int64(u.Utime.Usec) + u.Stime.Sec*1e6 + int64(u.Stime.Usec)
 }
 
+// seenProto keeps the protocol of the last answer, written by every goroutine that makes calls.
+type seenProto struct {
+	mu    sync.Mutex
+	proto string
+}
+
+func (s *seenProto) set(proto string) {
+	s.mu.Lock()
+	s.proto = proto
+	s.mu.Unlock()
+}
+
+func (s *seenProto) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proto
+}
+
 func main() {
 	server := flag.String("server", "", "the API server's URL")
 	caFile := flag.String("ca", "", "PEM file of the API server's CA")
@@ -47,10 +67,14 @@ func main() {
 	clientKind := flag.String("client", "stdlib", `"stdlib" or "client-go"`)
 	requests := flag.Int("requests", 500, "calls measured")
 	warmUp := flag.Int("warm-up", 50, "calls made first and not measured")
+	concurrency := flag.Int("concurrency", 1, "calls in flight at once")
 	flag.Parse()
 	token := os.Getenv("BENCH_TOKEN")
 	if *server == "" || *caFile == "" || token == "" {
 		fail("-server, -ca and BENCH_TOKEN are required")
+	}
+	if *requests < 1 || *concurrency < 1 || *warmUp < 0 {
+		fail("-requests and -concurrency must be positive, -warm-up not negative")
 	}
 	caPem, err := os.ReadFile(*caFile)
 	if err != nil {
@@ -61,44 +85,51 @@ func main() {
 		fail("-ca %s holds no PEM certificate", *caFile)
 	}
 	var do func(i int)
-	proto := ""
+	proto := &seenProto{}
 	switch *clientKind {
 	case "stdlib":
-		do = stdlibCall(*server, roots, token, *call, &proto)
+		do = stdlibCall(*server, roots, token, *call, proto)
 	case "client-go":
-		do = clientGoCall(*server, caPem, token, *call, &proto)
+		do = clientGoCall(*server, caPem, token, *call, proto)
 	default:
 		fail(`-client %q: known clients are "stdlib" and "client-go"`, *clientKind)
 	}
 	for i := 0; i < *warmUp; i++ {
 		do(i)
 	}
+	var next atomic.Int64
+	var loops sync.WaitGroup
 	before := cpuMicros()
-	for i := 0; i < *requests; i++ {
-		do(*warmUp + i)
+	for range *concurrency {
+		loops.Go(func() {
+			for i := next.Add(1) - 1; i < int64(*requests); i = next.Add(1) - 1 {
+				do(*warmUp + int(i))
+			}
+		})
 	}
+	loops.Wait()
 	used := cpuMicros() - before
-	out, _ := json.Marshal(map[string]any{"microsecondsPerCall": float64(used) / float64(*requests), "proto": proto})
+	out, _ := json.Marshal(map[string]any{"microsecondsPerCall": float64(used) / float64(*requests), "proto": proto.get()})
 	fmt.Println(string(out))
 }
 
 // protoRecorder notes the protocol of each answer that passes through client-go's transport.
 type protoRecorder struct {
 	next  http.RoundTripper
-	proto *string
+	proto *seenProto
 }
 
 func (r protoRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := r.next.RoundTrip(req)
 	if res != nil {
-		*r.proto = res.Proto
+		r.proto.set(res.Proto)
 	}
 	return res, err
 }
 
 // clientGoCall makes the call through a typed clientset configured as Flagger's with -kubeconfig-qps=500
 // -kubeconfig-burst=1000; it records the protocol the server answered with in proto.
-func clientGoCall(server string, caPem []byte, token, call string, proto *string) func(int) {
+func clientGoCall(server string, caPem []byte, token, call string, proto *seenProto) func(int) {
 	config := &rest.Config{Host: server, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPem}, QPS: 500, Burst: 1000}
 	config.WrapTransport = func(next http.RoundTripper) http.RoundTripper { return protoRecorder{next, proto} }
 	cs, err := kubernetes.NewForConfig(config)
@@ -130,7 +161,7 @@ func clientGoCall(server string, caPem []byte, token, call string, proto *string
 
 // stdlibCall makes the call with net/http alone and decodes the answer into generic values; it records the
 // protocol the server answered with in proto.
-func stdlibCall(server string, roots *x509.CertPool, token, call string, proto *string) func(int) {
+func stdlibCall(server string, roots *x509.CertPool, token, call string, proto *seenProto) func(int) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: true}}
 	var method, path, contentType string
 	switch call {
@@ -175,6 +206,6 @@ func stdlibCall(server string, roots *x509.CertPool, token, call string, proto *
 		if err := json.Unmarshal(text, &answer); err != nil {
 			fail("%s %s: the answer is not JSON: %v", method, path, err)
 		}
-		*proto = res.Proto
+		proto.set(res.Proto)
 	}
 }
