@@ -113,6 +113,19 @@ func main() {
 	fmt.Println(string(out))
 }
 
+// patchBody is the merge patch of call i, the same as the Node clients send.
+func patchBody(i int) []byte {
+	b, err := json.Marshal(map[string]any{"data": map[string]string{"i": fmt.Sprint(i)}})
+	if err != nil {
+		fail("encoding the patch: %v", err)
+	}
+	return b
+}
+
+func unknownCall(call string) {
+	fail(`-call %q: known calls are "GET namespace" and "PATCH configmap"`, call)
+}
+
 // protoRecorder notes the protocol of each answer that passes through client-go's transport.
 type protoRecorder struct {
 	next  http.RoundTripper
@@ -146,16 +159,12 @@ func clientGoCall(server string, caPem []byte, token, call string, proto *seenPr
 		}
 	case "PATCH configmap":
 		return func(i int) {
-			patch, err := json.Marshal(map[string]any{"data": map[string]string{"i": fmt.Sprint(i)}})
-			if err != nil {
-				fail("encoding the patch: %v", err)
-			}
-			if _, err := cs.CoreV1().ConfigMaps("default").Patch(ctx, "bench", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			if _, err := cs.CoreV1().ConfigMaps("default").Patch(ctx, "bench", types.MergePatchType, patchBody(i), metav1.PatchOptions{}); err != nil {
 				fail("%s: %v", call, err)
 			}
 		}
 	}
-	fail(`-call %q: known calls are "GET namespace" and "PATCH configmap"`, call)
+	unknownCall(call)
 	return nil
 }
 
@@ -170,16 +179,12 @@ func stdlibCall(server string, roots *x509.CertPool, token, call string, proto *
 	case "PATCH configmap":
 		method, path, contentType = http.MethodPatch, "/api/v1/namespaces/default/configmaps/bench", "application/merge-patch+json"
 	default:
-		fail(`-call %q: known calls are "GET namespace" and "PATCH configmap"`, call)
+		unknownCall(call)
 	}
 	return func(i int) {
 		var body io.Reader
 		if method == http.MethodPatch {
-			b, err := json.Marshal(map[string]any{"data": map[string]string{"i": fmt.Sprint(i)}})
-			if err != nil {
-				fail("encoding the patch: %v", err)
-			}
-			body = bytes.NewReader(b)
+			body = bytes.NewReader(patchBody(i))
 		}
 		req, err := http.NewRequest(method, server+path, body)
 		if err != nil {
